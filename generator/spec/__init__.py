@@ -1,0 +1,1 @@
+"""Spec loading: YAML files with line numbers → one validated in-memory model."""

@@ -1,0 +1,91 @@
+"""YAML loading that remembers where every mapping, list and key came from.
+
+Spec validation reports ``file:line`` for every problem, so the loader keeps the source position of
+each node: mappings become :class:`SpecMap` (a ``dict`` with ``line`` and ``key_lines``), sequences
+become :class:`SpecList` (a ``list`` with ``line`` and ``item_lines``). Duplicate keys in one
+mapping are an error, as is any YAML syntax error; both name the file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import SpecError, SpecProblem
+
+
+class SpecMap(dict):
+    """A mapping read from YAML, with the 1-based line of the mapping and of each key."""
+
+    file: str = "?"
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        """The line where ``key`` was written, or the mapping's own line when it is absent."""
+        return self.key_lines.get(key, self.line)
+
+
+class SpecList(list):
+    """A sequence read from YAML, with the 1-based line of the sequence and of each item."""
+
+    file: str = "?"
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        """The line where item ``index`` starts."""
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+def _make_loader(file: str) -> type[yaml.SafeLoader]:
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> SpecMap:
+        loader.flatten_mapping(node)
+        result = SpecMap()
+        result.file, result.line, result.key_lines = file, node.start_mark.line + 1, {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise SpecError([SpecProblem(file, key_node.start_mark.line + 1,
+                                             f"keys must be text, found {key!r}")])
+            if key in result:
+                raise SpecError([SpecProblem(
+                    file, key_node.start_mark.line + 1,
+                    f"key '{key}' appears twice in the same mapping (first on line {result.key_lines[key]})")])
+            result[key] = loader.construct_object(value_node, deep=True)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> SpecList:
+        result = SpecList(loader.construct_object(child, deep=True) for child in node.value)
+        result.file, result.line = file, node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, construct_sequence)
+    return _Loader
+
+
+def load_yaml(path: Path, display_name: str | None = None) -> Any:
+    """Parse one YAML file into SpecMap/SpecList/scalars; raise :class:`SpecError` on bad YAML."""
+    name = display_name or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError([SpecProblem(name, 1, f"the file is not valid UTF-8 ({exc.reason})")]) from None
+    try:
+        return yaml.load(text, Loader=_make_loader(name))  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        column = f", column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError([SpecProblem(name, line, f"YAML syntax error{column}: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([SpecProblem(name, 1, f"YAML syntax error: {exc}")]) from None

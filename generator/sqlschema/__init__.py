@@ -1,0 +1,1 @@
+"""SQL for the model's tables, built as sqlglot expressions and rendered per dialect."""

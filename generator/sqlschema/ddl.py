@@ -1,0 +1,106 @@
+"""DDL for every table of the validated model, built once as sqlglot expressions.
+
+The model's data types map to SQL types here and nowhere else. Identifiers come only from the validated
+model and are always quoted. :func:`schema_script` renders the whole script a DBA runs; the targets run
+the same statements one by one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from sqlglot import exp
+
+from generator.spec.model import Column, Model, Table
+from generator.sqlschema.dialects import sqlglot_dialect
+
+SCHEMA_VERSION = 1
+SCHEMA_INFO_TABLE = "ETL_Schema_Info"
+
+_FIXED_TYPES: dict[str, str] = {
+    "int64": "BIGINT",
+    "double": "DOUBLE",
+    "decimal": "DECIMAL(19, 4)",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+}
+
+
+def column_type(column: Column, dialect: str) -> exp.DataType:
+    """The SQL type of ``column`` in ``dialect`` (a sqlglot dialect name)."""
+    if column.data_type == "string":
+        if dialect == "duckdb":
+            return exp.DataType.build("VARCHAR")
+        base = "NVARCHAR" if dialect == "tsql" else "VARCHAR"
+        return exp.DataType.build(f"{base}({column.max_length})", dialect=dialect)
+    return exp.DataType.build(_FIXED_TYPES[column.data_type])
+
+
+def quoted_table(name: str) -> exp.Table:
+    """A quoted table reference."""
+    return exp.Table(this=exp.to_identifier(name, quoted=True))
+
+
+def create_table(table: Table, dialect: str) -> exp.Create:
+    """``CREATE TABLE`` for one table, with NOT NULL and the primary key."""
+    definitions: list[exp.Expression] = []
+    for column in table.columns:
+        constraints = [] if column.nullable else [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())]
+        definitions.append(exp.ColumnDef(this=exp.to_identifier(column.name, quoted=True),
+                                         kind=column_type(column, dialect), constraints=constraints))
+    if table.key:
+        definitions.append(exp.PrimaryKey(expressions=[exp.to_identifier(k, quoted=True) for k in table.key]))
+    properties = None
+    if dialect == "mysql":
+        properties = exp.Properties(expressions=[
+            exp.EngineProperty(this=exp.var("InnoDB")),
+            exp.CharacterSetProperty(this=exp.var("utf8mb4"), default=True),
+        ])
+    return exp.Create(this=exp.Schema(this=quoted_table(table.name), expressions=definitions),
+                      kind="TABLE", properties=properties)
+
+
+def drop_table(name: str) -> exp.Drop:
+    """``DROP TABLE`` for one table."""
+    return exp.Drop(this=quoted_table(name), kind="TABLE")
+
+
+def schema_fingerprint(model: Model) -> str:
+    """A hash of every table's columns, types, nullability and key: equal specs give equal schemas."""
+    shape = [[t.name, t.role, list(t.key),
+              [[c.name, c.data_type, c.nullable, c.max_length] for c in t.columns]] for t in model.tables]
+    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
+
+
+def schema_info_insert(model: Model, dataset: str | None = None) -> exp.Insert:
+    """The row recording the schema version and fingerprint in ``ETL_Schema_Info``."""
+    values = exp.Tuple(expressions=[
+        exp.Literal.number(SCHEMA_VERSION),
+        exp.Literal.string(schema_fingerprint(model)),
+        exp.Literal.string(dataset) if dataset is not None else exp.Null(),
+        exp.CurrentTimestamp(),
+    ])
+    columns = [exp.to_identifier(c, quoted=True) for c in model.table(SCHEMA_INFO_TABLE).column_names]
+    return exp.insert(exp.Values(expressions=[values]), quoted_table(SCHEMA_INFO_TABLE), columns=columns)
+
+
+def create_statements(model: Model, dialect: str) -> list[str]:
+    """Every ``CREATE TABLE`` of the model, rendered for a sqlglot dialect, in declaration order."""
+    return [create_table(table, dialect).sql(dialect=dialect, identify=True, pretty=True)
+            for table in model.tables]
+
+
+def schema_script(model: Model, dialect_name: str) -> str:
+    """The full schema script for a user-facing dialect name: CREATE TABLEs and the schema-info row."""
+    dialect = sqlglot_dialect(dialect_name)
+    insert_sql = schema_info_insert(model).sql(dialect=dialect, identify=True, pretty=True)
+    header = [
+        f"-- msp-csat schema version {SCHEMA_VERSION} for {dialect_name}",
+        f"-- fingerprint {schema_fingerprint(model)}",
+        f"-- {len(model.tables)} tables: {len(model.semantic_tables)} BI_ tables of the semantic model, "
+        f"{len(model.tables_with_role('staging'))} staging, {len(model.tables_with_role('etl'))} ETL bookkeeping",
+        "-- Run it in one transaction where the database allows it.",
+    ]
+    body = [statement + ";" for statement in create_statements(model, dialect)]
+    return "\n".join(header) + "\n\n" + "\n\n".join([*body, insert_sql + ";"]) + "\n"
