@@ -28,7 +28,7 @@ from generator.spec.model import (
 from generator.spec.yamlsrc import SpecList, SpecMap, load_yaml
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-MAX_IDENTIFIER = 64  # MySQL/MariaDB's limit, the strictest of the targets
+MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names; MySQL allows 64
 COLUMN_REF = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)\s*\]\s*$")
 DEFAULT_STRING_LENGTH = 255
 
@@ -66,10 +66,10 @@ def _check_keys(node: SpecMap, allowed: set[str], required: Iterable[str], what:
 
 def _typed(node: SpecMap, key: str, kind: type | tuple[type, ...], default: Any, what: str,
            problems: _Problems) -> Any:
-    if key not in node or node[key] is None and default is None:
+    if key not in node or (node[key] is None and default is None):
         return default
     value = node[key]
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
         expected = {bool: "true or false", str: "text", int: "a whole number"}.get(kind, "a list")
         problems.at(node, key, f"'{key}' of {what} must be {expected}, found {value!r}")
         return default
@@ -256,15 +256,16 @@ def _check_ambiguous_paths(relationships: list[Relationship], problems: _Problem
     for start in sorted(edges):
         paths: dict[str, list[list[Relationship]]] = defaultdict(list)
 
-        def walk(table: str, path: list[Relationship], seen: set[str]) -> None:
+        def walk(table: str, path: list[Relationship], seen: set[str],
+                 paths: dict[str, list[list[Relationship]]]) -> None:
             for rel in edges.get(table, []):
                 target = rel.from_table if rel.to_table == table else rel.to_table
                 if target in seen:
                     continue
                 paths[target].append([*path, rel])
-                walk(target, [*path, rel], seen | {target})
+                walk(target, [*path, rel], seen | {target}, paths)
 
-        walk(start, [], {start})
+        walk(start, [], {start}, paths)
         for target, found in sorted(paths.items()):
             if len(found) > 1:
                 last = found[-1][-1]

@@ -80,7 +80,7 @@ def load_yaml(path: Path, display_name: str | None = None) -> Any:
     except UnicodeDecodeError as exc:
         raise SpecError([SpecProblem(name, 1, f"the file is not valid UTF-8 ({exc.reason})")]) from None
     try:
-        return yaml.load(text, Loader=_make_loader(name))  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_make_loader(name))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+
 from sqlglot import exp
 
 from generator.spec.model import Column, Model, Table

@@ -1,0 +1,132 @@
+"""The ``gen-measures`` command line (typer)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from generator import __version__
+from generator.errors import EXIT_BAD_INPUT, ToolError
+
+EXIT_CODES = """Exit codes: 0 success; 1 findings (mismatches, stale outputs, lint findings);
+2 bad input or usage (invalid specs, bad --db, unreachable database, wrong schema version)."""
+
+app = typer.Typer(
+    name="gen-measures",
+    help="Autotask + SmileBack data into a tested Power BI semantic model.\n\n" + EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+DbOption = Annotated[str, typer.Option(
+    "--db", envvar="MSP_CSAT_DB", show_envvar=True,
+    help="Target database: a DuckDB file path, or odbc:<ODBC connection string> (PostgreSQL, MariaDB, "
+         "SQL Server …).")]
+SpecsOption = Annotated[Path | None, typer.Option(
+    "--specs", envvar="MSP_CSAT_SPECS", show_envvar=True, file_okay=False,
+    help="Folder holding model/, measures/ and sql/ (default: the specs shipped with the tool).")]
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _load_model(specs: Path | None):
+    from generator.spec.loader import load_model
+    from generator.spec.locate import default_spec_dir, resolve_spec_dir
+
+    return load_model(resolve_spec_dir(specs) if specs else default_spec_dir())
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gen-measures {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Autotask + SmileBack data into a tested Power BI semantic model."""
+
+
+@app.command("sql", epilog=EXIT_CODES)
+def sql_command(
+    dialect: Annotated[str, typer.Option("--dialect", "-d", help="duckdb, tsql, postgres, mysql or mariadb.")]
+    = "duckdb",
+    out: Annotated[Path | None, typer.Option("--out", "-o", dir_okay=False,
+                                             help="Write the script to this file instead of printing it.")] = None,
+    specs: SpecsOption = None,
+) -> None:
+    """Print the schema script (CREATE TABLE for every BI_, staging and ETL table) for a SQL dialect.
+
+    Example: gen-measures sql --dialect tsql > msp_csat.sql   (the script a DBA runs on SQL Server)
+    """
+    from generator.output import write_text_atomically
+    from generator.sqlschema.ddl import schema_script
+
+    script = schema_script(_load_model(specs), dialect)
+    if out is None:
+        typer.echo(script, nl=False)
+    else:
+        write_text_atomically(out, script)
+        _say(f"wrote {out}")
+
+
+@app.command("demo", epilog=EXIT_CODES)
+def demo_command(
+    db: DbOption = "msp_csat.duckdb",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same rows.")] = 20260430,
+    scale: Annotated[int, typer.Option(min=1, max=1000, help="N times the rows, same proportions "
+                                                             "(100 gives ~300k reviews).")] = 1,
+    force: Annotated[bool, typer.Option("--force", help="Replace BI_ rows that a demo did not write.")] = False,
+    specs: SpecsOption = None,
+) -> None:
+    """Create the schema in --db and fill the BI_ tables with the deterministic demo dataset.
+
+    The dataset covers November 2025 to April 2026 and reproduces the reference CSAT report: 3,024 reviews,
+    Happy 90.0 %, Neutral 5.9 %, Unhappy 4.1 %, weighted average 4.717. Running it again replaces the
+    earlier demo rows; data loaded from Autotask or SmileBack is never replaced without --force.
+    """
+    from generator.demo.build import build_demo
+    from generator.demo.load import demo_dataset_name, refuse_to_overwrite, write_tables
+    from generator.demo.summary import summarize
+    from generator.targets import describe_target, open_database
+    from generator.targets.frames import read_semantic_tables
+    from generator.targets.schema import ensure_schema
+
+    model = _load_model(specs)
+    started = time.perf_counter()
+    _say(f"target: {describe_target(db)}")
+    with open_database(db) as database:
+        state = ensure_schema(database, model)
+        _say("schema: created" if state.created else "schema: present, version checked")
+        if not force:
+            refuse_to_overwrite(database, model, state.dataset)
+        frames = build_demo(seed=seed, scale=scale, progress=lambda stage: _say(f"generating {stage}"))
+        write_tables(database, model, frames, demo_dataset_name(seed, scale),
+                     progress=lambda table, rows: _say(f"wrote {table}: {rows:,} rows"))
+        tables = read_semantic_tables(database, model)
+    typer.echo(summarize(tables, seed=seed, scale=scale, seconds=time.perf_counter() - started))
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning ToolError into one line on stderr and its exit code."""
+    try:
+        app()
+    except ToolError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The deterministic synthetic demo dataset of DESIGN section 9."""

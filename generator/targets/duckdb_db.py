@@ -1,0 +1,86 @@
+"""The embedded default target: a DuckDB database file."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from sqlglot import exp
+
+from generator.errors import TargetError
+from generator.sqlschema.ddl import quoted_table
+from generator.targets.database import Database
+
+
+class DuckDBDatabase(Database):
+    """A DuckDB file; every statement runs inside an explicit transaction."""
+
+    dialect = "duckdb"
+    transactional_ddl = True
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path):
+        self.connection = connection
+        self.description = str(path)
+        self.connection.begin()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        cursor = self.connection.execute(sql, list(params) if params is not None else None)
+        return cursor.fetchall() if cursor.description else []
+
+    def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
+        if frame.empty:
+            return 0
+        view = "__msp_csat_frame"
+        self.connection.register(view, frame)
+        try:
+            select = exp.select(*[exp.column(c, quoted=True) for c in frame.columns]).from_(view)
+            columns = [exp.to_identifier(c, quoted=True) for c in frame.columns]
+            insert = exp.insert(select, quoted_table(table), columns=columns)
+            self.connection.execute(self.render(insert))
+        finally:
+            self.connection.unregister(view)
+        return len(frame)
+
+    def commit(self) -> None:
+        self.connection.commit()
+        self.connection.begin()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+        self.connection.begin()
+
+    def close(self) -> None:
+        with contextlib.suppress(duckdb.Error):
+            self.connection.rollback()
+        self.connection.close()
+
+    def existing_tables(self) -> set[str]:
+        rows = self.execute("SELECT table_name FROM information_schema.tables "
+                            "WHERE table_schema = current_schema() AND table_catalog = current_database()")
+        return {row[0] for row in rows}
+
+
+def open_duckdb(path: Path) -> DuckDBDatabase:
+    """Open (or create) a DuckDB file; TargetError when its folder is missing or the file is not DuckDB."""
+    if path.is_dir():
+        raise TargetError(f"--db {path} is a folder; give a DuckDB file path such as {path / 'msp_csat.duckdb'}")
+    if not path.parent.exists():
+        raise TargetError(f"cannot create DuckDB file {path}: the folder {path.parent} does not exist")
+    try:
+        connection = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            reason = "another process has it open"
+        elif "not a valid DuckDB database file" in text or "invalid" in text.lower():
+            reason = "the file is not a DuckDB database"
+        else:
+            reason = text.splitlines()[0]
+        raise TargetError(f"cannot open DuckDB file {path}: {reason}") from None
+    except duckdb.Error as exc:
+        raise TargetError(f"cannot open DuckDB file {path}: {str(exc).splitlines()[0]}") from None
+    return DuckDBDatabase(connection, path)
