@@ -21,5 +21,5 @@ def date_table(start: date, end: date) -> pd.DataFrame:
         "month_start": days.to_period("M").start_time,
         "month_name": days.month_name(),
         "year_month": days.strftime("%Y-%m"),
-        "week_start": days - pd.to_timedelta(days.weekday, unit="D"),
+        "week_start": days - pd.to_timedelta(days.day_of_week, unit="D"),
     })

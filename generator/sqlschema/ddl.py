@@ -64,7 +64,7 @@ def create_table(table: Table, dialect: str) -> exp.Create:
 
 def drop_table(name: str) -> exp.Drop:
     """``DROP TABLE`` for one table."""
-    return exp.Drop(this=quoted_table(name), kind="TABLE")
+    return exp.Drop(tables=[quoted_table(name)], kind="TABLE")
 
 
 def schema_fingerprint(model: Model) -> str:

@@ -60,7 +60,8 @@ class DuckDBDatabase(Database):
 
     def existing_tables(self) -> set[str]:
         rows = self.execute("SELECT table_name FROM information_schema.tables "
-                            "WHERE table_schema = current_schema() AND table_catalog = current_database()")
+                            "WHERE table_schema = current_schema() AND table_catalog = current_database() "
+                            "AND table_type = 'BASE TABLE'")
         return {row[0] for row in rows}
 
 

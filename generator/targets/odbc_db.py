@@ -121,6 +121,7 @@ def _connect_error(exc: pyodbc.Error, connection_string: str) -> TargetError:
     state = exc.args[0] if exc.args else ""
     message = str(exc.args[1] if len(exc.args) > 1 else exc)
     detail = re.sub(r"\s*\(\w+\)\s*(\(SQL\w+\))?\s*$", "", re.sub(r"^(\[[^\]]*\])+\s*", "", message))
+    detail = " ".join(detail.split())  # one line: drivers spread their messages over several
     driver = _driver_name(connection_string)
     if state == "IM002" or "can't open lib" in message.lower() or "file not found" in message.lower():
         return TargetError(f"ODBC driver '{driver}' is not installed (odbcinst -q -d lists the installed "

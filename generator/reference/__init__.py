@@ -1,0 +1,22 @@
+"""Independent pandas reference implementation of the measure catalogue (DESIGN sections 3 and 7).
+
+Computes every catalogued measure straight from the BI_ tables with pandas/numpy, per slice, so that the DAX
+engine's results can be compared with it. It imports nothing from the DAX engine, the DAX/TMDL generators or
+the spec loader.
+"""
+
+from generator.reference.catalogue import MEASURES
+from generator.reference.evaluate import evaluate, evaluate_all, time_entry_hours_per_closed_ticket
+from generator.reference.frames import Tables
+from generator.reference.grid import SLICES
+from generator.reference.params import Parameters
+
+__all__ = [
+    "MEASURES",
+    "SLICES",
+    "Parameters",
+    "Tables",
+    "evaluate",
+    "evaluate_all",
+    "time_entry_hours_per_closed_ticket",
+]

@@ -1,0 +1,101 @@
+"""Shared fixtures: the repository's specs, a CLI runner, and throw-away PostgreSQL / MariaDB databases.
+
+The PostgreSQL and MariaDB tests use the servers on 127.0.0.1 (see the README). Locally they are skipped
+when a server or its ODBC driver is missing; with CI=true they fail instead, so CI never passes without them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyodbc
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=5432;Uid=postgres"
+MARIADB_SERVER = "Driver={MariaDB Unicode};Server=127.0.0.1;Port=3306;Uid=root;Pwd="
+
+
+@dataclass
+class Result:
+    """What a CLI run returned."""
+
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
+    """Run ``gen-measures`` in a child process, as a user would."""
+    full_env = {key: value for key, value in os.environ.items() if key not in ("MSP_CSAT_DB", "MSP_CSAT_SPECS")}
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "generator.cli", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=600)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli():
+    """The CLI runner."""
+    return run_cli
+
+
+@pytest.fixture
+def spec_copy(tmp_path: Path) -> Path:
+    """A writable copy of the repository's model/, measures/ and sql/ specs."""
+    for folder in ("model", "measures", "sql"):
+        if (ROOT / folder).is_dir():
+            shutil.copytree(ROOT / folder, tmp_path / "specs" / folder)
+    return tmp_path / "specs"
+
+
+def _unavailable(server: str, why: str) -> None:
+    message = f"{server} is not available ({why}); see the README's test set-up"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " — CI=true, so this is a failure, not a skip")
+    pytest.skip(message)
+
+
+def _fresh_database(server_string: str, create: str, drop: str, name_prefix: str, label: str) -> Iterator[str]:
+    name = f"{name_prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = pyodbc.connect(server_string, autocommit=True, timeout=5)
+    except pyodbc.Error as exc:
+        _unavailable(label, str(exc.args[-1])[:200])
+    admin.cursor().execute(create.format(name=name))
+    try:
+        yield name
+    finally:
+        admin.cursor().execute(drop.format(name=name))
+        admin.close()
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[str]:
+    """``odbc:`` connection string of a new, empty PostgreSQL database (dropped afterwards)."""
+    for name in _fresh_database(PG_SERVER + ";Database=postgres", 'CREATE DATABASE "{name}"',
+                                'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', "msp_csat_test", "PostgreSQL"):
+        yield f"odbc:{PG_SERVER};Database={name}"
+
+
+@pytest.fixture
+def mariadb_db() -> Iterator[str]:
+    """``odbc:`` connection string of a new, empty MariaDB database (dropped afterwards)."""
+    for name in _fresh_database(MARIADB_SERVER, "CREATE DATABASE `{name}` CHARACTER SET utf8mb4",
+                                "DROP DATABASE IF EXISTS `{name}`", "msp_csat_test", "MariaDB"):
+        yield f"odbc:{MARIADB_SERVER};Database={name}"
+
+
+@pytest.fixture(params=["duckdb", "postgres", "mariadb"])
+def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each target in turn: a new DuckDB file, a new PostgreSQL database, a new MariaDB database."""
+    if request.param == "duckdb":
+        return str(tmp_path / "target.duckdb")
+    return request.getfixturevalue(f"{request.param}_db")
