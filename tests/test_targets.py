@@ -18,9 +18,6 @@ ALL_TABLES = {table.name for table in MODEL.tables}
 
 
 def _columns(db, table: str) -> list[str]:
-    quote = {"tsql": "[{}]", "mysql": "`{}`"}.get(db.dialect, '"{}"')
-    rows = db.execute(f"SELECT * FROM {quote.format(table)} WHERE 1 = 0")
-    del rows
     cursor_sql = {"duckdb": "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
                             "ORDER BY ordinal_position",
                   "postgres": "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
@@ -35,7 +32,7 @@ def test_schema_is_created_the_same_on_every_target(any_db: str) -> None:
         state = ensure_schema(db, MODEL)
         assert state.created
     with open_database(any_db) as db:  # a new connection sees the committed schema
-        assert ALL_TABLES <= db.existing_tables()
+        assert db.existing_tables() >= ALL_TABLES
         for table in MODEL.tables:
             assert _columns(db, table.name) == table.column_names, table.name
         assert read_schema_info(db)[0] == 1
@@ -50,7 +47,7 @@ def test_failed_creation_leaves_nothing_behind(any_db: str) -> None:
         quote = {"mysql": "`{}`"}.get(db.dialect, '"{}"')
         db.execute(f"CREATE VIEW {quote.format(last)} AS SELECT 1 AS x")
         db.commit()
-        with pytest.raises(TargetError, match="creating the schema .* failed and was undone"):
+        with pytest.raises(TargetError, match=r"creating the schema .* failed and was undone"):
             ensure_schema(db, MODEL)
     with open_database(any_db) as db:
         assert not (db.existing_tables() & ALL_TABLES)
