@@ -90,10 +90,10 @@ def demo_command(
 ) -> None:
     """Create the schema in --db and fill the BI_ tables with the deterministic demo dataset.
 
-    The dataset covers November 2025 to April 2026 and reproduces the reference CSAT report: 3,024 reviews,
-    Happy 90.0 %, Neutral 5.9 %, Unhappy 4.1 %, weighted average 4.717. Running it again replaces the
-    earlier demo rows; data loaded from Autotask or SmileBack is never replaced without --force.
-    """
+    The dataset covers November 2025 to April 2026 and reproduces the reference CSAT report: 3,024 reviews, Happy 90.0 %, Neutral 5.9 %, Unhappy 4.1 %, weighted average 4.717.
+
+    Running it again replaces the earlier demo rows; data loaded from Autotask or SmileBack is never replaced without --force.
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.demo.build import build_demo
     from generator.demo.load import demo_dataset_name, refuse_to_overwrite, write_tables
     from generator.demo.summary import summarize

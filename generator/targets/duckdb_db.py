@@ -45,6 +45,12 @@ class DuckDBDatabase(Database):
             self.connection.unregister(view)
         return len(frame)
 
+    def read_table(self, table: str, columns: Sequence[str]) -> pd.DataFrame:
+        """Every row of ``table`` as a DataFrame, fetched column-wise (no Python tuples)."""
+        query = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(quoted_table(table)).order_by(
+            exp.column(columns[0], quoted=True))
+        return self.connection.execute(self.render(query)).df()
+
     def commit(self) -> None:
         self.connection.commit()
         self.connection.begin()

@@ -36,7 +36,7 @@ def coerce_frame(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
         elif column.data_type == "boolean":
             result[column.name] = values.map(_boolean).astype("boolean")
         elif column.data_type in ("date", "datetime"):
-            converted = pd.to_datetime(values)
+            converted = pd.to_datetime(values).astype("datetime64[us]")  # one resolution whatever the driver
             result[column.name] = converted.dt.normalize() if column.data_type == "date" else converted
         else:
             result[column.name] = values.astype("object").where(values.notna(), None)
