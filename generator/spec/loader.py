@@ -91,9 +91,9 @@ def _read_column(node: Any, table: str, parent: SpecList, index: int, problems: 
     if not isinstance(node, SpecMap):
         problems.add(parent, parent.line_of(index), f"column {index + 1} of table '{table}' must be a mapping")
         return None
-    what = f"a column of table '{table}'"
-    _check_keys(node, COLUMN_KEYS, ("name", "type"), what, problems)
     name = node.get("name")
+    what = f"column '{table}[{name}]'" if isinstance(name, str) else f"a column of table '{table}'"
+    _check_keys(node, COLUMN_KEYS, ("name", "type"), what, problems)
     if "name" not in node or not _check_identifier(node, "name", name, "column", problems):
         return None
     what = f"column '{table}[{name}]'"
