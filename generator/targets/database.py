@@ -13,6 +13,12 @@ from sqlglot import exp
 from generator.sqlschema.ddl import quoted_table
 
 
+def select_all(table: str, columns: Sequence[str]) -> exp.Select:
+    """``SELECT columns FROM table ORDER BY first column``, identifiers quoted."""
+    return exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(quoted_table(table)).order_by(
+        exp.column(columns[0], quoted=True))
+
+
 class Database(ABC):
     """An open connection to a target database.
 
@@ -65,9 +71,7 @@ class Database(ABC):
 
     def read_table(self, table: str, columns: Sequence[str]) -> pd.DataFrame:
         """Every row of ``table`` as a DataFrame with the given columns, in the order of the first column."""
-        query = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(quoted_table(table)).order_by(
-            exp.column(columns[0], quoted=True))
-        rows = self.execute(self.render(query))
+        rows = self.execute(self.render(select_all(table, columns)))
         return pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(columns))
 
     def count_rows(self, table: str) -> int:

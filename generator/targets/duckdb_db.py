@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from generator.errors import TargetError
 from generator.sqlschema.ddl import quoted_table
-from generator.targets.database import Database
+from generator.targets.database import Database, select_all
 
 
 class DuckDBDatabase(Database):
@@ -47,9 +47,7 @@ class DuckDBDatabase(Database):
 
     def read_table(self, table: str, columns: Sequence[str]) -> pd.DataFrame:
         """Every row of ``table`` as a DataFrame, fetched column-wise (no Python tuples)."""
-        query = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(quoted_table(table)).order_by(
-            exp.column(columns[0], quoted=True))
-        return self.connection.execute(self.render(query)).df()
+        return self.connection.execute(self.render(select_all(table, columns))).df()
 
     def commit(self) -> None:
         self.connection.commit()
