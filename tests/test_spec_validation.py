@@ -216,9 +216,6 @@ def test_second_active_relationship_creating_an_ambiguous_filter_path(spec_copy:
                           "make one of them inactive")
 
 
-@pytest.mark.xfail(strict=True, reason="loader._check_ambiguous_paths returns after the first ambiguous pair "
-                                       "(generator/spec/loader.py:275), so a second, independent ambiguity is "
-                                       "only reported on the next run")
 def test_two_independent_ambiguous_paths_are_both_reported(spec_copy: Path) -> None:
     resources = '{from: "BI_Autotask_TimeEntries[resource_id]", to: "BI_Autotask_Resources[resource_id]"'
     dates = '{from: "BI_Autotask_TimeEntries[date_worked]", to: "BI_Date[date]"'
@@ -262,9 +259,6 @@ def test_bad_data_type_names_the_column_and_the_allowed_types(spec_copy: Path) -
         assert allowed in problem.message
 
 
-@pytest.mark.xfail(strict=True, reason="generator/spec/loader.py:102 suggests a type with difflib's default 0.6 "
-                                       "cutoff only; 'integer' scores 0.5 against 'int64', so no 'did you "
-                                       "mean' hint is given")
 def test_bad_data_type_integer_suggests_int64(spec_copy: Path) -> None:
     replace_once(spec_copy, AUTOTASK, "{name: reopened, type: boolean,", "{name: reopened, type: integer,")
     line = line_with(spec_copy, AUTOTASK, "type: integer")
@@ -335,10 +329,6 @@ def test_yaml_syntax_error_reports_its_line(spec_copy: Path, old: str, new: str,
     assert (problem.file, problem.line) == (AUTOTASK, line), str(problem)
 
 
-@pytest.mark.xfail(strict=True, reason="load_model skips a file that fails to parse (generator/spec/loader.py:"
-                                       "296-300) but still checks the other files' relationships against it "
-                                       "(loader.py:209-212): they are reported as referring to 'unknown' tables "
-                                       "that the broken file declares, with hints naming staging tables")
 def test_yaml_syntax_error_does_not_cause_false_problems_in_other_files(spec_copy: Path) -> None:
     replace_once(spec_copy, AUTOTASK, "    description: One row per technician (Autotask Resources).",
                  "    description: One row: per technician")

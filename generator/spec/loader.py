@@ -31,6 +31,11 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names; MySQL allows 64
 COLUMN_REF = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)\s*\]\s*$")
 DEFAULT_STRING_LENGTH = 255
+# Type names users bring from SQL, pandas or Power BI, and the model type they mean.
+TYPE_ALIASES = {"integer": "int64", "int": "int64", "bigint": "int64", "whole number": "int64",
+                "float": "double", "real": "double", "number": "double", "numeric": "decimal",
+                "bool": "boolean", "bit": "boolean", "str": "string", "text": "string", "varchar": "string",
+                "nvarchar": "string", "timestamp": "datetime", "datetime2": "datetime"}
 
 FILE_KEYS = {"tables", "relationships"}
 TABLE_KEYS = {"name", "description", "role", "key", "date_table", "columns"}
@@ -99,7 +104,8 @@ def _read_column(node: Any, table: str, parent: SpecList, index: int, problems: 
     what = f"column '{table}[{name}]'"
     data_type = node.get("type")
     if "type" in node and data_type not in TABULAR_TYPES:
-        hint = difflib.get_close_matches(str(data_type), TABULAR_TYPES, n=1)
+        hint = [TYPE_ALIASES[str(data_type).lower()]] if str(data_type).lower() in TYPE_ALIASES else \
+            difflib.get_close_matches(str(data_type).lower(), TABULAR_TYPES, n=1)
         problems.at(node, "type", f"{what} has unknown data type {data_type!r}; "
                     + (f"did you mean '{hint[0]}'? " if hint else "")
                     + f"allowed: {', '.join(TABULAR_TYPES)}")
@@ -195,7 +201,7 @@ def _parse_column_ref(node: SpecMap, key: str, problems: _Problems) -> tuple[str
 
 
 def _read_relationship(node: Any, parent: SpecList, index: int, tables: dict[str, Table],
-                       problems: _Problems) -> Relationship | None:
+                       problems: _Problems, tables_complete: bool = True) -> Relationship | None:
     if not isinstance(node, SpecMap):
         problems.add(parent, parent.line_of(index), f"relationship {index + 1} must be a mapping")
         return None
@@ -207,6 +213,9 @@ def _read_relationship(node: Any, parent: SpecList, index: int, tables: dict[str
     ok = True
     for key, table, column in (("from", from_table, from_column), ("to", to_table, to_column)):
         if table not in tables:
+            if not tables_complete:  # the table may be declared in a file that failed to parse
+                ok = False
+                continue
             hint = difflib.get_close_matches(table, tables, n=1)
             problems.at(node, key, f"relationship refers to unknown table '{table}'"
                         + (f"; did you mean '{hint[0]}'?" if hint else ""))
@@ -272,7 +281,6 @@ def _check_ambiguous_paths(relationships: list[Relationship], problems: _Problem
                 route = " / ".join(" then ".join(r.name for r in p) for p in found)
                 problems.at(lines[last], "from", f"active relationships give more than one filter path from "
                                                  f"'{start}' to '{target}' ({route}); make one of them inactive")
-                return
 
 
 def spec_files(spec_dir: Path) -> list[tuple[Path, str]]:
@@ -291,12 +299,14 @@ def load_model(spec_dir: Path) -> Model:
     tables: dict[str, Table] = {}
     table_lines: dict[str, str] = {}
     raw_relationships: list[tuple[SpecList, int, Any]] = []
+    unreadable_files = 0
     for path, default_role in files:
         display = path.relative_to(spec_dir).as_posix() if path.is_relative_to(spec_dir) else str(path)
         try:
             document = load_yaml(path, display)
         except SpecError as exc:
             problems.items.extend(exc.problems)
+            unreadable_files += 1
             continue
         if document is None:
             continue
@@ -329,7 +339,7 @@ def load_model(spec_dir: Path) -> Model:
     relationships: list[Relationship] = []
     rel_nodes: dict[Relationship, SpecMap] = {}
     for parent, index, raw in raw_relationships:
-        rel = _read_relationship(raw, parent, index, tables, problems)
+        rel = _read_relationship(raw, parent, index, tables, problems, tables_complete=not unreadable_files)
         if rel is None:
             continue
         duplicate = next((r for r in relationships if (r.from_table, r.from_column, r.to_table, r.to_column)
