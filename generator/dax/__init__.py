@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from generator.dax.lexer import DaxSyntaxError, Token, TokenKind, tokenize
+from generator.dax.parser import parse_expression, parse_query
 
-__all__ = ["DaxSyntaxError", "Token", "TokenKind", "tokenize"]
+__all__ = ["DaxSyntaxError", "Token", "TokenKind", "parse_expression", "parse_query", "tokenize"]

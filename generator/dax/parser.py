@@ -1,0 +1,384 @@
+"""DAX parser: recursive descent over the lexer's tokens, producing :mod:`generator.dax.ast` nodes.
+
+Operator precedence, high to low (``dax-semantics.md`` section 2.8): ``^``; unary ``-``/``+``; ``* /``; ``+ -``;
+``&``; ``= == < > <= >= <>`` and ``IN``; prefix ``NOT``; ``&&``; ``||``. Binary operators are left-associative, so
+``-2^2`` is ``-(2^2)`` and ``2^3^2`` is ``(2^3)^2``; the right operand of ``^`` may carry its own sign (``2^-1``).
+
+Choices where DAX is loose:
+
+* ``NOT`` directly followed by ``(`` is the function form, a :class:`Call` named ``NOT``; otherwise it is the
+  prefix operator, a :class:`Unary`, whose operand is a comparison (``NOT [a] IN { 1 }`` is ``NOT ([a] IN {1})``).
+* A bare identifier is a :class:`TableRef` (a table, or a variable when a ``VAR`` of that name is in scope), except
+  the words in :data:`ARGUMENT_KEYWORDS` (``DESC``, ``YEAR`` ...), which become :class:`Keyword` unless a variable
+  of that name is in scope.
+* Omitted arguments (``RANKX ( T, [m], , DESC )``), shortened CALCULATE (``[m] ( filter )``), ``;`` list
+  separators and ``DEFINE FUNCTION`` are rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from generator.dax import ast
+from generator.dax.lexer import DaxSyntaxError, Token, TokenKind, tokenize
+
+K = TokenKind
+
+#: Words that can never be a bare table name or start an expression.
+RESERVED_WORDS = frozenset(
+    {"VAR", "RETURN", "IN", "NOT", "DEFINE", "EVALUATE", "MEASURE", "ORDER", "BY", "START", "AT", "TABLE", "COLUMN"}
+)
+
+#: Bare words that some functions take as arguments; parsed as :class:`ast.Keyword`.
+ARGUMENT_KEYWORDS = frozenset(
+    {
+        "ASC",
+        "DESC",
+        "SKIP",
+        "DENSE",
+        "DAY",
+        "MONTH",
+        "QUARTER",
+        "YEAR",
+        "BOTH",
+        "NONE",
+        "ONEWAY",
+        "ONEWAY_LEFTFILTERSRIGHT",
+        "ONEWAY_RIGHTFILTERSLEFT",
+        "ABS",
+        "REL",
+    }
+)
+
+_COMPARISONS = frozenset({"=", "==", "<>", "<", ">", "<=", ">="})
+_DEFINE_KINDS = ("MEASURE", "VAR", "TABLE", "COLUMN")
+
+
+def parse_expression(source: str) -> ast.Expr:
+    """Parse a measure expression (without a leading ``=``); raise :class:`DaxSyntaxError` if it is not valid."""
+    parser = _Parser(source, "end of expression")
+    expr = parser.expression()
+    parser.expect_end("an operator or end of expression")
+    return expr
+
+
+def parse_query(source: str) -> ast.Query:
+    """Parse a DAX query: ``DEFINE`` definitions, then ``EVALUATE`` statements with ``ORDER BY`` / ``START AT``."""
+    return _Parser(source, "end of query").query()
+
+
+def describe(token: Token, end_name: str = "end of expression") -> str:
+    """How an error message names ``token``: ``'('``, ``number 12``, ``string "a"``, ``end of expression`` ..."""
+    if token.kind is K.EOF:
+        return end_name
+    text = token.text if len(token.text) <= 40 else token.text[:37] + "..."
+    prefix = {K.STRING: "string ", K.NUMBER: "number ", K.QUOTED_TABLE: "table name ", K.BRACKET: "name "}
+    if token.kind in prefix:
+        return prefix[token.kind] + text
+    return f"'{text}'"
+
+
+class _Parser:
+    def __init__(self, source: str, end_name: str):
+        self.tokens = tokenize(source)
+        self.index = 0
+        self.end_name = end_name
+        self.scopes: list[set[str]] = [set()]
+
+    # ----------------------------------------------------------------------------------------------- token access
+    def peek(self, ahead: int = 0) -> Token:
+        return self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        token = self.peek()
+        if token.kind is not K.EOF:
+            self.index += 1
+        return token
+
+    def at_operator(self, *ops: str) -> bool:
+        token = self.peek()
+        return token.kind is K.OPERATOR and token.text in ops
+
+    def at_keyword(self, *words: str, ahead: int = 0) -> bool:
+        token = self.peek(ahead)
+        return token.kind is K.IDENT and token.value.upper() in words
+
+    def error(self, expected: str, token: Token | None = None) -> DaxSyntaxError:
+        token = token or self.peek()
+        return DaxSyntaxError(f"expected {expected}, found {describe(token, self.end_name)}", token.line, token.column)
+
+    def expect(self, kind: TokenKind, expected: str) -> Token:
+        if self.peek().kind is not kind:
+            raise self.error(expected)
+        return self.advance()
+
+    def expect_keyword(self, word: str, expected: str) -> Token:
+        if not self.at_keyword(word):
+            raise self.error(expected)
+        return self.advance()
+
+    def expect_end(self, expected: str) -> None:
+        if self.peek().kind is not K.EOF:
+            raise self.error(expected)
+
+    # ------------------------------------------------------------------------------------------------ expressions
+    def expression(self) -> ast.Expr:
+        return self.logical_or()
+
+    def _left_assoc(self, operand: Callable[[], ast.Expr], ops: frozenset[str]) -> ast.Expr:
+        left = operand()
+        while self.at_operator(*ops) or ("IN" in ops and self.at_keyword("IN")):
+            op = self.advance().text.upper()
+            left = ast.Binary(op, left, operand(), *left.position)
+        return left
+
+    def logical_or(self) -> ast.Expr:
+        return self._left_assoc(self.logical_and, frozenset({"||"}))
+
+    def logical_and(self) -> ast.Expr:
+        return self._left_assoc(self.logical_not, frozenset({"&&"}))
+
+    def logical_not(self) -> ast.Expr:
+        if self.at_keyword("NOT") and self.peek(1).kind is not K.LPAREN:
+            token = self.advance()
+            return ast.Unary("NOT", self.logical_not(), token.line, token.column)
+        return self.comparison()
+
+    def comparison(self) -> ast.Expr:
+        return self._left_assoc(self.concatenation, _COMPARISONS | {"IN"})
+
+    def concatenation(self) -> ast.Expr:
+        return self._left_assoc(self.additive, frozenset({"&"}))
+
+    def additive(self) -> ast.Expr:
+        return self._left_assoc(self.multiplicative, frozenset({"+", "-"}))
+
+    def multiplicative(self) -> ast.Expr:
+        return self._left_assoc(self.unary, frozenset({"*", "/"}))
+
+    def unary(self) -> ast.Expr:
+        if self.at_operator("-", "+"):
+            token = self.advance()
+            return ast.Unary(token.text, self.unary(), token.line, token.column)
+        return self.power()
+
+    def power(self) -> ast.Expr:
+        left = self.primary()
+        while self.at_operator("^"):
+            self.advance()
+            left = ast.Binary("^", left, self.power_operand(), *left.position)
+        return left
+
+    def power_operand(self) -> ast.Expr:
+        if self.at_operator("-", "+"):
+            token = self.advance()
+            return ast.Unary(token.text, self.power_operand(), token.line, token.column)
+        return self.primary()
+
+    # --------------------------------------------------------------------------------------------------- primaries
+    def primary(self) -> ast.Expr:
+        token = self.peek()
+        if token.kind is K.NUMBER:
+            self.advance()
+            return ast.Number(token.text, token.line, token.column)
+        if token.kind is K.STRING:
+            self.advance()
+            return ast.String(token.value, token.line, token.column)
+        if token.kind is K.BRACKET:
+            self.advance()
+            if self.peek().kind is K.LPAREN:
+                raise self.error(f"an operator (the shortened CALCULATE syntax {token.text} ( ... ) is not supported)")
+            return ast.NameRef(token.value, token.line, token.column)
+        if token.kind is K.QUOTED_TABLE:
+            return self.table_or_column()
+        if token.kind is K.LPAREN:
+            return self.parenthesised()
+        if token.kind is K.LBRACE:
+            return self.table_constructor()
+        if token.kind is K.IDENT:
+            return self.identifier()
+        raise self.error("an expression")
+
+    def identifier(self) -> ast.Expr:
+        token = self.peek()
+        word = token.value.upper()
+        following = self.peek(1).kind
+        if word in ("TRUE", "FALSE"):
+            self.advance()
+            if following is K.LPAREN:
+                self.advance()
+                if self.peek().kind is not K.RPAREN:
+                    raise self.error(f"')' to close '{word} (' opened at {token.line}:{token.column}")
+                self.advance()
+            return ast.Boolean(word == "TRUE", token.line, token.column)
+        if word == "VAR":
+            return self.var_block()
+        if following is K.LPAREN:
+            return self.call()
+        if following is K.BRACKET:
+            return self.table_or_column()
+        if word in RESERVED_WORDS:
+            raise self.error("an expression")
+        self.advance()
+        if word in ARGUMENT_KEYWORDS and not self.is_variable(word):
+            return ast.Keyword(word, token.line, token.column)
+        return ast.TableRef(token.value, token.line, token.column)
+
+    def is_variable(self, word: str) -> bool:
+        return any(word in scope for scope in self.scopes)
+
+    def table_or_column(self) -> ast.Expr:
+        table = self.advance()
+        if self.peek().kind is K.BRACKET:
+            column = self.advance()
+            return ast.ColumnRef(table.value, column.value, table.line, table.column)
+        return ast.TableRef(table.value, table.line, table.column)
+
+    def call(self) -> ast.Call:
+        name = self.advance()
+        self.advance()  # the '('
+        opened = f"'{name.value.upper()} (' opened at {name.line}:{name.column}"
+        args = self.comma_list(K.RPAREN, "')'", opened)
+        return ast.Call(name.value.upper(), tuple(args), name.line, name.column)
+
+    def comma_list(self, closing: TokenKind, closing_text: str, opened: str) -> list[ast.Expr]:
+        """Items up to and including the ``closing`` token; the opening token has been consumed."""
+        items: list[ast.Expr] = []
+        if self.peek().kind is closing:
+            self.advance()
+            return items
+        while True:
+            items.append(self.list_item())
+            token = self.peek()
+            if token.kind is closing:
+                self.advance()
+                return items
+            if token.kind is K.COMMA:
+                self.advance()
+                continue
+            if token.kind is K.EOF:
+                raise self.error(f"{closing_text} to close {opened}")
+            raise self.error(f"',' or {closing_text} to close {opened}")
+
+    def list_item(self) -> ast.Expr:
+        kind = self.peek().kind
+        if kind is K.COMMA:
+            raise self.error("an expression (omitted arguments are not supported)")
+        if kind in (K.RPAREN, K.RBRACE):
+            raise self.error("an expression after ','")
+        return self.expression()
+
+    def parenthesised(self) -> ast.Expr:
+        opened = self.advance()
+        where = f"'(' opened at {opened.line}:{opened.column}"
+        if self.peek().kind is K.RPAREN:
+            raise self.error("an expression")
+        items = self.comma_list(K.RPAREN, "')'", where)
+        if len(items) == 1:
+            return ast.Paren(items[0], opened.line, opened.column)
+        return ast.Tuple(tuple(items), opened.line, opened.column)
+
+    def table_constructor(self) -> ast.TableConstructor:
+        opened = self.advance()
+        if self.peek().kind is K.RBRACE:
+            raise self.error("an expression")
+        items = self.comma_list(K.RBRACE, "'}'", f"'{{' opened at {opened.line}:{opened.column}")
+        rows = tuple(item.items if isinstance(item, ast.Tuple) else (item,) for item in items)
+        return ast.TableConstructor(rows, opened.line, opened.column)
+
+    def var_block(self) -> ast.VarBlock:
+        start = self.peek()
+        variables: list[tuple[str, ast.Expr]] = []
+        self.scopes.append(set())
+        try:
+            while self.at_keyword("VAR"):
+                self.advance()
+                name = self.variable_name("VAR")
+                self.expect_operator("=", f"'=' after 'VAR {name}'")
+                variables.append((name, self.expression()))
+                self.scopes[-1].add(name.upper())
+            if not self.at_keyword("RETURN"):
+                raise self.error(f"'VAR' or 'RETURN' to complete 'VAR' at {start.line}:{start.column}")
+            self.advance()
+            body = self.expression()
+        finally:
+            self.scopes.pop()
+        return ast.VarBlock(tuple(variables), body, start.line, start.column)
+
+    def variable_name(self, after: str) -> str:
+        token = self.peek()
+        if token.kind is not K.IDENT or token.value.upper() in RESERVED_WORDS | {"TRUE", "FALSE"}:
+            raise self.error(f"a variable name after '{after}'")
+        return self.advance().value
+
+    def expect_operator(self, op: str, expected: str) -> Token:
+        if not self.at_operator(op):
+            raise self.error(expected)
+        return self.advance()
+
+    # ------------------------------------------------------------------------------------------------------ queries
+    def query(self) -> ast.Query:
+        first = self.peek()
+        defines: list[ast.Define] = []
+        while self.at_keyword("DEFINE"):
+            self.advance()
+            if not self.at_keyword(*_DEFINE_KINDS):
+                raise self.error("MEASURE, VAR, TABLE or COLUMN after 'DEFINE'")
+            while self.at_keyword(*_DEFINE_KINDS):
+                defines.append(self.definition())
+        evaluates: list[ast.Evaluate] = []
+        while self.at_keyword("EVALUATE"):
+            evaluates.append(self.evaluate())
+        if not evaluates:
+            expected = "MEASURE, VAR, TABLE, COLUMN or 'EVALUATE'" if defines else "'DEFINE' or 'EVALUATE'"
+            raise self.error(expected)
+        self.expect_end("'EVALUATE', 'ORDER BY', 'START AT' or end of query")
+        return ast.Query(tuple(defines), tuple(evaluates), first.line, first.column)
+
+    def definition(self) -> ast.Define:
+        keyword = self.advance()
+        kind = keyword.value.upper()
+        table: str | None = None
+        if kind in ("MEASURE", "COLUMN"):
+            if self.peek().kind not in (K.IDENT, K.QUOTED_TABLE) or self.peek(1).kind is not K.BRACKET:
+                raise self.error(f"a qualified name Table[Name] after '{kind}'")
+            table = self.advance().value
+            name = self.advance().value
+            shown = f"{kind} {table}[{name}]"
+        else:
+            name = self.variable_name(kind)
+            shown = f"{kind} {name}"
+        self.expect_operator("=", f"'=' after '{shown}'")
+        expression = self.expression()
+        if kind == "VAR":
+            self.scopes[0].add(name.upper())
+        return ast.Define(kind, table, name, expression, keyword.line, keyword.column)
+
+    def evaluate(self) -> ast.Evaluate:
+        keyword = self.advance()
+        table = self.expression()
+        order_by: list[ast.OrderKey] = []
+        start_at: list[ast.Expr] = []
+        if self.at_keyword("ORDER"):
+            self.advance()
+            self.expect_keyword("BY", "'BY' after 'ORDER'")
+            order_by.append(self.order_key())
+            while self.peek().kind is K.COMMA:
+                self.advance()
+                order_by.append(self.order_key())
+            if self.at_keyword("START"):
+                self.advance()
+                self.expect_keyword("AT", "'AT' after 'START'")
+                start_at.append(self.expression())
+                while self.peek().kind is K.COMMA:
+                    self.advance()
+                    start_at.append(self.expression())
+        return ast.Evaluate(table, tuple(order_by), tuple(start_at), keyword.line, keyword.column)
+
+    def order_key(self) -> ast.OrderKey:
+        start = self.peek()
+        expr = self.expression()
+        descending = False
+        if self.at_keyword("ASC", "DESC"):
+            descending = self.advance().value.upper() == "DESC"
+        return ast.OrderKey(expr, descending, start.line, start.column)
