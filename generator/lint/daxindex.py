@@ -1,0 +1,102 @@
+"""The DAX expressions of a model, tokenized once and with their references resolved to model objects.
+
+Resolution follows the engine's reading of DAX: ``[X]`` is a measure if the model has a measure called X,
+else a column (of the expression's own table first, else of any table); ``T[X]`` is column X of table T, or a
+measure; ``'T'`` is a table. Names that an expression introduces itself (``ADDCOLUMNS (…, "X", …)`` then
+``[X]``, or ``[Value]`` of a table constructor) are neither, and never count as unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from generator.dax.lexer import DaxSyntaxError, Token, TokenKind, tokenize
+from generator.lint.daxrefs import Reference, references
+from generator.lint.modelview import DaxObject, ModelView, Named, bracket, quote_table
+
+_VALUE_COLUMN = re.compile(r"Value\d*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A reference and what it denotes: ``kind`` is ``table``, ``column``, ``measure``, ``local`` (a name the
+    expression defines itself) or ``unknown``; ``targets`` are the model objects (several columns when an
+    unqualified name matches columns of several tables)."""
+
+    reference: Reference
+    kind: str
+    targets: tuple[Named, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The reference as DAX writes it."""
+        table = quote_table(self.reference.table) if self.reference.table is not None else ""
+        name = bracket(self.reference.name) if self.reference.name is not None else ""
+        return table + name
+
+
+class DaxIndex:
+    """Tokens, syntax errors and resolved references of every DAX expression of one model."""
+
+    def __init__(self, model: ModelView):
+        self.model = model
+        self._tokens: dict[str, list[Token] | DaxSyntaxError] = {}
+        self._resolved: dict[int, list[Resolved]] = {}
+
+    def _lex(self, expression: str) -> list[Token] | DaxSyntaxError:
+        if expression not in self._tokens:
+            try:
+                self._tokens[expression] = tokenize(expression)
+            except DaxSyntaxError as error:
+                self._tokens[expression] = error
+        return self._tokens[expression]
+
+    def tokens(self, obj: DaxObject) -> list[Token] | None:
+        """The tokens of the expression (comments dropped, ending with EOF), or ``None`` if it cannot be read."""
+        result = self._lex(obj.expression)
+        return None if isinstance(result, DaxSyntaxError) else result
+
+    def syntax_error(self, obj: DaxObject) -> DaxSyntaxError | None:
+        """The lexer's error for the expression, if it has one."""
+        result = self._lex(obj.expression)
+        return result if isinstance(result, DaxSyntaxError) else None
+
+    def resolved(self, obj: DaxObject) -> list[Resolved]:
+        """The references of the expression, resolved against the model (empty if it cannot be read)."""
+        key = id(obj)
+        if key not in self._resolved:
+            tokens = self.tokens(obj) or []
+            local = {t.value.casefold() for t in tokens if t.kind == TokenKind.STRING}
+            self._resolved[key] = [self._resolve(ref, obj, local) for ref in references(tokens)]
+        return self._resolved[key]
+
+    def _resolve(self, ref: Reference, obj: DaxObject, local: set[str]) -> Resolved:
+        model = self.model
+        if ref.name is None:
+            table = model.table(ref.table or "")
+            return Resolved(ref, "table", (table,)) if table else Resolved(ref, "unknown")
+        if ref.table is not None:
+            table = model.table(ref.table)
+            if table is None:
+                return Resolved(ref, "unknown")
+            column = table.column(ref.name)
+            if column is not None:
+                return Resolved(ref, "column", (column,))
+            measure = table.measure(ref.name) or model.measure(ref.name)
+            return Resolved(ref, "measure", (measure,)) if measure else Resolved(ref, "unknown")
+        measure = model.measure(ref.name)
+        if measure is not None:
+            return Resolved(ref, "measure", (measure,))
+        own = obj.table.column(ref.name) if obj.table is not None else None
+        columns = (own,) if own is not None else tuple(model.columns_named(ref.name))
+        if columns:
+            return Resolved(ref, "column", columns)
+        if ref.name.casefold() in local or _VALUE_COLUMN.fullmatch(ref.name):
+            return Resolved(ref, "local")
+        return Resolved(ref, "unknown")
+
+    def referenced_by(self, target: Named) -> list[DaxObject]:
+        """The DAX expressions that refer to ``target`` (a table, column or measure)."""
+        return [obj for obj in self.model.dax_objects
+                if any(any(t is target for t in r.targets) for r in self.resolved(obj))]
