@@ -137,7 +137,7 @@ def test_comment_at_end_without_newline() -> None:
 
 
 def test_comment_markers_inside_strings_and_names_are_text() -> None:
-    assert values('"a -- b" & [x // y] & \'p /* q\'') == ["a -- b", "&", "x // y", "&", "p /* q"]
+    assert values("\"a -- b\" & [x // y] & 'p /* q'") == ["a -- b", "&", "x // y", "&", "p /* q"]
 
 
 def test_double_minus_is_a_comment_not_two_operators() -> None:
