@@ -116,6 +116,104 @@ def demo_command(
     typer.echo(summarize(tables, seed=seed, scale=scale, seconds=time.perf_counter() - started))
 
 
+OutOption = Annotated[Path, typer.Option(
+    "--out", "-o", file_okay=False,
+    help="Output folder for the PBIP project, model.bim and the .pbit template.")]
+DocsOption = Annotated[Path | None, typer.Option(
+    "--docs", dir_okay=False, help="Where the measure catalogue page goes (default: docs/measures.md beside "
+                                   "the output folder).")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="text, json or github (workflow annotations).")]
+JunitOption = Annotated[Path | None, typer.Option("--junit", dir_okay=False,
+                                                  help="Also write a JUnit XML report to this file.")]
+OUTPUT_FORMATS = ("text", "json", "github")
+
+
+def _docs_path(out: Path, docs: Path | None) -> Path:
+    return docs if docs is not None else out.resolve().parent / "docs" / "measures.md"
+
+
+def _check_format(output_format: str) -> None:
+    if output_format not in OUTPUT_FORMATS:
+        raise ToolError(f"--format must be one of {', '.join(OUTPUT_FORMATS)}, not {output_format!r}")
+
+
+def _emit_findings(findings: list, output_format: str, title: str, junit: Path | None, suite: str,
+                   checked: list[str], text: str | None = None) -> None:
+    from generator.findings import render_github, render_json, render_text
+    from generator.output import write_text_atomically
+
+    if output_format == "json":
+        typer.echo(render_json(findings), nl=False)
+    elif output_format == "github":
+        typer.echo(render_github(findings), nl=False)
+    else:
+        typer.echo(text if text is not None else render_text(findings, title=title), nl=False)
+    if junit is not None:
+        from generator.findings import junit_xml
+
+        write_text_atomically(junit, junit_xml(findings, suite=suite, checked=checked))
+
+
+@app.command("build", epilog=EXIT_CODES)
+def build_command(
+    out: OutOption = Path("powerbi"),
+    docs: DocsOption = None,
+    specs: SpecsOption = None,
+) -> None:
+    """Generate the Power BI outputs from the specs: the PBIP project (TMDL), model.bim, the .pbit template and docs/measures.md.
+
+    Everything is rendered in memory first and written atomically: a failed build leaves the previous outputs as they were. The same specs always give byte-identical files.
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    from generator.powerbi.outputs import render_outputs, write_outputs
+
+    started = time.perf_counter()
+    model = _load_model(specs)
+    outputs = render_outputs(model)
+    docs_path = _docs_path(out, docs)
+    changed = write_outputs(outputs, out, docs_path, progress=lambda path: _say(f"wrote {path}"))
+    total = len(outputs.files) + 1
+    _say(f"{len(model.measures)} measures, {len(model.semantic_tables)} tables: {len(changed)} of {total} files "
+         f"changed in {out} and {docs_path} ({time.perf_counter() - started:.2f} s)")
+
+
+@app.command("check", epilog=EXIT_CODES)
+def check_command(
+    out: OutOption = Path("powerbi"),
+    docs: DocsOption = None,
+    specs: SpecsOption = None,
+    output_format: FormatOption = "text",
+    junit: JunitOption = None,
+) -> None:
+    """Exit 1 when the committed outputs differ from what the specs generate (stale or hand-edited); 0 when current.
+
+    Rebuilds everything in memory and compares byte for byte, without writing. This is the command CI runs.
+    """
+    from generator.errors import EXIT_FINDINGS
+    from generator.findings import Finding
+    from generator.powerbi.outputs import compare_outputs, render_outputs
+
+    _check_format(output_format)
+    model = _load_model(specs)
+    outputs = render_outputs(model)
+    docs_path = _docs_path(out, docs)
+    root = Path.cwd()
+    stale = compare_outputs(outputs, out, docs_path, root)
+    findings = [Finding("STALE_OUTPUT", 3, "File", item.path, f"{item.reason}: {item.detail}",
+                        "run gen-measures build and commit the result", file=item.path) for item in stale]
+    checked = sorted(item for item in (str(p) for p in outputs.targets(out, docs_path)))
+    if stale:
+        lines = [f"{item.path}: {item.reason}" + ("\n    " + item.detail.replace("\n", "\n    ")
+                                                   if item.reason == "differs" else f" ({item.detail})")
+                 for item in stale]
+        text = ("\n".join(lines) + f"\ncheck: {len(stale)} of {len(checked)} outputs are stale; "
+                "run gen-measures build and commit the result\n")
+    else:
+        text = f"check: all {len(checked)} outputs are current\n"
+    _emit_findings(findings, output_format, "check", junit, "gen-measures check", checked, text)
+    if stale:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning ToolError into one line on stderr and its exit code."""
     try:

@@ -346,9 +346,8 @@ def test_duplicate_key_in_a_block_mapping(spec_copy: Path) -> None:
 
 
 def test_duplicate_key_in_a_flow_mapping(spec_copy: Path) -> None:
-    replace_once(spec_copy, SMILEBACK, "{name: score, type: int64, nullable: false, summarize_by: none, description: "
-                                       "Response score.}",
-                 "{name: score, type: int64, nullable: false, type: double, description: Response score.}")
+    replace_once(spec_copy, SMILEBACK, "{name: score, type: int64, nullable: false, summarize_by: none, description: ",
+                 "{name: score, type: int64, nullable: false, type: double, description: ")
     line = line_with(spec_copy, SMILEBACK, "type: double")
     problem = the_problem(problems_of(spec_copy), "appears twice")
     assert (problem.file, problem.line) == (SMILEBACK, line), str(problem)

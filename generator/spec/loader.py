@@ -1,5 +1,6 @@
-"""Read ``model/*.yaml`` (the semantic model) and ``sql/*.yaml`` (staging and ETL tables) into one
-validated :class:`~generator.spec.model.Model`.
+"""Read ``model/*.yaml`` (the semantic model), ``sql/*.yaml`` (staging and ETL tables) and
+``measures/*.yaml`` (the DAX measures, see :mod:`generator.measures`) into one validated
+:class:`~generator.spec.model.Model`.
 
 Every problem found is collected and reported together, each with file, line and a plain sentence;
 nothing is returned (and so nothing is written by any command) while a single problem remains.
@@ -11,10 +12,12 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from generator.errors import SpecError, SpecProblem
+from generator.measures import load_measures
 from generator.spec.model import (
     SUMMARIZE_BY,
     TABLE_ROLES,
@@ -37,10 +40,10 @@ TYPE_ALIASES = {"integer": "int64", "int": "int64", "bigint": "int64", "whole nu
                 "bool": "boolean", "bit": "boolean", "str": "string", "text": "string", "varchar": "string",
                 "nvarchar": "string", "timestamp": "datetime", "datetime2": "datetime"}
 
-FILE_KEYS = {"tables", "relationships"}
-TABLE_KEYS = {"name", "description", "role", "key", "date_table", "columns"}
+FILE_KEYS = {"tables", "relationships", "lint_ignore"}
+TABLE_KEYS = {"name", "description", "role", "key", "date_table", "columns", "lint_ignore"}
 COLUMN_KEYS = {"name", "type", "nullable", "description", "format", "hidden", "summarize_by", "sort_by",
-               "max_length"}
+               "max_length", "lint_ignore"}
 RELATIONSHIP_KEYS = {"from", "to", "active", "cross_filter"}
 
 
@@ -79,6 +82,17 @@ def _typed(node: SpecMap, key: str, kind: type | tuple[type, ...], default: Any,
         problems.at(node, key, f"'{key}' of {what} must be {expected}, found {value!r}")
         return default
     return value
+
+
+def _lint_ignore(node: SpecMap, what: str, problems: _Problems) -> tuple[tuple[str, str], ...]:
+    """``lint_ignore:`` — BPA rule ids mapped to the reason they do not apply here."""
+    raw = node.get("lint_ignore")
+    if raw is None:
+        return ()
+    if not isinstance(raw, SpecMap) or not all(isinstance(v, str) and v.strip() for v in raw.values()):
+        problems.at(node, "lint_ignore", f"'lint_ignore' of {what} must map rule ids to the reason for ignoring")
+        return ()
+    return tuple(sorted((key, " ".join(value.split())) for key, value in raw.items()))
 
 
 def _check_identifier(node: SpecMap, key: str, name: Any, what: str, problems: _Problems) -> bool:
@@ -134,6 +148,7 @@ def _read_column(node: Any, table: str, parent: SpecList, index: int, problems: 
         sort_by=_typed(node, "sort_by", str, None, what, problems),
         max_length=max_length,
         origin=Origin(node.file, node.line),
+        lint_ignore=_lint_ignore(node, what, problems),
     )
 
 
@@ -188,7 +203,7 @@ def _read_table(node: Any, parent: SpecList, index: int, default_role: str,
         problems.at(node, "date_table", f"date table '{name}' needs a single key column of type date")
     return Table(name=name, role=role, description=_typed(node, "description", str, "", what, problems).strip(),
                  columns=tuple(columns), key=tuple(key), is_date_table=is_date_table,
-                 origin=Origin(node.file, node.line))
+                 origin=Origin(node.file, node.line), lint_ignore=_lint_ignore(node, what, problems))
 
 
 def _parse_column_ref(node: SpecMap, key: str, problems: _Problems) -> tuple[str, str] | None:
@@ -300,6 +315,7 @@ def load_model(spec_dir: Path) -> Model:
     table_lines: dict[str, str] = {}
     raw_relationships: list[tuple[SpecList, int, Any]] = []
     unreadable_files = 0
+    model_ignores: list[tuple[str, str]] = []
     for path, default_role in files:
         display = path.relative_to(spec_dir).as_posix() if path.is_relative_to(spec_dir) else str(path)
         try:
@@ -315,6 +331,7 @@ def load_model(spec_dir: Path) -> Model:
                                                           "'relationships'"))
             continue
         _check_keys(document, FILE_KEYS, (), "a spec file", problems)
+        model_ignores.extend(_lint_ignore(document, "a spec file", problems))
         raw_tables = document.get("tables", SpecList())
         if not isinstance(raw_tables, SpecList):
             problems.at(document, "tables", "'tables' must be a list of tables")
@@ -358,4 +375,7 @@ def load_model(spec_dir: Path) -> Model:
                                           f"date_table: true, found {len(date_tables)}"))
     if problems.items:
         raise SpecError(problems.items)
-    return Model(tables=tuple(tables.values()), relationships=tuple(relationships))
+    model = Model(tables=tuple(tables.values()), relationships=tuple(relationships),
+                  lint_ignore=tuple(sorted(set(model_ignores))))
+    measures, parameters = load_measures(spec_dir, model)
+    return replace(model, measures=measures, parameters=parameters)

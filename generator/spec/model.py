@@ -48,6 +48,7 @@ class Column:
     sort_by: str | None
     max_length: int | None
     origin: Origin = field(compare=False)
+    lint_ignore: tuple[tuple[str, str], ...] = ()  # (BPA rule id, reason) pairs
 
     @property
     def tabular_type(self) -> str:
@@ -66,6 +67,7 @@ class Table:
     key: tuple[str, ...]
     is_date_table: bool
     origin: Origin = field(compare=False)
+    lint_ignore: tuple[tuple[str, str], ...] = ()  # (BPA rule id, reason) pairs
 
     def column(self, name: str) -> Column:
         """The column called ``name``; KeyError when there is none."""
@@ -103,11 +105,52 @@ class Relationship:
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A threshold the measures are parameterised by (``measures/*.yaml`` ``parameters:``)."""
+
+    name: str
+    value: int | float
+    description: str
+    origin: Origin = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A validated measure: its generated DAX (formatted) and the metadata Power BI shows."""
+
+    name: str
+    home_table: str
+    folder: str
+    description: str
+    format_string: str
+    expression: str
+    kind: str
+    hidden: bool
+    depends_on: tuple[str, ...]
+    lint_ignore: tuple[tuple[str, str], ...]
+    origin: Origin = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Model:
     """The whole validated model."""
 
     tables: tuple[Table, ...]
     relationships: tuple[Relationship, ...]
+    measures: tuple[Measure, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    lint_ignore: tuple[tuple[str, str], ...] = ()  # model-wide (BPA rule id, reason) pairs
+
+    def measure(self, name: str) -> Measure:
+        """The measure called ``name``; KeyError when there is none."""
+        for measure in self.measures:
+            if measure.name == name:
+                return measure
+        raise KeyError(name)
+
+    def measures_of(self, table: str) -> list[Measure]:
+        """The measures whose home is ``table``, in declaration order."""
+        return [measure for measure in self.measures if measure.home_table == table]
 
     def table(self, name: str) -> Table:
         """The table called ``name``; KeyError when there is none."""

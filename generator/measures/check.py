@@ -1,0 +1,103 @@
+"""Check rendered measures as a whole: DAX parses, every reference resolves, no measure depends on itself.
+
+References are resolved against the semantic model: ``Table[column]`` must be a column of a BI_ table, a
+bare table name must be a BI_ table (or a variable in scope), ``[Name]`` must be a measure (columns are
+always written fully qualified). Measure names are case-insensitive in DAX, so references are too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from generator.dax.lexer import DaxSyntaxError
+from generator.dax.parser import parse_expression
+from generator.dax.references import find_references
+from generator.errors import SpecProblem
+from generator.spec.model import Model, Origin
+
+
+@dataclass(frozen=True)
+class RenderedMeasure:
+    """A measure's DAX text before the whole-catalogue checks, with where problems should point."""
+
+    name: str
+    text: str
+    origin: Origin
+    dax_line: int | None  # spec line of the first DAX line for a raw ``dax:``; None for a generated one
+
+
+def _near(name: str, candidates: list[str]) -> str:
+    hint = difflib.get_close_matches(name, candidates, n=1)
+    return f"; did you mean '{hint[0]}'?" if hint else ""
+
+
+def measure_dependencies(measures: list[RenderedMeasure], model: Model,
+                         problems: list[SpecProblem]) -> dict[str, tuple[str, ...]]:
+    """The measures each measure refers to (declared spelling, sorted); problems for anything unresolved."""
+    tables = {table.name.lower(): table for table in model.semantic_tables}
+    measure_names = {measure.name.lower(): measure.name for measure in measures}
+    dependencies: dict[str, tuple[str, ...]] = {}
+    for measure in measures:
+        try:
+            expression = parse_expression(measure.text)
+        except DaxSyntaxError as exc:
+            line = measure.origin.line if measure.dax_line is None else measure.dax_line + exc.line - 1
+            problems.append(SpecProblem(measure.origin.file, line, f"measure '{measure.name}': the DAX does not "
+                                        f"parse: {exc.message} (DAX line {exc.line}, column {exc.column})"))
+            continue
+        refs = find_references(expression)
+        where = f"measure '{measure.name}'"
+        for table_name, column in sorted(refs.columns):
+            table = tables.get(table_name.lower())
+            if table is None:
+                problems.append(SpecProblem(measure.origin.file, measure.origin.line,
+                                            f"{where} refers to unknown table '{table_name}'"
+                                            + _near(table_name, [t.name for t in tables.values()])))
+            elif not any(c.name.lower() == column.lower() for c in table.columns):
+                problems.append(SpecProblem(measure.origin.file, measure.origin.line,
+                                            f"{where} refers to unknown column '{table.name}[{column}]'"
+                                            + _near(column, table.column_names)))
+        for table_name in sorted(refs.tables):
+            if table_name.lower() not in tables:
+                problems.append(SpecProblem(measure.origin.file, measure.origin.line,
+                                            f"{where} refers to unknown table or variable '{table_name}'"
+                                            + _near(table_name, [t.name for t in tables.values()])))
+        found = []
+        for name in sorted(refs.names):
+            if name.lower() in measure_names:
+                found.append(measure_names[name.lower()])
+            else:
+                problems.append(SpecProblem(measure.origin.file, measure.origin.line,
+                                            f"{where} refers to unknown measure [{name}]"
+                                            + _near(name, sorted(measure_names.values()))
+                                            + " (columns must be written Table[column])"))
+        dependencies[measure.name] = tuple(sorted(set(found)))
+    return dependencies
+
+
+def find_cycles(dependencies: dict[str, tuple[str, ...]], origins: dict[str, Origin],
+                problems: list[SpecProblem]) -> None:
+    """A problem for every cycle of measure references, reported once at its first measure."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    reported: set[frozenset[str]] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for dependency in dependencies.get(name, ()):
+            if state.get(dependency) == 1:
+                cycle = [*path[path.index(dependency):], dependency]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    first = min(cycle[:-1], key=lambda n: (origins[n].file, origins[n].line))
+                    problems.append(SpecProblem(origins[first].file, origins[first].line,
+                                                "measures refer to each other in a cycle: "
+                                                + " -> ".join(f"[{n}]" for n in cycle)))
+            elif dependency in dependencies and state.get(dependency) is None:
+                visit(dependency, [*path, dependency])
+        state[name] = 2
+
+    for name in dependencies:
+        if state.get(name) is None:
+            visit(name, [name])

@@ -1,0 +1,120 @@
+"""All build outputs in memory, writing them atomically, and comparing them with what is on disk.
+
+``build`` renders every file first (nothing is written if anything fails), then stages each new file as a
+temporary file beside its target, and only when every file is staged renames them into place; a failure
+while staging removes the temporary files and leaves the previous outputs as they were. Files the
+generator owns that are no longer produced (a table removed from the specs) are deleted after the swap.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.powerbi.bim import bim_json
+from generator.powerbi.docs import measures_markdown
+from generator.powerbi.pbip import project_files
+from generator.powerbi.pbit import pbit_bytes
+from generator.powerbi.semantic import DATASET_NAME, semantic_model
+from generator.powerbi.tmdl import definition_files
+from generator.spec.model import Model
+
+DOCS_PATH = "docs/measures.md"
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Every generated file: paths relative to the output folder (``powerbi/``) and the docs page."""
+
+    files: dict[str, bytes]
+    docs: bytes
+
+    def targets(self, out_dir: Path, docs_path: Path) -> dict[Path, bytes]:
+        """Absolute target path → content."""
+        found = {out_dir / relative: content for relative, content in self.files.items()}
+        found[docs_path] = self.docs
+        return found
+
+
+def render_outputs(model: Model) -> Outputs:
+    """Render every output of ``model`` in memory."""
+    database = semantic_model(model)
+    texts = project_files(DATASET_NAME, definition_files(database))
+    texts["model.bim"] = bim_json(database)
+    files = {path: text.encode("utf-8") for path, text in texts.items()}
+    files[f"{DATASET_NAME}.pbit"] = pbit_bytes(database)
+    return Outputs(files=dict(sorted(files.items())), docs=measures_markdown(model).encode("utf-8"))
+
+
+def owned_files(out_dir: Path) -> list[Path]:
+    """Files under ``out_dir`` the generator owns: the TMDL definition folder (Desktop's own files elsewhere in
+    the project, like ``.pbi/localSettings.json``, are left alone)."""
+    definition = out_dir / f"{DATASET_NAME}.SemanticModel" / "definition"
+    return sorted(path for path in definition.rglob("*.tmdl") if path.is_file()) if definition.is_dir() else []
+
+
+def write_outputs(outputs: Outputs, out_dir: Path, docs_path: Path,
+                  progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write every output atomically (see the module docstring); returns the files that changed."""
+    targets = outputs.targets(out_dir, docs_path)
+    changed = [path for path, content in targets.items() if not path.is_file() or path.read_bytes() != content]
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path in changed:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            staged.append((temporary, path))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(targets[path])
+    except BaseException:
+        for temporary, _ in staged:
+            Path(temporary).unlink(missing_ok=True)
+        raise
+    for temporary, path in staged:
+        os.replace(temporary, path)
+        if progress:
+            progress(str(path))
+    for stale in set(owned_files(out_dir)) - set(targets):
+        stale.unlink()
+        changed.append(stale)
+        if progress:
+            progress(f"{stale} (removed)")
+    return changed
+
+
+@dataclass(frozen=True)
+class StaleFile:
+    """A committed output that differs from what the specs generate."""
+
+    path: str
+    reason: str  # "missing", "differs", "not generated"
+    detail: str
+
+
+def compare_outputs(outputs: Outputs, out_dir: Path, docs_path: Path, root: Path) -> list[StaleFile]:
+    """Every output that is missing, differs from the specs' output, or is an owned file no longer generated."""
+    from generator.powerbi.diff import describe_difference
+
+    found = []
+    targets = outputs.targets(out_dir, docs_path)
+    for path, content in targets.items():
+        shown = _shown(path, root)
+        if not path.is_file():
+            found.append(StaleFile(shown, "missing", "not on disk; run gen-measures build"))
+        else:
+            current = path.read_bytes()
+            if current != content:
+                found.append(StaleFile(shown, "differs", describe_difference(current, content, path.name)))
+    for extra in sorted(set(owned_files(out_dir)) - set(targets)):
+        found.append(StaleFile(_shown(extra, root), "not generated", "no spec produces this file any more"))
+    return sorted(found, key=lambda stale: stale.path)
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
