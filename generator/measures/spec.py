@@ -161,13 +161,22 @@ def _expand_family(family: SpecMap, variables: dict[str, Any], defaults: dict[st
     if "measures" not in family:
         problems.append(_problem(family, family.line, f"family '{name}' has no 'measures'"))
         return
+    templates = family["measures"]
+    if not isinstance(templates, SpecList):
+        problems.append(_problem(family, family.line_of("measures"), f"'measures' of family '{name}' must be a list"))
+        return
     for row in rows:
         clash = sorted(set(row) & set(variables))
         if clash:
             problems.append(_problem(row, row.line, f"family variable '{clash[0]}' hides the parameter of that "
                                                     "name; rename it"))
-            continue
-        _expand(family["measures"], {**variables, **row}, defaults, out, problems, in_family=True)
+            return
+    # Template-major order: all counts, then all shares — the order the catalogue lists them in.
+    for index in range(len(templates)):
+        single = SpecList([templates[index]])
+        single.file, single.line, single.item_lines = templates.file, templates.line, [templates.line_of(index)]
+        for row in rows:
+            _expand(single, {**variables, **row}, defaults, out, problems, in_family=True)
 
 
 def read_measure_specs(spec_dir: Path) -> MeasureSpecs:
