@@ -360,6 +360,295 @@ def _dynamic_rls(db: dict) -> None:
     role_filter(db)["filterExpression"] = "'BI_Companies'[Company] = USERPRINCIPALNAME ()"
 
 
+# DAX expressions
+
+
+@fires("DAX_COLUMNS_FULLY_QUALIFIED", "[Hours Summed]")
+def _unqualified_column(db: dict) -> None:
+    add_measure(db, "Hours Summed", "SUMX ( 'BI_Tickets', [Hours Worked] )", formatString="#,0.0")
+
+
+@fires("DAX_MEASURES_UNQUALIFIED", "[Closed %]")
+def _qualified_measure(db: dict) -> None:
+    measure(db, "Closed %")["expression"] = "DIVIDE ( 'BI_Tickets'[Closed Tickets], [Tickets] )"
+
+
+@fires("AVOID_DUPLICATE_MEASURES", "[Ticket Count]")
+def _duplicate_measure(db: dict) -> None:
+    add_measure(db, "Ticket Count", "countrows('BI_Tickets')  // same as [Tickets]")
+
+
+@fires("USE_THE_TREATAS_FUNCTION_INSTEAD_OF_INTERSECT", "[Tickets of Listed Companies]")
+def _intersect(db: dict) -> None:
+    add_measure(db, "Tickets of Listed Companies",
+                "CALCULATE ( [Tickets], INTERSECT ( VALUES ( 'BI_Tickets'[CompanyKey] ), "
+                "VALUES ( 'BI_Companies'[CompanyKey] ) ) )")
+
+
+@fires("USE_THE_DIVIDE_FUNCTION_FOR_DIVISION", "[Closed %]")
+def _slash(db: dict) -> None:
+    measure(db, "Closed %")["expression"] = "[Closed Tickets] / [Tickets]"
+
+
+@fires("AVOID_USING_THE_IFERROR_FUNCTION", "[Closed %]")
+def _iferror(db: dict) -> None:
+    measure(db, "Closed %")["expression"] = "IFERROR ( DIVIDE ( [Closed Tickets], [Tickets] ), 0 )"
+
+
+@fires("MEASURES_SHOULD_NOT_BE_DIRECT_REFERENCES_OF_OTHER_MEASURES", "[Ticket Total]")
+def _direct_reference(db: dict) -> None:
+    add_measure(db, "Ticket Total", "[Tickets]")
+
+
+@fires("FILTER_COLUMN_VALUES", "[Closed Tickets]")
+def _filter_table_by_column(db: dict) -> None:
+    measure(db, "Closed Tickets")["expression"] = (
+        "CALCULATE ( [Tickets], FILTER ( 'BI_Tickets', 'BI_Tickets'[Status] = \"Complete\" ) )")
+
+
+@fires("FILTER_MEASURE_VALUES_BY_COLUMNS", "[Tickets of Busy Companies]")
+def _filter_table_by_measure(db: dict) -> None:
+    add_measure(db, "Tickets of Busy Companies",
+                "CALCULATE ( [Tickets], FILTER ( 'BI_Companies', [Tickets] > 10 ) )")
+
+
+@fires("INACTIVE_RELATIONSHIPS_THAT_ARE_NEVER_ACTIVATED", "'BI_Tickets'[CompletedDateKey] -> 'BI_Date'[DateKey]")
+def _userelationship_only_in_a_comment(db: dict) -> None:
+    measure(db, "Completed Tickets")["expression"] = (
+        "CALCULATE ( [Tickets] ) // USERELATIONSHIP ( 'BI_Tickets'[CompletedDateKey], 'BI_Date'[DateKey] )")
+
+
+@fires("AVOID_USING_'1-(X/Y)'_SYNTAX", "[Open %]")
+def _one_minus_divide(db: dict) -> None:
+    add_measure(db, "Open %", "1 - DIVIDE ( [Closed Tickets], [Tickets] )", formatString=PERCENT)
+
+
+@fires("EVALUATEANDLOG_SHOULD_NOT_BE_USED_IN_PRODUCTION_MODELS", "[Tickets]")
+def _evaluateandlog(db: dict) -> None:
+    measure(db, "Tickets")["expression"] = "EVALUATEANDLOG ( COUNTROWS ( 'BI_Tickets' ) )"
+
+
+# Error prevention
+
+
+@fires("DATA_COLUMNS_MUST_HAVE_A_SOURCE_COLUMN", "'BI_Tickets'[Status]")
+def _no_source_column(db: dict) -> None:
+    del column(db, "BI_Tickets", "Status")["sourceColumn"]
+
+
+@fires("EXPRESSION_RELIANT_OBJECTS_MUST_HAVE_AN_EXPRESSION", "[Hours per Ticket]")
+def _empty_expression(db: dict) -> None:
+    measure(db, "Hours per Ticket")["expression"] = ["", "  "]
+
+
+@fires("AVOID_STRUCTURED_DATA_SOURCES_WITH_PROVIDER_PARTITIONS", "'BI_Queues'.'BI_Queues'")
+def _provider_partition(db: dict) -> None:
+    db["model"]["dataSources"] = [{"type": "structured", "name": "SQL/csat",
+                                   "connectionDetails": {"protocol": "tds",
+                                                         "address": {"server": "sql", "database": "csat"}}}]
+    table(db, "BI_Queues")["partitions"][0]["source"] = {"type": "query", "query": "SELECT * FROM dbo.BI_Queues",
+                                                         "dataSource": "SQL/csat"}
+
+
+@fires("AVOID_THE_USERELATIONSHIP_FUNCTION_AND_RLS_AGAINST_THE_SAME_TABLE", "'BI_Date'")
+def _rls_on_activated_table(db: dict) -> None:
+    db["model"]["roles"][0]["tablePermissions"].append(
+        {"name": "BI_Date", "filterExpression": "'BI_Date'[Year] >= 2020"})
+
+
+@fires("RELATIONSHIP_COLUMNS_SAME_DATA_TYPE", "'BI_Tickets'[QueueKey] -> 'BI_Queues'[QueueKey]")
+def _text_foreign_key(db: dict) -> None:
+    column(db, "BI_Tickets", "QueueKey")["dataType"] = "string"
+
+
+@fires("AVOID_INVALID_NAME_CHARACTERS", "[Closed\x07%]")
+def _bell_in_name(db: dict) -> None:
+    measure(db, "Closed %")["name"] = "Closed\x07%"
+
+
+@fires("AVOID_INVALID_DESCRIPTION_CHARACTERS", "'BI_Queues'")
+def _nul_in_description(db: dict) -> None:
+    table(db, "BI_Queues")["description"] = "One row per\x00queue."
+
+
+@fires("SET_ISAVAILABLEINMDX_TO_TRUE_ON_NECESSARY_COLUMNS", "'BI_Date'[Month Number]")
+def _sort_column_without_mdx(db: dict) -> None:
+    column(db, "BI_Date", "Month Number")["isAvailableInMdx"] = False
+
+
+# Maintenance
+
+
+@fires("UNNECESSARY_COLUMNS", "'BI_Tickets'[Source System]")
+def _unused_hidden_column(db: dict) -> None:
+    table(db, "BI_Tickets")["columns"].append(
+        {"name": "Source System", "dataType": "string", "sourceColumn": "source_system", "isHidden": True,
+         "isAvailableInMdx": False})
+
+
+@fires("UNNECESSARY_MEASURES", "[Hours per Ticket]")
+def _unused_hidden_measure(db: dict) -> None:
+    measure(db, "Hours per Ticket")["isHidden"] = True
+
+
+@fires("REMOVE_DATA_SOURCES_NOT_REFERENCED_BY_ANY_PARTITIONS", "Legacy CSAT")
+def _unused_data_source(db: dict) -> None:
+    db["model"]["dataSources"] = [{"name": "Legacy CSAT", "connectionString": "Provider=SQLNCLI11;Data Source=old"}]
+
+
+@fires("REMOVE_ROLES_WITH_NO_MEMBERS", "Dutch Companies")
+def _role_without_members(db: dict) -> None:
+    db["model"]["roles"][0]["members"] = []
+
+
+@fires("ENSURE_TABLES_HAVE_RELATIONSHIPS", "'BI_Queues'")
+def _unrelated_table(db: dict) -> None:
+    db["model"]["relationships"].remove(relationship(db, "tickets_queue"))
+
+
+@fires("OBJECTS_WITH_NO_DESCRIPTION", "'BI_Companies'[Company]")
+def _no_description(db: dict) -> None:
+    column(db, "BI_Companies", "Company")["description"] = "  "
+
+
+@fires("PERSPECTIVES_WITH_NO_OBJECTS", "Service Desk")
+def _empty_perspective(db: dict) -> None:
+    db["model"]["perspectives"][0]["tables"] = []
+
+
+@fires("CALCULATION_GROUPS_WITH_NO_CALCULATION_ITEMS", "'Time Calculation'")
+def _calculation_group_without_items(db: dict) -> None:
+    group = add_table(db, fixture_table("calculation_group.json"))
+    group["calculationGroup"]["calculationItems"] = []
+
+
+# Naming conventions
+
+
+@fires("PARTITION_NAME_SHOULD_MATCH_TABLE_NAME_FOR_SINGLE_PARTITION_TABLES", "'BI_Tickets'")
+def _partition_named_partition(db: dict) -> None:
+    table(db, "BI_Tickets")["partitions"][0]["name"] = "Partition"
+
+
+@fires("SPECIAL_CHARS_IN_OBJECT_NAMES", "[Closed\n%]")
+def _line_break_in_name(db: dict) -> None:
+    measure(db, "Closed %")["name"] = "Closed\n%"
+
+
+@fires("TRIM_OBJECT_NAMES", "Dutch Companies ")
+def _trailing_space_in_role(db: dict) -> None:
+    db["model"]["roles"][0]["name"] = "Dutch Companies "
+
+
+# Formatting
+
+
+@fires("FORMAT_FLAG_COLUMNS_AS_YES/NO_VALUE_STRINGS", "'BI_Tickets'[IsBillable]")
+def _integer_flag(db: dict) -> None:
+    table(db, "BI_Tickets")["columns"].append(
+        {"name": "IsBillable", "dataType": "int64", "sourceColumn": "is_billable", "summarizeBy": "none",
+         "description": "1 when the ticket is billable."})
+
+
+@fires("OBJECTS_SHOULD_NOT_START_OR_END_WITH_A_SPACE", "'BI_Tickets'[ Status]")
+def _leading_space_in_column(db: dict) -> None:
+    column(db, "BI_Tickets", "Status")["name"] = " Status"
+
+
+@fires("DATECOLUMN_FORMATSTRING", "'BI_Date'[Date]")
+def _iso_date_format(db: dict) -> None:
+    column(db, "BI_Date", "Date")["formatString"] = "yyyy-mm-dd"
+
+
+@fires("MONTHCOLUMN_FORMATSTRING", "'BI_Date'[Month Start]")
+def _month_start_as_date(db: dict) -> None:
+    table(db, "BI_Date")["columns"].append(
+        {"name": "Month Start", "dataType": "dateTime", "sourceColumn": "Month Start", "formatString": "mm/dd/yyyy",
+         "description": "First day of the month."})
+
+
+@fires("PROVIDE_FORMAT_STRING_FOR_MEASURES", "[Tickets]")
+def _no_format_string(db: dict) -> None:
+    del measure(db, "Tickets")["formatString"]
+
+
+@fires("NUMERIC_COLUMN_SUMMARIZE_BY", "'BI_Date'[Year]")
+def _default_summarize_by(db: dict) -> None:
+    del column(db, "BI_Date", "Year")["summarizeBy"]
+
+
+@fires("PERCENTAGE_FORMATTING", "[Closed %]")
+def _other_percentage_format(db: dict) -> None:
+    measure(db, "Closed %")["formatString"] = "0.00%"
+
+
+@fires("INTEGER_FORMATTING", "[Tickets]")
+def _plain_integer_format(db: dict) -> None:
+    measure(db, "Tickets")["formatString"] = "0"
+
+
+@fires("RELATIONSHIP_COLUMNS_SHOULD_BE_OF_INTEGER_DATA_TYPE", "'BI_Date'[Date]")
+def _date_relationship(db: dict) -> None:
+    table(db, "BI_Tickets")["columns"].append(
+        {"name": "Created", "dataType": "dateTime", "sourceColumn": "created", "isHidden": True,
+         "formatString": "mm/dd/yyyy", "isAvailableInMdx": False})
+    relationship(db, "tickets_created").update(fromColumn="Created", toColumn="Date")
+
+
+@fires("ADD_DATA_CATEGORY_FOR_COLUMNS", "'BI_Companies'[Country]")
+def _country_without_category(db: dict) -> None:
+    del column(db, "BI_Companies", "Country")["dataCategory"]
+
+
+@fires("HIDE_FOREIGN_KEYS", "'BI_Tickets'[CompanyKey]")
+def _visible_foreign_key(db: dict) -> None:
+    column(db, "BI_Tickets", "CompanyKey")["isHidden"] = False
+
+
+@fires("MARK_PRIMARY_KEYS", "'BI_Queues'[QueueKey]")
+def _unmarked_primary_key(db: dict) -> None:
+    del column(db, "BI_Queues", "QueueKey")["isKey"]
+
+
+@fires("HIDE_FACT_TABLE_COLUMNS", "'BI_Tickets'[Hours Worked]")
+def _visible_aggregated_column(db: dict) -> None:
+    column(db, "BI_Tickets", "Hours Worked")["isHidden"] = False
+
+
+@fires("FIRST_LETTER_OF_OBJECTS_MUST_BE_CAPITALIZED", "'BI_Date'[calendar]")
+def _lower_case_hierarchy(db: dict) -> None:
+    table(db, "BI_Date")["hierarchies"][0]["name"] = "calendar"
+
+
+@fires("MONTH_(AS_A_STRING)_MUST_BE_SORTED", "'BI_Date'[Month]")
+def _unsorted_month(db: dict) -> None:
+    del column(db, "BI_Date", "Month")["sortByColumn"]
+
+
+# Our own rules
+
+
+@fires("MSP_UNKNOWN_REFERENCE", "[Closed Tickets]")
+def _unknown_column(db: dict) -> None:
+    measure(db, "Closed Tickets")["expression"] = "CALCULATE ( [Tickets], 'BI_Tickets'[State] = \"Complete\" )"
+
+
+@fires("MSP_NO_REFERENCE_IMPLEMENTATION", "[Reopened Tickets]")
+def _generated_without_reference(db: dict) -> None:
+    add_measure(db, "Reopened Tickets", "CALCULATE ( [Tickets], 'BI_Tickets'[Status] = \"Reopened\" )",
+                annotations=[{"name": GENERATED, "value": "true"}])
+
+
+@fires("MSP_MEASURE_WITHOUT_FOLDER", "[Tickets]")
+def _measure_without_folder(db: dict) -> None:
+    measure(db, "Tickets")["displayFolder"] = ""
+
+
+@fires("MSP_UNREADABLE_DAX", "[Closed Tickets]")
+def _unterminated_string(db: dict) -> None:
+    measure(db, "Closed Tickets")["expression"] = "CALCULATE ( [Tickets], 'BI_Tickets'[Status] = \"Complete )"
+
+
 # --- the tests ---------------------------------------------------------------------------------------------
 
 
@@ -409,6 +698,13 @@ def test_ported_rules_match_the_bpa_json():
         source = bpa[rule_id]
         assert (rule.name, rule.severity, rule.category) == (source["Name"], source["Severity"], source["Category"])
         assert rule.scope == tuple(kind.strip() for kind in source["Scope"].split(",")), rule_id
+
+
+def test_every_bpa_rule_is_ported_or_unported_never_both():
+    ported = {r.id for r in all_rules()}
+    for source in _bpa_rules():
+        assert (source["ID"] in ported) != (source["ID"] in UNPORTED), source["ID"]
+    assert all(reason.endswith(".") and len(reason) > 20 for reason in UNPORTED.values())
 
 
 def test_rule_metadata_is_complete():
@@ -514,3 +810,159 @@ def test_lint_does_not_change_the_database():
     before = copy.deepcopy(database)
     lint_database(database)
     assert database == before
+
+
+# --- behaviour the fixtures do not show ---------------------------------------------------------------------
+
+
+def _fired(database: dict, rule_id: str, context: LintContext | None = None) -> list[str]:
+    return [f.object_name for f in lint_database(database, rules=[rule_id], context=context)]
+
+
+def test_reference_rule_is_skipped_without_reference_measures():
+    database = base_model()
+    _generated_without_reference(database)
+    assert _fired(database, "MSP_NO_REFERENCE_IMPLEMENTATION") == []
+    assert _fired(database, "MSP_NO_REFERENCE_IMPLEMENTATION", LintContext()) == []
+    assert _fired(database, "MSP_NO_REFERENCE_IMPLEMENTATION", LintContext(frozenset())) == sorted(
+        f"[{name}]" for name in generated_measures(database))
+    known = LintContext(reference_measures=frozenset({"reopened tickets"}) | CONTEXT.reference_measures)
+    assert _fired(database, "MSP_NO_REFERENCE_IMPLEMENTATION", known) == []
+
+
+def test_names_in_strings_and_comments_are_not_code():
+    database = base_model()
+    add_measure(database, "Notes", '"IFERROR ( 1 / 0 ) and EVALUATEANDLOG ( x )" // [Tickets] / 2 INTERSECT (')
+    add_calculated_column(database, "BI_Tickets", "Related Count", "COUNTROWS ( RELATEDTABLE ( 'BI_Queues' ) )",
+                          dataType="int64", isHidden=True)
+    for rule_id in ("AVOID_USING_THE_IFERROR_FUNCTION", "EVALUATEANDLOG_SHOULD_NOT_BE_USED_IN_PRODUCTION_MODELS",
+                    "USE_THE_DIVIDE_FUNCTION_FOR_DIVISION", "USE_THE_TREATAS_FUNCTION_INSTEAD_OF_INTERSECT",
+                    "REDUCE_USAGE_OF_CALCULATED_COLUMNS_THAT_USE_THE_RELATED_FUNCTION", "MSP_UNKNOWN_REFERENCE"):
+        assert _fired(database, rule_id) == [], rule_id
+
+
+@pytest.mark.parametrize(
+    ("expression", "fires_rule"),
+    [
+        ("[Closed Tickets] / [Tickets]", True),
+        ("COUNTROWS ( 'BI_Tickets' ) / 2", True),
+        ("SUM ( 'BI_Tickets'[Hours Worked] ) /* per day */ / 8", True),
+        ("24 / 8", False),
+        ("VAR x = [Tickets] RETURN x / 2", False),
+        ("DIVIDE ( [Closed Tickets], [Tickets] ) // [a] / [b]", False),
+    ],
+)
+def test_divide_rule_looks_at_the_token_before_the_slash(expression: str, fires_rule: bool):
+    database = base_model()
+    measure(database, "Closed %")["expression"] = expression
+    assert (_fired(database, "USE_THE_DIVIDE_FUNCTION_FOR_DIVISION") == ["[Closed %]"]) is fires_rule
+
+
+@pytest.mark.parametrize(
+    ("expression", "fires_rule"),
+    [
+        ("1 - DIVIDE ( [Closed Tickets], [Tickets] )", True),
+        ("1 + ( ( SUM ( 'BI_Tickets'[Hours Worked] ) / [Tickets] ) )", True),
+        ("1 - SUM ( BI_Tickets[Hours Worked] ) / 8", True),
+        ("DIVIDE ( [Tickets] - [Closed Tickets], [Tickets] )", False),
+        ("1 - SUM ( 'BI_Tickets'[Hours Worked] )", False),
+        ("[Tickets] - DIVIDE ( 1, 2 )", False),
+    ],
+)
+def test_one_minus_ratio_patterns(expression: str, fires_rule: bool):
+    database = base_model()
+    measure(database, "Closed %")["expression"] = expression
+    assert (_fired(database, "AVOID_USING_'1-(X/Y)'_SYNTAX") == ["[Closed %]"]) is fires_rule
+
+
+def test_userelationship_activates_in_either_argument_order():
+    database = base_model()
+    measure(database, "Completed Tickets")["expression"] = (
+        "CALCULATE ( [Tickets], USERELATIONSHIP ( bi_date[datekey], 'BI_Tickets'[CompletedDateKey] ) )")
+    assert _fired(database, "INACTIVE_RELATIONSHIPS_THAT_ARE_NEVER_ACTIVATED") == []
+
+
+def test_filter_rules_look_at_every_filter_argument_only():
+    database = base_model()
+    measure(database, "Closed Tickets")["expression"] = (
+        "CALCULATE ( SUMX ( 'BI_Tickets', 1 ), 'BI_Date'[Year] = 2024, "
+        "FILTER ( BI_Tickets, BI_Tickets[Status] = \"Complete\" ) )")
+    add_measure(database, "Filtered Rows", "COUNTROWS ( FILTER ( 'BI_Tickets', 'BI_Tickets'[Status] = \"x\" ) )")
+    assert _fired(database, "FILTER_COLUMN_VALUES") == ["[Closed Tickets]"]
+
+
+def test_hide_foreign_keys_looks_at_the_column_not_its_name():
+    database = base_model()
+    column(database, "BI_Companies", "CompanyKey")["isHidden"] = False
+    assert _fired(database, "HIDE_FOREIGN_KEYS") == []
+    relationship(database, "tickets_company")["fromCardinality"] = "one"
+    column(database, "BI_Tickets", "CompanyKey")["isHidden"] = False
+    assert _fired(database, "HIDE_FOREIGN_KEYS") == []
+
+
+def test_unknown_references_in_filters_and_calculated_columns():
+    database = base_model()
+    role_filter(database)["filterExpression"] = "'BI_Companies'[Region] = \"EU\""
+    add_calculated_column(database, "BI_Tickets", "Queue Name", "RELATED ( 'BI_Queue'[Queue] )")
+    add_calculated_column(database, "BI_Tickets", "Open", "[Status] <> \"Complete\"", dataType="boolean")
+    findings = lint_database(database, rules=["MSP_UNKNOWN_REFERENCE"])
+    assert [(f.object_type, f.object_name) for f in findings] == [
+        ("calculated column", "'BI_Tickets'[Queue Name]"),
+        ("table permission", "Dutch Companies/'BI_Companies'"),
+    ]
+    assert "table 'BI_Queue', which the model does not have" in findings[0].message
+    assert "'BI_Companies'[Region]: table 'BI_Companies' has no such column or measure" in findings[1].message
+
+
+def test_names_an_expression_defines_are_not_unknown():
+    database = base_model()
+    add_measure(database, "Busiest Queue Tickets",
+                "MAXX ( ADDCOLUMNS ( VALUES ( 'BI_Queues'[Queue] ), \"Queue Tickets\", [Tickets] ), "
+                "[Queue Tickets] )")
+    add_measure(database, "Series Total", "SUMX ( GENERATESERIES ( 1, 3 ), [Value] )")
+    add_measure(database, "Typo", "[Tickets ] + [Ticket]")
+    findings = lint_database(database, rules=["MSP_UNKNOWN_REFERENCE"])
+    assert [(f.object_name, f.message) for f in findings] == [
+        ("[Typo]", "[Ticket] is neither a measure nor a column of the model"),
+        ("[Typo]", "[Tickets ] is neither a measure nor a column of the model"),
+    ]
+
+
+def test_unqualified_columns_in_row_filters_must_be_qualified():
+    database = base_model()
+    role_filter(database)["filterExpression"] = "[Country] = \"Netherlands\""
+    assert _fired(database, "DAX_COLUMNS_FULLY_QUALIFIED") == ["Dutch Companies/'BI_Companies'"]
+    assert _fired(database, "MSP_UNKNOWN_REFERENCE") == []
+
+
+def test_hidden_columns_used_by_security_are_necessary():
+    database = base_model()
+    _unused_hidden_column(database)
+    role_filter(database)["filterExpression"] = "'BI_Companies'[Country] = \"Netherlands\""
+    database["model"]["roles"][0]["tablePermissions"].append(
+        {"name": "BI_Tickets", "filterExpression": "'BI_Tickets'[Source System] = \"Autotask\""})
+    assert _fired(database, "UNNECESSARY_COLUMNS") == []
+    database["model"]["roles"][0]["tablePermissions"][1] = {
+        "name": "BI_Tickets", "columnPermissions": [{"name": "Source System", "metadataPermission": "none"}]}
+    assert _fired(database, "UNNECESSARY_COLUMNS") == []
+
+
+def test_a_calculation_group_keeps_the_base_clean():
+    database = base_model()
+    add_table(database, fixture_table("calculation_group.json"))
+    assert lint_database(database, context=CONTEXT) == []
+
+
+def test_invalid_characters_follow_dotnet_white_space():
+    database = base_model()
+    measure(database, "Closed %")["name"] = "Closed\t%\x1f"
+    assert _fired(database, "AVOID_INVALID_NAME_CHARACTERS") == ["[Closed\t%\x1f]"]
+    measure(database, "Closed\t%\x1f")["name"] = "Closed\t%"
+    assert _fired(database, "AVOID_INVALID_NAME_CHARACTERS") == []
+    assert _fired(database, "SPECIAL_CHARS_IN_OBJECT_NAMES") == ["[Closed\t%]"]
+
+
+def test_load_bim_reads_utf16(tmp_path: Path):
+    path = tmp_path / "DataModelSchema.bim"
+    path.write_bytes(json.dumps(base_model()).encode("utf-16"))
+    assert load_bim(path) == base_model()

@@ -43,6 +43,7 @@ class DaxIndex:
         self.model = model
         self._tokens: dict[str, list[Token] | DaxSyntaxError] = {}
         self._resolved: dict[int, list[Resolved]] = {}
+        self._users: dict[int, list[DaxObject]] | None = None
 
     def _lex(self, expression: str) -> list[Token] | DaxSyntaxError:
         if expression not in self._tokens:
@@ -97,6 +98,11 @@ class DaxIndex:
         return Resolved(ref, "unknown")
 
     def referenced_by(self, target: Named) -> list[DaxObject]:
-        """The DAX expressions that refer to ``target`` (a table, column or measure)."""
-        return [obj for obj in self.model.dax_objects
-                if any(any(t is target for t in r.targets) for r in self.resolved(obj))]
+        """The DAX expressions that refer to ``target`` (a table, column or measure), in model order."""
+        if self._users is None:
+            users: dict[int, list[DaxObject]] = {}
+            for obj in self.model.dax_objects:
+                for key in dict.fromkeys(id(t) for r in self.resolved(obj) for t in r.targets):
+                    users.setdefault(key, []).append(obj)
+            self._users = users
+        return list(self._users.get(id(target), []))

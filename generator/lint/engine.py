@@ -10,7 +10,15 @@ from typing import Any
 
 from generator.errors import ToolError
 from generator.findings import Finding, sort_findings
-from generator.lint import bpa_performance  # noqa: F401  (registers the rules)
+from generator.lint import (  # noqa: F401  (importing a rule module registers its rules)
+    bpa_dax,
+    bpa_errors,
+    bpa_formatting,
+    bpa_maintenance,
+    bpa_naming,
+    bpa_performance,
+    own,
+)
 from generator.lint.modelview import ModelView
 from generator.lint.rules import LintContext, Rule, Subject, registered_rules
 from generator.lint.unported import UNPORTED
