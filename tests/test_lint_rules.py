@@ -966,3 +966,28 @@ def test_load_bim_reads_utf16(tmp_path: Path):
     path = tmp_path / "DataModelSchema.bim"
     path.write_bytes(json.dumps(base_model()).encode("utf-16"))
     assert load_bim(path) == base_model()
+
+
+# --- the model view the rules (and suppressions) read --------------------------------------------------------
+
+
+def test_model_view_defaults_and_helpers():
+    from generator.lint.modelview import ModelView
+
+    view = ModelView(base_model())
+    assert view.model_object.object_name == "MSP CSAT"
+    assert view.model_object.annotations == {"__PBI_TimeIntelligenceEnabled": "0"}
+    tickets = view.table("bi_tickets")
+    assert tickets is not None and tickets.kind == "Table"
+    company_key = tickets.column("CompanyKey")
+    assert company_key is not None and view.is_foreign_key(company_key)
+    assert [r.name for r in view.used_in_relationships(company_key)] == ["tickets_company"]
+    completed = next(r for r in view.relationships if r.name == "tickets_completed")
+    assert (completed.is_active, completed.cross_filtering, completed.from_cardinality,
+            completed.to_cardinality) == (False, "onedirection", "many", "one")
+    hours = tickets.column("Hours Worked")
+    assert [d.object_name for d in view.referenced_by(hours)] == ["[Hours Worked Total]"]
+    assert [d.object_name for d in view.referenced_by(view.measure("tickets"))] == [
+        "[Closed Tickets]", "[Closed %]", "[Completed Tickets]", "[Hours per Ticket]"]
+    assert view.table("BI_Date").is_marked_date_table
+    assert view.measure("Completed Tickets").expression.startswith("CALCULATE (\n    [Tickets],")

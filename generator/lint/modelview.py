@@ -415,10 +415,13 @@ class ModelView:
     def name(self) -> str:
         return str(self.database.get("name") or self.model.get("name") or "Model")
 
-    @property
+    @cached_property
     def model_object(self) -> Named:
-        """The model itself as a named object."""
-        return Named("Model", {"name": self.name}, self.name)
+        """The model itself as a named object (named like the database; its description and annotations are
+        the model's)."""
+        raw = {"name": self.name, "description": self.model.get("description"),
+               "annotations": self.model.get("annotations") or []}
+        return Named("Model", raw, self.name)
 
     @property
     def measures(self) -> list[MeasureView]:
