@@ -214,6 +214,55 @@ def check_command(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+@app.command("lint", epilog=EXIT_CODES)
+def lint_command(
+    model_path: Annotated[Path | None, typer.Option(
+        "--model", dir_okay=False, help="Lint this model.bim instead of the model generated from the specs.")] = None,
+    specs: SpecsOption = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe: info, "
+                                                           "warning, error or never.")] = "error",
+    rules: Annotated[str | None, typer.Option("--rules", help="Only these rule ids, comma-separated.")] = None,
+    show_ignored: Annotated[bool, typer.Option("--show-ignored", help="Also list findings silenced by a "
+                                                                      "BestPracticeAnalyzer_IgnoreRules annotation "
+                                                                      "(lint_ignore in the specs).")] = False,
+    output_format: FormatOption = "text",
+    junit: JunitOption = None,
+) -> None:
+    """Check the model against Tabular Editor's Best Practice Analyzer rules (same ids and severities) and our own.
+
+    Severities: 1 info, 2 warning, 3 error. Findings on objects annotated with BestPracticeAnalyzer_IgnoreRules (written from lint_ignore: in the specs, with the reason kept there) are not reported unless --show-ignored.
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    from generator.errors import EXIT_FINDINGS
+    from generator.findings import FAIL_ON_CHOICES, exceeds
+    from generator.lint import LintContext, lint_database, load_bim, select_rules
+    from generator.lint.suppressions import apply_suppressions
+    from generator.reference import MEASURES as REFERENCE_MEASURES
+
+    _check_format(output_format)
+    if fail_on not in FAIL_ON_CHOICES:
+        raise ToolError(f"--fail-on must be one of {', '.join(FAIL_ON_CHOICES)}, not {fail_on!r}")
+    if model_path is not None:
+        database = load_bim(model_path)
+        title = f"lint {model_path}"
+    else:
+        from generator.powerbi.semantic import semantic_model
+
+        database = semantic_model(_load_model(specs))
+        title = "lint"
+    selected = [rule.strip() for rule in rules.split(",") if rule.strip()] if rules else None
+    chosen = select_rules(selected)
+    findings = lint_database(database, rules=selected,
+                             context=LintContext(reference_measures=frozenset(REFERENCE_MEASURES)))
+    kept, ignored = apply_suppressions(database, findings)
+    reported = findings if show_ignored else kept
+    _emit_findings(reported, output_format, title, junit, "gen-measures lint", [rule.id for rule in chosen])
+    if output_format == "text":
+        _say(f"{len(chosen)} rules checked; {len(ignored)} findings ignored by lint_ignore annotations"
+             + ("" if show_ignored else " (--show-ignored lists them)"))
+    if exceeds(kept, fail_on):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning ToolError into one line on stderr and its exit code."""
     try:

@@ -207,20 +207,19 @@ def test_relationship_ends_of_different_types(spec_copy: Path, from_column: str,
 
 
 def test_second_active_relationship_creating_an_ambiguous_filter_path(spec_copy: Path) -> None:
-    old = '{from: "BI_Autotask_TimeEntries[resource_id]", to: "BI_Autotask_Resources[resource_id]", active: false}'
-    new = '{from: "BI_Autotask_TimeEntries[resource_id]", to: "BI_Autotask_Resources[resource_id]"}'
-    replace_once(spec_copy, AUTOTASK, old, new)
-    line = line_with(spec_copy, AUTOTASK, new)
+    replace_once(spec_copy, AUTOTASK, '    to: "BI_Autotask_Resources[resource_id]"\n    active: false\n',
+                 '    to: "BI_Autotask_Resources[resource_id]"\n')
+    line = line_with(spec_copy, AUTOTASK, '  - from: "BI_Autotask_TimeEntries[resource_id]"')
     assert_single_problem(spec_copy, AUTOTASK, line,
                           "more than one filter path from 'BI_Autotask_Resources' to 'BI_Autotask_TimeEntries'",
                           "make one of them inactive")
 
 
 def test_two_independent_ambiguous_paths_are_both_reported(spec_copy: Path) -> None:
-    resources = '{from: "BI_Autotask_TimeEntries[resource_id]", to: "BI_Autotask_Resources[resource_id]"'
-    dates = '{from: "BI_Autotask_TimeEntries[date_worked]", to: "BI_Date[date]"'
+    resources = '  - from: "BI_Autotask_TimeEntries[resource_id]"\n    to: "BI_Autotask_Resources[resource_id]"\n'
+    dates = '  - from: "BI_Autotask_TimeEntries[date_worked]"\n    to: "BI_Date[date]"\n'
     for start in (resources, dates):
-        replace_once(spec_copy, AUTOTASK, start + ", active: false}", start + "}")
+        replace_once(spec_copy, AUTOTASK, start + "    active: false\n", start)
     problems = problems_of(spec_copy)
     the_problem(problems, "filter path from 'BI_Autotask_Resources' to 'BI_Autotask_TimeEntries'")
     the_problem(problems, "filter path from 'BI_Date' to 'BI_Autotask_TimeEntries'")

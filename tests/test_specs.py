@@ -75,8 +75,11 @@ REL = '  - {from: "BI_Autotask_Tickets[company_id]", to: "BI_Autotask_Companies[
      "must end on the key of 'BI_Autotask_Companies'"),
     ("model/autotask.yaml", REL, REL.replace("Tickets[company_id]", "Tickets[status]"),
      "joins a string column to a int64 column"),
-    ("model/autotask.yaml", '"BI_Autotask_Resources[resource_id]", active: false}',
-     '"BI_Autotask_Resources[resource_id]"}', "more than one filter path from 'BI_Autotask_Resources' to "
+    ("model/autotask.yaml",
+     '  - from: "BI_Autotask_TimeEntries[resource_id]"\n    to: "BI_Autotask_Resources[resource_id]"\n'
+     '    active: false\n',
+     '  - from: "BI_Autotask_TimeEntries[resource_id]"\n    to: "BI_Autotask_Resources[resource_id]"\n',
+     "more than one filter path from 'BI_Autotask_Resources' to "
      "'BI_Autotask_TimeEntries'"),
     ("model/autotask.yaml", "relationships:\n", "relationships:\n  - {from: x\n", "YAML syntax error"),
     ("model/date.yaml", "    key: date\n", "    key: date\n    key: year\n", "key 'key' appears twice"),

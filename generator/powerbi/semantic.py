@@ -111,6 +111,9 @@ def _relationship(relationship: Relationship) -> dict[str, Any]:
         result["crossFilteringBehavior"] = "bothDirections"
     result.update({"fromTable": relationship.from_table, "fromColumn": relationship.from_column,
                    "toTable": relationship.to_table, "toColumn": relationship.to_column})
+    annotations = _ignore_annotation(relationship.lint_ignore)
+    if annotations:
+        result["annotations"] = annotations
     return result
 
 

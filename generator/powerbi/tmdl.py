@@ -115,6 +115,7 @@ def relationships_file(relationships: list[dict[str, Any]]) -> str:
         lines[1:] = [line for line in lines[1:] if not line.startswith(("\tfromColumn", "\ttoColumn"))]
         lines += [f"\tfromColumn: {_qualified(rel['fromTable'], rel['fromColumn'])}",
                   f"\ttoColumn: {_qualified(rel['toTable'], rel['toColumn'])}"]
+        lines += _annotations(rel, 1)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

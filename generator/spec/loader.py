@@ -44,7 +44,7 @@ FILE_KEYS = {"tables", "relationships", "lint_ignore"}
 TABLE_KEYS = {"name", "description", "role", "key", "date_table", "columns", "lint_ignore"}
 COLUMN_KEYS = {"name", "type", "nullable", "description", "format", "hidden", "summarize_by", "sort_by",
                "max_length", "lint_ignore"}
-RELATIONSHIP_KEYS = {"from", "to", "active", "cross_filter"}
+RELATIONSHIP_KEYS = {"from", "to", "active", "cross_filter", "lint_ignore"}
 
 
 class _Problems:
@@ -264,7 +264,7 @@ def _read_relationship(node: Any, parent: SpecList, index: int, tables: dict[str
         problems.at(node, "from", f"{what} joins a {from_type} column to a {to_type} column")
         return None
     return Relationship(from_table, from_column, to_table, to_column, active, cross_filter,
-                        Origin(node.file, node.line))
+                        Origin(node.file, node.line), lint_ignore=_lint_ignore(node, what, problems))
 
 
 def _check_ambiguous_paths(relationships: list[Relationship], problems: _Problems,

@@ -97,6 +97,7 @@ class Relationship:
     active: bool
     cross_filter: str  # "single" (one side filters many side) or "both"
     origin: Origin = field(compare=False)
+    lint_ignore: tuple[tuple[str, str], ...] = ()  # (BPA rule id, reason) pairs
 
     @property
     def name(self) -> str:
