@@ -190,7 +190,7 @@ def check_command(
     """
     from generator.errors import EXIT_FINDINGS
     from generator.findings import Finding
-    from generator.powerbi.outputs import compare_outputs, render_outputs
+    from generator.powerbi.outputs import compare_outputs, render_outputs, shown_path
 
     _check_format(output_format)
     model = _load_model(specs)
@@ -200,7 +200,7 @@ def check_command(
     stale = compare_outputs(outputs, out, docs_path, root)
     findings = [Finding("STALE_OUTPUT", 3, "File", item.path, f"{item.reason}: {item.detail}",
                         "run gen-measures build and commit the result", file=item.path) for item in stale]
-    checked = sorted(item for item in (str(p) for p in outputs.targets(out, docs_path)))
+    checked = sorted(shown_path(path, root) for path in outputs.targets(out, docs_path))
     if stale:
         lines = [f"{item.path}: {item.reason}" + ("\n    " + item.detail.replace("\n", "\n    ")
                                                    if item.reason == "differs" else f" ({item.detail})")

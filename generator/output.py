@@ -13,6 +13,13 @@ def write_text_atomically(path: Path, content: str) -> None:
     write_bytes_atomically(path, content.encode("utf-8"))
 
 
+def readable_mode() -> int:
+    """The permission bits a newly created file gets under the current umask (mkstemp would give 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_bytes_atomically(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` through a temporary file and an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -20,6 +27,7 @@ def write_bytes_atomically(path: Path, content: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
+        os.chmod(temporary, readable_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

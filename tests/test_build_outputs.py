@@ -868,10 +868,6 @@ def test_output_folder_that_is_a_file_is_refused(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["powerbi"]
 
 
-@pytest.mark.xfail(strict=True, reason="generator/powerbi/outputs.py:67 (write_outputs: path.parent.mkdir) raises "
-                                       "NotADirectoryError when a parent of --out is a file; cli.py main() only "
-                                       "catches ToolError, so the user gets a traceback and exit 1 (the 'findings' "
-                                       "code) instead of a one-line error and exit 2")
 def test_output_folder_under_a_file_is_a_clear_error(tmp_path: Path):
     (tmp_path / "afile").write_text("x", encoding="utf-8")
     result = run_cli("build", "--out", str(tmp_path / "afile" / "powerbi"))
@@ -894,9 +890,6 @@ def test_failed_write_leaves_the_previous_outputs_and_no_temporary_files(existin
     assert after == before
 
 
-@pytest.mark.xfail(strict=True, reason="generator/powerbi/outputs.py:67 lets the OSError from staging escape: "
-                                       "an unwritable --docs path gives a traceback and exit 1 instead of a "
-                                       "one-line error and exit 2")
 def test_failed_write_is_a_clear_error(existing: Path):
     blocker = existing.parent / "blocker"
     blocker.write_text("x", encoding="utf-8")
@@ -905,10 +898,6 @@ def test_failed_write_is_a_clear_error(existing: Path):
     assert result.code == 2
 
 
-@pytest.mark.xfail(strict=True, reason="generator/powerbi/outputs.py:68 stages every file with tempfile.mkstemp, "
-                                       "which creates it mode 0600 whatever the umask, and os.replace keeps that "
-                                       "mode: build writes (and rewrites committed) outputs readable by their "
-                                       "owner only")
 def test_outputs_get_the_usual_file_permissions(tmp_path: Path):
     previous = os.umask(0o022)
     try:

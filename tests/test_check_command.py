@@ -184,12 +184,6 @@ def test_junit_report_has_one_failure_per_stale_file(out: Path, edited_specs: Pa
     assert failing == stale_after_spec_edit(out)
 
 
-@pytest.mark.xfail(strict=True, reason="generator/cli.py:203 names the JUnit testcases after the unresolved target "
-                                       "paths (the docs page's default path is absolute, from _docs_path at "
-                                       "cli.py:132) while findings use paths relative to the working directory "
-                                       "(outputs.py _shown): with the default relative --out, a stale "
-                                       "docs/measures.md gets an extra 'STALE_OUTPUT' testcase and its own "
-                                       "testcase passes (tests=24 for 23 outputs)")
 def test_junit_report_with_a_relative_output_folder(out: Path, edited_specs: Path):
     junit = out.parent / "check.xml"
     result = run_cli("check", "--out", "powerbi", "--specs", str(edited_specs), "--junit", "check.xml",

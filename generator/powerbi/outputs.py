@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.errors import ToolError
+from generator.output import readable_mode
 from generator.powerbi.bim import bim_json
 from generator.powerbi.docs import measures_markdown
 from generator.powerbi.pbip import project_files
@@ -62,16 +64,21 @@ def write_outputs(outputs: Outputs, out_dir: Path, docs_path: Path,
     targets = outputs.targets(out_dir, docs_path)
     changed = [path for path, content in targets.items() if not path.is_file() or path.read_bytes() != content]
     staged: list[tuple[str, Path]] = []
+    mode = readable_mode()
+    current = None
     try:
-        for path in changed:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            staged.append((temporary, path))
+        for current in changed:
+            current.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{current.name}.", dir=current.parent)
+            staged.append((temporary, current))
             with os.fdopen(handle, "wb") as stream:
-                stream.write(targets[path])
-    except BaseException:
+                stream.write(targets[current])
+            os.chmod(temporary, mode)
+    except BaseException as exc:
         for temporary, _ in staged:
             Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ToolError(f"cannot write {current}: {exc.strerror or exc}; nothing was changed") from None
         raise
     for temporary, path in staged:
         os.replace(temporary, path)
@@ -111,6 +118,11 @@ def compare_outputs(outputs: Outputs, out_dir: Path, docs_path: Path, root: Path
     for extra in sorted(set(owned_files(out_dir)) - set(targets)):
         found.append(StaleFile(_shown(extra, root), "not generated", "no spec produces this file any more"))
     return sorted(found, key=lambda stale: stale.path)
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """``path`` as reports show it: relative to ``root`` when inside it."""
+    return _shown(path, root)
 
 
 def _shown(path: Path, root: Path) -> str:
