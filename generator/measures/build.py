@@ -6,8 +6,8 @@ import difflib
 import unicodedata
 from pathlib import Path
 
+from generator.dax.ast import Expr
 from generator.dax.formatter import format_dax
-from generator.dax.parser import parse_expression
 from generator.errors import SpecError, SpecProblem
 from generator.measures.check import RenderedMeasure, find_cycles, measure_dependencies
 from generator.measures.formats import resolve_format
@@ -148,14 +148,15 @@ def load_measures(spec_dir: Path, model: Model) -> tuple[tuple[Measure, ...], tu
     _duplicates(drafts, model, problems)
     if problems:
         raise SpecError(problems)
-    dependencies = measure_dependencies([rendered for _, rendered in drafts], model, problems)
+    parsed: dict[str, Expr] = {}
+    dependencies = measure_dependencies([rendered for _, rendered in drafts], model, problems, parsed)
     find_cycles(dependencies, {r.name: r.origin for _, r in drafts}, problems)
     if problems:
         raise SpecError(problems)
     measures = tuple(
         Measure(name=metadata["name"], home_table=metadata["home_table"], folder=metadata["folder"],
                 description=metadata["description"], format_string=metadata["format_string"],
-                expression=format_dax(parse_expression(rendered.text), width=GENERATED_DAX_WIDTH),
+                expression=format_dax(parsed[metadata["name"]], width=GENERATED_DAX_WIDTH),
                 kind=metadata["kind"], hidden=metadata["hidden"], depends_on=dependencies[metadata["name"]],
                 lint_ignore=metadata["lint_ignore"], origin=rendered.origin)
         for metadata, rendered in drafts)

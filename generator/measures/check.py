@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from generator.dax.ast import Expr
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
 from generator.dax.references import find_references
@@ -32,9 +33,10 @@ def _near(name: str, candidates: list[str]) -> str:
     return f"; did you mean '{hint[0]}'?" if hint else ""
 
 
-def measure_dependencies(measures: list[RenderedMeasure], model: Model,
-                         problems: list[SpecProblem]) -> dict[str, tuple[str, ...]]:
-    """The measures each measure refers to (declared spelling, sorted); problems for anything unresolved."""
+def measure_dependencies(measures: list[RenderedMeasure], model: Model, problems: list[SpecProblem],
+                         parsed: dict[str, Expr] | None = None) -> dict[str, tuple[str, ...]]:
+    """The measures each measure refers to (declared spelling, sorted); problems for anything unresolved.
+    Each measure's parsed expression is kept in ``parsed`` when given."""
     tables = {table.name.lower(): table for table in model.semantic_tables}
     measure_names = {measure.name.lower(): measure.name for measure in measures}
     dependencies: dict[str, tuple[str, ...]] = {}
@@ -46,6 +48,8 @@ def measure_dependencies(measures: list[RenderedMeasure], model: Model,
             problems.append(SpecProblem(measure.origin.file, line, f"measure '{measure.name}': the DAX does not "
                                         f"parse: {exc.message} (DAX line {exc.line}, column {exc.column})"))
             continue
+        if parsed is not None:
+            parsed[measure.name] = expression
         refs = find_references(expression)
         where = f"measure '{measure.name}'"
         for table_name, column in sorted(refs.columns):
@@ -81,11 +85,19 @@ def find_cycles(dependencies: dict[str, tuple[str, ...]], origins: dict[str, Ori
     """A problem for every cycle of measure references, reported once at its first measure."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     reported: set[frozenset[str]] = set()
-
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = 1
-        for dependency in dependencies.get(name, ()):
-            if state.get(dependency) == 1:
+    for start in dependencies:
+        if state.get(start) is not None:
+            continue
+        # Iterative depth-first search: long chains of measures must not hit Python's recursion limit.
+        path = [start]
+        pending = [iter(dependencies.get(start, ()))]
+        state[start] = 1
+        while pending:
+            dependency = next(pending[-1], None)
+            if dependency is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif state.get(dependency) == 1:
                 cycle = [*path[path.index(dependency):], dependency]
                 key = frozenset(cycle)
                 if key not in reported:
@@ -95,9 +107,6 @@ def find_cycles(dependencies: dict[str, tuple[str, ...]], origins: dict[str, Ori
                                                 "measures refer to each other in a cycle: "
                                                 + " -> ".join(f"[{n}]" for n in cycle)))
             elif dependency in dependencies and state.get(dependency) is None:
-                visit(dependency, [*path, dependency])
-        state[name] = 2
-
-    for name in dependencies:
-        if state.get(name) is None:
-            visit(name, [name])
+                state[dependency] = 1
+                path.append(dependency)
+                pending.append(iter(dependencies.get(dependency, ())))
