@@ -12,8 +12,7 @@ from typing import Any
 
 from generator.findings import Finding
 from generator.lint.modelview import OBJECT_TYPES, ModelView
-
-IGNORE_ANNOTATION = "BestPracticeAnalyzer_IgnoreRules"
+from generator.powerbi.semantic import IGNORE_ANNOTATION
 
 
 def _ignored_rules(value: str) -> frozenset[str]:
@@ -42,8 +41,7 @@ class Suppressions:
 def read_suppressions(database: dict[str, Any]) -> Suppressions:
     """Every ignore annotation of the model and its objects."""
     view = ModelView(database)
-    model_annotations = {str(a.get("name")): str(a.get("value", "")) for a in database["model"].get("annotations", [])}
-    model_wide = _ignored_rules(model_annotations.get(IGNORE_ANNOTATION, ""))
+    model_wide = _ignored_rules(view.model_object.annotations.get(IGNORE_ANNOTATION, ""))
     per_object: dict[tuple[str, str], frozenset[str]] = {}
     for obj in view.objects(tuple(OBJECT_TYPES)):
         value = obj.annotations.get(IGNORE_ANNOTATION)

@@ -17,6 +17,7 @@ from pathlib import Path
 from generator.errors import ToolError
 from generator.output import readable_mode
 from generator.powerbi.bim import bim_json
+from generator.powerbi.diff import describe_difference
 from generator.powerbi.docs import measures_markdown
 from generator.powerbi.pbip import project_files
 from generator.powerbi.pbit import pbit_bytes
@@ -103,12 +104,10 @@ class StaleFile:
 
 def compare_outputs(outputs: Outputs, out_dir: Path, docs_path: Path, root: Path) -> list[StaleFile]:
     """Every output that is missing, differs from the specs' output, or is an owned file no longer generated."""
-    from generator.powerbi.diff import describe_difference
-
     found = []
     targets = outputs.targets(out_dir, docs_path)
     for path, content in targets.items():
-        shown = _shown(path, root)
+        shown = shown_path(path, root)
         if not path.is_file():
             found.append(StaleFile(shown, "missing", "not on disk; run gen-measures build"))
         else:
@@ -116,16 +115,12 @@ def compare_outputs(outputs: Outputs, out_dir: Path, docs_path: Path, root: Path
             if current != content:
                 found.append(StaleFile(shown, "differs", describe_difference(current, content, path.name)))
     for extra in sorted(set(owned_files(out_dir)) - set(targets)):
-        found.append(StaleFile(_shown(extra, root), "not generated", "no spec produces this file any more"))
+        found.append(StaleFile(shown_path(extra, root), "not generated", "no spec produces this file any more"))
     return sorted(found, key=lambda stale: stale.path)
 
 
 def shown_path(path: Path, root: Path) -> str:
     """``path`` as reports show it: relative to ``root`` when inside it."""
-    return _shown(path, root)
-
-
-def _shown(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
