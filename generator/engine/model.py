@@ -1,0 +1,123 @@
+"""The model a DAX query binds to: tables (with their SQL sources), relationships and measures.
+
+Built from our YAML specs, a ``model.bim`` or a TMDL ``definition/`` folder (:mod:`generator.engine.sources`).
+Names are matched case-insensitively, as DAX does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from generator.engine.values import DaxType
+
+
+@dataclass(frozen=True)
+class EngineColumn:
+    """A column: its DAX name and type, and the SQL column holding it (``source``).
+
+    ``expression`` is set for calculated columns (DAX text); the engine refuses to read those.
+    """
+
+    name: str
+    type: DaxType
+    source: str
+    expression: str | None = None
+
+
+@dataclass(frozen=True)
+class EngineTable:
+    """A table of the model and the SQL table it is read from (``source``).
+
+    ``expression`` is set for calculated tables (DAX text); the engine refuses to read those.
+    ``date_column`` names the key column of a table marked as a date table.
+    """
+
+    name: str
+    source: str
+    columns: tuple[EngineColumn, ...]
+    date_column: str | None = None
+    expression: str | None = None
+    _by_name: dict[str, EngineColumn] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for column in self.columns:
+            self._by_name.setdefault(column.name.lower(), column)
+
+    def column(self, name: str) -> EngineColumn | None:
+        """The column called ``name`` (any case), or None."""
+        return self._by_name.get(name.lower())
+
+    @property
+    def is_date_table(self) -> bool:
+        """True when the table is marked as a date table."""
+        return self.date_column is not None
+
+
+@dataclass(frozen=True)
+class EngineRelationship:
+    """``from_table[from_column]`` (many side) → ``to_table[to_column]`` (one side).
+
+    ``cross_filter`` is ``single`` (the one side filters the many side) or ``both``; ``cardinality`` is
+    ``many_to_one``, ``one_to_one`` or ``many_to_many``.
+    """
+
+    from_table: str
+    from_column: str
+    to_table: str
+    to_column: str
+    active: bool = True
+    cross_filter: str = "single"
+    cardinality: str = "many_to_one"
+
+    @property
+    def name(self) -> str:
+        """``from[col] -> to[col]``."""
+        return f"{self.from_table}[{self.from_column}] -> {self.to_table}[{self.to_column}]"
+
+
+@dataclass(frozen=True)
+class EngineMeasure:
+    """A measure: its home table, DAX expression and where it was defined (``origin``, for messages)."""
+
+    name: str
+    table: str
+    expression: str
+    format_string: str | None = None
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class EngineModel:
+    """Tables, relationships and measures, looked up by name case-insensitively."""
+
+    tables: tuple[EngineTable, ...]
+    relationships: tuple[EngineRelationship, ...]
+    measures: tuple[EngineMeasure, ...] = ()
+    description: str = ""
+    _tables: dict[str, EngineTable] = field(default_factory=dict, compare=False, repr=False)
+    _measures: dict[str, EngineMeasure] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for table in self.tables:
+            self._tables.setdefault(table.name.lower(), table)
+        for measure in self.measures:
+            self._measures.setdefault(measure.name.lower(), measure)
+
+    def table(self, name: str) -> EngineTable | None:
+        """The table called ``name`` (any case), or None."""
+        return self._tables.get(name.lower())
+
+    def measure(self, name: str) -> EngineMeasure | None:
+        """The measure called ``name`` (any case), or None."""
+        return self._measures.get(name.lower())
+
+    def with_measures(self, measures: tuple[EngineMeasure, ...]) -> EngineModel:
+        """This model with ``measures`` added; a measure of the same name is replaced."""
+        replaced = {m.name.lower() for m in measures}
+        kept = tuple(m for m in self.measures if m.name.lower() not in replaced)
+        return EngineModel(self.tables, self.relationships, kept + measures, self.description)
+
+    @property
+    def date_tables(self) -> tuple[EngineTable, ...]:
+        """The tables marked as date tables."""
+        return tuple(t for t in self.tables if t.is_date_table)
