@@ -263,6 +263,68 @@ def lint_command(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+ModelOption = Annotated[Path | None, typer.Option(
+    "--model", help="Bind to this model.bim or TMDL definition/ folder instead of the model of the specs "
+                    "(its tables are read by name from --db).")]
+
+
+@app.command("query", epilog=EXIT_CODES)
+def query_command(
+    dax: Annotated[str | None, typer.Argument(help="The DAX query (EVALUATE …); or use --file.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", dir_okay=False, exists=True,
+                                              help="Read the DAX query from this file.")] = None,
+    db: DbOption = "msp_csat.duckdb",
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    sql: Annotated[bool, typer.Option("--sql", help="Print the SQL the query runs instead of running it.")] = False,
+    dialect: Annotated[str, typer.Option("--dialect", help="SQL dialect for --sql: duckdb, tsql, postgres or "
+                                                           "spark.")] = "duckdb",
+    model_path: ModelOption = None,
+    specs: SpecsOption = None,
+) -> None:
+    """Evaluate a DAX query against the BI_ tables and print the result.
+
+    The query is compiled to SQL and run on the DuckDB file of --db. DEFINE MEASURE / VAR / TABLE, EVALUATE and ORDER BY are supported; functions outside the engine's subset are refused with "unsupported: FUNCTION at line:col". In JSON, columns are keyed by their DAX names (Table[Column], [Name]) and BLANK is null.
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    from generator.engine.output import FORMATS, render
+    from generator.engine.run import DIALECTS, Engine
+    from generator.engine.session import connect_read_only
+    from generator.engine.sources import load_engine_model
+
+    if output_format not in FORMATS:
+        raise ToolError(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+    if dialect not in DIALECTS:
+        raise ToolError(f"--dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
+    if (dax is None) == (file is None):
+        raise ToolError("give the DAX query as an argument or with --file, not both" if dax else
+                        "give the DAX query as an argument or with --file")
+    text = dax if dax is not None else _read_text(file)
+    model = load_engine_model(model_path, _specs_dir(specs) if model_path is None else None)
+    if sql:
+        engine = Engine(model, None)  # type: ignore[arg-type] - compiling needs no connection
+        typer.echo("\n\n".join(statement + ";" for statement in engine.sql(text, dialect)))
+        return
+    connection = connect_read_only(db)
+    try:
+        results = Engine(model, connection).query(text)
+    finally:
+        connection.close()
+    typer.echo(render(results, output_format))
+
+
+def _specs_dir(specs: Path | None) -> Path:
+    from generator.spec.locate import default_spec_dir, resolve_spec_dir
+
+    return resolve_spec_dir(specs) if specs else default_spec_dir()
+
+
+def _read_text(path: Path | None) -> str:
+    assert path is not None
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ToolError(f"cannot read {path}: {error}") from None
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning ToolError into one line on stderr and its exit code."""
     try:

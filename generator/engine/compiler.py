@@ -1,0 +1,733 @@
+"""The binder and planner: DAX expressions → SQL under a filter context.
+
+A scalar expression compiles to a :class:`Scalar` (an SQL expression, possibly with correlated subqueries
+that read the rows of enclosing iterators); a table expression to a :class:`Relation`. An :class:`Env` holds
+what DAX calls the evaluation context: the filter context (:class:`FilterContext`), the row contexts of the
+enclosing iterators (innermost last) and the variables in scope. Aggregations read a model table through
+:class:`TableScan`, which applies every filter that reaches the table through its relationships. Functions
+outside the supported subset raise :class:`Unsupported`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+from sqlglot import exp
+
+from generator.dax import ast
+from generator.dax.lexer import DaxSyntaxError
+from generator.dax.parser import parse_expression
+from generator.engine import scalars
+from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_filter
+from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.model import EngineMeasure, EngineModel, EngineTable
+from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
+from generator.engine.scan import TableScan, relationships_in_effect
+from generator.engine.values import DaxType, Scalar
+
+Value = Scalar | Relation
+
+
+@dataclass(frozen=True)
+class RowFrame:
+    """A row context: the current row of ``relation``, read as ``alias.<column>``."""
+
+    alias: str
+    relation: Relation
+
+
+@dataclass(frozen=True)
+class Env:
+    """The evaluation context of an expression."""
+
+    context: FilterContext = field(default_factory=FilterContext)
+    rows: tuple[RowFrame, ...] = ()
+    variables: Mapping[str, Value] = field(default_factory=dict)
+    measures: tuple[str, ...] = ()  # measures being expanded (cycle guard)
+
+    def with_variable(self, name: str, value: Value) -> Env:
+        """This environment with variable ``name`` bound (names compare case-insensitively)."""
+        return replace(self, variables={**self.variables, name.lower(): value})
+
+    def with_row(self, frame: RowFrame) -> Env:
+        """This environment inside one more row context."""
+        return replace(self, rows=(*self.rows, frame))
+
+    def in_context(self, context: FilterContext) -> Env:
+        """This environment with ``context`` as filter context and no row context (after CALCULATE)."""
+        return replace(self, context=context, rows=())
+
+
+@dataclass(frozen=True)
+class _Modifier:
+    """One CALCULATE argument, evaluated: a filter to add, filters to remove, or a relationship to activate."""
+
+    kind: str  # "filter", "remove", "remove_all", "remove_tables", "all_except", "activate"
+    filter: Filter | None = None
+    keep: bool = False
+    keys: frozenset[ColumnKey] = frozenset()
+    tables: frozenset[str] = frozenset()
+    relationship: object = None
+
+
+_AGGREGATES = {"SUM", "AVERAGE", "MIN", "MAX", "COUNT", "COUNTA", "COUNTBLANK", "DISTINCTCOUNT",
+               "DISTINCTCOUNTNOBLANK"}
+_ITERATORS = {"SUMX", "AVERAGEX", "MINX", "MAXX", "COUNTX", "COUNTAX"}
+_MODIFIERS = {"REMOVEFILTERS", "ALL", "ALLNOBLANKROW", "ALLEXCEPT", "USERELATIONSHIP", "KEEPFILTERS", "CROSSFILTER",
+              "ALLSELECTED", "ALLCROSSFILTERED"}
+TABLE_FUNCTIONS = frozenset({
+    "FILTER", "VALUES", "DISTINCT", "ALL", "ALLNOBLANKROW", "CALCULATETABLE", "SUMMARIZECOLUMNS", "SUMMARIZE",
+    "ADDCOLUMNS", "SELECTCOLUMNS", "ROW", "TOPN", "TREATAS", "CROSSJOIN", "DATEADD", "PREVIOUSMONTH",
+    "PREVIOUSQUARTER", "SAMEPERIODLASTYEAR", "DATESBETWEEN", "DATESMTD", "DATESQTD", "DATESYTD", "RELATEDTABLE",
+    "KEEPFILTERS", "ALLSELECTED", "ALLEXCEPT", "UNION", "INTERSECT", "EXCEPT", "GENERATE", "GENERATEALL",
+    "NATURALINNERJOIN", "NATURALLEFTOUTERJOIN", "DATATABLE", "CALENDAR", "CALENDARAUTO", "GENERATESERIES",
+    "GROUPBY", "SUBSTITUTEWITHINDEX", "TOPNSKIP", "NEXTMONTH", "NEXTQUARTER", "NEXTYEAR", "PREVIOUSYEAR",
+    "PREVIOUSDAY", "NEXTDAY", "PARALLELPERIOD", "DATESINPERIOD", "FIRSTDATE", "LASTDATE", "STARTOFMONTH",
+    "ENDOFMONTH", "STARTOFYEAR", "ENDOFYEAR", "STARTOFQUARTER", "ENDOFQUARTER", "OPENINGBALANCEMONTH",
+})
+
+
+def _subquery(query: exp.Query) -> exp.Expression:
+    """A scalar subquery."""
+    return exp.Subquery(this=query)
+
+
+def _nullif_zero(value: exp.Expression) -> exp.Expression:
+    return exp.func("NULLIF", value, exp.Literal.number(0))
+
+
+class Compiler:
+    """Compiles DAX expressions of one query against ``model``; ``query_measures`` override model measures."""
+
+    def __init__(self, model: EngineModel, query_measures: Mapping[str, EngineMeasure] | None = None):
+        self.model = model
+        self.query_measures = {k.lower(): v for k, v in (query_measures or {}).items()}
+        self._ids = itertools.count(1)
+        self._parsed: dict[str, ast.Expr] = {}
+
+    # ----------------------------------------------------------------------------------------- helpers
+
+    def fresh(self, prefix: str) -> str:
+        """A new SQL alias."""
+        return f"{prefix}{next(self._ids)}"
+
+    def materialize(self, current: Filter) -> exp.Query:
+        """A predicate filter as the relation of the value tuples it keeps (its table, unfiltered)."""
+        table = self._table_named(current.table or current.columns[0][0], ast.TableRef(""))
+        scan = self._scan(table, FilterContext())
+        values = [scan.column(key) for key in current.columns]
+        assert all(value is not None for value in values)
+        selected = [exp.alias_(value, f"c{i}") for i, value in enumerate(values) if value is not None]
+        query = scan.select(*selected)
+        return query.where(current.substitute([v for v in values if v is not None])).distinct()
+
+    def _scan(self, table: EngineTable, context: FilterContext, source: Relation | None = None) -> TableScan:
+        return TableScan(self.model, table, context, self.fresh, self.materialize, source)
+
+    def _table_named(self, name: str, node: ast.Node) -> EngineTable:
+        table = self.model.table(name)
+        if table is None:
+            raise DaxEngineError(f"unknown table '{name}'", *node.position)
+        return table
+
+    def _column_key(self, node: ast.Expr) -> ColumnKey:
+        """The model column a ``Table[Column]`` argument names (canonical spelling)."""
+        if not isinstance(node, ast.ColumnRef):
+            raise DaxEngineError("expected a column reference Table[Column]", *node.position)
+        table = self._table_named(node.table, node)
+        column = table.column(node.column)
+        if column is None:
+            raise DaxEngineError(f"unknown column '{node.column}' in table '{table.name}'", *node.position)
+        return table.name, column.name
+
+    def _column_type(self, key: ColumnKey) -> DaxType:
+        table = self.model.table(key[0])
+        assert table is not None
+        column = table.column(key[1])
+        assert column is not None
+        return column.type
+
+    def _measure(self, name: str) -> EngineMeasure | None:
+        return self.query_measures.get(name.lower()) or self.model.measure(name)
+
+    def _arity(self, node: ast.Call, low: int, high: int | None = None) -> None:
+        count = len(node.args)
+        if count < low or (high is not None and count > high):
+            expected = f"{low}" if high == low else f"{low} to {high}" if high is not None else f"at least {low}"
+            raise DaxEngineError(f"{node.name} takes {expected} arguments, got {count}", *node.position)
+
+    # ----------------------------------------------------------------------------------------- scalars
+
+    def scalar(self, node: ast.Expr, env: Env) -> Scalar:
+        """Compile a scalar expression."""
+        match node:
+            case ast.Number(text=text):
+                return scalars.literal_number(text)
+            case ast.String(value=value):
+                return scalars.literal_string(value)
+            case ast.Boolean(value=value):
+                return scalars.literal_boolean(value)
+            case ast.Paren(expr=inner):
+                return self.scalar(inner, env)
+            case ast.Unary(op=op, operand=operand):
+                return scalars.unary(op, self.scalar(operand, env), *node.position)
+            case ast.Binary(op="IN", left=left, right=right):
+                return self._in(left, right, env)
+            case ast.Binary(op=op, left=left, right=right):
+                return scalars.binary(op, self.scalar(left, env), self.scalar(right, env), *node.position)
+            case ast.VarBlock(variables=variables, body=body):
+                for name, expression in variables:
+                    env = env.with_variable(name, self.value(expression, env))
+                return self.scalar(body, env)
+            case ast.TableRef(name=name):
+                bound = env.variables.get(name.lower())
+                if isinstance(bound, Scalar):
+                    return bound
+                raise DaxEngineError(f"'{name}' is a table; a single value is expected here", *node.position)
+            case ast.ColumnRef():
+                return self._column_or_measure(node, env)
+            case ast.NameRef(name=name):
+                return self._name(node, name, env)
+            case ast.Call():
+                return self._call(node, env)
+            case ast.TableConstructor():
+                raise Unsupported("table constructor used as a single value", *node.position)
+        raise Unsupported(type(node).__name__, *node.position)
+
+    def value(self, node: ast.Expr, env: Env) -> Value:
+        """A VAR's value: a table when the expression is a table expression, otherwise a scalar."""
+        if self.is_table_expression(node, env):
+            return self.table(node, env)
+        return self.scalar(node, env)
+
+    def is_table_expression(self, node: ast.Expr, env: Env) -> bool:
+        """True when ``node`` evaluates to a table (decided from its shape, as DAX does)."""
+        match node:
+            case ast.Paren(expr=inner):
+                return self.is_table_expression(inner, env)
+            case ast.TableConstructor():
+                return True
+            case ast.TableRef(name=name):
+                bound = env.variables.get(name.lower())
+                return isinstance(bound, Relation) or (bound is None and self.model.table(name) is not None)
+            case ast.Call(name=name):
+                return name in TABLE_FUNCTIONS
+            case ast.VarBlock(body=body):
+                return self.is_table_expression(body, env)
+        return False
+
+    def _row_column(self, env: Env, key: ColumnKey | None, name: str | None) -> Scalar | None:
+        for frame in reversed(env.rows):
+            found = frame.relation.find(key) if key is not None else frame.relation.find_name(name or "")
+            if found is not None:
+                return Scalar(col(frame.alias, found.sql), found.type)
+        return None
+
+    def _column_or_measure(self, node: ast.ColumnRef, env: Env) -> Scalar:
+        table = self.model.table(node.table)
+        bound = env.variables.get(node.table.lower())
+        if isinstance(bound, Relation):
+            found = self._row_column(env, None, node.column)
+            if found is not None:
+                return found
+            raise DaxEngineError(f"columns of the table variable '{node.table}' cannot be read as {node.table}"
+                                 f"[{node.column}]", *node.position)
+        if table is not None and table.column(node.column) is None:
+            measure = self._measure(node.column)
+            if measure is not None:
+                return self.measure(measure, node, env)
+        key = self._column_key(node)
+        found = self._row_column(env, key, None)
+        if found is not None:
+            return found
+        raise DaxEngineError(f"a single value for column '{key[1]}' in table '{key[0]}' cannot be determined "
+                             "(no row context; use an aggregation such as SUM or SELECTEDVALUE)", *node.position)
+
+    def _name(self, node: ast.NameRef, name: str, env: Env) -> Scalar:
+        measure = self._measure(name)
+        if measure is not None:
+            return self.measure(measure, node, env)
+        found = self._row_column(env, None, name)
+        if found is not None:
+            return found
+        raise DaxEngineError(f"unknown measure or column [{name}]", *node.position)
+
+    def parsed(self, measure: EngineMeasure) -> ast.Expr:
+        """The measure's expression, parsed once."""
+        key = measure.name.lower()
+        if key not in self._parsed:
+            try:
+                self._parsed[key] = parse_expression(measure.expression)
+            except DaxSyntaxError as error:
+                where = f" ({measure.origin})" if measure.origin else ""
+                raise DaxEngineError(f"measure [{measure.name}]{where} does not parse: {error}") from error
+        return self._parsed[key]
+
+    def measure(self, measure: EngineMeasure, node: ast.Node, env: Env) -> Scalar:
+        """A measure reference: its expression in the filter context, after context transition."""
+        if measure.name.lower() in env.measures:
+            chain = " -> ".join([*env.measures, measure.name.lower()])
+            raise DaxEngineError(f"circular measure reference: {chain}", *node.position)
+        expression = self.parsed(measure)
+        inner = Env(self.transition(env), (), {}, (*env.measures, measure.name.lower()))
+        try:
+            return self.scalar(expression, inner)
+        except DaxEngineError as error:
+            if error.args and str(error.args[0]).startswith("in measure"):
+                raise
+            where = f" ({measure.origin})" if measure.origin else ""
+            error.args = (f"in measure [{measure.name}]{where}: {error.args[0]}",)
+            raise
+
+    def transition(self, env: Env) -> FilterContext:
+        """Context transition: every row context becomes filters on its columns (replacing theirs)."""
+        context = env.context
+        for frame in env.rows:
+            lineage = [c for c in frame.relation.columns if c.lineage is not None]
+            if not lineage:
+                continue
+            context = context.remove({c.lineage for c in lineage if c.lineage}, self.materialize)
+            for rel_column in lineage:
+                assert rel_column.lineage is not None
+                context = context.add(equals_filter(rel_column.lineage, col(frame.alias, rel_column.sql),
+                                                    rel_column.lineage[0]))
+        return context
+
+    def _in(self, left: ast.Expr, right: ast.Expr, env: Env) -> Scalar:
+        items = list(left.items) if isinstance(left, ast.Tuple) else [left]
+        values = [self.scalar(item, env) for item in items]
+        if isinstance(right, ast.TableConstructor):
+            rows = [[self.scalar(item, env) for item in row] for row in right.rows]
+            return scalars.in_list(values, rows)
+        relation = self.table(right, env)
+        if len(relation.columns) != len(values):
+            raise DaxEngineError("IN compares a row with a table of a different number of columns", *right.position)
+        alias = self.fresh("i")
+        matches = [scalars.truthy(scalars.binary("=", value, Scalar(col(alias, c.sql), c.type)))
+                   for value, c in zip(values, relation.columns, strict=True)]
+        inner = exp.select(exp.Literal.number(1)).from_(relation.subquery(alias)).where(exp.and_(*matches))
+        return Scalar(exp.Exists(this=inner), DaxType.BOOLEAN)
+
+    # ------------------------------------------------------------------------------------ function calls
+
+    def _call(self, node: ast.Call, env: Env) -> Scalar:
+        name = node.name
+        handler = _SCALAR_HANDLERS.get(name)
+        if handler is not None:
+            return handler(self, node, env)
+        if name in _AGGREGATES:
+            return self._aggregate(node, env)
+        if name in _ITERATORS:
+            return self._iterate(node, env)
+        function = scalars.SCALAR_FUNCTIONS.get(name)
+        if function is not None:
+            return function([self.scalar(arg, env) for arg in node.args], node)
+        if name in TABLE_FUNCTIONS:
+            raise DaxEngineError(f"{name} returns a table; a single value is expected here", *node.position)
+        raise Unsupported(name, *node.position)
+
+    def _calculate(self, node: ast.Call, env: Env) -> Scalar:
+        self._arity(node, 1)
+        return self.scalar(node.args[0], env.in_context(self._calculate_context(node.args[1:], env)))
+
+    def _calculate_context(self, arguments: tuple[ast.Expr, ...], env: Env) -> FilterContext:
+        """The filter context CALCULATE's filter arguments make, in DAX's order.
+
+        Arguments are evaluated in the outer context; then context transition; then USERELATIONSHIP and the
+        REMOVEFILTERS / ALL family; then the filters, each replacing the filters on its columns unless wrapped
+        in KEEPFILTERS. A filter on a date table's date column removes every filter on that date table.
+        """
+        modifiers = [self._modifier(argument, env) for argument in arguments]
+        context = self.transition(env) if env.rows else env.context
+        for modifier in modifiers:
+            if modifier.kind == "activate":
+                context = context.activate(modifier.relationship)  # type: ignore[arg-type]
+        for modifier in modifiers:
+            if modifier.kind == "remove_all":
+                context = FilterContext((), context.activated)
+            elif modifier.kind == "remove":
+                context = context.remove(set(modifier.keys), self.materialize)
+            elif modifier.kind == "remove_tables":
+                context = context.remove_tables(set(modifier.tables), self.materialize)
+            elif modifier.kind == "all_except":
+                kept = {(t.lower(), c.lower()) for t, c in modifier.keys}
+                filtered = {c for f in context.filters for c in f.columns
+                            if c[0].lower() in modifier.tables and (c[0].lower(), c[1].lower()) not in kept}
+                context = context.remove(filtered, self.materialize)
+        filters = [m for m in modifiers if m.kind == "filter" and m.filter is not None]
+        replaced: set[ColumnKey] = set()
+        date_tables: set[str] = set()
+        for modifier in filters:
+            assert modifier.filter is not None
+            if modifier.keep:
+                continue
+            replaced.update(modifier.filter.columns)
+            for table in self.model.date_tables:
+                if any(k[0].lower() == table.name.lower() and k[1].lower() == (table.date_column or "").lower()
+                       for k in modifier.filter.columns):
+                    date_tables.add(table.name)
+        if date_tables:
+            context = context.remove_tables(date_tables, self.materialize)
+        if replaced:
+            context = context.remove(replaced, self.materialize)
+        for modifier in filters:
+            assert modifier.filter is not None
+            context = context.add(modifier.filter)
+        return context
+
+    def _expanded_tables(self, table: EngineTable, context: FilterContext) -> frozenset[str]:
+        return frozenset(self._scan(table, context).paths)
+
+    def _modifier(self, argument: ast.Expr, env: Env) -> _Modifier:
+        """Evaluate one CALCULATE/CALCULATETABLE filter argument in the outer environment."""
+        if isinstance(argument, ast.Paren):
+            return self._modifier(argument.expr, env)
+        if isinstance(argument, ast.Call) and argument.name in _MODIFIERS:
+            name = argument.name
+            if name == "KEEPFILTERS":
+                self._arity(argument, 1, 1)
+                inner = self._modifier(argument.args[0], env)
+                if inner.kind != "filter":
+                    raise DaxEngineError("KEEPFILTERS takes a filter expression", *argument.position)
+                return replace(inner, keep=True)
+            if name == "USERELATIONSHIP":
+                return _Modifier("activate", relationship=self._relationship(argument))
+            if name in ("CROSSFILTER", "ALLSELECTED", "ALLCROSSFILTERED"):
+                raise Unsupported(name, *argument.position)
+            if name == "ALLEXCEPT":
+                self._arity(argument, 2)
+                if not isinstance(argument.args[0], ast.TableRef):
+                    raise DaxEngineError("ALLEXCEPT takes a table name first", *argument.position)
+                table = self._table_named(argument.args[0].name, argument.args[0])
+                keys = frozenset(self._column_key(arg) for arg in argument.args[1:])
+                return _Modifier("all_except", keys=keys, tables=self._expanded_tables(table, env.context))
+            # REMOVEFILTERS / ALL / ALLNOBLANKROW
+            if not argument.args:
+                return _Modifier("remove_all")
+            if len(argument.args) == 1 and isinstance(argument.args[0], ast.TableRef):
+                table = self._table_named(argument.args[0].name, argument.args[0])
+                return _Modifier("remove_tables", tables=self._expanded_tables(table, env.context))
+            keys = frozenset(self._column_key(arg) for arg in argument.args)
+            if len({k[0].lower() for k in keys}) > 1:
+                raise DaxEngineError(f"the columns of {name} must belong to one table", *argument.position)
+            return _Modifier("remove", keys=keys)
+        if self.is_table_expression(argument, env):
+            return _Modifier("filter", filter=self._table_filter(self.table(argument, env), env))
+        return _Modifier("filter", filter=self._predicate_filter(argument, env))
+
+    def _relationship(self, node: ast.Call):
+        self._arity(node, 2, 2)
+        first, second = (self._column_key(arg) for arg in node.args)
+        for relationship in self.model.relationships:
+            ends = {(relationship.from_table.lower(), relationship.from_column.lower()),
+                    (relationship.to_table.lower(), relationship.to_column.lower())}
+            if ends == {(first[0].lower(), first[1].lower()), (second[0].lower(), second[1].lower())}:
+                return relationship
+        raise DaxEngineError(f"USERELATIONSHIP: no relationship between {column_name(first)} and "
+                             f"{column_name(second)}", *node.position)
+
+    def _table_filter(self, relation: Relation, env: Env) -> Filter | None:
+        """A table used as a filter: its lineage columns (the expanded table's, for rows of a model table)."""
+        if relation.base_table is not None:
+            table = self._table_named(relation.base_table, ast.TableRef(""))
+            scan = self._scan(table, FilterContext((), env.context.activated), source=relation)
+            keys = scan.expanded_keys()
+            values = [scan.column(key) for key in keys]
+            query = scan.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(values) if v is not None])
+            return Filter(tuple(keys), relation=query)
+        lineage = [c for c in relation.columns if c.lineage is not None]
+        if not lineage:
+            return None
+        alias = self.fresh("v")
+        query = exp.select(*[exp.alias_(col(alias, c.sql), f"c{i}") for i, c in enumerate(lineage)]).from_(
+            relation.subquery(alias))
+        return Filter(tuple(c.lineage for c in lineage if c.lineage), relation=query)
+
+    def _predicate_filter(self, argument: ast.Expr, env: Env) -> Filter:
+        """A boolean CALCULATE filter: ``FILTER(ALL(columns it reads), predicate)`` kept as a predicate."""
+        keys: list[ColumnKey] = []
+        for reference in _row_level_columns(argument):
+            key = self._column_key(reference)
+            if self._measure(reference.column) is not None and self.model.table(reference.table) is not None \
+                    and self._table_named(reference.table, reference).column(reference.column) is None:
+                continue
+            if key not in keys:
+                keys.append(key)
+        _refuse_measures_in_filter(argument, self)
+        if not keys:
+            raise DaxEngineError("a boolean filter must read at least one column", *argument.position)
+        tables = {k[0].lower() for k in keys}
+        if len(tables) > 1:
+            raise DaxEngineError("a boolean filter can read the columns of one table only (use FILTER for more)",
+                                 *argument.position)
+        columns = tuple(RelColumn(f"c{i}", column_name(k), k, self._column_type(k)) for i, k in enumerate(keys))
+        frame = RowFrame(PLACEHOLDER, Relation(exp.select("*"), columns))
+        condition = self.scalar(argument, env.with_row(frame))
+        return Filter(tuple(keys), predicate=scalars.truthy(condition), table=keys[0][0])
+
+    # --------------------------------------------------------------------------------------- aggregates
+
+    def _aggregate(self, node: ast.Call, env: Env) -> Scalar:
+        name = node.name
+        if name in ("MIN", "MAX") and len(node.args) == 2:
+            first, second = (self.scalar(arg, env) for arg in node.args)
+            return _min_max(name, first, second)
+        self._arity(node, 1, 1)
+        key = self._column_key(node.args[0])
+        table = self._table_named(key[0], node)
+        scan = self._scan(table, env.context)
+        value = scan.column(key)
+        assert value is not None
+        dax_type = self._column_type(key)
+        aggregate, result_type = _column_aggregate(name, value, dax_type, node)
+        return Scalar(_subquery(scan.select(aggregate)), result_type)
+
+    def _iterate(self, node: ast.Call, env: Env) -> Scalar:
+        self._arity(node, 2, 2)
+        relation = self.table(node.args[0], env)
+        alias = self.fresh("r")
+        value = self.scalar(node.args[1], env.with_row(RowFrame(alias, relation)))
+        sql = value.sql
+        if value.type is DaxType.BOOLEAN and node.name in ("SUMX", "AVERAGEX"):
+            raise DaxEngineError(f"{node.name} cannot aggregate TRUE/FALSE values", *node.position)
+        if node.name == "SUMX":
+            aggregate, result = exp.Sum(this=sql), value.type if value.type.is_numeric else DaxType.DOUBLE
+            if result is DaxType.INTEGER:
+                aggregate = exp.cast(aggregate, exp.DataType.build("BIGINT"))
+        elif node.name == "AVERAGEX":
+            aggregate, result = exp.Avg(this=exp.cast(sql, exp.DataType.build("DOUBLE"))), DaxType.DOUBLE
+        elif node.name == "MINX":
+            aggregate, result = exp.Min(this=sql), value.type
+        elif node.name == "MAXX":
+            aggregate, result = exp.Max(this=sql), value.type
+        else:  # COUNTX, COUNTAX
+            aggregate, result = _nullif_zero(exp.Count(this=sql)), DaxType.INTEGER
+        query = exp.select(aggregate).from_(relation.subquery(alias))
+        return Scalar(_subquery(query), result)
+
+    def _countrows(self, node: ast.Call, env: Env) -> Scalar:
+        self._arity(node, 1, 1)
+        count = _nullif_zero(exp.Count(this=exp.Star()))
+        argument = node.args[0]
+        if isinstance(argument, ast.TableRef) and argument.name.lower() not in env.variables:
+            scan = self._scan(self._table_named(argument.name, argument), env.context)
+            return Scalar(_subquery(scan.select(count)), DaxType.INTEGER)
+        relation = self.table(argument, env)
+        return Scalar(_subquery(exp.select(count).from_(relation.subquery(self.fresh("r")))), DaxType.INTEGER)
+
+    def _distinct_values(self, key: ColumnKey, env: Env) -> exp.Select:
+        table = self._table_named(key[0], ast.TableRef(""))
+        scan = self._scan(table, env.context)
+        value = scan.column(key)
+        assert value is not None
+        return scan.select(exp.alias_(value, "c0")).distinct()
+
+    def _hasonevalue(self, node: ast.Call, env: Env) -> Scalar:
+        self._arity(node, 1, 1)
+        values = self._distinct_values(self._column_key(node.args[0]), env)
+        alias = self.fresh("h")
+        query = exp.select(exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))).from_(
+            exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(alias))))
+        return Scalar(_subquery(query), DaxType.BOOLEAN)
+
+    def _selectedvalue(self, node: ast.Call, env: Env) -> Scalar:
+        self._arity(node, 1, 2)
+        key = self._column_key(node.args[0])
+        values = self._distinct_values(key, env)
+        alias = self.fresh("h")
+        dax_type = self._column_type(key)
+        alternate = self.scalar(node.args[1], env) if len(node.args) == 2 else scalars.blank()
+        result_type = scalars.unify_types([dax_type, alternate.type])
+        single = exp.select(exp.Min(this=col(alias, "c0"))).from_(
+            exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(alias)))).having(
+            exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        chosen = exp.Case().when(exp.Exists(this=single.copy()), _subquery(single)).else_(
+            scalars.cast_to(alternate, result_type).sql)
+        return Scalar(scalars.cast_to(Scalar(chosen, dax_type), result_type).sql, result_type)
+
+    def _isfiltered(self, node: ast.Call, env: Env) -> Scalar:
+        self._arity(node, 1, 1)
+        argument = node.args[0]
+        if isinstance(argument, ast.TableRef):
+            table = self._table_named(argument.name, argument)
+            filtered = any(env.context.is_filtered((table.name, c.name)) for c in table.columns)
+        else:
+            filtered = env.context.is_filtered(self._column_key(argument))
+        return scalars.literal_boolean(filtered)
+
+    def _isempty(self, node: ast.Call, env: Env) -> Scalar:
+        self._arity(node, 1, 1)
+        relation = self.table(node.args[0], env)
+        inner = exp.select(exp.Literal.number(1)).from_(relation.subquery(self.fresh("e")))
+        return Scalar(exp.Not(this=exp.Exists(this=inner)), DaxType.BOOLEAN)
+
+    def _related(self, node: ast.Call, env: Env) -> Scalar:
+        self._arity(node, 1, 1)
+        key = self._column_key(node.args[0])
+        for frame in reversed(env.rows):
+            base = frame.relation.base_table
+            if base is None:
+                continue
+            table = self._table_named(base, node)
+            scan = self._scan(table, FilterContext((), env.context.activated), source=frame.relation)
+            if not scan.reaches(key[0]):
+                continue
+            # Read the related column of the current row: the scan's base is the row's own relation,
+            # narrowed to the current row by all its columns.
+            value = scan.column(key)
+            assert value is not None
+            row_match = [exp.NullSafeEQ(this=col(scan.alias, c.sql), expression=col(frame.alias, c.sql))
+                         for c in frame.relation.columns]
+            query = scan.select(value).where(exp.and_(*row_match)).limit(1)
+            return Scalar(_subquery(query), self._column_type(key))
+        raise DaxEngineError(f"RELATED({column_name(key)}): no row context of a table related to "
+                             f"'{key[0]}'", *node.position)
+
+    # ---------------------------------------------------------------------------------------------- tables
+
+    def table(self, node: ast.Expr, env: Env) -> Relation:
+        """Compile a table expression."""
+        match node:
+            case ast.Paren(expr=inner):
+                return self.table(inner, env)
+            case ast.TableRef(name=name):
+                bound = env.variables.get(name.lower())
+                if isinstance(bound, Relation):
+                    return bound
+                if bound is not None:
+                    raise DaxEngineError(f"'{name}' is a single value; a table is expected here", *node.position)
+                return self._scan(self._table_named(name, node), env.context).relation()
+            case ast.TableConstructor(rows=rows):
+                return self._constructor(rows, env, node)
+            case ast.VarBlock(variables=variables, body=body):
+                for name, expression in variables:
+                    env = env.with_variable(name, self.value(expression, env))
+                return self.table(body, env)
+            case ast.Call(name=name):
+                from generator.engine.tables import TABLE_HANDLERS
+
+                handler = TABLE_HANDLERS.get(name)
+                if handler is None:
+                    if name in TABLE_FUNCTIONS:
+                        raise Unsupported(name, *node.position)
+                    if name in _SCALAR_HANDLERS or name in scalars.SCALAR_FUNCTIONS or name in _AGGREGATES:
+                        raise DaxEngineError(f"{name} returns a single value; a table is expected here",
+                                             *node.position)
+                    raise Unsupported(name, *node.position)
+                return handler(self, node, env)
+        raise DaxEngineError("a table expression is expected here", *node.position)
+
+    def _constructor(self, rows: tuple[tuple[ast.Expr, ...], ...], env: Env, node: ast.Node) -> Relation:
+        width = len(rows[0]) if rows else 1
+        if any(len(row) != width for row in rows):
+            raise DaxEngineError("every row of a table constructor must have the same number of values",
+                                 *node.position)
+        compiled = [[self.scalar(item, env) for item in row] for row in rows]
+        types = [scalars.unify_types([row[i].type for row in compiled]) for i in range(width)]
+        names = ["[Value]"] if width == 1 else [f"[Value{i + 1}]" for i in range(width)]
+        columns = tuple(RelColumn(f"c{i}", names[i], None, types[i]) for i in range(width))
+        selects = [exp.select(*[exp.alias_(scalars.cast_to(v, types[i]).sql, f"c{i}") for i, v in enumerate(row)])
+                   for row in compiled]
+        query: exp.Query = selects[0]
+        for select in selects[1:]:
+            query = exp.union(query, select, distinct=False)
+        return Relation(query, columns)
+
+
+def _column_aggregate(name: str, value: exp.Expression, dax_type: DaxType,
+                      node: ast.Call) -> tuple[exp.Expression, DaxType]:
+    """The SQL aggregate of one column and its DAX result type (BLANK over no rows)."""
+    if name in ("SUM", "AVERAGE") and not dax_type.is_numeric:
+        raise DaxEngineError(f"{name} cannot work with values of type {dax_type.value.upper()}", *node.position)
+    if name == "SUM":
+        if dax_type is DaxType.INTEGER:
+            return exp.cast(exp.Sum(this=value), exp.DataType.build("BIGINT")), DaxType.INTEGER
+        return exp.Sum(this=value), DaxType.DOUBLE
+    if name == "AVERAGE":
+        return exp.Avg(this=exp.cast(value, exp.DataType.build("DOUBLE"))), DaxType.DOUBLE
+    if name == "MIN":
+        return exp.Min(this=value), dax_type
+    if name == "MAX":
+        return exp.Max(this=value), dax_type
+    if name in ("COUNT", "COUNTA"):
+        return _nullif_zero(exp.Count(this=value)), DaxType.INTEGER
+    if name == "COUNTBLANK":
+        blank = exp.Is(this=value, expression=exp.Null())
+        if dax_type is DaxType.STRING:
+            blank = exp.or_(blank, exp.EQ(this=value, expression=exp.Literal.string("")))
+        counted = exp.Sum(this=exp.Case().when(blank, exp.Literal.number(1)).else_(exp.Literal.number(0)))
+        return exp.Case().when(exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(0)),
+                               exp.Null()).else_(counted), DaxType.INTEGER
+    if name == "DISTINCTCOUNTNOBLANK":
+        return _nullif_zero(exp.Count(this=exp.Distinct(expressions=[value]))), DaxType.INTEGER
+    # DISTINCTCOUNT counts BLANK as a value
+    has_blank = exp.Max(this=exp.Case().when(exp.Is(this=value, expression=exp.Null()), exp.Literal.number(1))
+                        .else_(exp.Literal.number(0)))
+    total = exp.Add(this=exp.Count(this=exp.Distinct(expressions=[value.copy()])),
+                    expression=exp.func("COALESCE", has_blank, exp.Literal.number(0)))
+    return _nullif_zero(total), DaxType.INTEGER
+
+
+def _min_max(name: str, first: Scalar, second: Scalar) -> Scalar:
+    """Two-argument MIN/MAX: BLANK counts as 0 (or as the other's zero), both BLANK gives BLANK."""
+    result_type = scalars.unify_types([first.type, second.type])
+    zero = scalars.cast_to(scalars.literal_number("0"), result_type).sql
+    left = exp.func("COALESCE", scalars.cast_to(first, result_type).sql, zero)
+    right = exp.func("COALESCE", scalars.cast_to(second, result_type).sql, zero.copy())
+    picked = exp.func("LEAST" if name == "MIN" else "GREATEST", left, right)
+    both_blank = exp.and_(exp.Is(this=first.sql.copy(), expression=exp.Null()),
+                          exp.Is(this=second.sql.copy(), expression=exp.Null()))
+    return Scalar(exp.Case().when(both_blank, exp.Null()).else_(picked), result_type)
+
+
+def _row_level_columns(node: ast.Expr) -> list[ast.ColumnRef]:
+    """The column references a boolean filter reads row by row (not those inside aggregations)."""
+    found: list[ast.ColumnRef] = []
+
+    def visit(current: ast.Expr) -> None:
+        match current:
+            case ast.ColumnRef():
+                found.append(current)
+            case ast.Call(name=name, args=args):
+                if name in scalars.SCALAR_FUNCTIONS and name not in _SCALAR_HANDLERS:
+                    for arg in args:
+                        visit(arg)
+            case ast.Unary(operand=operand):
+                visit(operand)
+            case ast.Binary(left=left, right=right):
+                visit(left)
+                visit(right)
+            case ast.Paren(expr=inner):
+                visit(inner)
+            case ast.Tuple(items=items):
+                for item in items:
+                    visit(item)
+
+    visit(node)
+    return found
+
+
+def _refuse_measures_in_filter(node: ast.Expr, compiler: Compiler) -> None:
+    from generator.dax.references import walk
+
+    for current in walk(node):
+        if isinstance(current, ast.Call) and current.name in ("CALCULATE", "CALCULATETABLE"):
+            raise DaxEngineError("a boolean filter cannot contain CALCULATE; use FILTER", *current.position)
+        if isinstance(current, ast.NameRef) and compiler._measure(current.name) is not None:
+            raise DaxEngineError(f"a boolean filter cannot use the measure [{current.name}]; use FILTER",
+                                 *current.position)
+
+
+_SCALAR_HANDLERS: dict[str, Callable[[Compiler, ast.Call, Env], Scalar]] = {
+    "CALCULATE": Compiler._calculate,
+    "COUNTROWS": Compiler._countrows,
+    "HASONEVALUE": Compiler._hasonevalue,
+    "SELECTEDVALUE": Compiler._selectedvalue,
+    "ISFILTERED": Compiler._isfiltered,
+    "ISEMPTY": Compiler._isempty,
+    "RELATED": Compiler._related,
+}
+
+__all__ = ["TABLE_FUNCTIONS", "Compiler", "Env", "RowFrame", "relationships_in_effect"]

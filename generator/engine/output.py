@@ -1,0 +1,75 @@
+"""Query results as text: an aligned table, CSV or JSON (objects keyed by DAX column names, BLANK as null)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from typing import Any
+
+from generator.engine.run import QueryResult
+
+FORMATS = ("table", "csv", "json")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return {True: "NaN"}.get(math.isnan(value), "Infinity" if value > 0 else "-Infinity")
+        return repr(value) if not value.is_integer() else str(int(value)) if abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def render_table(result: QueryResult) -> str:
+    """An aligned text table with a header row; numbers right-aligned; BLANK shown as an empty cell."""
+    cells = [[_text(v) for v in row] for row in result.rows]
+    widths = [max([len(name)] + [len(row[i]) for row in cells]) for i, name in enumerate(result.columns)]
+    numeric = [all((isinstance(row[i], int | float) and not isinstance(row[i], bool)) or row[i] is None
+                   for row in result.rows) for i in range(len(result.columns))]
+    lines = ["  ".join(name.ljust(w) for name, w in zip(result.columns, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    for row in cells:
+        lines.append("  ".join((c.rjust(w) if numeric[i] else c.ljust(w)) for i, (c, w) in
+                               enumerate(zip(row, widths, strict=True))).rstrip())
+    lines.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def render_csv(result: QueryResult) -> str:
+    """CSV with a header of DAX column names; BLANK is an empty field."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow([_text(v) for v in row])
+    return buffer.getvalue().rstrip("\n")
+
+
+def render_json(results: list[QueryResult]) -> str:
+    """One EVALUATE: a list of objects; several: a list of such lists."""
+    tables = [[{k: _json_value(v) for k, v in record.items()} for record in result.records()] for result in results]
+    return json.dumps(tables[0] if len(tables) == 1 else tables, indent=2, ensure_ascii=False)
+
+
+def render(results: list[QueryResult], output_format: str) -> str:
+    """Every result in ``output_format`` (table and csv results separated by a blank line)."""
+    if output_format == "json":
+        return render_json(results)
+    renderer = render_table if output_format == "table" else render_csv
+    return "\n\n".join(renderer(result) for result in results)

@@ -1,0 +1,83 @@
+"""Compiled tables: an SQL query with named columns, each knowing the model column it came from (lineage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from generator.engine.values import DaxType
+
+# A model column as the engine identifies it: (table name, column name), both as the model spells them.
+ColumnKey = tuple[str, str]
+
+
+def column_name(key: ColumnKey) -> str:
+    """``Table[Column]``, the DAX name of a model column (as query results name it)."""
+    return f"{key[0]}[{key[1]}]"
+
+
+@dataclass(frozen=True)
+class RelColumn:
+    """One column of a compiled table.
+
+    ``sql`` is its name in the SQL query; ``name`` the DAX name results show (``Table[Column]`` or ``[Name]``);
+    ``lineage`` the model column it holds values of (None for computed columns).
+    """
+
+    sql: str
+    name: str
+    lineage: ColumnKey | None
+    type: DaxType
+
+    @property
+    def short_name(self) -> str:
+        """The name without its table: ``Column`` for ``Table[Column]``, ``Name`` for ``[Name]``."""
+        return self.name[self.name.index("[") + 1 : -1]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A DAX table compiled to SQL.
+
+    ``query`` selects exactly ``columns`` (by their ``sql`` names), possibly with duplicate rows (DAX tables
+    keep duplicates). ``base_table`` is set when the rows are rows of one model table, with all its columns.
+    """
+
+    query: exp.Query
+    columns: tuple[RelColumn, ...]
+    base_table: str | None = None
+
+    def subquery(self, alias: str) -> exp.Subquery:
+        """The query as a FROM item called ``alias``."""
+        return exp.Subquery(this=self.query.copy(), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+    def find(self, key: ColumnKey) -> RelColumn | None:
+        """The column with lineage ``key`` (names compared case-insensitively), or None."""
+        wanted = (key[0].lower(), key[1].lower())
+        for rel_column in self.columns:
+            if rel_column.lineage and (rel_column.lineage[0].lower(), rel_column.lineage[1].lower()) == wanted:
+                return rel_column
+        return None
+
+    def find_name(self, name: str) -> RelColumn | None:
+        """The column whose short name is ``name`` (any case), computed columns first, or None."""
+        lowered = name.lower()
+        matches = [c for c in self.columns if c.short_name.lower() == lowered]
+        matches.sort(key=lambda c: c.lineage is not None)
+        return matches[0] if matches else None
+
+
+def col(alias: str, name: str) -> exp.Column:
+    """``alias.name`` as a sqlglot column."""
+    return exp.column(name, table=alias)
+
+
+def select_from(relation: Relation, alias: str) -> exp.Select:
+    """``SELECT * FROM (relation) alias`` with the columns listed."""
+    return exp.select(*[col(alias, c.sql) for c in relation.columns]).from_(relation.subquery(alias))
+
+
+def distinct_select(query: exp.Select) -> exp.Select:
+    """``query`` as SELECT DISTINCT."""
+    return query.distinct()

@@ -1,0 +1,182 @@
+"""Run DAX queries: parse, compile each EVALUATE to one SQL query, execute it on DuckDB, name the columns.
+
+``Engine(model, connection).query(text)`` returns one :class:`QueryResult` per EVALUATE; ``Engine.sql`` gives
+the SQL text for a dialect (``duckdb``, ``tsql``, ``postgres``, ``spark``) without running it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+from sqlglot import exp
+
+from generator.dax import ast
+from generator.dax.lexer import DaxSyntaxError
+from generator.dax.parser import parse_query
+from generator.engine import scalars
+from generator.engine.compiler import Compiler, Env, RowFrame
+from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.model import EngineMeasure, EngineModel
+from generator.engine.relations import Relation, col
+from generator.engine.values import DaxType
+
+DIALECTS = ("duckdb", "tsql", "postgres", "spark")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One EVALUATE compiled: its SQL and the DAX names and types of its result columns."""
+
+    sql: exp.Query
+    columns: tuple[str, ...]
+    types: tuple[DaxType, ...]
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The rows of one EVALUATE: python values, ``None`` for BLANK, columns named as DAX names them."""
+
+    columns: tuple[str, ...]
+    types: tuple[DaxType, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The result as a DataFrame (object columns; ``None`` for BLANK)."""
+        return pd.DataFrame(list(self.rows), columns=list(self.columns), dtype=object)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per row keyed by the DAX column names."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+def parse(text: str) -> ast.Query:
+    """Parse a DAX query; a bare expression is not accepted (EVALUATE is required)."""
+    try:
+        return parse_query(text)
+    except DaxSyntaxError as error:
+        raise DaxEngineError(f"syntax error: {error}") from error
+
+
+def compile_query(model: EngineModel, query: ast.Query) -> list[Statement]:
+    """Compile every EVALUATE of ``query`` (DEFINE MEASURE / VAR / TABLE apply to all of them)."""
+    measures: dict[str, EngineMeasure] = {}
+    for define in query.defines:
+        if define.kind == "MEASURE":
+            table = model.table(define.table or "")
+            if table is None:
+                raise DaxEngineError(f"DEFINE MEASURE {define.table}[{define.name}]: unknown table '{define.table}'",
+                                     *define.position)
+            text = _expression_text(define.expression)
+            measures[define.name.lower()] = EngineMeasure(define.name, table.name, text, origin="query")
+        elif define.kind == "COLUMN":
+            raise Unsupported("DEFINE COLUMN", *define.position)
+    compiler = Compiler(model, measures)
+    for define in query.defines:
+        if define.kind == "MEASURE":
+            compiler._parsed[define.name.lower()] = define.expression
+    env = Env()
+    for define in query.defines:
+        if define.kind == "VAR":
+            env = env.with_variable(define.name, compiler.value(define.expression, env))
+        elif define.kind == "TABLE":
+            env = env.with_variable(define.name, compiler.table(define.expression, env))
+    return [_statement(compiler, evaluate, env) for evaluate in query.evaluates]
+
+
+def _expression_text(expression: ast.Expr) -> str:
+    from generator.dax.formatter import format_dax
+
+    return format_dax(expression)
+
+
+def _statement(compiler: Compiler, evaluate: ast.Evaluate, env: Env) -> Statement:
+    relation = compiler.table(evaluate.table, env)
+    _check_unique_names(relation, evaluate)
+    alias = compiler.fresh("q")
+    outputs = [exp.alias_(col(alias, c.sql), c.name, quoted=True) for c in relation.columns]
+    query = exp.select(*outputs).from_(relation.subquery(alias))
+    if evaluate.order_by:
+        row_env = env.with_row(RowFrame(alias, relation))
+        keys = []
+        for key in evaluate.order_by:
+            value = compiler.scalar(key.expr, row_env)
+            keys.append(exp.Ordered(this=value.sql, desc=key.descending, nulls_first=not key.descending))
+        query = query.order_by(*keys)
+    if evaluate.start_at:
+        raise Unsupported("START AT", *evaluate.start_at[0].position)
+    return Statement(query, tuple(c.name for c in relation.columns), tuple(c.type for c in relation.columns))
+
+
+def _check_unique_names(relation: Relation, evaluate: ast.Evaluate) -> None:
+    seen: set[str] = set()
+    for rel_column in relation.columns:
+        lowered = rel_column.name.lower()
+        if lowered in seen:
+            raise DaxEngineError(f"the result has two columns named {rel_column.name}", *evaluate.position)
+        seen.add(lowered)
+
+
+def _python(value: Any, dax_type: DaxType) -> Any:
+    """A value as results show it: BLANK is None, whole numbers of INTEGER columns are int."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value) and dax_type is not DaxType.DOUBLE:
+        return None
+    if dax_type is DaxType.INTEGER and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+class Engine:
+    """Evaluates DAX queries against the BI_ tables of a DuckDB connection, bound to ``model``."""
+
+    def __init__(self, model: EngineModel, connection: duckdb.DuckDBPyConnection):
+        self.model = model
+        self.connection = connection
+
+    def compile(self, text: str) -> list[Statement]:
+        """Parse and compile a query; nothing runs."""
+        return compile_query(self.model, parse(text))
+
+    def sql(self, text: str, dialect: str = "duckdb", pretty: bool = True) -> list[str]:
+        """The SQL of each EVALUATE in ``dialect``."""
+        if dialect not in DIALECTS:
+            raise DaxEngineError(f"unknown dialect '{dialect}'; choose one of {', '.join(DIALECTS)}")
+        return [statement.sql.sql(dialect=dialect, pretty=pretty) for statement in self.compile(text)]
+
+    def run(self, statements: Sequence[Statement]) -> list[QueryResult]:
+        """Execute compiled statements."""
+        results = []
+        for statement in statements:
+            try:
+                rows = self.connection.execute(statement.sql.sql(dialect="duckdb")).fetchall()
+            except duckdb.Error as error:
+                raise DaxEngineError(f"the query failed while running: {_first_line(error)}") from error
+            converted = tuple(tuple(_python(v, t) for v, t in zip(row, statement.types, strict=True))
+                              for row in rows)
+            results.append(QueryResult(statement.columns, statement.types, converted))
+        return results
+
+    def query(self, text: str) -> list[QueryResult]:
+        """Run a DAX query; one result per EVALUATE."""
+        return self.run(self.compile(text))
+
+    def evaluate(self, expression: str) -> Any:
+        """The value of one scalar DAX expression in an empty filter context (None for BLANK)."""
+        result = self.query(f"EVALUATE ROW(\"Value\", {expression})")[0]
+        return result.rows[0][0]
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+__all__ = ["DIALECTS", "Engine", "QueryResult", "Statement", "compile_query", "parse", "scalars"]

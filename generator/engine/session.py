@@ -1,0 +1,33 @@
+"""Open the engine for a command: the model to bind to and the DuckDB database holding the BI_ tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from generator.errors import TargetError
+
+
+def duckdb_path(db: str) -> Path:
+    """The DuckDB file a ``--db`` value names; TargetError for ``odbc:`` targets (the engine runs on DuckDB)."""
+    value = db.strip()
+    if value.lower().startswith("odbc:"):
+        raise TargetError("the DAX engine evaluates on DuckDB; --db must be a DuckDB file (for a warehouse, "
+                          "print the SQL with --sql --dialect tsql|postgres|spark)")
+    if value.lower().startswith("duckdb:"):
+        value = value[len("duckdb:"):]
+    return Path(value)
+
+
+def connect_read_only(db: str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the DuckDB file of ``--db``; TargetError when it is missing or unreadable."""
+    path = duckdb_path(db)
+    if not path.is_file():
+        raise TargetError(f"--db {path}: no such DuckDB file (create one with `gen-measures demo --db {path}` "
+                          "or `gen-measures load`)")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise TargetError(f"cannot open DuckDB file {path}: {first}") from None

@@ -1,0 +1,505 @@
+"""DAX table functions compiled to SQL relations (FILTER, VALUES, SUMMARIZECOLUMNS, ADDCOLUMNS, TOPN …)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from generator.dax import ast
+from generator.engine import scalars
+from generator.engine.compiler import Compiler, Env, RowFrame
+from generator.engine.context import FilterContext, equals_filter
+from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
+from generator.engine.values import DaxType
+
+TableHandler = Callable[[Compiler, ast.Call, Env], Relation]
+
+
+def _alias(name: str) -> exp.TableAlias:
+    return exp.TableAlias(this=exp.to_identifier(name))
+
+
+def _renumbered(columns: list[RelColumn]) -> tuple[RelColumn, ...]:
+    return tuple(RelColumn(f"c{i}", c.name, c.lineage, c.type) for i, c in enumerate(columns))
+
+
+def _name_argument(node: ast.Expr, function: str) -> str:
+    if not isinstance(node, ast.String):
+        raise DaxEngineError(f"{function} expects a column name in double quotes here", *node.position)
+    return node.value
+
+
+def _values_of(compiler: Compiler, keys: list[ColumnKey], context: FilterContext) -> Relation:
+    """The distinct value tuples of columns of one table under ``context``."""
+    table = compiler._table_named(keys[0][0], ast.TableRef(""))
+    scan = compiler._scan(table, context)
+    values = [scan.column(key) for key in keys]
+    query = scan.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(values) if v is not None]).distinct()
+    columns = tuple(RelColumn(f"c{i}", column_name(k), k, compiler._column_type(k)) for i, k in enumerate(keys))
+    return Relation(query, columns)
+
+
+def filter_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """FILTER(table, condition): the rows where the condition is true, in row context."""
+    compiler._arity(node, 2, 2)
+    relation = compiler.table(node.args[0], env)
+    alias = compiler.fresh("r")
+    condition = compiler.scalar(node.args[1], env.with_row(RowFrame(alias, relation)))
+    query = exp.select(*[col(alias, c.sql) for c in relation.columns]).from_(relation.subquery(alias)).where(
+        scalars.truthy(condition))
+    return Relation(query, relation.columns, relation.base_table)
+
+
+def values_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """VALUES / DISTINCT of a column (distinct values in the filter context) or of a table."""
+    compiler._arity(node, 1, 1)
+    argument = node.args[0]
+    if isinstance(argument, ast.ColumnRef):
+        return _values_of(compiler, [compiler._column_key(argument)], env.context)
+    relation = compiler.table(argument, env)
+    if node.name == "VALUES" and not isinstance(argument, ast.TableRef):
+        raise DaxEngineError("VALUES takes a column or a table name; use DISTINCT for a table expression",
+                             *node.position)
+    alias = compiler.fresh("d")
+    query = exp.select(*[col(alias, c.sql) for c in relation.columns]).from_(relation.subquery(alias)).distinct()
+    return Relation(query, relation.columns, relation.base_table)
+
+
+def all_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """ALL(table) / ALL(column, …): every row or every distinct value, ignoring filters."""
+    if not node.args:
+        raise DaxEngineError(f"{node.name} () removes filters inside CALCULATE only; a table is expected here",
+                             *node.position)
+    unfiltered = FilterContext((), env.context.activated)
+    if len(node.args) == 1 and isinstance(node.args[0], ast.TableRef):
+        table = compiler._table_named(node.args[0].name, node.args[0])
+        return compiler._scan(table, unfiltered).relation()
+    keys = [compiler._column_key(arg) for arg in node.args]
+    if len({k[0].lower() for k in keys}) > 1:
+        raise DaxEngineError(f"the columns of {node.name} must belong to one table", *node.position)
+    return _values_of(compiler, keys, unfiltered)
+
+
+def calculatetable(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """CALCULATETABLE(table, filters…)."""
+    compiler._arity(node, 1)
+    context = compiler._calculate_context(node.args[1:], env)
+    return compiler.table(node.args[0], env.in_context(context))
+
+
+def relatedtable(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """RELATEDTABLE(table): the table's rows under context transition (CALCULATETABLE(table))."""
+    compiler._arity(node, 1, 1)
+    return compiler.table(node.args[0], env.in_context(compiler.transition(env)))
+
+
+def keepfilters_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """KEEPFILTERS(table) outside a filter argument is the table itself."""
+    compiler._arity(node, 1, 1)
+    return compiler.table(node.args[0], env)
+
+
+def _split_summarize_arguments(node: ast.Call, start: int) -> tuple[list[ast.Expr], list[tuple[str, ast.Expr]]]:
+    groups: list[ast.Expr] = []
+    index = start
+    while index < len(node.args) and not isinstance(node.args[index], ast.String):
+        groups.append(node.args[index])
+        index += 1
+    named: list[tuple[str, ast.Expr]] = []
+    while index < len(node.args):
+        name = _name_argument(node.args[index], node.name)
+        if index + 1 >= len(node.args):
+            raise DaxEngineError(f"{node.name}: the name \"{name}\" has no expression", *node.args[index].position)
+        named.append((name, node.args[index + 1]))
+        index += 2
+    return groups, named
+
+
+def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """SUMMARIZECOLUMNS(group columns…, filter tables…, "name", expression…).
+
+    Group columns of one table keep the value combinations that exist in it; those of different tables are
+    cross-joined. Each expression is evaluated with the group's values as filters; rows whose expressions
+    are all BLANK are dropped.
+    """
+    if env.rows:
+        raise Unsupported("SUMMARIZECOLUMNS in a row context", *node.position)
+    leading, named = _split_summarize_arguments(node, 0)
+    group_keys: list[ColumnKey] = []
+    filter_arguments: list[ast.Expr] = []
+    for argument in leading:
+        if isinstance(argument, ast.ColumnRef):
+            key = compiler._column_key(argument)
+            if key in group_keys:
+                raise DaxEngineError(f"SUMMARIZECOLUMNS groups by {column_name(key)} twice", *argument.position)
+            group_keys.append(key)
+        elif isinstance(argument, ast.Call) and argument.name in ("ROLLUPADDISSUBTOTAL", "ROLLUPGROUP",
+                                                                  "NONVISUAL", "IGNORE"):
+            raise Unsupported(argument.name, *argument.position)
+        elif compiler.is_table_expression(argument, env):
+            filter_arguments.append(argument)
+        else:
+            raise DaxEngineError("SUMMARIZECOLUMNS expects group-by columns, filter tables, then "
+                                 "\"name\", expression pairs", *argument.position)
+    for _, expression in named:
+        if isinstance(expression, ast.Call) and expression.name in ("IGNORE", "NONVISUAL"):
+            raise Unsupported(expression.name, *expression.position)
+    context = compiler._calculate_context(tuple(filter_arguments), env) if filter_arguments else env.context
+
+    by_table: dict[str, list[ColumnKey]] = {}
+    for key in group_keys:
+        by_table.setdefault(key[0].lower(), []).append(key)
+    group_alias = compiler.fresh("g")
+    group_columns: list[RelColumn] = []
+    group_query: exp.Select | None = None
+    sources: list[tuple[str, Relation]] = []
+    for keys in by_table.values():
+        sources.append((compiler.fresh("s"), _values_of(compiler, keys, context)))
+    if sources:
+        selected = []
+        for alias, relation in sources:
+            for rel_column in relation.columns:
+                new_name = f"c{len(group_columns)}"
+                selected.append(exp.alias_(col(alias, rel_column.sql), new_name))
+                group_columns.append(RelColumn(new_name, rel_column.name, rel_column.lineage, rel_column.type))
+        group_query = exp.select(*selected).from_(sources[0][1].subquery(sources[0][0]))
+        for alias, relation in sources[1:]:
+            group_query = group_query.join(relation.subquery(alias), join_type="cross")
+    ordered = {k: c for c in group_columns for k in [c.lineage]}
+    group_columns = [ordered[k] for k in group_keys]
+
+    row_context = context
+    for rel_column in group_columns:
+        assert rel_column.lineage is not None
+        row_context = row_context.remove({rel_column.lineage}, compiler.materialize)
+        row_context = row_context.add(equals_filter(rel_column.lineage, col(group_alias, rel_column.sql),
+                                                    rel_column.lineage[0]))
+    inner = env.in_context(row_context)
+    outputs = [exp.alias_(col(group_alias, c.sql), c.sql) for c in group_columns]
+    columns = list(group_columns)
+    values = []
+    for name, expression in named:
+        value = compiler.scalar(expression, inner)
+        sql_name = f"c{len(columns)}"
+        outputs.append(exp.alias_(value.sql, sql_name))
+        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type))
+        values.append(sql_name)
+    if group_query is not None:
+        query = exp.select(*outputs).from_(exp.Subquery(this=group_query, alias=_alias(group_alias)))
+    else:
+        query = exp.select(*outputs)
+    if values:
+        wrapped = compiler.fresh("w")
+        keep = exp.or_(*[exp.Not(this=exp.Is(this=col(wrapped, v), expression=exp.Null())) for v in values])
+        query = exp.select(*[col(wrapped, c.sql) for c in columns]).from_(
+            exp.Subquery(this=query, alias=_alias(wrapped))).where(keep)
+    return Relation(query, tuple(columns))
+
+
+def summarize(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """SUMMARIZE(table, group columns…): the distinct combinations of the columns in the table's rows.
+
+    Group columns may belong to tables related to it (its expanded table). Added name/expression pairs are
+    refused: DAX documents them as deprecated; use ADDCOLUMNS(SUMMARIZE(…), …).
+    """
+    compiler._arity(node, 1)
+    groups, named = _split_summarize_arguments(node, 1)
+    if named:
+        raise Unsupported("SUMMARIZE with added columns", *node.args[0].position,
+                          reason="use ADDCOLUMNS ( SUMMARIZE ( ... ), ... )")
+    relation = compiler.table(node.args[0], env)
+    keys = [compiler._column_key(group) for group in groups]
+    if relation.base_table is not None:
+        table = compiler._table_named(relation.base_table, node)
+        scan = compiler._scan(table, FilterContext((), env.context.activated), source=relation)
+        values = []
+        for key, group in zip(keys, groups, strict=True):
+            value = scan.column(key)
+            if value is None:
+                raise DaxEngineError(f"SUMMARIZE: {column_name(key)} is not in table '{table.name}' or a "
+                                     "table it relates to", *group.position)
+            values.append(value)
+        query = scan.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(values)]).distinct()
+    else:
+        alias = compiler.fresh("r")
+        values = []
+        for key, group in zip(keys, groups, strict=True):
+            found = relation.find(key)
+            if found is None:
+                raise DaxEngineError(f"SUMMARIZE: the table has no column {column_name(key)}", *group.position)
+            values.append(col(alias, found.sql))
+        query = exp.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(values)]).from_(
+            relation.subquery(alias)).distinct()
+    columns = tuple(RelColumn(f"c{i}", column_name(k), k, compiler._column_type(k)) for i, k in enumerate(keys))
+    return Relation(query, columns)
+
+
+def addcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """ADDCOLUMNS(table, "name", expression…): each expression evaluated in the row context of each row."""
+    compiler._arity(node, 3)
+    relation = compiler.table(node.args[0], env)
+    _, named = _split_summarize_arguments(node, 1)
+    alias = compiler.fresh("r")
+    row_env = env.with_row(RowFrame(alias, relation))
+    outputs: list[exp.Expression] = [col(alias, c.sql) for c in relation.columns]
+    columns = list(relation.columns)
+    for name, expression in named:
+        if relation.find_name(name) is not None and any(c.lineage is None and c.short_name.lower() == name.lower()
+                                                        for c in relation.columns):
+            raise DaxEngineError(f"ADDCOLUMNS: the table already has a column [{name}]", *node.position)
+        value = compiler.scalar(expression, row_env)
+        sql_name = f"c{len(columns)}"
+        outputs.append(exp.alias_(value.sql, sql_name))
+        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type))
+    query = exp.select(*outputs).from_(relation.subquery(alias))
+    return Relation(query, tuple(columns), relation.base_table)
+
+
+def selectcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """SELECTCOLUMNS(table, "name", expression…); a plain column reference keeps its lineage."""
+    compiler._arity(node, 3)
+    relation = compiler.table(node.args[0], env)
+    _, named = _split_summarize_arguments(node, 1)
+    alias = compiler.fresh("r")
+    row_env = env.with_row(RowFrame(alias, relation))
+    outputs = []
+    columns = []
+    for name, expression in named:
+        value = compiler.scalar(expression, row_env)
+        lineage = compiler._column_key(expression) if isinstance(expression, ast.ColumnRef) and \
+            compiler.model.table(expression.table) is not None and \
+            compiler.model.table(expression.table).column(expression.column) is not None else None  # type: ignore[union-attr]
+        sql_name = f"c{len(columns)}"
+        outputs.append(exp.alias_(value.sql, sql_name))
+        columns.append(RelColumn(sql_name, f"[{name}]", lineage, value.type))
+    return Relation(exp.select(*outputs).from_(relation.subquery(alias)), tuple(columns))
+
+
+def row_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """ROW("name", expression, …): one row."""
+    compiler._arity(node, 2)
+    if len(node.args) % 2:
+        raise DaxEngineError("ROW takes \"name\", expression pairs", *node.position)
+    outputs = []
+    columns = []
+    for index in range(0, len(node.args), 2):
+        name = _name_argument(node.args[index], "ROW")
+        value = compiler.scalar(node.args[index + 1], env)
+        sql_name = f"c{len(columns)}"
+        outputs.append(exp.alias_(value.sql, sql_name))
+        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type))
+    return Relation(exp.select(*outputs), tuple(columns))
+
+
+def topn(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """TOPN(n, table, order expression [, ASC|DESC] …): the first n rows, ties at the boundary included."""
+    compiler._arity(node, 2)
+    count = compiler.scalar(node.args[0], env)
+    relation = compiler.table(node.args[1], env)
+    alias = compiler.fresh("r")
+    row_env = env.with_row(RowFrame(alias, relation))
+    keys: list[exp.Ordered] = []
+    index = 2
+    while index < len(node.args):
+        value = compiler.scalar(node.args[index], row_env)
+        descending = True
+        if index + 1 < len(node.args):
+            following = node.args[index + 1]
+            direction = None
+            if isinstance(following, ast.Keyword) and following.name in ("ASC", "DESC"):
+                direction = following.name == "ASC"
+            elif isinstance(following, ast.Number | ast.Boolean):
+                direction = (following.text not in ("0",)) if isinstance(following, ast.Number) else following.value
+            if direction is not None:
+                descending = not direction
+                index += 1
+        keys.append(exp.Ordered(this=value.sql, desc=descending, nulls_first=not descending))
+        index += 1
+    outputs = [col(alias, c.sql) for c in relation.columns]
+    if not keys:
+        raise Unsupported("TOPN without an order expression", *node.position)
+    ranked = exp.Window(this=exp.Rank(), order=exp.Order(expressions=keys))
+    inner = exp.select(*outputs, exp.alias_(ranked, "__rank")).from_(relation.subquery(alias))
+    wrapped = compiler.fresh("w")
+    limit = exp.func("COALESCE", count.sql, exp.Literal.number(0))
+    query = exp.select(*[col(wrapped, c.sql) for c in relation.columns]).from_(
+        exp.Subquery(this=inner, alias=_alias(wrapped))).where(exp.LTE(this=col(wrapped, "__rank"), expression=limit))
+    return Relation(query, relation.columns, relation.base_table)
+
+
+def treatas(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """TREATAS(table, column…): the table's values, as values of the given model columns."""
+    compiler._arity(node, 2)
+    relation = compiler.table(node.args[0], env)
+    keys = [compiler._column_key(arg) for arg in node.args[1:]]
+    if len(keys) != len(relation.columns):
+        raise DaxEngineError(f"TREATAS: the table has {len(relation.columns)} columns but {len(keys)} target "
+                             "columns are given", *node.position)
+    columns = tuple(RelColumn(c.sql, column_name(k), k, compiler._column_type(k))
+                    for c, k in zip(relation.columns, keys, strict=True))
+    return Relation(relation.query, columns)
+
+
+def crossjoin(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """CROSSJOIN(table, table, …)."""
+    compiler._arity(node, 2)
+    relations = [compiler.table(arg, env) for arg in node.args]
+    outputs = []
+    columns: list[RelColumn] = []
+    query: exp.Select | None = None
+    for relation in relations:
+        alias = compiler.fresh("x")
+        for rel_column in relation.columns:
+            sql_name = f"c{len(columns)}"
+            outputs.append(exp.alias_(col(alias, rel_column.sql), sql_name))
+            columns.append(RelColumn(sql_name, rel_column.name, rel_column.lineage, rel_column.type))
+        if query is None:
+            query = exp.select().from_(relation.subquery(alias))
+        else:
+            query = query.join(relation.subquery(alias), join_type="cross")
+    assert query is not None
+    return Relation(query.select(*outputs), tuple(columns))
+
+
+# ------------------------------------------------------------------------------------- time intelligence
+
+
+def _dates_argument(compiler: Compiler, node: ast.Call, env: Env) -> tuple[ColumnKey, Relation, Relation]:
+    """The dates column of a time-intelligence function: its key, its values in context, and all its values."""
+    argument = node.args[0]
+    if not isinstance(argument, ast.ColumnRef):
+        raise Unsupported(f"{node.name} over a table expression", *argument.position,
+                          reason="give the date column, e.g. 'Date'[Date]")
+    key = compiler._column_key(argument)
+    if compiler._column_type(key) is not DaxType.DATETIME:
+        raise DaxEngineError(f"{node.name} needs a date column; {column_name(key)} is not one", *argument.position)
+    in_context = _values_of(compiler, [key], env.context)
+    everything = _values_of(compiler, [key], FilterContext((), env.context.activated))
+    return key, in_context, everything
+
+
+def _bound(relation: Relation, aggregate: type[exp.Expression], alias: str) -> exp.Expression:
+    return exp.Subquery(this=exp.select(aggregate(this=col(alias, "c0"))).from_(relation.subquery(alias)))
+
+
+def _date_range(compiler: Compiler, key: ColumnKey, everything: Relation, start: exp.Expression,
+                end: exp.Expression) -> Relation:
+    """The dates of the column between ``start`` and ``end`` (inclusive)."""
+    alias = compiler.fresh("d")
+    value = col(alias, "c0")
+    query = exp.select(exp.alias_(value, "c0")).from_(everything.subquery(alias)).where(
+        exp.and_(exp.GTE(this=value.copy(), expression=start), exp.LTE(this=value.copy(), expression=end)))
+    return Relation(query, (RelColumn("c0", column_name(key), key, DaxType.DATETIME),))
+
+
+def _interval(amount: exp.Expression, unit: str) -> exp.Expression:
+    return exp.Interval(this=amount, unit=exp.var(unit))
+
+
+def _trunc(unit: str, value: exp.Expression) -> exp.Expression:
+    return exp.cast(exp.DateTrunc(this=value, unit=exp.var(unit)), exp.DataType.build("TIMESTAMP"))
+
+
+def previous_period(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """PREVIOUSMONTH / PREVIOUSQUARTER (dates): every date of the period before the first date in context."""
+    compiler._arity(node, 1, 1)
+    key, in_context, everything = _dates_argument(compiler, node, env)
+    unit = "MONTH" if node.name == "PREVIOUSMONTH" else "QUARTER"
+    months = 1 if unit == "MONTH" else 3
+    first = _bound(in_context, exp.Min, compiler.fresh("m"))
+    period_start = _trunc(unit, first)
+    start = exp.Sub(this=period_start, expression=_interval(exp.Literal.number(months), "MONTH"))
+    end = exp.Sub(this=period_start.copy(), expression=_interval(exp.Literal.number(1), "MICROSECOND"))
+    return _date_range(compiler, key, everything, start, end)
+
+
+def dateadd(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """DATEADD(dates, n, DAY|MONTH|QUARTER|YEAR) and SAMEPERIODLASTYEAR(dates).
+
+    Each date in context moves by the interval (month ends clamp, as EDATE does); only dates that exist in
+    the column are kept. When a date is the last day of its month, the shifted month's remaining days are
+    included too (Feb 27–28 + 1 month → Mar 27–31), as DAX documents.
+    """
+    if node.name == "SAMEPERIODLASTYEAR":
+        compiler._arity(node, 1, 1)
+        amount, unit = scalars.literal_number("-1"), "YEAR"
+    else:
+        compiler._arity(node, 3, 3)
+        amount = compiler.scalar(node.args[1], env)
+        interval = node.args[2]
+        if not isinstance(interval, ast.Keyword) or interval.name not in ("DAY", "MONTH", "QUARTER", "YEAR"):
+            raise DaxEngineError("DATEADD's interval must be DAY, MONTH, QUARTER or YEAR", *interval.position)
+        unit = interval.name
+    key, in_context, everything = _dates_argument(compiler, node, env)
+    source = compiler.fresh("s")
+    moved = compiler.fresh("d")
+    original = col(source, "c0")
+    steps = exp.cast(amount.sql, exp.DataType.build("BIGINT"))
+    if unit == "DAY":
+        shifted: exp.Expression = exp.Add(this=original, expression=_interval(steps, "DAY"))
+        last = shifted.copy()
+    else:
+        months = exp.Mul(this=steps, expression=exp.Literal.number({"MONTH": 1, "QUARTER": 3, "YEAR": 12}[unit]))
+        shifted = exp.Add(this=original, expression=_interval(months, "MONTH"))
+        month_end = exp.cast(exp.func("LAST_DAY", original.copy()), exp.DataType.build("TIMESTAMP"))
+        is_month_end = exp.EQ(this=exp.cast(original.copy(), exp.DataType.build("DATE")),
+                              expression=exp.cast(month_end, exp.DataType.build("DATE")))
+        last = exp.Case().when(is_month_end, exp.cast(exp.func("LAST_DAY", shifted.copy()),
+                                                      exp.DataType.build("TIMESTAMP"))).else_(shifted.copy())
+    candidate = col(moved, "c0")
+    match = exp.and_(exp.GTE(this=candidate.copy(), expression=shifted), exp.LTE(this=candidate.copy(),
+                                                                                 expression=last))
+    exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(in_context.subquery(source)).where(match))
+    query = exp.select(exp.alias_(candidate, "c0")).from_(everything.subquery(moved)).where(exists)
+    return Relation(query, (RelColumn("c0", column_name(key), key, DaxType.DATETIME),))
+
+
+def datesbetween(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """DATESBETWEEN(dates, start, end): BLANK start/end mean the first/last date of the column."""
+    compiler._arity(node, 3, 3)
+    key, _, everything = _dates_argument(compiler, node, env)
+    start = compiler.scalar(node.args[1], env)
+    end = compiler.scalar(node.args[2], env)
+    first = _bound(everything, exp.Min, compiler.fresh("m"))
+    last = _bound(everything, exp.Max, compiler.fresh("m"))
+    return _date_range(compiler, key, everything, exp.func("COALESCE", start.sql, first),
+                       exp.func("COALESCE", end.sql, last))
+
+
+def dates_to_date(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """DATESMTD / DATESQTD / DATESYTD(dates): from the period's start to the last date in context."""
+    compiler._arity(node, 1, 1)
+    key, in_context, everything = _dates_argument(compiler, node, env)
+    unit = {"DATESMTD": "MONTH", "DATESQTD": "QUARTER", "DATESYTD": "YEAR"}[node.name]
+    last = _bound(in_context, exp.Max, compiler.fresh("m"))
+    return _date_range(compiler, key, everything, _trunc(unit, last), last.copy())
+
+
+TABLE_HANDLERS: dict[str, TableHandler] = {
+    "FILTER": filter_table,
+    "VALUES": values_table,
+    "DISTINCT": values_table,
+    "ALL": all_table,
+    "ALLNOBLANKROW": all_table,
+    "CALCULATETABLE": calculatetable,
+    "RELATEDTABLE": relatedtable,
+    "KEEPFILTERS": keepfilters_table,
+    "SUMMARIZECOLUMNS": summarizecolumns,
+    "SUMMARIZE": summarize,
+    "ADDCOLUMNS": addcolumns,
+    "SELECTCOLUMNS": selectcolumns,
+    "ROW": row_table,
+    "TOPN": topn,
+    "TREATAS": treatas,
+    "CROSSJOIN": crossjoin,
+    "PREVIOUSMONTH": previous_period,
+    "PREVIOUSQUARTER": previous_period,
+    "DATEADD": dateadd,
+    "SAMEPERIODLASTYEAR": dateadd,
+    "DATESBETWEEN": datesbetween,
+    "DATESMTD": dates_to_date,
+    "DATESQTD": dates_to_date,
+    "DATESYTD": dates_to_date,
+}

@@ -1,0 +1,145 @@
+"""``gen-measures validate``: every generated measure, evaluated by the DAX engine from its generated DAX on
+the standard slices, compared with the independent pandas reference (DESIGN section 7).
+
+The engine and the reference never import each other; this module is where they meet. A slice is evaluated
+as Power BI evaluates a visual: ``SUMMARIZECOLUMNS(<slice columns>, "name", [Measure], …)`` (``ROW`` for the
+grand total). A row SUMMARIZECOLUMNS leaves out has only BLANK values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from generator.engine.errors import DaxEngineError
+from generator.engine.run import Engine
+from generator.reference import SLICES, Parameters, evaluate_all
+
+TOLERANCE = 1e-9
+
+# slice → the model columns whose values make its rows (the reference's index, in the same order)
+SLICE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "total": (),
+    "client": (("BI_Autotask_Companies", "company_id"),),
+    "month": (("BI_Date", "month_start"),),
+    "technician": (("BI_Autotask_Resources", "resource_id"),),
+    "queue": (("BI_Autotask_Queues", "queue_id"),),
+    "client_month": (("BI_Autotask_Companies", "company_id"), ("BI_Date", "month_start")),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One measure on one slice row: the engine's value, the reference's, and whether they agree."""
+
+    measure: str
+    slice: str
+    key: str
+    engine: Any
+    reference: Any
+    passed: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Every check of a run."""
+
+    checks: tuple[Check, ...]
+    measures: tuple[str, ...]
+    slices: tuple[str, ...]
+
+    @property
+    def mismatches(self) -> list[Check]:
+        """The checks that failed."""
+        return [check for check in self.checks if not check.passed]
+
+
+def slice_query(slice_name: str, measures: Sequence[str]) -> str:
+    """The DAX query that evaluates ``measures`` on every row of ``slice_name``."""
+    pairs = ", ".join(f'"{_escape(name)}", [{name.replace("]", "]]")}]' for name in measures)
+    columns = SLICE_COLUMNS[slice_name]
+    if not columns:
+        return f"EVALUATE ROW({pairs})"
+    groups = ", ".join(f"{table}[{column}]" for table, column in columns)
+    return f"EVALUATE SUMMARIZECOLUMNS({groups}, {pairs})"
+
+
+def _escape(text: str) -> str:
+    return text.replace('"', '""')
+
+
+def same_value(engine: Any, reference: Any) -> bool:
+    """Blanks equal, booleans and text equal, numbers within 1e-9 relative (NaN equals NaN)."""
+    if engine is None or reference is None:
+        return engine is None and reference is None
+    if isinstance(reference, bool) or isinstance(engine, bool):
+        return isinstance(engine, bool) and isinstance(reference, bool) and engine == reference
+    if isinstance(reference, str) or isinstance(engine, str):
+        return isinstance(engine, str) and isinstance(reference, str) and engine == reference
+    left, right = float(engine), float(reference)
+    if math.isnan(left) or math.isnan(right):
+        return math.isnan(left) and math.isnan(right)
+    if math.isinf(left) or math.isinf(right):
+        return left == right
+    return abs(left - right) <= TOLERANCE * max(abs(left), abs(right)) or left == right
+
+
+def _key(value: Any) -> Any:
+    """A slice key in one form for both sides: int ids, Timestamp months."""
+    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
+        return pd.Timestamp(value).normalize()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _label(key: Any) -> str:
+    parts = key if isinstance(key, tuple) else (key,)
+    return ", ".join(p.strftime("%Y-%m") if isinstance(p, pd.Timestamp) else str(p) for p in parts)
+
+
+def _engine_values(engine: Engine, slice_name: str, measure: str) -> dict[Any, Any]:
+    """The measure's value by slice key (one query per measure: DuckDB plans small queries much faster)."""
+    width = len(SLICE_COLUMNS[slice_name])
+    result = engine.query(slice_query(slice_name, [measure]))[0]
+    values: dict[Any, Any] = {}
+    for row in result.rows:
+        key_parts = tuple(_key(v) for v in row[:width])
+        key = "Total" if width == 0 else key_parts[0] if width == 1 else key_parts
+        values[key] = row[width]
+    return values
+
+
+def validate(engine: Engine, tables: dict[str, pd.DataFrame], measures: Sequence[str], parameters: Parameters,
+             slices: Sequence[str] = SLICES, progress: Callable[[str], None] | None = None) -> Validation:
+    """Evaluate ``measures`` with the engine and the reference on ``slices`` and compare every value."""
+    checks: list[Check] = []
+    for slice_name in slices:
+        if progress:
+            progress(slice_name)
+        reference = evaluate_all(tables, slice_name, parameters)
+        keys = {(_key(k) if not isinstance(k, tuple) else tuple(_key(p) for p in k)): k for k in reference.index}
+        for measure in measures:
+            expected = reference[measure] if measure in reference.columns else None
+            try:
+                values = _engine_values(engine, slice_name, measure)
+            except DaxEngineError as error:
+                checks.extend(Check(measure, slice_name, _label(key), None,
+                                    None if expected is None else expected.loc[raw], False, str(error))
+                              for key, raw in keys.items())
+                continue
+            for key, raw in keys.items():
+                wanted = None if expected is None else expected.loc[raw]
+                got = values.get(key)
+                checks.append(Check(measure, slice_name, _label(key), got, wanted, same_value(got, wanted)))
+            for key in sorted(set(values) - set(keys), key=str):
+                if values[key] is not None:
+                    checks.append(Check(measure, slice_name, _label(key), values[key], None, False,
+                                        "a row the reference does not have"))
+    return Validation(tuple(checks), tuple(measures), tuple(slices))
