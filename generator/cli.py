@@ -311,6 +311,76 @@ def query_command(
     typer.echo(render(results, output_format))
 
 
+@app.command("validate", epilog=EXIT_CODES)
+def validate_command(
+    db: DbOption = "msp_csat.duckdb",
+    specs: SpecsOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    emit_dqv: Annotated[Path | None, typer.Option(
+        "--emit-dqv", file_okay=False, help="Also write the checks as DAX Query View test files (*.Tests.dax, "
+                                            "one per slice) into this folder.")] = None,
+    slices: Annotated[list[str] | None, typer.Option(
+        "--slice", help="Only this slice (repeatable): total, client, month, technician, queue, "
+                        "client_month.")] = None,
+    measures: Annotated[list[str] | None, typer.Option("--measure", help="Only this measure (repeatable).")] = None,
+) -> None:
+    """Evaluate every generated measure with the DAX engine and compare it with the pandas reference.
+
+    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    import json
+
+    from generator.dqv import slice_tests, write_dqv
+    from generator.engine.run import Engine
+    from generator.engine.session import connect_read_only
+    from generator.engine.sources import model_from_spec
+    from generator.errors import EXIT_FINDINGS
+    from generator.reference import SLICES, Parameters
+    from generator.targets import open_database
+    from generator.targets.frames import read_semantic_tables
+    from generator.validation import mismatch_table, report_json, validate
+
+    model = _load_model(specs)
+    chosen_slices = list(dict.fromkeys(slices)) if slices else list(SLICES)
+    unknown = [s for s in chosen_slices if s not in SLICES]
+    if unknown:
+        raise ToolError(f"unknown slice {unknown[0]!r}; choose from {', '.join(SLICES)}")
+    names = [m.name for m in model.measures]
+    chosen_measures = list(dict.fromkeys(measures)) if measures else names
+    missing = [m for m in chosen_measures if m not in names]
+    if missing:
+        raise ToolError(f"unknown measure {missing[0]!r}; the specs define {len(names)} measures "
+                        "(see docs/measures.md)")
+    connect_read_only(db).close()  # a clear error for a missing file, before open_database would create one
+    with open_database(db) as database:
+        tables = read_semantic_tables(database, model)
+    connection = connect_read_only(db)
+    started = time.perf_counter()
+    parameters = Parameters(**{p.name: p.value for p in model.parameters})
+    engine = Engine(model_from_spec(model), connection)
+    try:
+        result = validate(engine, tables, chosen_measures, parameters, chosen_slices,
+                          progress=lambda name: _say(f"validating slice {name} ({len(chosen_measures)} measures)"))
+    finally:
+        connection.close()
+    seconds = time.perf_counter() - started
+    if emit_dqv is not None:
+        files = {f"{name}.Tests.dax": slice_tests(name, result.references[name], chosen_measures)
+                 for name in chosen_slices}
+        for path in write_dqv(emit_dqv, files):
+            _say(f"wrote {path}")
+    mismatches = result.mismatches
+    if json_output:
+        typer.echo(json.dumps(report_json(result), indent=2))
+    else:
+        if mismatches:
+            typer.echo(mismatch_table(mismatches))
+        typer.echo(f"{len(result.checks):,} checks ({len(chosen_measures)} measures x {len(chosen_slices)} slices): "
+                   f"{len(mismatches):,} mismatches ({seconds:.1f} s)")
+    if mismatches:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
 def _specs_dir(specs: Path | None) -> Path:
     from generator.spec.locate import default_spec_dir, resolve_spec_dir
 

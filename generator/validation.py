@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -53,6 +53,7 @@ class Validation:
     checks: tuple[Check, ...]
     measures: tuple[str, ...]
     slices: tuple[str, ...]
+    references: dict[str, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def mismatches(self) -> list[Check]:
@@ -120,10 +121,12 @@ def validate(engine: Engine, tables: dict[str, pd.DataFrame], measures: Sequence
              slices: Sequence[str] = SLICES, progress: Callable[[str], None] | None = None) -> Validation:
     """Evaluate ``measures`` with the engine and the reference on ``slices`` and compare every value."""
     checks: list[Check] = []
+    references: dict[str, pd.DataFrame] = {}
     for slice_name in slices:
         if progress:
             progress(slice_name)
         reference = evaluate_all(tables, slice_name, parameters)
+        references[slice_name] = reference
         keys = {(_key(k) if not isinstance(k, tuple) else tuple(_key(p) for p in k)): k for k in reference.index}
         for measure in measures:
             expected = reference[measure] if measure in reference.columns else None
@@ -142,4 +145,48 @@ def validate(engine: Engine, tables: dict[str, pd.DataFrame], measures: Sequence
                 if values[key] is not None:
                     checks.append(Check(measure, slice_name, _label(key), values[key], None, False,
                                         "a row the reference does not have"))
-    return Validation(tuple(checks), tuple(measures), tuple(slices))
+    return Validation(tuple(checks), tuple(measures), tuple(slices), references)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "BLANK"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return f"{value:.12g}"
+    return str(value)
+
+
+def mismatch_table(mismatches: Sequence[Check]) -> str:
+    """An aligned table of mismatches: measure, slice, row, engine value, reference value, note."""
+    header = ("measure", "slice", "row", "engine", "reference", "note")
+    rows = [(c.measure, c.slice, c.key, _shown(c.engine), _shown(c.reference), c.error) for c in mismatches]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def report_json(validation: Validation) -> dict[str, Any]:
+    """The run as JSON-ready data: counts, and every mismatch with both values."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+            return str(value)
+        if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+            return value.isoformat()
+        if hasattr(value, "item"):
+            return value.item()
+        return value
+
+    return {
+        "passed": not validation.mismatches,
+        "checks": len(validation.checks),
+        "measures": list(validation.measures),
+        "slices": list(validation.slices),
+        "tolerance": TOLERANCE,
+        "mismatches": [{"measure": c.measure, "slice": c.slice, "row": c.key, "engine": plain(c.engine),
+                        "reference": plain(c.reference), "note": c.error} for c in validation.mismatches],
+    }

@@ -323,7 +323,9 @@ class Compiler:
             return self._iterate(node, env)
         function = scalars.SCALAR_FUNCTIONS.get(name)
         if function is not None:
-            return function([self.scalar(arg, env) for arg in node.args], node)
+            keywords = scalars.KEYWORD_ARGUMENTS.get(name, frozenset())
+            return function([scalars.blank() if i in keywords else self.scalar(arg, env)
+                             for i, arg in enumerate(node.args)], node)
         if name in TABLE_FUNCTIONS:
             raise DaxEngineError(f"{name} returns a table; a single value is expected here", *node.position)
         raise Unsupported(name, *node.position)
@@ -625,7 +627,7 @@ class Compiler:
             raise DaxEngineError("every row of a table constructor must have the same number of values",
                                  *node.position)
         compiled = [[self.scalar(item, env) for item in row] for row in rows]
-        types = [scalars.unify_types([row[i].type for row in compiled]) for i in range(width)]
+        types = [_constructor_type([row[i].type for row in compiled]) for i in range(width)]
         names = ["[Value]"] if width == 1 else [f"[Value{i + 1}]" for i in range(width)]
         columns = tuple(RelColumn(f"c{i}", names[i], None, types[i]) for i in range(width))
         selects = [exp.select(*[exp.alias_(scalars.cast_to(v, types[i]).sql, f"c{i}") for i, v in enumerate(row)])
@@ -634,6 +636,14 @@ class Compiler:
         for select in selects[1:]:
             query = exp.union(query, select, distinct=False)
         return Relation(query, columns)
+
+
+def _constructor_type(types: list[DaxType]) -> DaxType:
+    """A table constructor column's type: mixed types become text, as DAX documents."""
+    unified = scalars.unify_types(types)
+    if unified is DaxType.VARIANT:
+        return DaxType.STRING
+    return DaxType.INTEGER if unified is DaxType.BLANK else unified
 
 
 def _column_aggregate(name: str, value: exp.Expression, dax_type: DaxType,
@@ -673,6 +683,8 @@ def _column_aggregate(name: str, value: exp.Expression, dax_type: DaxType,
 def _min_max(name: str, first: Scalar, second: Scalar) -> Scalar:
     """Two-argument MIN/MAX: BLANK counts as 0 (or as the other's zero), both BLANK gives BLANK."""
     result_type = scalars.unify_types([first.type, second.type])
+    if result_type is DaxType.BLANK:
+        return scalars.blank()
     zero = scalars.cast_to(scalars.literal_number("0"), result_type).sql
     left = exp.func("COALESCE", scalars.cast_to(first, result_type).sql, zero)
     right = exp.func("COALESCE", scalars.cast_to(second, result_type).sql, zero.copy())

@@ -138,9 +138,12 @@ def _python(value: Any, dax_type: DaxType) -> Any:
 class Engine:
     """Evaluates DAX queries against the BI_ tables of a DuckDB connection, bound to ``model``."""
 
-    def __init__(self, model: EngineModel, connection: duckdb.DuckDBPyConnection):
+    def __init__(self, model: EngineModel, connection: duckdb.DuckDBPyConnection | None):
+        """``connection`` may be None when queries are only compiled (:meth:`sql`)."""
         self.model = model
         self.connection = connection
+        if connection is not None:
+            connection.execute("SET enable_progress_bar = false")
 
     def compile(self, text: str) -> list[Statement]:
         """Parse and compile a query; nothing runs."""
@@ -154,6 +157,8 @@ class Engine:
 
     def run(self, statements: Sequence[Statement]) -> list[QueryResult]:
         """Execute compiled statements."""
+        if self.connection is None:
+            raise DaxEngineError("no database to run the query on")
         results = []
         for statement in statements:
             try:

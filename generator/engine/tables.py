@@ -12,7 +12,7 @@ from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.context import FilterContext, equals_filter
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
-from generator.engine.values import DaxType
+from generator.engine.values import DaxType, Scalar
 
 TableHandler = Callable[[Compiler, ast.Call, Env], Relation]
 
@@ -170,24 +170,44 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     ordered = {k: c for c in group_columns for k in [c.lineage]}
     group_columns = [ordered[k] for k in group_keys]
 
-    row_context = context
-    for rel_column in group_columns:
-        assert rel_column.lineage is not None
-        row_context = row_context.remove({rel_column.lineage}, compiler.materialize)
-        row_context = row_context.add(equals_filter(rel_column.lineage, col(group_alias, rel_column.sql),
-                                                    rel_column.lineage[0]))
-    inner = env.in_context(row_context)
-    outputs = [exp.alias_(col(group_alias, c.sql), c.sql) for c in group_columns]
+    def group_env(alias: str) -> Env:
+        row_context = context
+        for rel_column in group_columns:
+            assert rel_column.lineage is not None
+            row_context = row_context.remove({rel_column.lineage}, compiler.materialize)
+            row_context = row_context.add(equals_filter(rel_column.lineage, col(alias, rel_column.sql),
+                                                        rel_column.lineage[0]))
+        return env.in_context(row_context)
+
+    # Each expression is its own subquery over the groups, joined back on the group columns: DuckDB plans
+    # many correlated subqueries in one SELECT list in time that grows much faster than their number.
     columns = list(group_columns)
+    outputs: list[exp.Expression] = [exp.alias_(col(group_alias, c.sql), c.sql) for c in group_columns]
+    joins: list[tuple[exp.Expression, exp.Expression | None]] = []
     values = []
     for name, expression in named:
-        value = compiler.scalar(expression, inner)
+        alias = compiler.fresh("g")
+        value = compiler.scalar(expression, group_env(alias))
         sql_name = f"c{len(columns)}"
-        outputs.append(exp.alias_(value.sql, sql_name))
+        keys = [exp.alias_(col(alias, c.sql), c.sql) for c in group_columns]
+        per_group = exp.select(*keys, exp.alias_(value.sql, "v"))
+        if group_query is not None:
+            per_group = per_group.from_(exp.Subquery(this=group_query.copy(), alias=_alias(alias)))
+        joined = compiler.fresh("e")
+        condition = exp.and_(*[exp.NullSafeEQ(this=col(joined, c.sql), expression=col(group_alias, c.sql))
+                               for c in group_columns]) if group_columns else None
+        joins.append((exp.Subquery(this=per_group, alias=_alias(joined)), condition))
+        outputs.append(exp.alias_(col(joined, "v"), sql_name))
         columns.append(RelColumn(sql_name, f"[{name}]", None, value.type))
         values.append(sql_name)
     if group_query is not None:
         query = exp.select(*outputs).from_(exp.Subquery(this=group_query, alias=_alias(group_alias)))
+        for table, condition in joins:
+            query = query.join(table, on=condition, join_type="left")
+    elif joins:
+        query = exp.select(*outputs).from_(joins[0][0])
+        for table, _ in joins[1:]:
+            query = query.join(table, join_type="cross")
     else:
         query = exp.select(*outputs)
     if values:
@@ -363,6 +383,35 @@ def crossjoin(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     return Relation(query.select(*outputs), tuple(columns))
 
 
+def union(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """UNION(table, table, …): every row of every table (duplicates kept); names and lineage of the first."""
+    compiler._arity(node, 2)
+    relations = [compiler.table(arg, env) for arg in node.args]
+    width = len(relations[0].columns)
+    if any(len(r.columns) != width for r in relations):
+        raise DaxEngineError("UNION needs tables with the same number of columns", *node.position)
+    types = []
+    for index in range(width):
+        column_types = [r.columns[index].type for r in relations]
+        unified = scalars.unify_types(column_types)
+        if unified is DaxType.VARIANT:
+            raise Unsupported("UNION of columns with different types", *node.position)
+        types.append(DaxType.INTEGER if unified is DaxType.BLANK else unified)
+    query: exp.Query | None = None
+    for relation in relations:
+        alias = compiler.fresh("u")
+        select = exp.select(*[
+            exp.alias_(scalars.cast_to(Scalar(col(alias, c.sql), c.type), types[i]).sql, f"c{i}")
+            for i, c in enumerate(relation.columns)]).from_(relation.subquery(alias))
+        query = select if query is None else exp.union(query, select, distinct=False)
+    assert query is not None
+    first = relations[0].columns
+    lineages = [c.lineage if all(r.columns[i].lineage == c.lineage for r in relations) else None
+                for i, c in enumerate(first)]
+    columns = tuple(RelColumn(f"c{i}", c.name, lineages[i], types[i]) for i, c in enumerate(first))
+    return Relation(query, columns)
+
+
 # ------------------------------------------------------------------------------------- time intelligence
 
 
@@ -494,6 +543,7 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
     "TOPN": topn,
     "TREATAS": treatas,
     "CROSSJOIN": crossjoin,
+    "UNION": union,
     "PREVIOUSMONTH": previous_period,
     "PREVIOUSQUARTER": previous_period,
     "DATEADD": dateadd,
