@@ -99,3 +99,12 @@ def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "duckdb":
         return str(tmp_path / "target.duckdb")
     return request.getfixturevalue(f"{request.param}_db")
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A DuckDB file holding the demo dataset (scale 1), built once per test session; treat it as read-only."""
+    db = tmp_path_factory.mktemp("demo_db") / "demo.duckdb"
+    result = run_cli("demo", "--db", str(db))
+    assert result.code == 0, result.err
+    return str(db)
