@@ -1,0 +1,78 @@
+"""``gen-measures validate``: the generated DAX, evaluated by the engine, against the pandas reference."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from generator.engine.run import Engine
+from generator.engine.sources import load_engine_model
+
+
+def test_validate_is_green_on_the_demo(cli, demo_db: str) -> None:
+    result = cli("validate", "--db", demo_db)
+    assert result.code == 0, result.out + result.err
+    assert "27 measures x 6 slices" in result.out
+    assert "12,555 checks" in result.out and ": 0 mismatches" in result.out
+    for slice_name in ("total", "client", "month", "technician", "queue", "client_month"):
+        assert f"validating slice {slice_name}" in result.err
+
+
+def test_validate_json(cli, demo_db: str) -> None:
+    result = cli("validate", "--db", demo_db, "--json", "--slice", "total", "--slice", "queue")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["passed"] is True and report["mismatches"] == []
+    assert report["slices"] == ["total", "queue"] and len(report["measures"]) == 27
+    assert report["checks"] == 27 * (1 + 6)  # 6 queues in the demo
+    assert report["tolerance"] == 1e-9
+
+
+def test_a_wrong_measure_is_caught(cli, demo_db: str, spec_copy: Path) -> None:
+    """Happy counts rating 4 instead of 5: the engine evaluates the wrong DAX, the reference does not agree."""
+    csat = spec_copy / "measures" / "01-csat.yaml"
+    text = csat.read_text(encoding="utf-8")
+    assert "{bucket: Positive, share: Happy, rating: 5}" in text
+    csat.write_text(text.replace("{bucket: Positive, share: Happy, rating: 5}",
+                                 "{bucket: Positive, share: Happy, rating: 4}"), encoding="utf-8")
+    result = cli("validate", "--db", demo_db, "--specs", str(spec_copy), "--slice", "total", "--slice", "client")
+    assert result.code == 1, result.out + result.err
+    lines = result.out.splitlines()
+    assert lines[0].split() == ["measure", "slice", "row", "engine", "reference", "note"]
+    happy = [line for line in lines if line.startswith("CSAT - Happy %  ")]
+    assert any(" total " in line and "0.899801587302" in line for line in happy)
+    assert "mismatches" in lines[-1] and not lines[-1].endswith(": 0 mismatches")
+
+    as_json = json.loads(cli("validate", "--db", demo_db, "--specs", str(spec_copy), "--slice", "total",
+                             "--json").out)
+    wrong = {m["measure"] for m in as_json["mismatches"]}
+    assert {"CSAT - Positive", "CSAT - Happy %", "CSAT - Net Sentiment"} <= wrong
+    assert "SB - Survey Responses" not in wrong and as_json["passed"] is False
+
+
+def test_emitted_dax_query_view_tests_pass_on_the_engine(cli, demo_db: str, tmp_path: Path) -> None:
+    folder = tmp_path / "DAXQueries"
+    result = cli("validate", "--db", demo_db, "--slice", "total", "--slice", "queue", "--emit-dqv", str(folder))
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in folder.iterdir()) == ["queue.Tests.dax", "total.Tests.dax"]
+    engine = Engine(load_engine_model(None), duckdb.connect(demo_db, read_only=True))
+    results = engine.query((folder / "total.Tests.dax").read_text(encoding="utf-8"))
+    rows = [row for r in results for row in r.records()]
+    assert {tuple(r) for r in rows} == {("[TestName]", "[ExpectedValue]", "[ActualValue]", "[Passed]")}
+    assert len(rows) == 27 and all(row["[Passed]"] is True for row in rows)
+    names = {row["[TestName]"] for row in rows}
+    assert "CSAT - Happy % | total" in names and "CSAT - Risk Tier | total" in names
+    queue = (folder / "queue.Tests.dax").read_text(encoding="utf-8")
+    assert "BI_Autotask_Queues[queue_id] = " in queue and queue.count('ROW ( "TestName"') == 27 * 6
+
+
+def test_validate_bad_input(cli, demo_db: str, tmp_path: Path) -> None:
+    unknown_slice = cli("validate", "--db", demo_db, "--slice", "weekly")
+    assert unknown_slice.code == 2 and "unknown slice 'weekly'" in unknown_slice.err
+    unknown_measure = cli("validate", "--db", demo_db, "--measure", "CSAT - Nope")
+    assert unknown_measure.code == 2 and "unknown measure 'CSAT - Nope'" in unknown_measure.err
+    missing = cli("validate", "--db", str(tmp_path / "missing.duckdb"))
+    assert missing.code == 2 and "no such DuckDB file" in missing.err
+    assert not (tmp_path / "missing.duckdb").exists()
