@@ -272,11 +272,6 @@ HAND_CHECKED: dict[str, tuple[str, str]] = {
     "completed_treatas_parameter_value": ("row", """
         SELECT COUNT(*) FROM BI_Autotask_Tickets WHERE lower(status) = 'complete'"""),
 }
-KNOWN_ENGINE_BUGS = {
-    "ticket_count_countrows": "engine bug: SUMMARIZECOLUMNS/VALUES over BI_Date omit the blank row that rows of "
-                              "BI_Autotask_Tickets with a blank completed_date belong to",
-    "completed_treatas_parameter_value": "engine bug: table filters (TREATAS) compare text case-sensitively",
-}
 _GROUP_COLUMNS = {"company": "BI_Autotask_Companies[company_name]", "month": "BI_Date[year_month]",
                   "year": "BI_Date[year]"}
 
@@ -299,13 +294,12 @@ def _close(got: Any, want: Any) -> bool:
 def _hand_params() -> list[Any]:
     params = []
     for name, (shape, sql) in HAND_CHECKED.items():
-        marks = [pytest.mark.xfail(strict=True, reason=KNOWN_ENGINE_BUGS[name])] if name in KNOWN_ENGINE_BUGS else []
-        params.append(pytest.param(name, shape, sql, id=f"{name}-{shape}", marks=marks))
+        params.append(pytest.param(name, shape, sql, id=f"{name}-{shape}"))
     return params
 
 
 def test_hand_checked_subset_is_large_enough() -> None:
-    assert len(HAND_CHECKED) - len(KNOWN_ENGINE_BUGS) >= 15
+    assert len(HAND_CHECKED) >= 15
     assert not set(HAND_CHECKED) & REFUSED
 
 

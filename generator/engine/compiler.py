@@ -24,7 +24,7 @@ from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
-from generator.engine.scan import TableScan, relationships_in_effect
+from generator.engine.scan import TableScan, relationships_in_effect, source_table
 from generator.engine.values import DaxType, Scalar
 
 Value = Scalar | Relation
@@ -101,8 +101,12 @@ def _nullif_zero(value: exp.Expression) -> exp.Expression:
 class Compiler:
     """Compiles DAX expressions of one query against ``model``; ``query_measures`` override model measures."""
 
-    def __init__(self, model: EngineModel, query_measures: Mapping[str, EngineMeasure] | None = None):
+    def __init__(self, model: EngineModel, query_measures: Mapping[str, EngineMeasure] | None = None,
+                 blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None):
+        """``blank_rows(table, condition)`` answers whether ``table`` has DAX's blank row (the SQL ``condition``
+        is true when some relationship to it has orphaned rows); without it the condition goes into the SQL."""
         self.model = model
+        self.blank_rows = blank_rows
         self.query_measures = {k.lower(): v for k, v in (query_measures or {}).items()}
         self._ids = itertools.count(1)
         self._parsed: dict[str, ast.Expr] = {}
@@ -519,12 +523,65 @@ class Compiler:
         relation = self.table(argument, env)
         return Scalar(_subquery(exp.select(count).from_(relation.subquery(self.fresh("r")))), DaxType.INTEGER)
 
-    def _distinct_values(self, key: ColumnKey, env: Env) -> exp.Select:
-        table = self._table_named(key[0], ast.TableRef(""))
-        scan = self._scan(table, env.context)
-        value = scan.column(key)
-        assert value is not None
-        return scan.select(exp.alias_(value, "c0")).distinct()
+    def _distinct_values(self, key: ColumnKey, env: Env) -> exp.Query:
+        return self.values_query([key], env.context)
+
+    # ------------------------------------------------------------------------------------------ blank row
+
+    def _orphans(self, table: EngineTable) -> exp.Expression | None:
+        """SQL true when a relationship to ``table`` has many-side rows with no match (or a BLANK key)."""
+        checks = []
+        for relationship in self.model.relationships:
+            if relationship.to_table.lower() != table.name.lower():
+                continue
+            many = self._table_named(relationship.from_table, ast.TableRef(""))
+            many_column = many.column(relationship.from_column)
+            one_column = table.column(relationship.to_column)
+            assert many_column is not None and one_column is not None
+            many_alias, one_alias = self.fresh("o"), self.fresh("o")
+            match = exp.select(exp.Literal.number(1)).from_(source_table(table, one_alias)).where(
+                exp.EQ(this=exp.column(one_column.source, table=one_alias, quoted=True),
+                       expression=exp.column(many_column.source, table=many_alias, quoted=True)))
+            orphan = exp.select(exp.Literal.number(1)).from_(source_table(many, many_alias)).where(
+                exp.Not(this=exp.Exists(this=match)))
+            checks.append(exp.Exists(this=orphan))
+        return exp.or_(*checks) if checks else None
+
+    def has_blank_row(self, table: EngineTable) -> exp.Expression | bool:
+        """Whether ``table`` has the blank row: a bool when the database was asked, else an SQL condition."""
+        condition = self._orphans(table)
+        if condition is None:
+            return False
+        if self.blank_rows is not None:
+            return self.blank_rows(table, condition)
+        return condition
+
+    def values_query(self, keys: list[ColumnKey], context: FilterContext, blank_row: bool = True) -> exp.Query:
+        """The distinct value tuples of columns of one table under ``context`` (``c0 …``).
+
+        With ``blank_row`` (VALUES, ALL, group-by columns) the table's blank row is included when a relationship
+        to it is invalid, and it passes the context's filters, as in Power BI; DISTINCT and ALLNOBLANKROW leave
+        it out.
+        """
+        table = self._table_named(keys[0][0], ast.TableRef(""))
+        scan = self._scan(table, context)
+        values = [scan.column(key) for key in keys]
+        query: exp.Query = scan.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(values)
+                                         if v is not None]).distinct()
+        if not blank_row:
+            return query
+        exists = self.has_blank_row(table)
+        if exists is False:
+            return query
+        columns = tuple(RelColumn(f"c{i}", column_name((table.name, c.name)), (table.name, c.name), c.type)
+                        for i, c in enumerate(table.columns))
+        nulls = exp.select(*[exp.alias_(scalars.cast_to(scalars.blank(), c.type).sql, c.sql) for c in columns])
+        blank_scan = self._scan(table, context, source=Relation(nulls, columns, base_table=table.name))
+        blank_values = [blank_scan.column(key) for key in keys]
+        blank = blank_scan.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(blank_values) if v is not None])
+        if exists is not True:
+            blank = blank.where(exists)
+        return exp.union(query, blank, distinct=True)
 
     def _hasonevalue(self, node: ast.Call, env: Env) -> Scalar:
         self._arity(node, 1, 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from generator.dax.parser import parse_query
 from generator.engine import scalars
 from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.errors import DaxEngineError, Unsupported
-from generator.engine.model import EngineMeasure, EngineModel
+from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import Relation, col
 from generator.engine.values import DaxType
 
@@ -63,7 +63,8 @@ def parse(text: str) -> ast.Query:
         raise DaxEngineError(f"syntax error: {error}") from error
 
 
-def compile_query(model: EngineModel, query: ast.Query) -> list[Statement]:
+def compile_query(model: EngineModel, query: ast.Query,
+                  blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None) -> list[Statement]:
     """Compile every EVALUATE of ``query`` (DEFINE MEASURE / VAR / TABLE apply to all of them)."""
     measures: dict[str, EngineMeasure] = {}
     for define in query.defines:
@@ -76,7 +77,7 @@ def compile_query(model: EngineModel, query: ast.Query) -> list[Statement]:
             measures[define.name.lower()] = EngineMeasure(define.name, table.name, text, origin="query")
         elif define.kind == "COLUMN":
             raise Unsupported("DEFINE COLUMN", *define.position)
-    compiler = Compiler(model, measures)
+    compiler = Compiler(model, measures, blank_rows)
     for define in query.defines:
         if define.kind == "MEASURE":
             compiler._parsed[define.name.lower()] = define.expression
@@ -142,12 +143,27 @@ class Engine:
         """``connection`` may be None when queries are only compiled (:meth:`sql`)."""
         self.model = model
         self.connection = connection
+        self._blank_rows: dict[str, bool] = {}
         if connection is not None:
             connection.execute("SET enable_progress_bar = false")
 
+    def _has_blank_row(self, table: EngineTable, condition: exp.Expression) -> bool:
+        """Ask the database once per table whether a relationship to it has orphaned rows."""
+        key = table.name.lower()
+        if key not in self._blank_rows:
+            assert self.connection is not None
+            sql = exp.select(condition).sql(dialect="duckdb")
+            try:
+                self._blank_rows[key] = bool(self.connection.execute(sql).fetchone()[0])  # type: ignore[index]
+            except duckdb.Error as error:
+                raise DaxEngineError(f"cannot read table '{table.name}' or a table related to it: "
+                                     f"{_first_line(error)}") from error
+        return self._blank_rows[key]
+
     def compile(self, text: str) -> list[Statement]:
-        """Parse and compile a query; nothing runs."""
-        return compile_query(self.model, parse(text))
+        """Parse and compile a query (the database is only asked which tables have a blank row)."""
+        oracle = self._has_blank_row if self.connection is not None else None
+        return compile_query(self.model, parse(text), oracle)
 
     def sql(self, text: str, dialect: str = "duckdb", pretty: bool = True) -> list[str]:
         """The SQL of each EVALUATE in ``dialect``."""

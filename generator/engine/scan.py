@@ -52,6 +52,13 @@ def relationships_in_effect(model: EngineModel, context: FilterContext) -> list[
     return in_effect
 
 
+def _same(left: exp.Expression, right: exp.Expression, dax_type: DaxType) -> exp.Expression:
+    """Filter matching: BLANK matches BLANK; text compares without regard to case, as Power BI does."""
+    if dax_type is DaxType.STRING:
+        left, right = exp.Lower(this=left), exp.Lower(this=right)
+    return exp.NullSafeEQ(this=left, expression=right)
+
+
 class TableScan:
     """The rows of one model table under a filter context, with the columns of its expanded table on demand."""
 
@@ -163,13 +170,18 @@ class TableScan:
                 continue
             relation = current.relation if current.relation is not None else self.materialize(current)
             alias = self.fresh("f")
-            matches = [exp.NullSafeEQ(this=col(alias, f"c{i}"), expression=value)
+            matches = [_same(col(alias, f"c{i}"), value, self._type(current.columns[i]))
                        for i, value in enumerate(values) if value is not None]
             inner = exp.select(exp.Literal.number(1)).from_(
                 exp.Subquery(this=relation.copy(), alias=exp.TableAlias(this=exp.to_identifier(alias)))
             ).where(exp.and_(*matches))
             conditions.append(exp.Exists(this=inner))
         return conditions
+
+    def _type(self, key: ColumnKey) -> DaxType:
+        table = self.model.table(key[0])
+        column = table.column(key[1]) if table is not None else None
+        return column.type if column is not None else DaxType.VARIANT
 
     def select(self, *expressions: exp.Expression) -> exp.Select:
         """``SELECT expressions FROM`` the table, its joins and the context's filters."""

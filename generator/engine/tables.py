@@ -31,12 +31,11 @@ def _name_argument(node: ast.Expr, function: str) -> str:
     return node.value
 
 
-def _values_of(compiler: Compiler, keys: list[ColumnKey], context: FilterContext) -> Relation:
-    """The distinct value tuples of columns of one table under ``context``."""
-    table = compiler._table_named(keys[0][0], ast.TableRef(""))
-    scan = compiler._scan(table, context)
-    values = [scan.column(key) for key in keys]
-    query = scan.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(values) if v is not None]).distinct()
+def _values_of(compiler: Compiler, keys: list[ColumnKey], context: FilterContext,
+               blank_row: bool = True) -> Relation:
+    """The distinct value tuples of columns of one table under ``context`` (with the blank row: see
+    :meth:`Compiler.values_query`)."""
+    query = compiler.values_query(keys, context, blank_row)
     columns = tuple(RelColumn(f"c{i}", column_name(k), k, compiler._column_type(k)) for i, k in enumerate(keys))
     return Relation(query, columns)
 
@@ -57,7 +56,7 @@ def values_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     compiler._arity(node, 1, 1)
     argument = node.args[0]
     if isinstance(argument, ast.ColumnRef):
-        return _values_of(compiler, [compiler._column_key(argument)], env.context)
+        return _values_of(compiler, [compiler._column_key(argument)], env.context, node.name == "VALUES")
     relation = compiler.table(argument, env)
     if node.name == "VALUES" and not isinstance(argument, ast.TableRef):
         raise DaxEngineError("VALUES takes a column or a table name; use DISTINCT for a table expression",
@@ -79,7 +78,7 @@ def all_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     keys = [compiler._column_key(arg) for arg in node.args]
     if len({k[0].lower() for k in keys}) > 1:
         raise DaxEngineError(f"the columns of {node.name} must belong to one table", *node.position)
-    return _values_of(compiler, keys, unfiltered)
+    return _values_of(compiler, keys, unfiltered, node.name == "ALL")
 
 
 def calculatetable(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
@@ -424,8 +423,8 @@ def _dates_argument(compiler: Compiler, node: ast.Call, env: Env) -> tuple[Colum
     key = compiler._column_key(argument)
     if compiler._column_type(key) is not DaxType.DATETIME:
         raise DaxEngineError(f"{node.name} needs a date column; {column_name(key)} is not one", *argument.position)
-    in_context = _values_of(compiler, [key], env.context)
-    everything = _values_of(compiler, [key], FilterContext((), env.context.activated))
+    in_context = _values_of(compiler, [key], env.context, blank_row=False)
+    everything = _values_of(compiler, [key], FilterContext((), env.context.activated), blank_row=False)
     return key, in_context, everything
 
 
