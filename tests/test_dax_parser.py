@@ -235,7 +235,6 @@ def test_positions_are_ignored_by_equality() -> None:
         ("DIVIDE ( 1, 2", 1, 14, "expected ')' to close 'DIVIDE (' opened at 1:1, found end of expression"),
         ("IF (\n  a,\n  SUM ( b\n)", 4, 2, "expected ')' to close 'IF (' opened at 1:1, found end of expression"),
         ("DIVIDE ( 1 2 )", 1, 12, "expected ',' or ')' to close 'DIVIDE (' opened at 1:1, found number 2"),
-        ("F ( 1, , 2 )", 1, 8, "expected an expression (omitted arguments are not supported), found ','"),
         ("F ( 1, )", 1, 8, "expected an expression after ',', found ')'"),
         ("", 1, 1, "expected an expression, found end of expression"),
         ("1 +", 1, 4, "expected an expression, found end of expression"),
@@ -354,3 +353,12 @@ def test_query_errors(source: str, line: int, column: int, message: str) -> None
     with pytest.raises(DaxSyntaxError) as caught:
         parse_query(source)
     assert (caught.value.line, caught.value.column, caught.value.message) == (line, column, message)
+
+
+def test_omitted_arguments_are_kept() -> None:
+    tree = parse_expression("RANKX ( T, [m], , ASC )")
+    assert isinstance(tree, ast.Call) and isinstance(tree.args[2], ast.Omitted)
+    assert tree.args[2].position == (1, 17)
+    assert parse_expression("F ( , 1 )").args[0] == ast.Omitted()
+    with pytest.raises(DaxSyntaxError, match="an expression after ','"):
+        parse_expression("F ( 1, )")

@@ -82,6 +82,14 @@ class Keyword(Node):
 
 
 @dataclass(frozen=True)
+class Omitted(Node):
+    """An argument left empty, as in ``RANKX ( t, e, , ASC )``: the function's default applies."""
+
+    line: int = _position()
+    column: int = _position()
+
+
+@dataclass(frozen=True)
 class ColumnRef(Node):
     """A qualified column (or measure) reference ``Table[Column]``."""
 
@@ -179,6 +187,7 @@ Expr = (
     | Boolean
     | TableRef
     | Keyword
+    | Omitted
     | ColumnRef
     | NameRef
     | Call

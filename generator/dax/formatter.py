@@ -221,6 +221,8 @@ class _Printer:
                 return name if name.upper() in scope else table_name(name)
             case ast.Keyword(name=name):
                 return name.upper()
+            case ast.Omitted():
+                return ""
             case ast.ColumnRef(table=table, column=column):
                 return table_name(table) + bracketed(column)
             case ast.NameRef(name=name):

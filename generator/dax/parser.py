@@ -238,16 +238,25 @@ class _Parser:
         name = self.advance()
         self.advance()  # the '('
         opened = f"'{name.value.upper()} (' opened at {name.line}:{name.column}"
-        args = self.comma_list(K.RPAREN, "')'", opened)
+        args = self.comma_list(K.RPAREN, "')'", opened, allow_omitted=True)
         return ast.Call(name.value.upper(), tuple(args), name.line, name.column)
 
-    def comma_list(self, closing: TokenKind, closing_text: str, opened: str) -> list[ast.Expr]:
-        """Items up to and including the ``closing`` token; the opening token has been consumed."""
+    def comma_list(self, closing: TokenKind, closing_text: str, opened: str,
+                   allow_omitted: bool = False) -> list[ast.Expr]:
+        """Items up to and including the ``closing`` token; the opening token has been consumed.
+
+        With ``allow_omitted`` (function arguments) an empty item between commas is :class:`ast.Omitted`.
+        """
         items: list[ast.Expr] = []
         if self.peek().kind is closing:
             self.advance()
             return items
         while True:
+            token = self.peek()
+            if allow_omitted and token.kind is K.COMMA:
+                items.append(ast.Omitted(token.line, token.column))
+                self.advance()
+                continue
             items.append(self.list_item())
             token = self.peek()
             if token.kind is closing:

@@ -198,6 +198,8 @@ class Compiler:
                 return self._call(node, env)
             case ast.TableConstructor():
                 raise Unsupported("table constructor used as a single value", *node.position)
+            case ast.Omitted():
+                raise DaxEngineError("an argument is missing here", *node.position)
         raise Unsupported(type(node).__name__, *node.position)
 
     def value(self, node: ast.Expr, env: Env) -> Value:
@@ -472,6 +474,117 @@ class Compiler:
         frame = RowFrame(PLACEHOLDER, Relation(exp.select("*"), columns))
         condition = self.scalar(argument, env.with_row(frame))
         return Filter(tuple(keys), predicate=scalars.truthy(condition), table=keys[0][0])
+
+    def _total_to_date(self, node: ast.Call, env: Env) -> Scalar:
+        """TOTALYTD / TOTALQTD / TOTALMTD (expression, dates [, filter]) = CALCULATE(expression, DATESYTD(dates) …)."""
+        self._arity(node, 2, 3)
+        if len(node.args) == 3 and isinstance(node.args[2], ast.String):
+            raise Unsupported(f"{node.name} with a year-end date", *node.args[2].position)
+        dates = ast.Call("DATES" + node.name[5:], (node.args[1],), *node.args[1].position)
+        rewritten = ast.Call("CALCULATE", (node.args[0], dates, *node.args[2:]), *node.position)
+        return self._calculate(rewritten, env)
+
+    def _rankx(self, node: ast.Call, env: Env) -> Scalar:
+        """RANKX(table, expression [, value [, ASC|DESC [, SKIP|DENSE]]]): 1 + the rows ranked above ``value``.
+
+        The expression is evaluated for each row of the table (in row context); ``value`` defaults to the
+        expression in the current context. DESC (the default) ranks the largest first; SKIP (the default)
+        leaves gaps after ties. A BLANK value ranks as 0, as DAX compares it.
+        """
+        self._arity(node, 2, 5)
+        relation = self.table(node.args[0], env)
+        alias = self.fresh("k")
+        row_value = self.scalar(node.args[1], env.with_row(RowFrame(alias, relation)))
+        given = len(node.args) > 2 and not isinstance(node.args[2], ast.Omitted)
+        current = self.scalar(node.args[2] if given else node.args[1], env)
+        descending = True
+        if len(node.args) > 3:
+            order = node.args[3]
+            if isinstance(order, ast.Keyword) and order.name in ("ASC", "DESC"):
+                descending = order.name == "DESC"
+            elif isinstance(order, ast.Number):
+                descending = order.text in ("0",)
+            elif isinstance(order, ast.Boolean):
+                descending = not order.value
+            else:
+                raise DaxEngineError("RANKX order must be ASC or DESC", *order.position)
+        dense = False
+        if len(node.args) > 4:
+            ties = node.args[4]
+            if not isinstance(ties, ast.Keyword) or ties.name not in ("SKIP", "DENSE"):
+                raise DaxEngineError("RANKX ties must be SKIP or DENSE", *ties.position)
+            dense = ties.name == "DENSE"
+        above = scalars.truthy(scalars.binary(">" if descending else "<", row_value, current, *node.position))
+        distinct_value = row_value.sql.copy()
+        if row_value.type.is_numeric:  # BLANK ranks as 0: one tie group with 0
+            distinct_value = exp.func("COALESCE", distinct_value, exp.Literal.number(0))
+        counted = exp.Count(this=exp.Distinct(expressions=[distinct_value])) if dense else exp.Count(this=exp.Star())
+        query = exp.select(counted).from_(relation.subquery(alias)).where(above)
+        rank = exp.Add(this=exp.Subquery(this=query), expression=exp.Literal.number(1))
+        return Scalar(exp.cast(rank, exp.DataType.build("BIGINT")), DaxType.INTEGER)
+
+    def _lookupvalue(self, node: ast.Call, env: Env) -> Scalar:
+        """LOOKUPVALUE(result column, search column, value, … [, alternate]): the one result value of the rows
+        matching every search pair, ignoring the filter context; BLANK (or the alternate) when none match; an
+        error when they hold different values."""
+        self._arity(node, 3)
+        result_key = self._column_key(node.args[0])
+        pairs = node.args[1:]
+        alternate = None
+        if len(pairs) % 2:
+            alternate = self.scalar(pairs[-1], env)
+            pairs = pairs[:-1]
+        table = self._table_named(result_key[0], node)
+        scan = self._scan(table, FilterContext((), env.context.activated))
+        conditions = []
+        for index in range(0, len(pairs), 2):
+            key = self._column_key(pairs[index])
+            column = scan.column(key)
+            if column is None:
+                raise DaxEngineError(f"LOOKUPVALUE: {column_name(key)} is not in table '{table.name}' or a table "
+                                     "it relates to", *pairs[index].position)
+            wanted = self.scalar(pairs[index + 1], env)
+            conditions.append(scalars.truthy(scalars.binary("=", Scalar(column, self._column_type(key)), wanted)))
+        result = scan.column(result_key)
+        assert result is not None
+        result_type = self._column_type(result_key)
+        query = scan.select(exp.Case().when(
+            exp.GT(this=exp.Count(this=exp.Distinct(expressions=[result.copy()])), expression=exp.Literal.number(1)),
+            exp.cast(exp.Anonymous(this="error", expressions=[exp.Literal.string(
+                "LOOKUPVALUE: several different values match")]), scalars.cast_to(
+                scalars.blank(), result_type).sql.args.get("to") or exp.DataType.build("VARCHAR"))).else_(
+            exp.Min(this=result))).where(exp.and_(*conditions))
+        value = Scalar(exp.Subquery(this=query), result_type)
+        if alternate is None:
+            return value
+        unified = scalars.unify_types([result_type, alternate.type])
+        chosen = exp.func("COALESCE", scalars.cast_to(value, unified).sql, scalars.cast_to(alternate, unified).sql)
+        return Scalar(chosen, unified)
+
+    def _concatenatex(self, node: ast.Call, env: Env) -> Scalar:
+        """CONCATENATEX(table, expression [, delimiter [, order expression [, ASC|DESC] …]])."""
+        self._arity(node, 2)
+        relation = self.table(node.args[0], env)
+        alias = self.fresh("k")
+        row_env = env.with_row(RowFrame(alias, relation))
+        value = scalars.cast_to(self.scalar(node.args[1], row_env), DaxType.STRING)
+        delimiter = scalars.cast_to(self.scalar(node.args[2], env), DaxType.STRING).sql if len(node.args) > 2 \
+            else exp.Literal.string("")
+        keys = []
+        index = 3
+        while index < len(node.args):
+            key = self.scalar(node.args[index], row_env)
+            descending = False
+            if index + 1 < len(node.args) and isinstance(node.args[index + 1], ast.Keyword):
+                descending = node.args[index + 1].name == "DESC"  # type: ignore[union-attr]
+                index += 1
+            keys.append(exp.Ordered(this=key.sql, desc=descending, nulls_first=not descending))
+            index += 1
+        text = exp.func("COALESCE", value.sql, exp.Literal.string(""))
+        aggregate: exp.Expression = exp.GroupConcat(this=exp.Order(this=text, expressions=keys) if keys else text,
+                                                    separator=delimiter)
+        query = exp.select(aggregate).from_(relation.subquery(alias))
+        return Scalar(exp.Subquery(this=query), DaxType.STRING)
 
     # --------------------------------------------------------------------------------------- aggregates
 
@@ -791,6 +904,12 @@ def _refuse_measures_in_filter(node: ast.Expr, compiler: Compiler) -> None:
 
 _SCALAR_HANDLERS: dict[str, Callable[[Compiler, ast.Call, Env], Scalar]] = {
     "CALCULATE": Compiler._calculate,
+    "TOTALYTD": Compiler._total_to_date,
+    "TOTALQTD": Compiler._total_to_date,
+    "TOTALMTD": Compiler._total_to_date,
+    "RANKX": Compiler._rankx,
+    "LOOKUPVALUE": Compiler._lookupvalue,
+    "CONCATENATEX": Compiler._concatenatex,
     "COUNTROWS": Compiler._countrows,
     "HASONEVALUE": Compiler._hasonevalue,
     "SELECTEDVALUE": Compiler._selectedvalue,

@@ -525,7 +525,46 @@ def dates_to_date(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     return _date_range(compiler, key, everything, _trunc(unit, last), last.copy())
 
 
+def first_last_date(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """FIRSTDATE / LASTDATE(dates): a one-row table with the first / last date in context (none when empty)."""
+    compiler._arity(node, 1, 1)
+    key, in_context, _ = _dates_argument(compiler, node, env)
+    alias = compiler.fresh("d")
+    aggregate = exp.Min if node.name == "FIRSTDATE" else exp.Max
+    inner = exp.select(exp.alias_(aggregate(this=col(alias, "c0")), "c0")).from_(in_context.subquery(alias))
+    wrapped = compiler.fresh("w")
+    query = exp.select(col(wrapped, "c0")).from_(exp.Subquery(this=inner, alias=_alias(wrapped))).where(
+        exp.Not(this=exp.Is(this=col(wrapped, "c0"), expression=exp.Null())))
+    return Relation(query, (RelColumn("c0", column_name(key), key, DaxType.DATETIME),))
+
+
+def datesinperiod(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """DATESINPERIOD(dates, start, n, DAY|MONTH|QUARTER|YEAR): the dates of the n intervals from ``start``
+    (backwards when n is negative: the period ends on ``start``)."""
+    compiler._arity(node, 4, 4)
+    key, _, everything = _dates_argument(compiler, node, env)
+    start = compiler.scalar(node.args[1], env).sql
+    count = exp.cast(compiler.scalar(node.args[2], env).sql, exp.DataType.build("BIGINT"))
+    interval = node.args[3]
+    if not isinstance(interval, ast.Keyword) or interval.name not in ("DAY", "MONTH", "QUARTER", "YEAR"):
+        raise DaxEngineError("DATESINPERIOD's interval must be DAY, MONTH, QUARTER or YEAR", *interval.position)
+    if interval.name == "DAY":
+        moved = exp.Add(this=start.copy(), expression=_interval(count, "DAY"))
+    else:
+        months = exp.Mul(this=count, expression=exp.Literal.number({"MONTH": 1, "QUARTER": 3, "YEAR": 12}[
+            interval.name]))
+        moved = exp.Add(this=start.copy(), expression=_interval(months, "MONTH"))
+    one_day = _interval(exp.Literal.number(1), "DAY")
+    backwards = exp.LT(this=count.copy(), expression=exp.Literal.number(0))
+    low = exp.Case().when(backwards, exp.Add(this=moved.copy(), expression=one_day.copy())).else_(start.copy())
+    high = exp.Case().when(backwards, start.copy()).else_(exp.Sub(this=moved.copy(), expression=one_day.copy()))
+    return _date_range(compiler, key, everything, low, high)
+
+
 TABLE_HANDLERS: dict[str, TableHandler] = {
+    "FIRSTDATE": first_last_date,
+    "LASTDATE": first_last_date,
+    "DATESINPERIOD": datesinperiod,
     "FILTER": filter_table,
     "VALUES": values_table,
     "DISTINCT": values_table,
