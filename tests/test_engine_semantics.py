@@ -731,8 +731,6 @@ def test_define_var_and_table(engine: Engine) -> None:
     assert Counter(results[1].rows) == Counter({("Road",): 1, ("Mountain",): 1})
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a DEFINE MEASURE cannot see the query's DEFINE VAR / TABLE "
-                                       "(Compiler.measure starts from empty variables)")
 @pytest.mark.parametrize(("text", "expected"), [
     ("""DEFINE VAR Bonus = 10 MEASURE Sales[Plus] = [Sales] + Bonus
         EVALUATE ROW ( "v", [Plus] )""", 1240),
@@ -832,8 +830,6 @@ def test_refused_constructs(engine: Engine, text: str, what: str, column: int) -
     assert str(error).startswith(f"unsupported: {what} at 1:{column}")
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a syntax error's DaxEngineError has line/column 0 "
-                                       "(run.parse drops DaxSyntaxError.line/.column)")
 def test_syntax_error_has_a_position(engine: Engine) -> None:
     error = error_of(engine, 'EVALUATE\nROW ( "x", 1 + )')
     assert "syntax error" in str(error)
@@ -888,8 +884,6 @@ def test_values_and_summarizecolumns_show_the_blank_row(orphans: Engine) -> None
         {("Red", 10): 1, ("Blue", 20): 1, (None, 7): 1})
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: ALL(table) / VALUES(table) of a dimension omit the blank row "
-                                       "(ALL(column) / VALUES(column) have it)")
 @pytest.mark.parametrize(("expression", "expected"), [
     # MSDOCS allnoblankrow: COUNTROWS(ALL('DateTime')) = 1281 vs COUNTROWS(ALLNOBLANKROW('DateTime')) = 1280
     ("COUNTROWS ( ALL ( Dim ) )", 3),

@@ -107,6 +107,7 @@ class Compiler:
         is true when some relationship to it has orphaned rows); without it the condition goes into the SQL."""
         self.model = model
         self.blank_rows = blank_rows
+        self.query_variables: dict[str, Value] = {}
         self.query_measures = {k.lower(): v for k, v in (query_measures or {}).items()}
         self._ids = itertools.count(1)
         self._parsed: dict[str, ast.Expr] = {}
@@ -277,7 +278,7 @@ class Compiler:
             chain = " -> ".join([*env.measures, measure.name.lower()])
             raise DaxEngineError(f"circular measure reference: {chain}", *node.position)
         expression = self.parsed(measure)
-        inner = Env(self.transition(env), (), {}, (*env.measures, measure.name.lower()))
+        inner = Env(self.transition(env), (), self.query_variables, (*env.measures, measure.name.lower()))
         try:
             return self.scalar(expression, inner)
         except DaxEngineError as error:
@@ -668,6 +669,23 @@ class Compiler:
         if self.blank_rows is not None:
             return self.blank_rows(table, condition)
         return condition
+
+    def table_rows(self, table: EngineTable, context: FilterContext, blank_row: bool) -> Relation:
+        """Every row of ``table`` under ``context``; with ``blank_row`` (ALL(table), VALUES(table)) also the
+        blank row when a relationship to the table has orphaned rows."""
+        relation = self._scan(table, context).relation()
+        exists = self.has_blank_row(table) if blank_row else False
+        if exists is False:
+            return relation
+        nulls = exp.select(*[exp.alias_(scalars.cast_to(scalars.blank(), c.type).sql, c.sql)
+                             for c in relation.columns])
+        blank_scan = self._scan(table, context, source=Relation(nulls, relation.columns, base_table=table.name))
+        values = [blank_scan.column(c.lineage) for c in relation.columns if c.lineage is not None]
+        blank = blank_scan.select(*[exp.alias_(v, c.sql) for v, c in zip(values, relation.columns, strict=True)
+                                    if v is not None])
+        if exists is not True:
+            blank = blank.where(exists)
+        return Relation(exp.union(relation.query, blank, distinct=False), relation.columns, table.name)
 
     def values_query(self, keys: list[ColumnKey], context: FilterContext, blank_row: bool = True) -> exp.Query:
         """The distinct value tuples of columns of one table under ``context`` (``c0 …``).

@@ -60,7 +60,7 @@ def parse(text: str) -> ast.Query:
     try:
         return parse_query(text)
     except DaxSyntaxError as error:
-        raise DaxEngineError(f"syntax error: {error}") from error
+        raise DaxEngineError(f"syntax error: {error}", error.line, error.column) from error
 
 
 def compile_query(model: EngineModel, query: ast.Query,
@@ -87,6 +87,7 @@ def compile_query(model: EngineModel, query: ast.Query,
             env = env.with_variable(define.name, compiler.value(define.expression, env))
         elif define.kind == "TABLE":
             env = env.with_variable(define.name, compiler.table(define.expression, env))
+        compiler.query_variables = dict(env.variables)  # query measures see the query's VARs and TABLEs
     return [_statement(compiler, evaluate, env) for evaluate in query.evaluates]
 
 

@@ -57,6 +57,8 @@ def values_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     argument = node.args[0]
     if isinstance(argument, ast.ColumnRef):
         return _values_of(compiler, [compiler._column_key(argument)], env.context, node.name == "VALUES")
+    if node.name == "VALUES" and isinstance(argument, ast.TableRef) and argument.name.lower() not in env.variables:
+        return compiler.table_rows(compiler._table_named(argument.name, argument), env.context, True)
     relation = compiler.table(argument, env)
     if node.name == "VALUES" and not isinstance(argument, ast.TableRef):
         raise DaxEngineError("VALUES takes a column or a table name; use DISTINCT for a table expression",
@@ -72,9 +74,10 @@ def all_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         raise DaxEngineError(f"{node.name} () removes filters inside CALCULATE only; a table is expected here",
                              *node.position)
     unfiltered = FilterContext((), env.context.activated)
-    if len(node.args) == 1 and isinstance(node.args[0], ast.TableRef):
+    if len(node.args) == 1 and isinstance(node.args[0], ast.TableRef) and \
+            node.args[0].name.lower() not in env.variables:
         table = compiler._table_named(node.args[0].name, node.args[0])
-        return compiler._scan(table, unfiltered).relation()
+        return compiler.table_rows(table, unfiltered, node.name == "ALL")
     keys = [compiler._column_key(arg) for arg in node.args]
     if len({k[0].lower() for k in keys}) > 1:
         raise DaxEngineError(f"the columns of {node.name} must belong to one table", *node.position)
