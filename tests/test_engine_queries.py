@@ -194,3 +194,23 @@ def test_query_cli_bad_targets(cli, tmp_path: Path) -> None:
     assert odbc.code == 2 and "evaluates on DuckDB" in odbc.err and "secret" not in odbc.err
     usage = cli("query", "--db", str(tmp_path / "none.duckdb"))
     assert usage.code == 2 and "--file" in usage.err
+
+
+@pytest.mark.parametrize("model", ["powerbi/model.bim", "powerbi/MSP-CSAT.SemanticModel",
+                                   "powerbi/MSP-CSAT.SemanticModel/definition"])
+def test_query_binds_to_a_model_file_the_analyst_owns(cli, demo_db: str, model: str) -> None:
+    """--model: the measures of a model.bim or TMDL folder, evaluated on the tables of --db."""
+    query = ('DEFINE MEASURE BI_SmileBack_Reviews[Happy share] = DIVIDE([CSAT - Positive], [CSAT - Total Ratings]) '
+             'EVALUATE ROW("Happy", [Happy share], "Average", [CSAT - Average Rating])')
+    result = cli("query", "--db", demo_db, "--model", model, "--format", "json", query)
+    assert result.code == 0, result.err
+    [row] = json.loads(result.out)
+    assert row["[Happy]"] == pytest.approx(2721 / 3024, rel=1e-12)
+    assert row["[Average]"] == pytest.approx((2721 * 5 + 178 * 3 + 125) / 3024, rel=1e-12)
+
+
+def test_query_model_errors_name_the_file(cli, demo_db: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.bim"
+    broken.write_text('{"model": {"tables": [\n  {"name": "T", "columns": [}\n]}}', encoding="utf-8")
+    result = cli("query", "--db", demo_db, "--model", str(broken), 'EVALUATE ROW("x", 1)')
+    assert result.code == 2 and "broken.bim:2" in result.err
