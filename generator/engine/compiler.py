@@ -747,6 +747,31 @@ class Compiler:
             filtered = env.context.is_filtered(self._column_key(argument))
         return scalars.literal_boolean(filtered)
 
+    def _isinscope(self, node: ast.Call, env: Env) -> Scalar:
+        """ISINSCOPE(column): TRUE on the rows where SUMMARIZECOLUMNS groups by the column (no subtotals), FALSE
+        where nothing filters it; a column filtered some other way (CALCULATE, context transition) is refused."""
+        self._arity(node, 1, 1)
+        key = self._column_key(node.args[0])
+        if env.context.is_grouped(key):
+            return scalars.literal_boolean(True)
+        if env.context.is_filtered(key) or env.rows:
+            raise Unsupported("ISINSCOPE", *node.position,
+                              reason="only inside SUMMARIZECOLUMNS groups or where the column is not filtered")
+        return scalars.literal_boolean(False)
+
+    def _iscrossfiltered(self, node: ast.Call, env: Env) -> Scalar:
+        """ISCROSSFILTERED(column or table): TRUE when a filter reaches the table: on one of its columns or on a
+        table whose filters propagate to it (its expanded table)."""
+        self._arity(node, 1, 1)
+        argument = node.args[0]
+        if isinstance(argument, ast.TableRef):
+            table = self._table_named(argument.name, argument)
+        else:
+            table = self._table_named(self._column_key(argument)[0], argument)
+        reached = self._expanded_tables(table, env.context)
+        filtered = any(key[0].lower() in reached for f in env.context.filters for key in f.columns)
+        return scalars.literal_boolean(filtered)
+
     def _isempty(self, node: ast.Call, env: Env) -> Scalar:
         self._arity(node, 1, 1)
         relation = self.table(node.args[0], env)
@@ -932,6 +957,8 @@ _SCALAR_HANDLERS: dict[str, Callable[[Compiler, ast.Call, Env], Scalar]] = {
     "HASONEVALUE": Compiler._hasonevalue,
     "SELECTEDVALUE": Compiler._selectedvalue,
     "ISFILTERED": Compiler._isfiltered,
+    "ISINSCOPE": Compiler._isinscope,
+    "ISCROSSFILTERED": Compiler._iscrossfiltered,
     "ISEMPTY": Compiler._isempty,
     "RELATED": Compiler._related,
 }

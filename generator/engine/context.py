@@ -37,6 +37,7 @@ class Filter:
     relation: exp.Query | None = None
     predicate: exp.Expression | None = None
     table: str | None = None
+    grouped: bool = False  # a SUMMARIZECOLUMNS group-by value (what ISINSCOPE looks for)
 
     def substitute(self, values: list[exp.Expression]) -> exp.Expression:
         """The predicate with ``__p.c<i>`` replaced by ``values[i]``."""
@@ -50,9 +51,10 @@ class Filter:
         return self.predicate.copy().transform(replace)
 
 
-def equals_filter(key: ColumnKey, value: exp.Expression, table: str) -> Filter:
+def equals_filter(key: ColumnKey, value: exp.Expression, table: str, grouped: bool = False) -> Filter:
     """The filter ``key`` = ``value`` (BLANK matches BLANK), as context transition and group rows make it."""
-    return Filter((key,), predicate=exp.NullSafeEQ(this=placeholder(0), expression=value), table=table)
+    return Filter((key,), predicate=exp.NullSafeEQ(this=placeholder(0), expression=value), table=table,
+                  grouped=grouped)
 
 
 Materialize = Callable[[Filter], exp.Query]
@@ -73,6 +75,11 @@ class FilterContext:
         """True when a filter restricts column ``key`` directly."""
         wanted = _lower(key)
         return any(wanted in {_lower(c) for c in f.columns} for f in self.filters)
+
+    def is_grouped(self, key: ColumnKey) -> bool:
+        """True when SUMMARIZECOLUMNS groups by column ``key`` in this context (ISINSCOPE)."""
+        wanted = _lower(key)
+        return any(f.grouped and wanted in {_lower(c) for c in f.columns} for f in self.filters)
 
     def add(self, new: Filter) -> FilterContext:
         """This context with ``new`` intersected in."""

@@ -178,7 +178,7 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
             assert rel_column.lineage is not None
             row_context = row_context.remove({rel_column.lineage}, compiler.materialize)
             row_context = row_context.add(equals_filter(rel_column.lineage, col(alias, rel_column.sql),
-                                                        rel_column.lineage[0]))
+                                                        rel_column.lineage[0], grouped=True))
         return env.in_context(row_context)
 
     # Each expression is its own subquery over the groups, joined back on the group columns: DuckDB plans
