@@ -820,14 +820,24 @@ def test_circular_model_measures(engine: Engine) -> None:
     ('EVALUATE ROW ( "x", CALCULATE ( [Sales], CROSSFILTER ( Sales[ProductKey], Product[ProductKey], BOTH ) ) )',
      "CROSSFILTER", 42),
     ('EVALUATE ROW ( "x", CALCULATE ( [Sales], ALLSELECTED ( Product ) ) )', "ALLSELECTED", 42),
-    # START AT is placed at its first value
-    ('EVALUATE VALUES ( Product[Color] ) ORDER BY Product[Color] START AT "Blue"', "START AT", 69),
 ])
 def test_refused_constructs(engine: Engine, text: str, what: str, column: int) -> None:
     error = error_of(engine, text, Unsupported)
     assert isinstance(error, Unsupported)
     assert error.what == what
     assert str(error).startswith(f"unsupported: {what} at 1:{column}")
+
+
+def test_start_at(engine: Engine) -> None:
+    ascending = engine.query('EVALUATE VALUES ( Product[Color] ) ORDER BY Product[Color] START AT "Blue"')[0]
+    colors = [row[0] for row in ascending.rows]
+    assert colors == sorted(colors, key=str.lower) and all(c.lower() >= "blue" for c in colors)
+    everything = [row[0] for row in engine.query("EVALUATE VALUES ( Product[Color] ) ORDER BY Product[Color]")[0].rows]
+    assert colors == [c for c in everything if c is not None and c.lower() >= "blue"]
+    descending = engine.query('EVALUATE VALUES ( Product[Color] ) ORDER BY Product[Color] DESC START AT "Blue"')[0]
+    assert [row[0] for row in descending.rows] == [c for c in reversed(everything) if c is None or c.lower() <= "blue"]
+    with pytest.raises(DaxEngineError, match="syntax error: 1:36"):
+        engine.query('EVALUATE VALUES ( Product[Color] ) START AT "Blue"')  # START AT only follows ORDER BY
 
 
 def test_syntax_error_has_a_position(engine: Engine) -> None:

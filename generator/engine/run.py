@@ -106,13 +106,40 @@ def _statement(compiler: Compiler, evaluate: ast.Evaluate, env: Env) -> Statemen
     if evaluate.order_by:
         row_env = env.with_row(RowFrame(alias, relation))
         keys = []
+        values = []
         for key in evaluate.order_by:
             value = compiler.scalar(key.expr, row_env)
+            values.append(value)
             keys.append(exp.Ordered(this=value.sql, desc=key.descending, nulls_first=not key.descending))
         query = query.order_by(*keys)
-    if evaluate.start_at:
-        raise Unsupported("START AT", *evaluate.start_at[0].position)
+        if evaluate.start_at:
+            query = query.where(_start_at(compiler, evaluate, values, env))
     return Statement(query, tuple(c.name for c in relation.columns), tuple(c.type for c in relation.columns))
+
+
+def _start_at(compiler: Compiler, evaluate: ast.Evaluate, keys: list, env: Env) -> exp.Expression:
+    """START AT v1, v2 …: the rows from the first one whose ORDER BY keys come at or after the values.
+
+    Lexicographic over the keys given values (ascending keys: greater; descending: smaller), BLANK sorting
+    first as DAX does.
+    """
+    if len(evaluate.start_at) > len(evaluate.order_by):
+        raise DaxEngineError("START AT has more values than ORDER BY has keys", *evaluate.start_at[0].position)
+    starts = [compiler.scalar(value, env) for value in evaluate.start_at]
+    condition: exp.Expression | None = None
+    for index in reversed(range(len(starts))):
+        key, start = keys[index], starts[index]
+        descending = evaluate.order_by[index].descending
+        last = index == len(starts) - 1
+        operator = ("<=" if descending else ">=") if last else ("<" if descending else ">")
+        beyond = scalars.truthy(scalars.binary(operator, key, start, *evaluate.start_at[index].position))
+        if condition is None:
+            condition = beyond
+        else:
+            equal = scalars.truthy(scalars.binary("=", key, start, *evaluate.start_at[index].position))
+            condition = exp.or_(beyond, exp.and_(equal, condition))
+    assert condition is not None
+    return condition
 
 
 def _check_unique_names(relation: Relation, evaluate: ast.Evaluate) -> None:
