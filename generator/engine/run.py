@@ -142,6 +142,20 @@ def _start_at(compiler: Compiler, evaluate: ast.Evaluate, keys: list, env: Env) 
     return condition
 
 
+def _portable(query: exp.Query, dialect: str) -> exp.Query:
+    """``query`` for ``dialect``: CTEs lose MATERIALIZED where the dialect has no such hint."""
+    if dialect in ("duckdb", "postgres"):
+        return query
+
+    def plain(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.CTE) and node.args.get("materialized"):
+            node = node.copy()
+            node.set("materialized", None)
+        return node
+
+    return query.transform(plain)
+
+
 def _check_unique_names(relation: Relation, evaluate: ast.Evaluate) -> None:
     seen: set[str] = set()
     for rel_column in relation.columns:
@@ -197,7 +211,8 @@ class Engine:
         """The SQL of each EVALUATE in ``dialect``."""
         if dialect not in DIALECTS:
             raise DaxEngineError(f"unknown dialect '{dialect}'; choose one of {', '.join(DIALECTS)}")
-        return [statement.sql.sql(dialect=dialect, pretty=pretty) for statement in self.compile(text)]
+        return [_portable(statement.sql, dialect).sql(dialect=dialect, pretty=pretty)
+                for statement in self.compile(text)]
 
     def run(self, statements: Sequence[Statement]) -> list[QueryResult]:
         """Execute compiled statements."""

@@ -258,24 +258,66 @@ def summarize(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     return Relation(query, columns)
 
 
+def _correlated(query: exp.Expression) -> bool:
+    """True when ``query`` reads columns of a table alias it does not define (an enclosing row or group)."""
+    defined = {a.name for a in query.find_all(exp.TableAlias)} | {t.alias_or_name for t in query.find_all(exp.Table)}
+    return any(c.table and c.table not in defined for c in query.find_all(exp.Column))
+
+
 def addcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
-    """ADDCOLUMNS(table, "name", expression…): each expression evaluated in the row context of each row."""
+    """ADDCOLUMNS(table, "name", expression…): each expression evaluated in the row context of each row.
+
+    With several expressions over a table that does not depend on an enclosing row, the rows are numbered
+    once (a materialized CTE) and each expression becomes its own subquery joined back on the row number:
+    DuckDB plans many correlated subqueries in one SELECT list in time that grows much faster than their
+    number (12 catalogue measures by client: 17.8 s in one list).
+    """
     compiler._arity(node, 3)
     relation = compiler.table(node.args[0], env)
     _, named = _split_summarize_arguments(node, 1)
+    for name, _ in named:
+        if any(c.lineage is None and c.short_name.lower() == name.lower() for c in relation.columns):
+            raise DaxEngineError(f"ADDCOLUMNS: the table already has a column [{name}]", *node.position)
+    if len(named) > 1 and not env.rows and not _correlated(relation.query):
+        return _addcolumns_joined(compiler, relation, named, env)
     alias = compiler.fresh("r")
     row_env = env.with_row(RowFrame(alias, relation))
     outputs: list[exp.Expression] = [col(alias, c.sql) for c in relation.columns]
     columns = list(relation.columns)
     for name, expression in named:
-        if relation.find_name(name) is not None and any(c.lineage is None and c.short_name.lower() == name.lower()
-                                                        for c in relation.columns):
-            raise DaxEngineError(f"ADDCOLUMNS: the table already has a column [{name}]", *node.position)
         value = compiler.scalar(expression, row_env)
         sql_name = f"c{len(columns)}"
         outputs.append(exp.alias_(value.sql, sql_name))
         columns.append(RelColumn(sql_name, f"[{name}]", None, value.type))
     query = exp.select(*outputs).from_(relation.subquery(alias))
+    return Relation(query, tuple(columns), relation.base_table)
+
+
+def _addcolumns_joined(compiler: Compiler, relation: Relation, named: list[tuple[str, ast.Expr]],
+                       env: Env) -> Relation:
+    base_name = compiler.fresh("base")
+    numbering = compiler.fresh("r")
+    numbered = exp.select(*[col(numbering, c.sql) for c in relation.columns],
+                          exp.alias_(exp.Window(this=exp.RowNumber()), "__rn")).from_(relation.subquery(numbering))
+    base_alias = compiler.fresh("b")
+    outputs: list[exp.Expression] = [col(base_alias, c.sql) for c in relation.columns]
+    columns = list(relation.columns)
+    joins = []
+    for name, expression in named:
+        row_alias = compiler.fresh("r")
+        value = compiler.scalar(expression, env.with_row(RowFrame(row_alias, relation)))
+        per_row = exp.select(col(row_alias, "__rn"), exp.alias_(value.sql, "v")).from_(
+            exp.Table(this=exp.to_identifier(base_name), alias=_alias(row_alias)))
+        joined = compiler.fresh("e")
+        joins.append((exp.Subquery(this=per_row, alias=_alias(joined)),
+                      exp.EQ(this=col(joined, "__rn"), expression=col(base_alias, "__rn"))))
+        sql_name = f"c{len(columns)}"
+        outputs.append(exp.alias_(col(joined, "v"), sql_name))
+        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type))
+    query = exp.select(*outputs).from_(exp.Table(this=exp.to_identifier(base_name), alias=_alias(base_alias)))
+    for table, condition in joins:
+        query = query.join(table, on=condition, join_type="left")
+    query = query.with_(base_name, as_=numbered, materialized=True)
     return Relation(query, tuple(columns), relation.base_table)
 
 
