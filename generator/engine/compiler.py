@@ -20,7 +20,7 @@ from generator.dax import ast
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
 from generator.engine import scalars
-from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_filter
+from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_filter, placeholder
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
@@ -181,11 +181,10 @@ class Compiler:
             case ast.Binary(op="IN", left=left, right=right):
                 return self._in(left, right, env)
             case ast.Binary(op=op, left=left, right=right):
-                return scalars.binary(op, self.scalar(left, env), self.scalar(right, env), *node.position)
-            case ast.VarBlock(variables=variables, body=body):
-                for name, expression in variables:
-                    env = env.with_variable(name, self.value(expression, env))
-                return self.scalar(body, env)
+                operands = [self.scalar(left, env), self.scalar(right, env)]
+                return self._once(operands, lambda values: scalars.binary(op, *values, *node.position))
+            case ast.VarBlock():
+                return self._var_block(node, env)
             case ast.TableRef(name=name):
                 bound = env.variables.get(name.lower())
                 if isinstance(bound, Scalar):
@@ -202,6 +201,53 @@ class Compiler:
             case ast.Omitted():
                 raise DaxEngineError("an argument is missing here", *node.position)
         raise Unsupported(type(node).__name__, *node.position)
+
+    def _once(self, operands: list[Scalar], build: Callable[[list[Scalar]], Scalar]) -> Scalar:
+        """``build(operands)``, with every operand that holds a subquery computed once.
+
+        DAX's BLANK rules make operators and functions read an operand more than once (``a + b`` is BLANK only
+        when both are), so inlining a measure's SQL would repeat its subqueries, and nested measures would
+        multiply them. Such operands go into single-row derived tables of a scalar subquery instead.
+        """
+        heavy = [i for i, operand in enumerate(operands) if not _is_simple(operand.sql)]
+        direct = build(operands)
+        if not heavy or _count_subqueries(direct.sql) <= sum(_count_subqueries(o.sql) for o in operands):
+            return direct  # each operand's SQL appears once: nothing is computed twice
+        bound = list(operands)
+        tables = []
+        for index in heavy:
+            alias = self.fresh("v")
+            tables.append(exp.Subquery(this=exp.select(exp.alias_(operands[index].sql, "v")),
+                                       alias=exp.TableAlias(this=exp.to_identifier(alias))))
+            bound[index] = Scalar(col(alias, "v"), operands[index].type)
+        result = build(bound)
+        query = exp.select(exp.alias_(result.sql, "v")).from_(tables[0])
+        for table in tables[1:]:
+            query = query.join(table, join_type="cross")
+        return Scalar(exp.Subquery(this=query), result.type)
+
+    def _var_block(self, node: ast.VarBlock, env: Env) -> Scalar:
+        """VAR … RETURN: each scalar variable is computed once, in a single-row derived table of a scalar
+        subquery (LATERAL, so later variables can read earlier ones), and the body reads it by name; inlining
+        the variable's SQL at every use would compute it again each time."""
+        bound: list[tuple[str, exp.Select]] = []
+        for name, expression in node.variables:
+            value = self.value(expression, env)
+            if isinstance(value, Scalar) and not _is_simple(value.sql):
+                alias = self.fresh("v")
+                bound.append((alias, exp.select(exp.alias_(value.sql, "v"))))
+                value = Scalar(col(alias, "v"), value.type)
+            env = env.with_variable(name, value)
+        body = self.scalar(node.body, env)
+        if not bound:
+            return body
+        first_alias, first = bound[0]
+        query = exp.select(exp.alias_(body.sql, "v")).from_(
+            exp.Subquery(this=first, alias=exp.TableAlias(this=exp.to_identifier(first_alias))))
+        for alias, select in bound[1:]:
+            lateral = exp.Lateral(this=exp.Subquery(this=select), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+            query = query.join(lateral, join_type="cross")
+        return Scalar(exp.Subquery(this=query), body.type)
 
     def value(self, node: ast.Expr, env: Env) -> Value:
         """A VAR's value: a table when the expression is a table expression, otherwise a scalar."""
@@ -331,11 +377,23 @@ class Compiler:
         function = scalars.SCALAR_FUNCTIONS.get(name)
         if function is not None:
             keywords = scalars.KEYWORD_ARGUMENTS.get(name, frozenset())
-            return function([scalars.blank() if i in keywords else self.scalar(arg, env)
-                             for i, arg in enumerate(node.args)], node)
+            operands = [scalars.blank() if i in keywords else self.scalar(arg, env) for i, arg in enumerate(node.args)]
+            return self._once(operands, lambda values: function(values, node))
         if name in TABLE_FUNCTIONS:
             raise DaxEngineError(f"{name} returns a table; a single value is expected here", *node.position)
         raise Unsupported(name, *node.position)
+
+    def _if(self, node: ast.Call, env: Env) -> Scalar:
+        """IF: when the condition is known while compiling (ISFILTERED, HASONEVALUE of a constant …) only the
+        branch taken is compiled, so the SQL never computes the other one; otherwise the scalar IF."""
+        self._arity(node, 2, 3)
+        condition = self.scalar(node.args[0], env)
+        if isinstance(condition.sql, exp.Boolean):
+            if condition.sql.this:
+                return self.scalar(node.args[1], env)
+            return self.scalar(node.args[2], env) if len(node.args) == 3 else scalars.blank()
+        branches = [self.scalar(arg, env) for arg in node.args[1:]]
+        return self._once([condition, *branches], lambda values: scalars.SCALAR_FUNCTIONS[node.name](values, node))
 
     def _calculate(self, node: ast.Call, env: Env) -> Scalar:
         self._arity(node, 1)
@@ -439,6 +497,12 @@ class Compiler:
 
     def _table_filter(self, relation: Relation, env: Env) -> Filter | None:
         """A table used as a filter: its lineage columns (the expanded table's, for rows of a model table)."""
+        if relation.date_range is not None and relation.columns[0].lineage is not None:
+            key = relation.columns[0].lineage
+            low, high = relation.date_range
+            inside = exp.and_(exp.GTE(this=placeholder(0), expression=low.copy()),
+                              exp.LTE(this=placeholder(0), expression=high.copy()))
+            return Filter((key,), predicate=inside, table=key[0])
         if relation.base_table is not None:
             table = self._table_named(relation.base_table, ast.TableRef(""))
             scan = self._scan(table, FilterContext((), env.context.activated), source=relation)
@@ -893,6 +957,15 @@ def _column_aggregate(name: str, value: exp.Expression, dax_type: DaxType,
     return _nullif_zero(total), DaxType.INTEGER
 
 
+def _is_simple(sql: exp.Expression) -> bool:
+    """True for SQL cheap enough to repeat: literals, columns, casts and NULL, without subqueries."""
+    return not any(isinstance(n, exp.Subquery | exp.Exists | exp.Select) for n in sql.walk())
+
+
+def _count_subqueries(sql: exp.Expression) -> int:
+    return sum(1 for n in sql.walk() if isinstance(n, exp.Subquery | exp.Exists))
+
+
 def _min_max(name: str, first: Scalar, second: Scalar) -> Scalar:
     """Two-argument MIN/MAX: BLANK counts as 0 (or as the other's zero), both BLANK gives BLANK."""
     result_type = scalars.unify_types([first.type, second.type])
@@ -947,6 +1020,7 @@ def _refuse_measures_in_filter(node: ast.Expr, compiler: Compiler) -> None:
 
 _SCALAR_HANDLERS: dict[str, Callable[[Compiler, ast.Call, Env], Scalar]] = {
     "CALCULATE": Compiler._calculate,
+    "IF": Compiler._if,
     "TOTALYTD": Compiler._total_to_date,
     "TOTALQTD": Compiler._total_to_date,
     "TOTALMTD": Compiler._total_to_date,

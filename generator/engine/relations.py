@@ -47,6 +47,9 @@ class Relation:
     query: exp.Query
     columns: tuple[RelColumn, ...]
     base_table: str | None = None
+    # For a one-column table of the dates of a model column between two bounds (time intelligence): the
+    # bounds' SQL, so that as a filter it can be a range predicate instead of a semi-join.
+    date_range: tuple[exp.Expression, exp.Expression] | None = None
 
     def subquery(self, alias: str) -> exp.Subquery:
         """The query as a FROM item called ``alias``."""

@@ -151,6 +151,10 @@ def _portable(query: exp.Query, dialect: str) -> exp.Query:
         if isinstance(node, exp.CTE) and node.args.get("materialized"):
             node = node.copy()
             node.set("materialized", None)
+        if dialect == "tsql" and isinstance(node, exp.Join) and isinstance(node.this, exp.Lateral):
+            lateral = node.this.copy()
+            lateral.set("cross_apply", True)  # T-SQL spells a lateral join CROSS APPLY
+            node = exp.Join(this=lateral)
         return node
 
     return query.transform(plain)

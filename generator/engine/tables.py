@@ -484,7 +484,8 @@ def _date_range(compiler: Compiler, key: ColumnKey, everything: Relation, start:
     value = col(alias, "c0")
     query = exp.select(exp.alias_(value, "c0")).from_(everything.subquery(alias)).where(
         exp.and_(exp.GTE(this=value.copy(), expression=start), exp.LTE(this=value.copy(), expression=end)))
-    return Relation(query, (RelColumn("c0", column_name(key), key, DaxType.DATETIME),))
+    return Relation(query, (RelColumn("c0", column_name(key), key, DaxType.DATETIME),),
+                    date_range=(start.copy(), end.copy()))
 
 
 def _interval(amount: exp.Expression, unit: str) -> exp.Expression:
