@@ -73,8 +73,8 @@ class _Modifier:
 
 
 _AGGREGATES = {"SUM", "AVERAGE", "MIN", "MAX", "COUNT", "COUNTA", "COUNTBLANK", "DISTINCTCOUNT",
-               "DISTINCTCOUNTNOBLANK"}
-_ITERATORS = {"SUMX", "AVERAGEX", "MINX", "MAXX", "COUNTX", "COUNTAX"}
+               "DISTINCTCOUNTNOBLANK", "MEDIAN"}
+_ITERATORS = {"SUMX", "AVERAGEX", "MINX", "MAXX", "COUNTX", "COUNTAX", "MEDIANX"}
 _MODIFIERS = {"REMOVEFILTERS", "ALL", "ALLNOBLANKROW", "ALLEXCEPT", "USERELATIONSHIP", "KEEPFILTERS", "CROSSFILTER",
               "ALLSELECTED", "ALLCROSSFILTERED"}
 TABLE_FUNCTIONS = frozenset({
@@ -682,6 +682,10 @@ class Compiler:
                 aggregate = exp.cast(aggregate, exp.DataType.build("BIGINT"))
         elif node.name == "AVERAGEX":
             aggregate, result = exp.Avg(this=exp.cast(sql, exp.DataType.build("DOUBLE"))), DaxType.DOUBLE
+        elif node.name == "MEDIANX":
+            if not value.type.is_numeric:
+                raise DaxEngineError("MEDIANX needs numbers", *node.position)
+            aggregate, result = exp.Median(this=exp.cast(sql, exp.DataType.build("DOUBLE"))), DaxType.DOUBLE
         elif node.name == "MINX":
             aggregate, result = exp.Min(this=sql), value.type
         elif node.name == "MAXX":
@@ -811,6 +815,25 @@ class Compiler:
             filtered = env.context.is_filtered(self._column_key(argument))
         return scalars.literal_boolean(filtered)
 
+    def _earlier(self, node: ast.Call, env: Env) -> Scalar:
+        """EARLIER(column [, n]): the column's value in the n-th enclosing row context that holds it (n = 1:
+        the one outside the innermost)."""
+        self._arity(node, 1, 2)
+        key = self._column_key(node.args[0])
+        depth = 1
+        if len(node.args) == 2:
+            if not isinstance(node.args[1], ast.Number) or not node.args[1].text.isdigit():
+                raise DaxEngineError("EARLIER's second argument must be a whole number", *node.args[1].position)
+            depth = int(node.args[1].text)
+        holding = [frame for frame in env.rows if frame.relation.find(key) is not None]
+        if len(holding) <= depth:
+            raise DaxEngineError(f"EARLIER({column_name(key)}): no outer row context holds the column",
+                                 *node.position)
+        frame = holding[-1 - depth]
+        found = frame.relation.find(key)
+        assert found is not None
+        return Scalar(col(frame.alias, found.sql), found.type)
+
     def _isinscope(self, node: ast.Call, env: Env) -> Scalar:
         """ISINSCOPE(column): TRUE on the rows where SUMMARIZECOLUMNS groups by the column (no subtotals), FALSE
         where nothing filters it; a column filtered some other way (CALCULATE, context transition) is refused."""
@@ -926,7 +949,7 @@ def _constructor_type(types: list[DaxType]) -> DaxType:
 def _column_aggregate(name: str, value: exp.Expression, dax_type: DaxType,
                       node: ast.Call) -> tuple[exp.Expression, DaxType]:
     """The SQL aggregate of one column and its DAX result type (BLANK over no rows)."""
-    if name in ("SUM", "AVERAGE") and not dax_type.is_numeric:
+    if name in ("SUM", "AVERAGE", "MEDIAN") and not dax_type.is_numeric:
         raise DaxEngineError(f"{name} cannot work with values of type {dax_type.value.upper()}", *node.position)
     if name == "SUM":
         if dax_type is DaxType.INTEGER:
@@ -934,6 +957,8 @@ def _column_aggregate(name: str, value: exp.Expression, dax_type: DaxType,
         return exp.Sum(this=value), DaxType.DOUBLE
     if name == "AVERAGE":
         return exp.Avg(this=exp.cast(value, exp.DataType.build("DOUBLE"))), DaxType.DOUBLE
+    if name == "MEDIAN":  # blanks ignored, BLANK over no values
+        return exp.Median(this=exp.cast(value, exp.DataType.build("DOUBLE"))), DaxType.DOUBLE
     if name == "MIN":
         return exp.Min(this=value), dax_type
     if name == "MAX":
@@ -1031,6 +1056,7 @@ _SCALAR_HANDLERS: dict[str, Callable[[Compiler, ast.Call, Env], Scalar]] = {
     "HASONEVALUE": Compiler._hasonevalue,
     "SELECTEDVALUE": Compiler._selectedvalue,
     "ISFILTERED": Compiler._isfiltered,
+    "EARLIER": Compiler._earlier,
     "ISINSCOPE": Compiler._isinscope,
     "ISCROSSFILTERED": Compiler._iscrossfiltered,
     "ISEMPTY": Compiler._isempty,
