@@ -214,3 +214,16 @@ def test_query_model_errors_name_the_file(cli, demo_db: str, tmp_path: Path) -> 
     broken.write_text('{"model": {"tables": [\n  {"name": "T", "columns": [}\n]}}', encoding="utf-8")
     result = cli("query", "--db", demo_db, "--model", str(broken), 'EVALUATE ROW("x", 1)')
     assert result.code == 2 and "broken.bim:2" in result.err
+
+
+def test_parallelperiod_moves_whole_periods(engine: Engine) -> None:
+    [row] = one(engine, 'EVALUATE ROW('
+                        '"q", CALCULATE(CALCULATE([Tickets - Closed], PARALLELPERIOD(BI_Date[date], -1, QUARTER)), '
+                        "BI_Date[date] = DATE(2026, 2, 15)), "
+                        '"y", CALCULATE(CALCULATE(COUNTROWS(BI_Date), PARALLELPERIOD(BI_Date[date], 1, YEAR)), '
+                        "BI_Date[month_start] = DATE(2025, 11, 1)), "
+                        '"m", CALCULATE(CALCULATE(COUNTROWS(BI_Date), PARALLELPERIOD(BI_Date[date], -2, MONTH)), '
+                        "BI_Date[month_start] = DATE(2026, 3, 1)))")
+    closed_q4 = one(engine, 'EVALUATE ROW("c", CALCULATE([Tickets - Closed], '
+                            "DATESBETWEEN(BI_Date[date], DATE(2025, 10, 1), DATE(2025, 12, 31))))")[0]["[c]"]
+    assert (row["[q]"], row["[y]"], row["[m]"]) == (closed_q4, 365, 31)

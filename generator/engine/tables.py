@@ -509,6 +509,26 @@ def previous_period(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     return _date_range(compiler, key, everything, start, end)
 
 
+def parallelperiod(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
+    """PARALLELPERIOD(dates, n, MONTH|QUARTER|YEAR): whole periods, from the period of the first date in
+    context to the period of the last one, moved by n periods."""
+    compiler._arity(node, 3, 3)
+    interval = node.args[2]
+    if not isinstance(interval, ast.Keyword) or interval.name not in ("MONTH", "QUARTER", "YEAR"):
+        raise DaxEngineError("PARALLELPERIOD's interval must be MONTH, QUARTER or YEAR", *interval.position)
+    key, in_context, everything = _dates_argument(compiler, node, env)
+    size = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}[interval.name]
+    steps = exp.cast(compiler.scalar(node.args[1], env).sql, exp.DataType.build("BIGINT"))
+    shift = exp.Mul(this=steps, expression=exp.Literal.number(size))
+    first = _trunc(interval.name, _bound(in_context, exp.Min, compiler.fresh("m")))
+    last = _trunc(interval.name, _bound(in_context, exp.Max, compiler.fresh("m")))
+    start = exp.Add(this=first, expression=_interval(shift, "MONTH"))
+    after = exp.Add(this=last, expression=_interval(exp.Add(this=shift.copy(), expression=exp.Literal.number(size)),
+                                                    "MONTH"))
+    end = exp.Sub(this=after, expression=_interval(exp.Literal.number(1), "MICROSECOND"))
+    return _date_range(compiler, key, everything, start, end)
+
+
 def dateadd(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """DATEADD(dates, n, DAY|MONTH|QUARTER|YEAR) and SAMEPERIODLASTYEAR(dates).
 
@@ -631,6 +651,7 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
     "PREVIOUSMONTH": previous_period,
     "PREVIOUSQUARTER": previous_period,
     "DATEADD": dateadd,
+    "PARALLELPERIOD": parallelperiod,
     "SAMEPERIODLASTYEAR": dateadd,
     "DATESBETWEEN": datesbetween,
     "DATESMTD": dates_to_date,
