@@ -395,6 +395,58 @@ def _read_text(path: Path | None) -> str:
         raise ToolError(f"cannot read {path}: {error}") from None
 
 
+tmdl_app = typer.Typer(help="Read and check TMDL semantic-model folders (lossless reader/writer).",
+                       no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
+app.add_typer(tmdl_app, name="tmdl")
+
+
+@tmdl_app.command("check", epilog=EXIT_CODES)
+def tmdl_check_command(
+    path: Annotated[Path, typer.Argument(help="A TMDL definition/ folder or one .tmdl file.")],
+    roundtrip: Annotated[bool, typer.Option("--roundtrip", help="Also write the tree back and compare it byte for "
+                                                                "byte with the files on disk.")] = False,
+) -> None:
+    """Parse a TMDL folder or file and report syntax errors as file:line:column: message.
+
+    With --roundtrip, also write the parsed tree back and exit 1 if any file would differ by a single byte.
+    """
+    from generator.errors import EXIT_FINDINGS
+    from generator.tmdl.reader import TmdlSyntaxError, read_file, tmdl_files
+    from generator.tmdl.writer import write_document
+
+    if path.is_dir():
+        files = tmdl_files(path)
+        if not files:
+            raise ToolError(f"{path} holds no .tmdl files")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise ToolError(f"{path} does not exist")
+    errors: list[TmdlSyntaxError] = []
+    differences: list[str] = []
+    nodes = 0
+    for file in files:
+        try:
+            document = read_file(file)
+        except TmdlSyntaxError as error:
+            errors.append(error)
+            continue
+        nodes += sum(1 for _ in document.walk())
+        if roundtrip and write_document(document) != file.read_bytes():
+            differences.append(str(file))
+    for error in errors:
+        typer.echo(str(error), err=True)
+    if errors:
+        typer.echo(f"{len(errors)} of {len(files)} files have syntax errors", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    for difference in differences:
+        typer.echo(f"{difference}: round trip changes the file", err=True)
+    if differences:
+        raise typer.Exit(EXIT_FINDINGS)
+    checked = "parsed and round-tripped byte for byte" if roundtrip else "parsed"
+    typer.echo(f"{len(files)} files, {nodes} nodes {checked}")
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning ToolError into one line on stderr and its exit code."""
     try:
