@@ -395,7 +395,7 @@ def _read_text(path: Path | None) -> str:
         raise ToolError(f"cannot read {path}: {error}") from None
 
 
-tmdl_app = typer.Typer(help="Read and check TMDL semantic-model folders (lossless reader/writer).",
+tmdl_app = typer.Typer(help="Read and check TMDL semantic-model folders (lossless reader/writer).\n\n" + EXIT_CODES,
                        no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(tmdl_app, name="tmdl")
 
