@@ -332,11 +332,11 @@ def validate_command(
 
     from generator.dqv import slice_tests, write_dqv
     from generator.engine.run import Engine
-    from generator.engine.session import connect_read_only
+    from generator.engine.session import connect_read_only, duckdb_path
     from generator.engine.sources import model_from_spec
     from generator.errors import EXIT_FINDINGS
     from generator.reference import SLICES, Parameters
-    from generator.targets import open_database
+    from generator.targets.duckdb_db import DuckDBDatabase
     from generator.targets.frames import read_semantic_tables
     from generator.validation import mismatch_table, report_json, validate
 
@@ -351,10 +351,8 @@ def validate_command(
     if missing:
         raise ToolError(f"unknown measure {missing[0]!r}; the specs define {len(names)} measures "
                         "(see docs/measures.md)")
-    connect_read_only(db).close()  # a clear error for a missing file, before open_database would create one
-    with open_database(db) as database:
-        tables = read_semantic_tables(database, model)
-    connection = connect_read_only(db)
+    connection = connect_read_only(db)  # one read-only connection serves the reference's tables and the engine
+    tables = read_semantic_tables(DuckDBDatabase(connection, duckdb_path(db)), model)
     started = time.perf_counter()
     parameters = Parameters(**{p.name: p.value for p in model.parameters})
     engine = Engine(model_from_spec(model), connection)

@@ -102,6 +102,11 @@ def _key(value: Any) -> Any:
     return value
 
 
+def _row_key(key: Any) -> Any:
+    """A slice row's key (one value or a tuple of them) in the common form of :func:`_key`."""
+    return tuple(_key(part) for part in key) if isinstance(key, tuple) else _key(key)
+
+
 def _label(key: Any) -> str:
     parts = key if isinstance(key, tuple) else (key,)
     return ", ".join(p.strftime("%Y-%m") if isinstance(p, pd.Timestamp) else str(p) for p in parts)
@@ -129,7 +134,7 @@ def validate(engine: Engine, tables: dict[str, pd.DataFrame], measures: Sequence
             progress(slice_name)
         reference = evaluate_all(tables, slice_name, parameters)
         references[slice_name] = reference
-        keys = {(_key(k) if not isinstance(k, tuple) else tuple(_key(p) for p in k)): k for k in reference.index}
+        keys = {_row_key(k): k for k in reference.index}
         for measure in measures:
             expected = reference[measure] if measure in reference.columns else None
             try:

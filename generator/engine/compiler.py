@@ -102,15 +102,17 @@ class Compiler:
     """Compiles DAX expressions of one query against ``model``; ``query_measures`` override model measures."""
 
     def __init__(self, model: EngineModel, query_measures: Mapping[str, EngineMeasure] | None = None,
-                 blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None):
+                 blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None,
+                 parses: dict[str, ast.Expr] | None = None):
         """``blank_rows(table, condition)`` answers whether ``table`` has DAX's blank row (the SQL ``condition``
-        is true when some relationship to it has orphaned rows); without it the condition goes into the SQL."""
+        is true when some relationship to it has orphaned rows); without it the condition goes into the SQL.
+        ``parses`` maps measure DAX text to its syntax tree; an engine shares one across its queries."""
         self.model = model
         self.blank_rows = blank_rows
         self.query_variables: dict[str, Value] = {}
         self.query_measures = {k.lower(): v for k, v in (query_measures or {}).items()}
         self._ids = itertools.count(1)
-        self._parsed: dict[str, ast.Expr] = {}
+        self.parses: dict[str, ast.Expr] = parses if parses is not None else {}
 
     # ----------------------------------------------------------------------------------------- helpers
 
@@ -308,15 +310,15 @@ class Compiler:
         raise DaxEngineError(f"unknown measure or column [{name}]", *node.position)
 
     def parsed(self, measure: EngineMeasure) -> ast.Expr:
-        """The measure's expression, parsed once."""
-        key = measure.name.lower()
-        if key not in self._parsed:
+        """The measure's expression, parsed once (per engine, when it shares ``parses``)."""
+        key = measure.expression
+        if key not in self.parses:
             try:
-                self._parsed[key] = parse_expression(measure.expression)
+                self.parses[key] = parse_expression(measure.expression)
             except DaxSyntaxError as error:
                 where = f" ({measure.origin})" if measure.origin else ""
                 raise DaxEngineError(f"measure [{measure.name}]{where} does not parse: {error}") from error
-        return self._parsed[key]
+        return self.parses[key]
 
     def measure(self, measure: EngineMeasure, node: ast.Node, env: Env) -> Scalar:
         """A measure reference: its expression in the filter context, after context transition."""
@@ -705,9 +707,6 @@ class Compiler:
         relation = self.table(argument, env)
         return Scalar(_subquery(exp.select(count).from_(relation.subquery(self.fresh("r")))), DaxType.INTEGER)
 
-    def _distinct_values(self, key: ColumnKey, env: Env) -> exp.Query:
-        return self.values_query([key], env.context)
-
     # ------------------------------------------------------------------------------------------ blank row
 
     def _orphans(self, table: EngineTable) -> exp.Expression | None:
@@ -784,7 +783,7 @@ class Compiler:
 
     def _hasonevalue(self, node: ast.Call, env: Env) -> Scalar:
         self._arity(node, 1, 1)
-        values = self._distinct_values(self._column_key(node.args[0]), env)
+        values = self.values_query([self._column_key(node.args[0])], env.context)
         alias = self.fresh("h")
         query = exp.select(exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))).from_(
             exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(alias))))
@@ -793,7 +792,7 @@ class Compiler:
     def _selectedvalue(self, node: ast.Call, env: Env) -> Scalar:
         self._arity(node, 1, 2)
         key = self._column_key(node.args[0])
-        values = self._distinct_values(key, env)
+        values = self.values_query([key], env.context)
         alias = self.fresh("h")
         dax_type = self._column_type(key)
         alternate = self.scalar(node.args[1], env) if len(node.args) == 2 else scalars.blank()

@@ -74,13 +74,3 @@ class Relation:
 def col(alias: str, name: str) -> exp.Column:
     """``alias.name`` as a sqlglot column."""
     return exp.column(name, table=alias)
-
-
-def select_from(relation: Relation, alias: str) -> exp.Select:
-    """``SELECT * FROM (relation) alias`` with the columns listed."""
-    return exp.select(*[col(alias, c.sql) for c in relation.columns]).from_(relation.subquery(alias))
-
-
-def distinct_select(query: exp.Select) -> exp.Select:
-    """``query`` as SELECT DISTINCT."""
-    return query.distinct()

@@ -24,6 +24,7 @@ from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import Relation, col
+from generator.engine.session import first_line
 from generator.engine.values import DaxType
 
 DIALECTS = ("duckdb", "tsql", "postgres", "spark")
@@ -64,7 +65,8 @@ def parse(text: str) -> ast.Query:
 
 
 def compile_query(model: EngineModel, query: ast.Query,
-                  blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None) -> list[Statement]:
+                  blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None,
+                  parses: dict[str, ast.Expr] | None = None) -> list[Statement]:
     """Compile every EVALUATE of ``query`` (DEFINE MEASURE / VAR / TABLE apply to all of them)."""
     measures: dict[str, EngineMeasure] = {}
     for define in query.defines:
@@ -77,10 +79,10 @@ def compile_query(model: EngineModel, query: ast.Query,
             measures[define.name.lower()] = EngineMeasure(define.name, table.name, text, origin="query")
         elif define.kind == "COLUMN":
             raise Unsupported("DEFINE COLUMN", *define.position)
-    compiler = Compiler(model, measures, blank_rows)
+    compiler = Compiler(model, measures, blank_rows, parses)
     for define in query.defines:
-        if define.kind == "MEASURE":
-            compiler._parsed[define.name.lower()] = define.expression
+        if define.kind == "MEASURE":  # its text is the formatted tree: no need to parse it again
+            compiler.parses[measures[define.name.lower()].expression] = define.expression
     env = Env()
     for define in query.defines:
         if define.kind == "VAR":
@@ -190,6 +192,7 @@ class Engine:
         self.model = model
         self.connection = connection
         self._blank_rows: dict[str, bool] = {}
+        self._parses: dict[str, ast.Expr] = {}  # measure DAX text → tree, shared by every query
         if connection is not None:
             connection.execute("SET enable_progress_bar = false")
 
@@ -203,13 +206,13 @@ class Engine:
                 self._blank_rows[key] = bool(self.connection.execute(sql).fetchone()[0])  # type: ignore[index]
             except duckdb.Error as error:
                 raise DaxEngineError(f"cannot read table '{table.name}' or a table related to it: "
-                                     f"{_first_line(error)}") from error
+                                     f"{first_line(error)}") from error
         return self._blank_rows[key]
 
     def compile(self, text: str) -> list[Statement]:
         """Parse and compile a query (the database is only asked which tables have a blank row)."""
         oracle = self._has_blank_row if self.connection is not None else None
-        return compile_query(self.model, parse(text), oracle)
+        return compile_query(self.model, parse(text), oracle, self._parses)
 
     def sql(self, text: str, dialect: str = "duckdb", pretty: bool = True) -> list[str]:
         """The SQL of each EVALUATE in ``dialect``."""
@@ -227,7 +230,7 @@ class Engine:
             try:
                 rows = self.connection.execute(statement.sql.sql(dialect="duckdb")).fetchall()
             except duckdb.Error as error:
-                raise DaxEngineError(f"the query failed while running: {_first_line(error)}") from error
+                raise DaxEngineError(f"the query failed while running: {first_line(error)}") from error
             converted = tuple(tuple(_python(v, t) for v, t in zip(row, statement.types, strict=True))
                               for row in rows)
             results.append(QueryResult(statement.columns, statement.types, converted))
@@ -243,8 +246,4 @@ class Engine:
         return result.rows[0][0]
 
 
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-__all__ = ["DIALECTS", "Engine", "QueryResult", "Statement", "compile_query", "parse", "scalars"]
+__all__ = ["DIALECTS", "Engine", "QueryResult", "Statement", "compile_query", "parse"]

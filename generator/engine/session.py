@@ -29,5 +29,10 @@ def connect_read_only(db: str) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise TargetError(f"cannot open DuckDB file {path}: {first}") from None
+        raise TargetError(f"cannot open DuckDB file {path}: {first_line(error)}") from None
+
+
+def first_line(error: Exception) -> str:
+    """The first line of an error's message (its type's name when the message is empty)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
