@@ -99,7 +99,8 @@ def _table(table: Table, model: Model) -> dict[str, Any]:
         result["measures"] = measures
     result["partitions"] = [{"name": table.name, "mode": "import",
                              "source": {"type": "m", "expression": partition_expression(table)}}]
-    result["annotations"] = [{"name": "PBI_ResultType", "value": "Table"}, *_ignore_annotation(table.lint_ignore)]
+    result["annotations"] = [{"name": GENERATED_ANNOTATION, "value": table.origin.file},
+                             {"name": "PBI_ResultType", "value": "Table"}, *_ignore_annotation(table.lint_ignore)]
     return result
 
 
@@ -111,9 +112,8 @@ def _relationship(relationship: Relationship) -> dict[str, Any]:
         result["crossFilteringBehavior"] = "bothDirections"
     result.update({"fromTable": relationship.from_table, "fromColumn": relationship.from_column,
                    "toTable": relationship.to_table, "toColumn": relationship.to_column})
-    annotations = _ignore_annotation(relationship.lint_ignore)
-    if annotations:
-        result["annotations"] = annotations
+    result["annotations"] = [{"name": GENERATED_ANNOTATION, "value": relationship.origin.file},
+                             *_ignore_annotation(relationship.lint_ignore)]
     return result
 
 
@@ -124,7 +124,8 @@ def _parameter(name: str, value: str, description: str) -> dict[str, Any]:
         "expression": f'"{value}" meta [IsParameterQuery=true, Type="Text", IsParameterQueryRequired=true]',
         "description": description,
         "lineageTag": lineage_tag("expression", name),
-        "annotations": [{"name": "PBI_ResultType", "value": "Text"}],
+        "annotations": [{"name": GENERATED_ANNOTATION, "value": "parameter"},
+                        {"name": "PBI_ResultType", "value": "Text"}],
     }
 
 
