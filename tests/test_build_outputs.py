@@ -41,7 +41,9 @@ REPORT_DIR = f"{DATASET}.Report"
 DEFINITION = f"{MODEL_DIR}/definition"
 
 TABLES = ("BI_Autotask_Companies", "BI_Autotask_Queues", "BI_Autotask_Resources", "BI_Autotask_Tickets",
-          "BI_Autotask_TimeEntries", "BI_Date", "BI_SmileBack_NPS", "BI_SmileBack_Reviews", "BI_SmileBack_Surveys")
+          "BI_Autotask_TimeEntries", "BI_Date", "BI_Security_ClientUsers", "BI_SmileBack_NPS", "BI_SmileBack_Reviews",
+          "BI_SmileBack_Surveys")
+ROLES = ("Client", "Technician", "Manager")  # row-level security roles (model/security.yaml)
 # Every file a build writes into the output folder; docs/measures.md goes beside it.
 EXPECTED_FILES = {
     ".gitignore", f"{DATASET}.pbip", f"{DATASET}.pbit", "model.bim",
@@ -49,6 +51,7 @@ EXPECTED_FILES = {
     f"{REPORT_DIR}/definition.pbir", f"{REPORT_DIR}/report.json", f"{REPORT_DIR}/.platform",
     *(f"{DEFINITION}/{name}.tmdl" for name in ("database", "model", "relationships", "expressions")),
     *(f"{DEFINITION}/tables/{table}.tmdl" for table in TABLES),
+    *(f"{DEFINITION}/roles/{role}.tmdl" for role in ROLES),
 }
 
 # The measure catalogue (docs/measures.md): every name must exist in the model.
@@ -393,8 +396,10 @@ def test_table_files_are_named_after_their_table_and_every_ref_has_a_file(tmdl: 
         if path.startswith("tables/"):
             assert [(obj.keyword, obj.name) for obj in document.children] == [("table", path[7:-5])]
     refs = [obj for obj in tmdl["model.tmdl"].children if obj.ref]
-    assert {obj.keyword for obj in refs} == {"table"}
-    assert sorted(obj.name for obj in refs) == sorted(path[7:-5] for path in tmdl if path.startswith("tables/"))
+    assert {obj.keyword for obj in refs} == {"table", "role"}
+    assert sorted(obj.name for obj in refs if obj.keyword == "table") == sorted(
+        path[7:-5] for path in tmdl if path.startswith("tables/"))
+    assert [obj.name for obj in refs if obj.keyword == "role"] == list(ROLES)
     assert len({obj.name for obj in refs}) == len(refs)
     assert [obj.keyword for obj in tmdl["database.tmdl"].children] == ["database"]
     assert [obj.keyword for obj in tmdl["model.tmdl"].children if not obj.ref] == ["model"]
@@ -545,7 +550,8 @@ def tmdl_view(tmdl: dict[str, TmdlObject]) -> dict[str, Any]:
                                         for child in blocks["dataAccessOptions"].children}
                   if "dataAccessOptions" in blocks else {},
                   "annotations": model.annotations(),
-                  "tables": [obj.name for obj in tmdl["model.tmdl"].children if obj.ref]},
+                  "tables": [obj.name for obj in tmdl["model.tmdl"].children
+                             if obj.ref and obj.keyword == "table"]},
         "tables": {name: {
             "properties": tmdl_scalars(table),
             "annotations": table.annotations(),

@@ -35,6 +35,7 @@ DESIGN_TABLES: dict[str, list[str]] = {
     "BI_SmileBack_Surveys": [
         "survey_id", "review_id", "ticket_id", "company_id", "score", "survey_date", "survey_month",
     ],
+    "BI_Security_ClientUsers": ["user_principal_name", "company_id"],  # row-level security (issue 8)
     "BI_SmileBack_NPS": ["nps_response_id", "company_id", "contact_email", "score", "responded_at"],
     "BI_Date": ["date", "year", "quarter", "month_number", "month_start", "month_name", "week_start"],
 }

@@ -29,6 +29,7 @@ from generator.demo.plan import (
     TECHNICIANS,
     check_plan,
 )
+from generator.demo.security import client_users
 
 RATINGS = (5, 3, 1)
 RATING_LABELS = {5: "Happy", 3: "Neutral", 1: "Unhappy"}
@@ -402,6 +403,7 @@ def build_demo(seed: int = DEFAULT_SEED, scale: int = 1, progress: Progress | No
         "BI_Autotask_Tickets": ticket_frame,
         "BI_Autotask_TimeEntries": entries,
         "BI_Date": date_table(CALENDAR_START, CALENDAR_END),
+        "BI_Security_ClientUsers": client_users(CLIENTS, company_ids),
         "BI_SmileBack_Reviews": review_frame,
         "BI_SmileBack_Surveys": survey_frame,
         "BI_SmileBack_NPS": nps_frame,

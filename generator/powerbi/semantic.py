@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from generator.powerbi.lineage import lineage_tag
-from generator.spec.model import Column, Measure, Model, Relationship, Table
+from generator.spec.model import Column, Measure, Model, Relationship, Role, Table
 
 COMPATIBILITY_LEVEL = 1550
 CULTURE = "en-US"
@@ -92,6 +92,8 @@ def _table(table: Table, model: Model) -> dict[str, Any]:
         result["description"] = table.description
     if table.is_date_table:
         result["dataCategory"] = "Time"
+    if table.hidden:
+        result["isHidden"] = True
     result["lineageTag"] = lineage_tag("table", table.name)
     result["columns"] = [_column(table, column, model) for column in table.columns]
     measures = [_measure(measure) for measure in model.measures_of(table.name)]
@@ -114,6 +116,27 @@ def _relationship(relationship: Relationship) -> dict[str, Any]:
                    "toTable": relationship.to_table, "toColumn": relationship.to_column})
     result["annotations"] = [{"name": GENERATED_ANNOTATION, "value": relationship.origin.file},
                              *_ignore_annotation(relationship.lint_ignore)]
+    return result
+
+
+def _role(role: Role) -> dict[str, Any]:
+    """A row-level security role: read permission and one row filter per table; no members (the service
+    assigns them)."""
+    result: dict[str, Any] = {"name": role.name}
+    if role.description:
+        result["description"] = role.description
+    result["modelPermission"] = "read"
+    permissions = []
+    for permission in role.permissions:
+        item: dict[str, Any] = {"name": permission.table, "filterExpression": permission.filter}
+        annotations = _ignore_annotation(permission.lint_ignore)
+        if annotations:
+            item["annotations"] = annotations
+        permissions.append(item)
+    if permissions:
+        result["tablePermissions"] = permissions
+    result["annotations"] = [{"name": GENERATED_ANNOTATION, "value": role.origin.file},
+                             *_ignore_annotation(role.lint_ignore)]
     return result
 
 
@@ -142,6 +165,7 @@ def semantic_model(model: Model) -> dict[str, Any]:
             "dataAccessOptions": {"legacyRedirects": True, "returnErrorValuesAsNull": True},
             "tables": [_table(table, model) for table in model.semantic_tables],
             "relationships": [_relationship(rel) for rel in model.relationships],
+            **({"roles": [_role(role) for role in model.roles]} if model.roles else {}),
             "expressions": [
                 _parameter("Server", DEFAULT_SERVER, "SQL Server or Azure SQL server holding the BI_ tables."),
                 _parameter("Database", DEFAULT_DATABASE, "Database holding the BI_ tables."),

@@ -14,7 +14,8 @@ from typing import Any
 _NEEDS_QUOTES = re.compile(r"[.=:'\s]")
 # Keys written by their own rules (children, expressions, descriptions), not as ``name: value`` lines.
 _SKIP = {"name", "description", "annotations", "columns", "measures", "partitions", "expression", "source",
-         "tables", "relationships", "expressions", "fromTable", "toTable", "kind", "dataAccessOptions"}
+         "tables", "relationships", "expressions", "fromTable", "toTable", "kind", "dataAccessOptions",
+         "filterExpression", "tablePermissions", "roles"}
 
 
 def tmdl_name(name: str) -> str:
@@ -132,6 +133,19 @@ def expressions_file(expressions: list[dict[str, Any]]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def role_file(role: dict[str, Any]) -> str:
+    """The text of ``roles/<name>.tmdl``: the role, its model permission and one ``tablePermission`` per row
+    filter (the DAX as the permission's default property)."""
+    lines = [*_description(role, 0), f"role {tmdl_name(role['name'])}"]
+    lines += _properties(role, 1)
+    for permission in role.get("tablePermissions", []):
+        lines += ["", *_expression(f"\ttablePermission {tmdl_name(permission['name'])}",
+                                   permission["filterExpression"], 1)]
+        lines += _annotations(permission, 2)
+    lines += _annotations(role, 1)
+    return "\n".join(lines) + "\n"
+
+
 def model_file(database: dict[str, Any]) -> str:
     """The text of ``model.tmdl``: model properties, annotations and the table order."""
     model = database["model"]
@@ -143,6 +157,10 @@ def model_file(database: dict[str, Any]) -> str:
     lines += _annotations(model, 1)
     lines.append("")
     lines += [f"ref table {tmdl_name(table['name'])}" for table in model["tables"]]
+    roles = model.get("roles", [])
+    if len(roles) > 1:  # TOM writes the order of a collection only when it has more than one object
+        lines.append("")
+        lines += [f"ref role {tmdl_name(role['name'])}" for role in roles]
     return "\n".join(lines) + "\n"
 
 
@@ -162,4 +180,6 @@ def definition_files(database: dict[str, Any]) -> dict[str, str]:
     }
     for table in model["tables"]:
         files[f"tables/{table['name']}.tmdl"] = table_file(table)
+    for role in model.get("roles", []):
+        files[f"roles/{role['name']}.tmdl"] = role_file(role)
     return files

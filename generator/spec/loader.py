@@ -28,6 +28,7 @@ from generator.spec.model import (
     Relationship,
     Table,
 )
+from generator.spec.roles import read_roles
 from generator.spec.yamlsrc import SpecList, SpecMap, load_yaml
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -40,8 +41,8 @@ TYPE_ALIASES = {"integer": "int64", "int": "int64", "bigint": "int64", "whole nu
                 "bool": "boolean", "bit": "boolean", "str": "string", "text": "string", "varchar": "string",
                 "nvarchar": "string", "timestamp": "datetime", "datetime2": "datetime"}
 
-FILE_KEYS = {"tables", "relationships", "lint_ignore"}
-TABLE_KEYS = {"name", "description", "role", "key", "date_table", "columns", "lint_ignore"}
+FILE_KEYS = {"tables", "relationships", "roles", "lint_ignore"}
+TABLE_KEYS = {"name", "description", "role", "key", "date_table", "hidden", "columns", "lint_ignore"}
 COLUMN_KEYS = {"name", "type", "nullable", "description", "format", "hidden", "summarize_by", "sort_by",
                "max_length", "lint_ignore"}
 RELATIONSHIP_KEYS = {"from", "to", "active", "cross_filter", "lint_ignore"}
@@ -203,7 +204,8 @@ def _read_table(node: Any, parent: SpecList, index: int, default_role: str,
         problems.at(node, "date_table", f"date table '{name}' needs a single key column of type date")
     return Table(name=name, role=role, description=_typed(node, "description", str, "", what, problems).strip(),
                  columns=tuple(columns), key=tuple(key), is_date_table=is_date_table,
-                 origin=Origin(node.file, node.line), lint_ignore=_lint_ignore(node, what, problems))
+                 origin=Origin(node.file, node.line), lint_ignore=_lint_ignore(node, what, problems),
+                 hidden=_typed(node, "hidden", bool, False, what, problems))
 
 
 def _parse_column_ref(node: SpecMap, key: str, problems: _Problems) -> tuple[str, str] | None:
@@ -314,6 +316,7 @@ def load_model(spec_dir: Path) -> Model:
     tables: dict[str, Table] = {}
     table_lines: dict[str, str] = {}
     raw_relationships: list[tuple[SpecList, int, Any]] = []
+    raw_roles: list[tuple[SpecList, int, Any]] = []
     unreadable_files = 0
     model_ignores: list[tuple[str, str]] = []
     for path, default_role in files:
@@ -352,6 +355,11 @@ def load_model(spec_dir: Path) -> Model:
             problems.at(document, "relationships", "'relationships' must be a list")
             raw_rels = SpecList()
         raw_relationships.extend((raw_rels, i, raw) for i, raw in enumerate(raw_rels))
+        roles_node = document.get("roles", SpecList())
+        if not isinstance(roles_node, SpecList) or (roles_node and default_role != "semantic"):
+            problems.at(document, "roles", "'roles' must be a list of roles, in a model/*.yaml file")
+            roles_node = SpecList()
+        raw_roles.extend((roles_node, i, raw) for i, raw in enumerate(roles_node))
 
     relationships: list[Relationship] = []
     rel_nodes: dict[Relationship, SpecMap] = {}
@@ -367,6 +375,7 @@ def load_model(spec_dir: Path) -> Model:
         relationships.append(rel)
         rel_nodes[rel] = raw
     _check_ambiguous_paths(relationships, problems, rel_nodes)
+    roles = read_roles(raw_roles, tables, problems.items) if not unreadable_files else ()
 
     date_tables = [t for t in tables.values() if t.is_date_table]
     if len(date_tables) != 1 and not problems.items:
@@ -376,6 +385,6 @@ def load_model(spec_dir: Path) -> Model:
     if problems.items:
         raise SpecError(problems.items)
     model = Model(tables=tuple(tables.values()), relationships=tuple(relationships),
-                  lint_ignore=tuple(sorted(set(model_ignores))))
+                  lint_ignore=tuple(sorted(set(model_ignores))), roles=roles)
     measures, parameters = load_measures(spec_dir, model)
     return replace(model, measures=measures, parameters=parameters)

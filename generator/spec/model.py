@@ -68,6 +68,7 @@ class Table:
     is_date_table: bool
     origin: Origin = field(compare=False)
     lint_ignore: tuple[tuple[str, str], ...] = ()  # (BPA rule id, reason) pairs
+    hidden: bool = False  # hidden from report authors (a security mapping table, for example)
 
     def column(self, name: str) -> Column:
         """The column called ``name``; KeyError when there is none."""
@@ -133,6 +134,34 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class TablePermission:
+    """A role's row filter on one table: a DAX boolean evaluated for each row of ``table`` (formatted DAX)."""
+
+    table: str
+    filter: str
+    origin: Origin = field(compare=False)
+    lint_ignore: tuple[tuple[str, str], ...] = ()  # (BPA rule id, reason) pairs
+
+
+@dataclass(frozen=True)
+class Role:
+    """A row-level security role: read permission on the model and row filters on some tables.
+
+    Members are not part of the model: they are assigned in the Power BI service.
+    """
+
+    name: str
+    description: str
+    permissions: tuple[TablePermission, ...]
+    origin: Origin = field(compare=False)
+    lint_ignore: tuple[tuple[str, str], ...] = ()  # (BPA rule id, reason) pairs
+
+    def permission(self, table: str) -> TablePermission | None:
+        """The row filter on ``table`` (any case), or None when the role does not filter it."""
+        return next((p for p in self.permissions if p.table.lower() == table.lower()), None)
+
+
+@dataclass(frozen=True)
 class Model:
     """The whole validated model."""
 
@@ -141,6 +170,14 @@ class Model:
     measures: tuple[Measure, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     lint_ignore: tuple[tuple[str, str], ...] = ()  # model-wide (BPA rule id, reason) pairs
+    roles: tuple[Role, ...] = ()
+
+    def role(self, name: str) -> Role:
+        """The role called ``name`` (any case); KeyError when there is none."""
+        for role in self.roles:
+            if role.name.lower() == name.lower():
+                return role
+        raise KeyError(name)
 
     def measure(self, name: str) -> Measure:
         """The measure called ``name``; KeyError when there is none."""
