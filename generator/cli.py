@@ -126,6 +126,13 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help="text, json or
 JunitOption = Annotated[Path | None, typer.Option("--junit", dir_okay=False,
                                                   help="Also write a JUnit XML report to this file.")]
 OUTPUT_FORMATS = ("text", "json", "github")
+IntoOption = Annotated[Path | None, typer.Option(
+    "--into", file_okay=False,
+    help="Merge the generated measures into this existing PBIP semantic model (X.SemanticModel with a TMDL "
+         "definition/ folder) instead of writing --out; only objects annotated MSP_CSAT_Generated are replaced.")]
+WithTablesOption = Annotated[bool, typer.Option(
+    "--with-tables", help="With --into: also merge the BI_ tables, their relationships, the Server/Database "
+                          "parameters and the security roles.")]
 
 
 def _docs_path(out: Path, docs: Path | None) -> Path:
@@ -159,21 +166,44 @@ def build_command(
     out: OutOption = Path("powerbi"),
     docs: DocsOption = None,
     specs: SpecsOption = None,
+    into: IntoOption = None,
+    with_tables: WithTablesOption = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --into: print the change as a unified diff "
+                                                            "and write nothing.")] = False,
 ) -> None:
     """Generate the Power BI outputs from the specs: the PBIP project (TMDL), model.bim, the .pbit template and docs/measures.md.
 
     Everything is rendered in memory first and written atomically: a failed build leaves the previous outputs as they were. The same specs always give byte-identical files.
+
+    With --into PATH/X.SemanticModel the generated measures (and with --with-tables the BI_ tables, relationships, parameters and roles) are merged into a model you already own: objects annotated MSP_CSAT_Generated are replaced in place, new ones added beside them, every other line of every file kept byte for byte. A hand-written object that uses a generated name stops the merge before anything is written (exit 2).
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.powerbi.outputs import render_outputs, write_outputs
 
     started = time.perf_counter()
     model = _load_model(specs)
+    if into is not None:
+        _build_into(model, into, with_tables, dry_run, started)
+        return
+    if with_tables or dry_run:
+        raise ToolError("--with-tables and --dry-run need --into PATH")
     outputs = render_outputs(model)
     docs_path = _docs_path(out, docs)
     changed = write_outputs(outputs, out, docs_path, progress=lambda path: _say(f"wrote {path}"))
     total = len(outputs.files) + 1
     _say(f"{len(model.measures)} measures, {len(model.semantic_tables)} tables: {len(changed)} of {total} files "
          f"changed in {out} and {docs_path} ({time.perf_counter() - started:.2f} s)")
+
+
+def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: float) -> None:
+    from generator.tmdl.merge import apply, merge_specs_into
+
+    result = merge_specs_into(model, into, with_tables)
+    if dry_run:
+        typer.echo(result.diff(), nl=False)
+    else:
+        apply(result, progress=lambda path: _say(f"wrote {path}"))
+    _say(f"{'would merge' if dry_run else 'merged'} into {result.folder}: {result.summary()} "
+         f"({time.perf_counter() - started:.2f} s)")
 
 
 @app.command("check", epilog=EXIT_CODES)
@@ -183,17 +213,24 @@ def check_command(
     specs: SpecsOption = None,
     output_format: FormatOption = "text",
     junit: JunitOption = None,
+    into: IntoOption = None,
+    with_tables: WithTablesOption = False,
 ) -> None:
     """Exit 1 when the committed outputs differ from what the specs generate (stale or hand-edited); 0 when current.
 
-    Rebuilds everything in memory and compares byte for byte, without writing. This is the command CI runs.
-    """
+    Rebuilds everything in memory and compares byte for byte, without writing. This is the command CI runs. With --into PATH/X.SemanticModel it checks instead that merging the generated objects into that model (build --into, same --with-tables) would change nothing.
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.errors import EXIT_FINDINGS
     from generator.findings import Finding
     from generator.powerbi.outputs import compare_outputs, render_outputs, shown_path
 
     _check_format(output_format)
     model = _load_model(specs)
+    if into is not None:
+        _check_into(model, into, with_tables, output_format, junit)
+        return
+    if with_tables:
+        raise ToolError("--with-tables needs --into PATH")
     outputs = render_outputs(model)
     docs_path = _docs_path(out, docs)
     root = Path.cwd()
@@ -209,6 +246,34 @@ def check_command(
                 "run gen-measures build and commit the result\n")
     else:
         text = f"check: all {len(checked)} outputs are current\n"
+    _emit_findings(findings, output_format, "check", junit, "gen-measures check", checked, text)
+    if stale:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _check_into(model, into: Path, with_tables: bool, output_format: str, junit: Path | None) -> None:
+    from generator.errors import EXIT_FINDINGS
+    from generator.findings import Finding
+    from generator.powerbi.diff import describe_difference
+    from generator.powerbi.outputs import shown_path
+    from generator.tmdl.merge import merge_specs_into
+
+    result = merge_specs_into(model, into, with_tables)
+    root = Path.cwd()
+    stale = {shown_path(result.folder / path, root): describe_difference(result.before.get(path, b""), data, path)
+             for path, data in result.changed_files.items()}
+    stale.update({shown_path(result.folder / path, root): "generated object no longer in the specs"
+                  for path in result.removed})
+    findings = [Finding("STALE_MERGE", 3, "File", path, detail, "run gen-measures build --into and commit the "
+                        "result", file=path) for path, detail in sorted(stale.items())]
+    checked = sorted(shown_path(result.folder / path, root) for path in result.before)
+    if stale:
+        text = "".join(f"{path}: differs\n    " + detail.replace("\n", "\n    ") + "\n"
+                       for path, detail in sorted(stale.items()))
+        text += (f"check: {len(stale)} file(s) of {shown_path(result.folder, root)} are not current "
+                 f"({result.summary()}); run gen-measures build --into and commit the result\n")
+    else:
+        text = f"check: the generated objects in {shown_path(result.folder, root)} are current\n"
     _emit_findings(findings, output_format, "check", junit, "gen-measures check", checked, text)
     if stale:
         raise typer.Exit(EXIT_FINDINGS)

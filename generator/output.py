@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+from generator.errors import ToolError
 
 
 def write_text_atomically(path: Path, content: str) -> None:
@@ -32,3 +35,30 @@ def write_bytes_atomically(path: Path, content: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_files_atomically(targets: dict[Path, bytes], progress: Callable[[str], None] | None = None) -> None:
+    """Write several files as one change: every file is first staged as a temporary file beside its target,
+    and only when all are staged are they renamed into place. A failure while staging removes the temporary
+    files and raises :class:`ToolError`; nothing was changed."""
+    staged: list[tuple[str, Path]] = []
+    mode = readable_mode()
+    current = None
+    try:
+        for current, content in targets.items():
+            current.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{current.name}.", dir=current.parent)
+            staged.append((temporary, current))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(content)
+            os.chmod(temporary, mode)
+    except BaseException as exc:
+        for temporary, _ in staged:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ToolError(f"cannot write {current}: {exc.strerror or exc}; nothing was changed") from None
+        raise
+    for temporary, path in staged:
+        os.replace(temporary, path)
+        if progress:
+            progress(str(path))

@@ -8,14 +8,11 @@ generator owns that are no longer produced (a table removed from the specs) are 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import ToolError
-from generator.output import readable_mode
+from generator.output import write_files_atomically
 from generator.powerbi.bim import bim_json
 from generator.powerbi.diff import describe_difference
 from generator.powerbi.docs import measures_markdown
@@ -64,27 +61,7 @@ def write_outputs(outputs: Outputs, out_dir: Path, docs_path: Path,
     """Write every output atomically (see the module docstring); returns the files that changed."""
     targets = outputs.targets(out_dir, docs_path)
     changed = [path for path, content in targets.items() if not path.is_file() or path.read_bytes() != content]
-    staged: list[tuple[str, Path]] = []
-    mode = readable_mode()
-    current = None
-    try:
-        for current in changed:
-            current.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{current.name}.", dir=current.parent)
-            staged.append((temporary, current))
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(targets[current])
-            os.chmod(temporary, mode)
-    except BaseException as exc:
-        for temporary, _ in staged:
-            Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ToolError(f"cannot write {current}: {exc.strerror or exc}; nothing was changed") from None
-        raise
-    for temporary, path in staged:
-        os.replace(temporary, path)
-        if progress:
-            progress(str(path))
+    write_files_atomically({path: targets[path] for path in changed}, progress)
     for stale in set(owned_files(out_dir)) - set(targets):
         stale.unlink()
         changed.append(stale)

@@ -1,0 +1,336 @@
+"""`gen-measures build --into` / `check --into`: merging the generated objects into a model the user owns.
+
+Fixtures: ``tests/fixtures/tmdl/user_model`` is an MSP's own PBIP model that already has BI_ tables it loads
+itself (hand-written, one file with CRLF line endings), its own measures, a calculated column, a hierarchy, a
+SharePoint table, a role, a culture and a perspective; ``bare_model`` is built in the tests (a model with one
+table of its own and nothing of ours).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.spec.loader import load_model
+from generator.spec.locate import default_spec_dir
+from generator.tmdl import parse_text, read_folder, write_document
+from generator.tmdl.tree import Document, Node
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "tmdl"
+COMMITTED = ROOT / "powerbi" / "MSP-CSAT.SemanticModel" / "definition"
+GENERATED = "MSP_CSAT_Generated"
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def _strip_generated(document: Document) -> bytes:
+    """The file's bytes with every generated object (and its leading lines) taken out."""
+    def keep(nodes: list[Node]) -> list[Node]:
+        kept = []
+        for node in nodes:
+            if node.keyword == "measure" and GENERATED in node.annotations:
+                continue
+            node.children = keep(node.children)
+            kept.append(node)
+        return kept
+
+    document.nodes = keep(document.nodes)
+    return write_document(document)
+
+
+def _measure_count() -> int:
+    return len(load_model(default_spec_dir()).measures)
+
+
+@pytest.fixture
+def user_model(tmp_path: Path) -> Path:
+    target = tmp_path / "Acme.SemanticModel"
+    shutil.copytree(FIXTURES / "user_model", target)
+    return target
+
+
+@pytest.fixture
+def bare_model(tmp_path: Path) -> Path:
+    target = tmp_path / "Budget.SemanticModel"
+    definition = target / "definition"
+    (definition / "tables").mkdir(parents=True)
+    (definition / "database.tmdl").write_text("database Budgeting\n\tcompatibilityLevel: 1567\n")
+    (definition / "model.tmdl").write_text("model Model\n\tculture: en-US\n\nref table Budget\n")
+    (definition / "tables" / "Budget.tmdl").write_text(
+        "table Budget\n\tlineageTag: 11111111-2222-4333-8444-555555555555\n\n"
+        "\tmeasure Spend = SUM ( Budget[amount] )\n\t\tlineageTag: 21111111-2222-4333-8444-555555555555\n\n"
+        "\tcolumn amount\n\t\tdataType: double\n\t\tlineageTag: 31111111-2222-4333-8444-555555555555\n"
+        "\t\tsummarizeBy: sum\n\t\tsourceColumn: amount\n")
+    return target
+
+
+# -- measures only ----------------------------------------------------------------------------------------------
+
+def test_merge_adds_every_generated_measure_and_keeps_every_user_byte(cli, user_model: Path) -> None:
+    definition = user_model / "definition"
+    before = _snapshot(definition)
+    result = cli("build", "--into", str(user_model))
+    assert result.code == 0, result.err
+    assert f"{_measure_count()} added, 0 updated, 0 removed, 0 unchanged" in result.err
+
+    # Taking the generated measures out again gives back every original file byte for byte.
+    for path, document in read_folder(definition).documents.items():
+        assert _strip_generated(document) == before[path], path
+    assert set(_snapshot(definition)) == set(before)  # no file added or removed
+    merged = read_folder(definition)
+
+    # Every generated measure sits in its home table, exactly as the generator writes it.
+    committed = read_folder(COMMITTED)
+    for table in committed.tables:
+        ours = table.objects("measure")
+        target = merged.table(table.name)
+        if not ours:
+            continue
+        for measure in ours:
+            found = target.find("measure", measure.name)
+            assert found is not None, (table.name, measure.name)
+            assert [line.text for line in found.lines()] == [line.text for line in measure.lines()]
+
+
+def test_merge_writes_crlf_into_a_crlf_file(cli, user_model: Path) -> None:
+    assert cli("build", "--into", str(user_model)).code == 0
+    data = (user_model / "definition" / "tables" / "BI_Autotask_Tickets.tmdl").read_bytes()
+    assert b"measure 'Tickets - Opened'" in data
+    assert data.count(b"\n") == data.count(b"\r\n")
+    lf_file = (user_model / "definition" / "tables" / "BI_SmileBack_Reviews.tmdl").read_bytes()
+    assert b"\r\n" not in lf_file
+
+
+def test_second_merge_changes_nothing_and_check_passes(cli, user_model: Path) -> None:
+    assert cli("build", "--into", str(user_model)).code == 0
+    after_first = _snapshot(user_model)
+    second = cli("build", "--into", str(user_model))
+    assert second.code == 0, second.err
+    assert f"0 added, 0 updated, 0 removed, {_measure_count()} unchanged; 0 files changed" in second.err
+    assert _snapshot(user_model) == after_first
+    check = cli("check", "--into", str(user_model))
+    assert check.code == 0, check.out + check.err
+    assert "are current" in check.out
+    roundtrip = cli("tmdl", "check", str(user_model / "definition"), "--roundtrip")
+    assert roundtrip.code == 0, roundtrip.err
+
+
+def test_check_into_reports_a_model_that_is_not_current(cli, user_model: Path) -> None:
+    result = cli("check", "--into", str(user_model))
+    assert result.code == 1
+    assert "tables/BI_SmileBack_Reviews.tmdl: differs" in result.out
+    assert "+\tmeasure 'CSAT - Total Ratings' = COUNTROWS ( BI_SmileBack_Reviews )" in result.out
+    as_json = cli("check", "--into", str(user_model), "--format", "json")
+    assert as_json.code == 1
+    findings = json.loads(as_json.out)
+    assert {finding["rule_id"] for finding in findings["findings"]} == {"STALE_MERGE"}
+    assert any(finding["object_name"].endswith("BI_Autotask_Tickets.tmdl") for finding in findings["findings"])
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(cli, user_model: Path) -> None:
+    before = _snapshot(user_model)
+    result = cli("build", "--into", str(user_model), "--dry-run")
+    assert result.code == 0, result.err
+    assert "--- a/tables/BI_SmileBack_Reviews.tmdl" in result.out
+    assert "+\tmeasure 'CSAT - Total Ratings' = COUNTROWS ( BI_SmileBack_Reviews )" in result.out
+    assert "+\t\tannotation MSP_CSAT_Generated = measures/01-csat.yaml" in result.out
+    assert not any(line.startswith("-") and not line.startswith("---") for line in result.out.splitlines())
+    assert "would merge" in result.err
+    assert _snapshot(user_model) == before
+
+
+def test_spec_changes_update_in_place_add_and_remove(cli, user_model: Path, spec_copy: Path) -> None:
+    assert cli("build", "--into", str(user_model), "--specs", str(spec_copy)).code == 0
+    reviews = user_model / "definition" / "tables" / "BI_SmileBack_Reviews.tmdl"
+    order_before = [node.name for node in read_folder(user_model / "definition").table(
+        "BI_SmileBack_Reviews").objects("measure")]
+
+    csat = spec_copy / "measures" / "01-csat.yaml"
+    spec = yaml.safe_load(csat.read_text())
+    total = spec["measures"][0]
+    assert total["name"] == "CSAT - Total Ratings"
+    total["description"] = "Number of CSAT reviews in the slice (all ratings)."
+    spec["measures"].append({"name": "CSAT - Reviews With Rating 5 Or 3", "kind": "count_where",
+                             "table": "BI_SmileBack_Reviews", "filter": "BI_SmileBack_Reviews[rating] >= 3",
+                             "format": "whole", "description": "Reviews rated Happy or Neutral."})
+    csat.write_text(yaml.safe_dump(spec, sort_keys=False))
+    result = cli("build", "--into", str(user_model), "--specs", str(spec_copy))
+    assert result.code == 0, result.err
+    assert "1 added, 1 updated, 0 removed" in result.err
+
+    merged = read_folder(user_model / "definition").table("BI_SmileBack_Reviews")
+    names = [node.name for node in merged.objects("measure")]
+    assert names[:len(order_before)] == order_before  # updated in place, nothing reordered
+    assert names[-1] == "CSAT - Reviews With Rating 5 Or 3"  # added after the last generated measure
+    assert merged.find("measure", "CSAT - Total Ratings").description == spec["measures"][0]["description"]
+    assert merged.find("measure", "Reviews Last 7 Days") is not None
+
+    # Remove the measure again: the merge deletes it and nothing else.
+    spec["measures"].pop()
+    csat.write_text(yaml.safe_dump(spec, sort_keys=False))
+    before_removal = reviews.read_bytes()
+    result = cli("build", "--into", str(user_model), "--specs", str(spec_copy))
+    assert result.code == 0, result.err
+    assert "0 added, 0 updated, 1 removed" in result.err
+    removed = reviews.read_bytes()
+    assert b"CSAT - Reviews With Rating 5 Or 3" not in removed
+    assert len(removed) < len(before_removal)
+    assert cli("check", "--into", str(user_model), "--specs", str(spec_copy)).code == 0
+
+
+# -- refusals ---------------------------------------------------------------------------------------------------
+
+def test_a_hand_written_measure_with_a_generated_name_stops_the_merge(cli, user_model: Path) -> None:
+    targets = user_model / "definition" / "tables" / "Targets.tmdl"
+    text = targets.read_text()
+    targets.write_text(text.replace("\tcolumn company_id", "\tmeasure 'CSAT - Happy %' = 0.5\n\n\tcolumn company_id"))
+    before = _snapshot(user_model)
+    result = cli("build", "--into", str(user_model))
+    assert result.code == 2
+    assert "nothing was written" in result.err
+    line = targets.read_text().splitlines().index("\tmeasure 'CSAT - Happy %' = 0.5") + 1
+    assert f"Targets.tmdl:{line}: measure 'CSAT - Happy %' is hand-written" in result.err
+    assert "Traceback" not in result.err
+    assert _snapshot(user_model) == before
+    assert cli("check", "--into", str(user_model)).code == 2
+
+
+def test_a_column_with_a_generated_measure_name_in_the_home_table_stops_the_merge(cli, user_model: Path) -> None:
+    reviews = user_model / "definition" / "tables" / "BI_SmileBack_Reviews.tmdl"
+    reviews.write_text(reviews.read_text().replace("\tcolumn rating\n", "\tcolumn 'CSAT - Neutral'\n"))
+    result = cli("build", "--into", str(user_model))
+    assert result.code == 2
+    assert "column 'CSAT - Neutral' of table 'BI_SmileBack_Reviews' has the name of a generated measure" in result.err
+
+
+def test_missing_home_tables_need_with_tables(cli, tmp_path: Path) -> None:
+    target = tmp_path / "Contoso.SemanticModel"
+    shutil.copytree(FIXTURES / "contoso", target)
+    result = cli("build", "--into", str(target))
+    assert result.code == 2
+    assert ("the generated measures of table 'BI_SmileBack_Reviews' need that table, which the model does not "
+            "have; add the BI_ tables with --with-tables") in result.err
+    assert result.err.count("BI_SmileBack_Reviews") == 1
+    # With the tables, Contoso's own Server/Database parameters are hand-written objects with generated names.
+    with_tables = cli("build", "--into", str(target), "--with-tables")
+    assert with_tables.code == 2
+    assert "expressions.tmdl:2: expression 'Server' is hand-written" in with_tables.err
+    assert "expressions.tmdl:8: expression 'Database' is hand-written" in with_tables.err
+
+
+def test_hand_written_bi_tables_and_relationships_refuse_with_tables(cli, user_model: Path) -> None:
+    before = _snapshot(user_model)
+    result = cli("build", "--into", str(user_model), "--with-tables")
+    assert result.code == 2
+    assert "BI_SmileBack_Reviews.tmdl:1: table 'BI_SmileBack_Reviews' is hand-written" in result.err
+    assert "relationships.tmdl:1: hand-written relationship BI_SmileBack_Reviews.company_id → " \
+           "BI_Autotask_Companies.company_id duplicates a generated one" in result.err
+    assert _snapshot(user_model) == before
+
+
+@pytest.mark.parametrize("case", ["missing", "file", "bim", "empty"])
+def test_bad_targets_are_clear_errors(cli, tmp_path: Path, case: str) -> None:
+    target = tmp_path / "X.SemanticModel"
+    if case == "file":
+        target.write_text("not a folder")
+    elif case == "bim":
+        target.mkdir()
+        (target / "model.bim").write_text("{}")
+    elif case == "empty":
+        target.mkdir()
+    result = cli("build", "--into", str(target))
+    assert result.code == 2
+    expected = {"missing": "does not exist", "file": "is a file", "bim": "holds a model.bim (TMSL)",
+                "empty": "holds no definition/ folder"}[case]
+    assert expected in result.err
+    assert "Traceback" not in result.err
+
+
+def test_a_syntax_error_in_the_target_names_file_line_and_column(cli, user_model: Path) -> None:
+    targets = user_model / "definition" / "tables" / "Targets.tmdl"
+    targets.write_text(targets.read_text().replace("\tcolumn happy_target", "\tcolumn happy target"))
+    before = _snapshot(user_model)
+    result = cli("build", "--into", str(user_model))
+    assert result.code == 2
+    lines = targets.read_text().splitlines()
+    line = lines.index("\tcolumn happy target") + 1
+    assert f"Targets.tmdl:{line}:15: unexpected 't' after the name" in result.err
+    assert _snapshot(user_model) == before
+
+
+def test_with_tables_and_dry_run_need_into(cli, tmp_path: Path) -> None:
+    result = cli("build", "--out", str(tmp_path / "out"), "--with-tables")
+    assert result.code == 2
+    assert "need --into" in result.err
+    assert not (tmp_path / "out").exists()
+
+
+# -- with tables ------------------------------------------------------------------------------------------------
+
+def test_with_tables_adds_the_whole_generated_model_beside_the_users_own(cli, bare_model: Path) -> None:
+    definition = bare_model / "definition"
+    budget = (definition / "tables" / "Budget.tmdl").read_bytes()
+    result = cli("build", "--into", str(bare_model), "--with-tables")
+    assert result.code == 0, result.err
+
+    committed = _snapshot(COMMITTED)
+    merged = _snapshot(definition)
+    for path, data in committed.items():
+        if path in ("model.tmdl", "database.tmdl"):
+            continue
+        assert merged.get(path) == data, path  # tables, relationships, parameters, roles: exactly as generated
+    assert merged["tables/Budget.tmdl"] == budget
+    assert merged["database.tmdl"] == b"database Budgeting\n\tcompatibilityLevel: 1567\n"
+    model = parse_text(merged["model.tmdl"].decode())
+    refs = [node.name for node in model.nodes if node.is_ref and node.ref_type == "table"]
+    assert refs[0] == "Budget"
+    assert sorted(refs[1:]) == sorted(node.name for node in read_folder(COMMITTED).tables)
+
+    again = cli("build", "--into", str(bare_model), "--with-tables")
+    assert again.code == 0
+    assert "0 added, 0 updated, 0 removed" in again.err
+    assert _snapshot(definition) == merged
+    assert cli("check", "--into", str(bare_model), "--with-tables").code == 0
+    assert cli("check", "--into", str(bare_model)).code == 0
+
+
+def test_user_objects_inside_a_generated_table_survive_a_remerge(cli, bare_model: Path, spec_copy: Path) -> None:
+    assert cli("build", "--into", str(bare_model), "--with-tables", "--specs", str(spec_copy)).code == 0
+    reviews = bare_model / "definition" / "tables" / "BI_SmileBack_Reviews.tmdl"
+    mine = ("\n\tmeasure 'Acme Reviews Per Client' = DIVIDE ( [CSAT - Total Ratings], "
+            "DISTINCTCOUNT ( BI_SmileBack_Reviews[company_id] ) )\n"
+            "\t\tlineageTag: 41111111-2222-4333-8444-555555555555\n"
+            "\n\tcolumn 'Is Happy' = BI_SmileBack_Reviews[rating] = 5\n"
+            "\t\tlineageTag: 51111111-2222-4333-8444-555555555555\n\t\tsummarizeBy: none\n")
+    text = reviews.read_text()
+    anchor = text.index("\n\tcolumn ")
+    reviews.write_text(text[:anchor] + mine + text[anchor:])
+
+    # A spec change to a column of this table and to one of its measures.
+    smileback = spec_copy / "model" / "smileback.yaml"
+    smileback.write_text(smileback.read_text().replace("description: SmileBack review id.",
+                                                       "description: SmileBack's review id."))
+    csat = spec_copy / "measures" / "01-csat.yaml"
+    csat.write_text(csat.read_text().replace("description: Number of CSAT reviews in the slice.",
+                                             "description: Number of CSAT reviews in the slice, any rating."))
+    result = cli("build", "--into", str(bare_model), "--with-tables", "--specs", str(spec_copy))
+    assert result.code == 0, result.err
+    assert "0 added, 2 updated, 0 removed" in result.err
+    merged = reviews.read_text()
+    assert mine in merged
+    assert "/// SmileBack's review id." in merged
+    assert "any rating" in merged
+    assert cli("check", "--into", str(bare_model), "--with-tables", "--specs", str(spec_copy)).code == 0
+
+
+def test_the_committed_project_is_its_own_current_merge(cli) -> None:
+    result = cli("check", "--into", str(ROOT / "powerbi" / "MSP-CSAT.SemanticModel"), "--with-tables")
+    assert result.code == 0, result.out + result.err
