@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from generator.spec.loader import load_model
 from generator.spec.locate import default_spec_dir
@@ -334,3 +336,40 @@ def test_user_objects_inside_a_generated_table_survive_a_remerge(cli, bare_model
 def test_the_committed_project_is_its_own_current_merge(cli) -> None:
     result = cli("check", "--into", str(ROOT / "powerbi" / "MSP-CSAT.SemanticModel"), "--with-tables")
     assert result.code == 0, result.out + result.err
+
+
+# -- property: any arrangement of user objects survives a merge byte for byte -------------------------------------
+
+_USER_MEASURE = "\tmeasure 'User {n}' = {n} + 0\n\t\tlineageTag: {n:08d}-0000-4000-8000-000000000000\n"
+
+
+@given(data=st.data())
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_merge_keeps_random_user_measures_and_is_idempotent(tmp_path_factory, data) -> None:
+    from generator.tmdl.merge import apply, merge_specs_into
+
+    specs = load_model(default_spec_dir())
+    target = tmp_path_factory.mktemp("prop") / "P.SemanticModel"
+    shutil.copytree(FIXTURES / "user_model", target)
+    reviews = target / "definition" / "tables" / "BI_SmileBack_Reviews.tmdl"
+    lines = reviews.read_text().splitlines(keepends=True)
+    # Insert user measures before random top-level children of the table (positions of "\t<word>" lines).
+    starts = [index for index, line in enumerate(lines) if line.startswith("\t") and not line.startswith("\t\t")
+              and not line.startswith("\t///") and index > 1]
+    chosen = data.draw(st.lists(st.sampled_from(starts), max_size=4, unique=True))
+    for number, index in enumerate(sorted(chosen, reverse=True), start=1):
+        lines.insert(index, _USER_MEASURE.format(n=number) + "\n")
+    text = "".join(lines)
+    if data.draw(st.booleans()):
+        text = text.replace("\n", "\r\n")
+    reviews.write_bytes(text.encode())
+    original = _snapshot(target / "definition")
+
+    first = merge_specs_into(specs, target)
+    apply(first)
+    for path, document in read_folder(target / "definition").documents.items():
+        assert _strip_generated(document) == original[path], path
+    second = merge_specs_into(specs, target)
+    assert second.changed_files == {} and second.removed == []
+    assert second.unchanged == len(specs.measures)
