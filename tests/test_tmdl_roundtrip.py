@@ -16,6 +16,7 @@ from generator.tmdl.reader import parse_bytes
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "tmdl"
 GOOD_FOLDERS = [FIXTURES / "contoso" / "definition", FIXTURES / "crlf_bom" / "definition",
+                FIXTURES / "datasources" / "definition", FIXTURES / "user_model" / "definition",
                 ROOT / "powerbi" / "MSP-CSAT.SemanticModel" / "definition"]
 SINGLE_FILES = sorted((FIXTURES / "single").glob("*.tmdl"))
 GOOD_FILES = sorted(file for folder in GOOD_FOLDERS for file in folder.rglob("*.tmdl")) + SINGLE_FILES
@@ -256,3 +257,20 @@ def test_cli_roundtrip_difference_exits_1(monkeypatch: pytest.MonkeyPatch) -> No
                                                  str(FIXTURES / "single" / "standalone.tmdl")])
     assert result.exit_code == EXIT_FINDINGS
     assert "round trip changes the file" in result.output
+
+
+def test_data_sources_and_unknown_properties_are_kept_in_order() -> None:
+    model = read(FIXTURES / "datasources" / "definition")
+    sources = model.objects("dataSource")
+    assert [source.name for source in sources] == ["SqlServer localhost AdventureWorks", "Warehouse"]
+    provider, structured = sources
+    assert provider.expression == "provider"
+    assert provider.description == "Legacy provider data source (compatibility level 1200 models)."
+    assert provider.properties["isolation"] == "snapshot"
+    assert list(structured.properties) == ["connectionDetails", "credential", "contextExpression", "futureProperty"]
+    details = next(child for child in structured.children if child.keyword == "connectionDetails")
+    address = next(child for child in details.children if child.keyword == "address")
+    assert address.properties == {"server": "warehouse.example.com", "database": "dw"}
+    column = model.table("Customers").find("column", "CustomerKey")
+    assert column.properties["unknownFlagFromTheFuture"] is True
+    assert ("dataSource", "SqlServer localhost AdventureWorks") in model.refs
