@@ -345,6 +345,12 @@ def query_command(
                                                            "spark.")] = "duckdb",
     model_path: ModelOption = None,
     specs: SpecsOption = None,
+    roles: Annotated[list[str] | None, typer.Option(
+        "--role", help="Evaluate under this row-level security role of the model (repeatable: a user in several "
+                       "roles sees the union); needs --user.")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", help="The user principal name the role is evaluated for (what USERPRINCIPALNAME() returns); "
+                       "only with --role.")] = None,
 ) -> None:
     """Evaluate a DAX query against the BI_ tables and print the result.
 
@@ -363,14 +369,17 @@ def query_command(
         raise ToolError("give the DAX query as an argument or with --file, not both" if dax else
                         "give the DAX query as an argument or with --file")
     text = dax if dax is not None else _read_text(file)
+    from generator.engine.security_options import check_role_options
+
+    check_role_options(roles, user)
     model = load_engine_model(model_path, _specs_dir(specs) if model_path is None else None)
     if sql:
-        engine = Engine(model, None)  # type: ignore[arg-type] - compiling needs no connection
+        engine = Engine(model, None, roles, user)  # compiling needs no connection
         typer.echo("\n\n".join(statement + ";" for statement in engine.sql(text, dialect)))
         return
     connection = connect_read_only(db)
     try:
-        results = Engine(model, connection).query(text)
+        results = Engine(model, connection, roles, user).query(text)
     finally:
         connection.close()
     typer.echo(render(results, output_format))

@@ -24,7 +24,7 @@ from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
-from generator.engine.scan import TableScan, relationships_in_effect, source_table
+from generator.engine.scan import Sources, TableScan, relationships_in_effect, source_table
 from generator.engine.values import DaxType, Scalar
 
 Value = Scalar | Relation
@@ -103,11 +103,18 @@ class Compiler:
 
     def __init__(self, model: EngineModel, query_measures: Mapping[str, EngineMeasure] | None = None,
                  blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None,
-                 parses: dict[str, ast.Expr] | None = None):
+                 parses: dict[str, ast.Expr] | None = None, sources: Sources | None = None, user: str = "",
+                 secured: Callable[[str], bool] | None = None):
         """``blank_rows(table, condition)`` answers whether ``table`` has DAX's blank row (the SQL ``condition``
         is true when some relationship to it has orphaned rows); without it the condition goes into the SQL.
-        ``parses`` maps measure DAX text to its syntax tree; an engine shares one across its queries."""
+        ``parses`` maps measure DAX text to its syntax tree; an engine shares one across its queries.
+        ``sources`` gives each table's rows (row-level security: the visible ones); ``user`` is what
+        USERPRINCIPALNAME() and USERNAME() return; ``secured(table)`` is true when a role filters the table
+        (USERELATIONSHIP cannot then activate a relationship to it, as in Power BI)."""
         self.model = model
+        self.sources = sources
+        self.user = user
+        self.secured = secured
         self.blank_rows = blank_rows
         self.query_variables: dict[str, Value] = {}
         self.query_measures = {k.lower(): v for k, v in (query_measures or {}).items()}
@@ -131,7 +138,7 @@ class Compiler:
         return query.where(current.substitute([v for v in values if v is not None])).distinct()
 
     def _scan(self, table: EngineTable, context: FilterContext, source: Relation | None = None) -> TableScan:
-        return TableScan(self.model, table, context, self.fresh, self.materialize, source)
+        return TableScan(self.model, table, context, self.fresh, self.materialize, source, self.sources)
 
     def _table_named(self, name: str, node: ast.Node) -> EngineTable:
         table = self.model.table(name)
@@ -385,6 +392,17 @@ class Compiler:
             raise DaxEngineError(f"{name} returns a table; a single value is expected here", *node.position)
         raise Unsupported(name, *node.position)
 
+    def _user(self, node: ast.Call, env: Env) -> Scalar:
+        """USERPRINCIPALNAME() / USERNAME(): the user the query runs as (in the Power BI service both return the
+        user principal name)."""
+        self._arity(node, 0, 0)
+        return scalars.literal_string(self.user)
+
+    def row_filter(self, tree: ast.Expr, alias: str, row: Relation) -> exp.Expression:
+        """A role's row filter evaluated for the row ``alias`` of ``row`` (no filter context): SQL true when the
+        filter is TRUE (FALSE, BLANK, 0 and "" hide the row)."""
+        return scalars.truthy(self.scalar(tree, Env().with_row(RowFrame(alias, row))))
+
     def _if(self, node: ast.Call, env: Env) -> Scalar:
         """IF: when the condition is known while compiling (ISFILTERED, HASONEVALUE of a constant …) only the
         branch taken is compiled, so the SQL never computes the other one; otherwise the scalar IF."""
@@ -493,6 +511,9 @@ class Compiler:
             ends = {(relationship.from_table.lower(), relationship.from_column.lower()),
                     (relationship.to_table.lower(), relationship.to_column.lower())}
             if ends == {(first[0].lower(), first[1].lower()), (second[0].lower(), second[1].lower())}:
+                if self.secured is not None and self.secured(relationship.to_table):
+                    raise DaxEngineError(f"USERELATIONSHIP cannot activate {relationship.name}: row-level "
+                                         f"security filters table '{relationship.to_table}'", *node.position)
                 return relationship
         raise DaxEngineError(f"USERELATIONSHIP: no relationship between {column_name(first)} and "
                              f"{column_name(second)}", *node.position)
@@ -720,13 +741,16 @@ class Compiler:
             one_column = table.column(relationship.to_column)
             assert many_column is not None and one_column is not None
             many_alias, one_alias = self.fresh("o"), self.fresh("o")
-            match = exp.select(exp.Literal.number(1)).from_(source_table(table, one_alias)).where(
+            match = exp.select(exp.Literal.number(1)).from_(self._source(table, one_alias)).where(
                 exp.EQ(this=exp.column(one_column.source, table=one_alias, quoted=True),
                        expression=exp.column(many_column.source, table=many_alias, quoted=True)))
-            orphan = exp.select(exp.Literal.number(1)).from_(source_table(many, many_alias)).where(
+            orphan = exp.select(exp.Literal.number(1)).from_(self._source(many, many_alias)).where(
                 exp.Not(this=exp.Exists(this=match)))
             checks.append(exp.Exists(this=orphan))
         return exp.or_(*checks) if checks else None
+
+    def _source(self, table: EngineTable, alias: str) -> exp.Expression:
+        return self.sources.source(table, alias) if self.sources is not None else source_table(table, alias)
 
     def has_blank_row(self, table: EngineTable) -> exp.Expression | bool:
         """Whether ``table`` has the blank row: a bool when the database was asked, else an SQL condition."""
@@ -1060,6 +1084,8 @@ _SCALAR_HANDLERS: dict[str, Callable[[Compiler, ast.Call, Env], Scalar]] = {
     "ISCROSSFILTERED": Compiler._iscrossfiltered,
     "ISEMPTY": Compiler._isempty,
     "RELATED": Compiler._related,
+    "USERPRINCIPALNAME": Compiler._user,
+    "USERNAME": Compiler._user,
 }
 
 __all__ = ["TABLE_FUNCTIONS", "Compiler", "Env", "RowFrame", "relationships_in_effect"]

@@ -87,13 +87,32 @@ class EngineMeasure:
 
 
 @dataclass(frozen=True)
+class EngineTablePermission:
+    """A role's row filter on ``table``: DAX evaluated for each row of the table (TRUE keeps the row)."""
+
+    table: str
+    expression: str
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class EngineRole:
+    """A row-level security role: its row filters (a role without any sees everything)."""
+
+    name: str
+    permissions: tuple[EngineTablePermission, ...] = ()
+    origin: str = ""
+
+
+@dataclass(frozen=True)
 class EngineModel:
-    """Tables, relationships and measures, looked up by name case-insensitively."""
+    """Tables, relationships, measures and roles, looked up by name case-insensitively."""
 
     tables: tuple[EngineTable, ...]
     relationships: tuple[EngineRelationship, ...]
     measures: tuple[EngineMeasure, ...] = ()
     description: str = ""
+    roles: tuple[EngineRole, ...] = ()
     _tables: dict[str, EngineTable] = field(default_factory=dict, compare=False, repr=False)
     _measures: dict[str, EngineMeasure] = field(default_factory=dict, compare=False, repr=False)
 
@@ -111,11 +130,15 @@ class EngineModel:
         """The measure called ``name`` (any case), or None."""
         return self._measures.get(name.lower())
 
+    def role(self, name: str) -> EngineRole | None:
+        """The role called ``name`` (any case), or None."""
+        return next((role for role in self.roles if role.name.lower() == name.lower()), None)
+
     def with_measures(self, measures: tuple[EngineMeasure, ...]) -> EngineModel:
         """This model with ``measures`` added; a measure of the same name is replaced."""
         replaced = {m.name.lower() for m in measures}
         kept = tuple(m for m in self.measures if m.name.lower() not in replaced)
-        return EngineModel(self.tables, self.relationships, kept + measures, self.description)
+        return EngineModel(self.tables, self.relationships, kept + measures, self.description, self.roles)
 
     @property
     def date_tables(self) -> tuple[EngineTable, ...]:

@@ -2,6 +2,8 @@
 
 ``Engine(model, connection).query(text)`` returns one :class:`QueryResult` per EVALUATE; ``Engine.sql`` gives
 the SQL text for a dialect (``duckdb``, ``tsql``, ``postgres``, ``spark``) without running it.
+``Engine(model, connection, role="Client", user="a@client.example")`` evaluates as that user under that role
+(row-level security, :mod:`generator.engine.security`); several roles combine as in Power BI (union).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import Relation, col
+from generator.engine.security import Security
 from generator.engine.session import first_line
 from generator.engine.values import DaxType
 
@@ -66,8 +69,10 @@ def parse(text: str) -> ast.Query:
 
 def compile_query(model: EngineModel, query: ast.Query,
                   blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None,
-                  parses: dict[str, ast.Expr] | None = None) -> list[Statement]:
-    """Compile every EVALUATE of ``query`` (DEFINE MEASURE / VAR / TABLE apply to all of them)."""
+                  parses: dict[str, ast.Expr] | None = None, security: Security | None = None,
+                  user: str = "") -> list[Statement]:
+    """Compile every EVALUATE of ``query`` (DEFINE MEASURE / VAR / TABLE apply to all of them), under the
+    row-level security of ``security`` when given, as ``user``."""
     measures: dict[str, EngineMeasure] = {}
     for define in query.defines:
         if define.kind == "MEASURE":
@@ -79,7 +84,8 @@ def compile_query(model: EngineModel, query: ast.Query,
             measures[define.name.lower()] = EngineMeasure(define.name, table.name, text, origin="query")
         elif define.kind == "COLUMN":
             raise Unsupported("DEFINE COLUMN", *define.position)
-    compiler = Compiler(model, measures, blank_rows, parses)
+    compiler = Compiler(model, measures, blank_rows, parses, sources=security, user=user,
+                        secured=security.filters_directly if security is not None else None)
     for define in query.defines:
         if define.kind == "MEASURE":  # its text is the formatted tree: no need to parse it again
             compiler.parses[measures[define.name.lower()].expression] = define.expression
@@ -90,7 +96,10 @@ def compile_query(model: EngineModel, query: ast.Query,
         elif define.kind == "TABLE":
             env = env.with_variable(define.name, compiler.table(define.expression, env))
         compiler.query_variables = dict(env.variables)  # query measures see the query's VARs and TABLEs
-    return [_statement(compiler, evaluate, env) for evaluate in query.evaluates]
+    statements = [_statement(compiler, evaluate, env) for evaluate in query.evaluates]
+    if security is None:
+        return statements
+    return [Statement(security.with_ctes(s.sql), s.columns, s.types) for s in statements]
 
 
 def _expression_text(expression: ast.Expr) -> str:
@@ -187,12 +196,35 @@ def _python(value: Any, dax_type: DaxType) -> Any:
 class Engine:
     """Evaluates DAX queries against the BI_ tables of a DuckDB connection, bound to ``model``."""
 
-    def __init__(self, model: EngineModel, connection: duckdb.DuckDBPyConnection | None):
-        """``connection`` may be None when queries are only compiled (:meth:`sql`)."""
+    def __init__(self, model: EngineModel, connection: duckdb.DuckDBPyConnection | None,
+                 role: str | Sequence[str] | None = None, user: str | None = None):
+        """``connection`` may be None when queries are only compiled (:meth:`sql`).
+
+        ``role``: evaluate under this role of the model (or these roles, combined as Power BI combines a user's
+        roles: a row is visible when some role shows it); ``user`` is then required: the user principal name
+        USERPRINCIPALNAME() and USERNAME() return. Without a role every row is visible and those functions return
+        ``user`` (default ``""``).
+        """
         self.model = model
         self.connection = connection
-        self._blank_rows: dict[str, bool] = {}
+        self.user = user or ""
+        names = [role] if isinstance(role, str) else list(role or [])
+        roles = []
+        for name in names:
+            found = model.role(name)
+            if found is None:
+                known = ", ".join(r.name for r in model.roles) or "none"
+                raise DaxEngineError(f"unknown role '{name}'; the model's roles: {known}")
+            roles.append(found)
+        if roles and not (user or "").strip():
+            raise DaxEngineError("a role needs a user: the user principal name USERPRINCIPALNAME() returns")
+        self.roles = tuple(dict.fromkeys(roles))
         self._parses: dict[str, ast.Expr] = {}  # measure DAX text → tree, shared by every query
+        self.security = None
+        if self.roles:
+            filters = Compiler(model, parses=self._parses, user=self.user)
+            self.security = Security(model, self.roles, self.user, filters.row_filter)
+        self._blank_rows: dict[str, bool] = {}
         if connection is not None:
             connection.execute("SET enable_progress_bar = false")
 
@@ -201,7 +233,10 @@ class Engine:
         key = table.name.lower()
         if key not in self._blank_rows:
             assert self.connection is not None
-            sql = exp.select(condition).sql(dialect="duckdb")
+            query = exp.select(condition)
+            if self.security is not None:
+                query = self.security.with_ctes(query)
+            sql = query.sql(dialect="duckdb")
             try:
                 self._blank_rows[key] = bool(self.connection.execute(sql).fetchone()[0])  # type: ignore[index]
             except duckdb.Error as error:
@@ -212,7 +247,7 @@ class Engine:
     def compile(self, text: str) -> list[Statement]:
         """Parse and compile a query (the database is only asked which tables have a blank row)."""
         oracle = self._has_blank_row if self.connection is not None else None
-        return compile_query(self.model, parse(text), oracle, self._parses)
+        return compile_query(self.model, parse(text), oracle, self._parses, self.security, self.user)
 
     def sql(self, text: str, dialect: str = "duckdb", pretty: bool = True) -> list[str]:
         """The SQL of each EVALUATE in ``dialect``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from sqlglot import exp
 
@@ -20,6 +21,13 @@ from generator.engine.relations import ColumnKey, Relation, RelColumn, col
 from generator.engine.values import DaxType
 
 Fresh = Callable[[str], str]
+
+
+class Sources(Protocol):
+    """Where a scan reads a table's rows from (row-level security gives the visible rows instead)."""
+
+    def source(self, table: EngineTable, alias: str) -> exp.Table:
+        """The FROM item of ``table``'s rows, aliased."""
 
 
 def source_table(table: EngineTable, alias: str) -> exp.Table:
@@ -63,10 +71,13 @@ class TableScan:
     """The rows of one model table under a filter context, with the columns of its expanded table on demand."""
 
     def __init__(self, model: EngineModel, table: EngineTable, context: FilterContext, fresh: Fresh,
-                 materialize: Callable[[Filter], exp.Query], source: Relation | None = None):
-        """``source``: read the base rows from this compiled table (rows of ``table``) instead of its SQL table."""
+                 materialize: Callable[[Filter], exp.Query], source: Relation | None = None,
+                 sources: Sources | None = None):
+        """``source``: read the base rows from this compiled table (rows of ``table``) instead of its SQL table.
+        ``sources``: where the tables' rows come from (row-level security); default the SQL tables."""
         self.model = model
         self.source = source
+        self.sources = sources
         self.table = table
         self.context = context
         self.fresh = fresh
@@ -122,10 +133,13 @@ class TableScan:
                 new_alias = self.fresh("j")
                 condition = exp.EQ(this=self._raw(alias, relationship.from_table, relationship.from_column),
                                    expression=exp.column(to_column, table=new_alias, quoted=True))
-                self.joins.append((source_table(target_table, new_alias), condition))
+                self.joins.append((self._table_source(target_table, new_alias), condition))
                 self.joined[target] = new_alias
             alias = self.joined[target]
         return alias
+
+    def _table_source(self, table: EngineTable, alias: str) -> exp.Expression:
+        return self.sources.source(table, alias) if self.sources is not None else source_table(table, alias)
 
     def _raw(self, alias: str, table: str, column: str) -> exp.Expression:
         """A column as stored (join keys), read from the base source when ``alias`` is the base."""
@@ -186,7 +200,8 @@ class TableScan:
     def select(self, *expressions: exp.Expression) -> exp.Select:
         """``SELECT expressions FROM`` the table, its joins and the context's filters."""
         where = self.conditions()  # may add joins
-        base = self.source.subquery(self.alias) if self.source is not None else source_table(self.table, self.alias)
+        base = self.source.subquery(self.alias) if self.source is not None else self._table_source(self.table,
+                                                                                                   self.alias)
         query = exp.select(*expressions).from_(base)
         for table, condition in self.joins:
             query = query.join(table, on=condition, join_type="left")

@@ -26,12 +26,16 @@ What is read, whichever the source:
 * relationships: ``isActive`` (default true), ``crossFilteringBehavior`` (``oneDirection`` and
   ``automatic`` → ``single``, ``bothDirections`` → ``both``), ``fromCardinality`` / ``toCardinality``
   (default many / one; one / many is turned round so that ``from`` is always the many side);
-* measures with their DAX, format string and origin (``file:line``).
+* measures with their DAX, format string and origin (``file:line``);
+* roles (row-level security): each role's table permissions (table and DAX row filter), from ``roles`` /
+  ``tablePermissions`` / ``filterExpression`` in TMSL, ``role`` / ``tablePermission T = <DAX>`` in TMDL;
+  members and ``modelPermission`` are not read (the engine evaluates a role it is told to use).
 
 Names are kept as declared; relationship and measure references to them are matched case-insensitively and
 stored in the declared spelling. Duplicate tables, columns or measures and relationships naming a table or
-column that does not exist are reported. Everything else (hierarchies, roles, perspectives, cultures,
-annotations, descriptions, hidden flags) is read past and ignored.
+column that does not exist are reported, as are duplicate roles and a role filtering a table the model does not
+have. Everything else (hierarchies, perspectives, cultures, annotations, descriptions, hidden flags, object-level
+security) is read past and ignored.
 
 Every problem raises :class:`ModelSourceError` (a :class:`~generator.errors.ToolError`, exit code 2) whose
 message starts with ``file:line:``.
@@ -49,7 +53,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.engine.model import EngineColumn, EngineMeasure, EngineModel, EngineRelationship, EngineTable
+from generator.engine.model import (
+    EngineColumn,
+    EngineMeasure,
+    EngineModel,
+    EngineRelationship,
+    EngineRole,
+    EngineTable,
+    EngineTablePermission,
+)
 from generator.engine.values import MODEL_TYPES, DaxType
 from generator.errors import ToolError
 
@@ -135,10 +147,18 @@ class _RawMeasure:
 
 
 @dataclass
+class _RawRole:
+    name: str
+    permissions: list[tuple[str, str, _Where]]  # (table, DAX row filter, where)
+    where: _Where
+
+
+@dataclass
 class _RawModel:
     tables: list[_RawTable] = field(default_factory=list)
     relationships: list[_RawRelationship] = field(default_factory=list)
     measures: list[_RawMeasure] = field(default_factory=list)
+    roles: list[_RawRole] = field(default_factory=list)
 
 
 def _dax_type(value: Any, calculated: bool, where: _Where, what: str) -> DaxType:
@@ -222,7 +242,29 @@ def _assemble(raw: _RawModel, description: str, empty_where: str) -> EngineModel
         home = by_name.get(measure.table.lower())
         measures.append(EngineMeasure(measure.name, home[0].name if home else measure.table, measure.expression,
                                       measure.format_string or None, str(measure.where)))
-    return EngineModel(tuple(tables), tuple(relationships), tuple(measures), description)
+    return EngineModel(tuple(tables), tuple(relationships), tuple(measures), description,
+                       _roles(raw.roles, by_name))
+
+
+def _roles(raw_roles: list[_RawRole], by_name: dict[str, tuple[_RawTable, dict[str, _RawColumn]]]
+           ) -> tuple[EngineRole, ...]:
+    roles: dict[str, EngineRole] = {}
+    for role in raw_roles:
+        if role.name.lower() in roles:
+            raise role.where.error(f"role '{role.name}' is declared twice (first at "
+                                   f"{roles[role.name.lower()].origin})")
+        permissions: dict[str, EngineTablePermission] = {}
+        for table, expression, where in role.permissions:
+            found = by_name.get(table.lower())
+            if found is None:
+                raise where.error(f"role '{role.name}' filters table '{table}', which is not in the model")
+            if not expression.strip():
+                raise where.error(f"role '{role.name}' has an empty filter on table '{table}'")
+            if found[0].name.lower() in permissions:
+                raise where.error(f"role '{role.name}' filters table '{found[0].name}' twice")
+            permissions[found[0].name.lower()] = EngineTablePermission(found[0].name, expression, str(where))
+        roles[role.name.lower()] = EngineRole(role.name, tuple(permissions.values()), str(role.where))
+    return tuple(roles.values())
 
 
 def _m_source(expression: str) -> str | None:
@@ -268,6 +310,10 @@ def model_from_spec(model: Model) -> EngineModel:
     for measure in model.measures:
         raw.measures.append(_RawMeasure(measure.name, measure.home_table, measure.expression,
                                         measure.format_string, _Where(measure.origin.file, measure.origin.line)))
+    for role in model.roles:
+        raw.roles.append(_RawRole(role.name, [(p.table, p.filter, _Where(p.origin.file, p.origin.line))
+                                              for p in role.permissions],
+                                  _Where(role.origin.file, role.origin.line)))
     return _assemble(raw, "the YAML specs (model/, measures/)", "model/")
 
 
@@ -427,6 +473,15 @@ def _model_from_tmsl_text(text: str, file: str, description: str) -> EngineModel
         _bim_table(table, doc, raw)
     for rel in _objects(model, "relationships", doc, "the model"):
         _bim_relationship(rel, doc, raw)
+    for role in _objects(model, "roles", doc, "the model"):
+        name = _name(role, doc, "a role")
+        permissions = []
+        for permission in _objects(role, "tablePermissions", doc, f"role '{name}'"):
+            table = _name(permission, doc, f"a table permission of role '{name}'")
+            text = _text(permission.get("filterExpression"))
+            if text is not None and text.strip():  # no filter: the table is not restricted (OLS only)
+                permissions.append((table, text, doc.where(permission)))
+        raw.roles.append(_RawRole(name, permissions, doc.where(role)))
     return _assemble(raw, description, file)
 
 
@@ -758,6 +813,7 @@ def model_from_tmdl(folder: Path) -> EngineModel:
     tables: dict[str, _TmdlNode] = {}
     order: list[str] = []
     relationships: list[_TmdlNode] = []
+    roles: list[_TmdlNode] = []
     for path in files:
         text = _decode(_read_bytes(path), str(path))
         for node in _TmdlReader(text, str(path)).parse().children:
@@ -776,12 +832,18 @@ def model_from_tmdl(folder: Path) -> EngineModel:
                     known.children += node.children
             elif keyword == "relationship" and not node.ref:
                 relationships.append(node)
+            elif keyword == "role" and not node.ref and node.name:
+                roles.append(node)
     raw = _RawModel()
     ranked = {name: rank for rank, name in enumerate(dict.fromkeys(order))}
     for table in sorted(tables.values(), key=lambda t: ranked.get((t.name or "").lower(), len(ranked))):
         _tmdl_table(table, raw)
     for rel in relationships:
         _tmdl_relationship(rel, raw)
+    for role in roles:
+        permissions = [(p.name or "", p.default, p.where) for p in role.of("tablepermission")
+                       if p.default is not None and p.default.strip()]
+        raw.roles.append(_RawRole(role.name or "", permissions, role.where))
     return _assemble(raw, f"TMDL {definition}", str(definition))
 
 
