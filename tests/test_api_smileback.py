@@ -227,3 +227,14 @@ def test_a_deleted_review_arrives_as_deleted_on_the_next_incremental_run(dataset
         second = collect(ex, "Reviews", first.watermark)
     assert [(r["id"], r["status"]) for r in second.rows if r["id"] == victim["id"]] == [(victim["id"], "deleted")]
     assert all(r["last_modified"] >= first.watermark for r in second.rows)
+
+
+def test_pacing_can_be_set_from_the_environment(dataset: ApiDataset):
+    with SmileBackServer(dataset) as server:
+        assert SmileBackApiExtractor.from_environment(server.env()).interval == 2.0  # 30 a minute by default
+        off = SmileBackApiExtractor.from_environment({**server.env(), "SMILEBACK_REQUESTS_PER_MINUTE": "0"})
+        assert off.interval == 0.0
+        assert SmileBackApiExtractor.from_environment({**server.env(),
+                                                       "SMILEBACK_REQUESTS_PER_MINUTE": "120"}).interval == 0.5
+        with pytest.raises(SmileBackError, match="SMILEBACK_REQUESTS_PER_MINUTE must be a number"):
+            SmileBackApiExtractor.from_environment({**server.env(), "SMILEBACK_REQUESTS_PER_MINUTE": "fast"})

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -65,8 +66,22 @@ class SmileBackApiExtractor:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, **options: Any) -> SmileBackApiExtractor:
-        """An extractor with credentials from ``SMILEBACK_*`` variables or the credentials file."""
-        return cls(load_smileback_credentials(environ), **options)
+        """An extractor with credentials from ``SMILEBACK_*`` variables or the credentials file.
+
+        ``SMILEBACK_REQUESTS_PER_MINUTE`` overrides the pacing (``0`` turns it off, e.g. for a local proxy).
+        """
+        env = os.environ if environ is None else environ
+        pace = env.get("SMILEBACK_REQUESTS_PER_MINUTE", "").strip()
+        if pace and "requests_per_minute" not in options:
+            try:
+                rate = float(pace)
+            except ValueError:
+                rate = -1.0
+            if not rate >= 0:
+                raise SmileBackError(f"SMILEBACK_REQUESTS_PER_MINUTE must be a number of requests (0: no pacing), "
+                                     f"not {pace!r}.")
+            options["requests_per_minute"] = rate or None
+        return cls(load_smileback_credentials(env), **options)
 
     def entities(self) -> list[str]:
         """Reviews, then NPS responses."""
