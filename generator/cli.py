@@ -519,6 +519,39 @@ def tmdl_check_command(
     typer.echo(f"{len(files)} files, {nodes} nodes {checked}")
 
 
+@app.command("report", epilog=EXIT_CODES)
+def report_command(
+    db: DbOption = "msp_csat.duckdb",
+    out: Annotated[Path, typer.Option("--out", "-o", dir_okay=False, help="The HTML file to write.")]
+    = Path("report.html"),
+    period: Annotated[str | None, typer.Option(
+        "--period", help="2026 (a year), 2026Q1, 2026-03, 2025-11..2026-04, last-month, last-quarter, last-year or "
+                         "last-N-months. Default: the six most recent full months of the data.")] = None,
+    industry_median: Annotated[float, typer.Option("--industry-median", min=0, max=100,
+                                                   help="Benchmark line: industry median Happy %.")] = 85.0,
+    top_quartile: Annotated[float, typer.Option("--top-quartile", min=0, max=100,
+                                                help="Benchmark line: top-quartile Happy %.")] = 92.0,
+    target: Annotated[float | None, typer.Option("--target", min=0, max=100, help="Target Happy % (default: the "
+                                                 "specs' target_happy_pct, 90).")] = None,
+    min_responses: Annotated[int | None, typer.Option("--min-responses", min=1, help="Low confidence under this "
+                                                      "many responses (default: the specs' "
+                                                      "low_confidence_threshold, 10).")] = None,
+    min_response_rate: Annotated[float, typer.Option("--min-response-rate", min=0, max=100,
+                                                     help="Low confidence under this response rate, in %.")] = 20.0,
+    specs: SpecsOption = None,
+) -> None:
+    """Write the CSAT sentiment report for a period as one self-contained HTML page (inline SVG charts, prints well).
+
+    Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db. "Full" months are relative to the data's latest review, survey response or closed ticket, not to today, so the same data gives the same page.
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    from generator.report import ReportOptions, write_report
+
+    summary = write_report(ReportOptions(db=db, out=out, period=period, industry_median=industry_median,
+                                         top_quartile=top_quartile, target=target, min_responses=min_responses,
+                                         min_response_rate=min_response_rate, specs=specs))
+    _say(f"wrote {summary.out} ({summary.period_label}; {summary.bytes_written:,} bytes)")
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning ToolError into one line on stderr and its exit code."""
     try:

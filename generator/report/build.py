@@ -1,0 +1,100 @@
+"""``gen-measures report``: read the period's figures through the DAX engine and write the HTML page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.engine.run import Engine
+from generator.engine.session import connect_read_only
+from generator.errors import ToolError
+from generator.output import write_text_atomically
+from generator.report import catalogue as cat
+from generator.report.data import ReportData, Thresholds, collect, data_span
+from generator.report.period import check_period, resolve_period
+from generator.report.render import render_html
+
+INDUSTRY_MEDIAN = 85.0
+TOP_QUARTILE = 92.0
+MIN_RESPONSE_RATE = 20.0
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What ``gen-measures report`` was asked for. Percentages are 0–100; None takes the specs' value."""
+
+    db: str
+    out: Path
+    period: str | None = None
+    industry_median: float = INDUSTRY_MEDIAN
+    top_quartile: float = TOP_QUARTILE
+    target: float | None = None
+    min_responses: int | None = None
+    min_response_rate: float = MIN_RESPONSE_RATE
+    specs: Path | None = None
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """What was written: the file, its period and the figures a caller may print."""
+
+    out: Path
+    period_label: str
+    responses: int | None
+    happy: float | None
+    bytes_written: int
+
+
+def _check(options: ReportOptions) -> None:
+    for name, value in (("--industry-median", options.industry_median), ("--top-quartile", options.top_quartile),
+                        ("--target", options.target), ("--min-response-rate", options.min_response_rate)):
+        if value is not None and not 0 <= value <= 100:
+            raise ToolError(f"{name} must be a percentage between 0 and 100, not {value:g}")
+    if options.min_responses is not None and options.min_responses < 1:
+        raise ToolError(f"--min-responses must be 1 or more, not {options.min_responses}")
+    if options.out.exists() and options.out.is_dir():
+        raise ToolError(f"--out {options.out} is a folder; give the path of the HTML file to write")
+
+
+def _parameters_note(catalogue: cat.Catalogue) -> str:
+    spec = catalogue.spec_parameters
+    changed = []
+    if cat.TARGET in catalogue.overridden:
+        changed.append(f"a {spec[cat.TARGET] * 100:g} % target")
+    if cat.MIN_RESPONSES in catalogue.overridden:
+        changed.append(f"a low-confidence threshold of {spec[cat.MIN_RESPONSES]:g} responses")
+    if not changed:
+        return "The target and the response threshold are the catalogue's parameters (measures/*.yaml)."
+    return "This report overrides catalogue parameters: the Power BI model uses " + " and ".join(changed) + "."
+
+
+def report_data(engine: Engine, options: ReportOptions, catalogue: cat.Catalogue) -> ReportData:
+    """The figures of the report for ``options`` from an engine bound to ``catalogue``'s model."""
+    parameters = catalogue.parameters
+    thresholds = Thresholds(
+        industry_median=options.industry_median / 100, top_quartile=options.top_quartile / 100,
+        target=float(parameters[cat.TARGET]), min_responses=int(parameters[cat.MIN_RESPONSES]),
+        min_response_rate=options.min_response_rate / 100, high_gap_points=float(parameters[cat.HIGH_GAP]),
+        moderate_gap_points=float(parameters[cat.MODERATE_GAP]))
+    span = data_span(engine)
+    return collect(engine, resolve_period(options.period, span), span, thresholds)
+
+
+def write_report(options: ReportOptions) -> ReportSummary:
+    """Evaluate the report's measures on ``options.db`` and write the page to ``options.out`` atomically."""
+    check_period(options.period)
+    _check(options)
+    overrides = {cat.TARGET: None if options.target is None else options.target / 100,
+                 cat.MIN_RESPONSES: options.min_responses}
+    catalogue = cat.load_catalogue(options.specs, overrides)
+    connection = connect_read_only(options.db)
+    try:
+        data = report_data(Engine(catalogue.model, connection), options, catalogue)
+    finally:
+        connection.close()
+    html = render_html(data, _parameters_note(catalogue))
+    write_text_atomically(options.out, html)
+    headline = data.headline
+    return ReportSummary(options.out, data.period.label if data.period else "no data",
+                         headline.responses if headline else None, headline.happy if headline else None,
+                         len(html.encode("utf-8")))

@@ -1,0 +1,96 @@
+"""The report page: :class:`ReportData` and its charts through the jinja2 template into one HTML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator import __version__
+from generator.report import charts, format, risk
+from generator.report.data import MEASURES_USED, ReportData
+from generator.report.period import first_of_month, month_label
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                                     autoescape=jinja2.select_autoescape(["html", "j2"]),
+                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                     keep_trailing_newline=True)
+    environment.filters.update(pct=format.pct, count=format.count, pts=format.pts, signed_pts=format.signed_pts,
+                               average=format.average, hours=format.hours, number=format.number,
+                               long_date=format.long_date, month=month_label)
+    environment.globals.update(month_span=format.month_span, MISSING=format.MISSING)
+    return environment
+
+
+def _charts(data: ReportData, ranked: list, bottom: list, tiered_rows: list, queues: list) -> dict[str, str]:
+    """The SVG of every chart that has data to draw."""
+    th = data.thresholds
+    drawn: dict[str, str] = {}
+    if data.headline is not None and data.headline.responses:
+        drawn["distribution"] = charts.distribution_bar(data.headline, th)
+    if ranked:
+        drawn["clients"] = charts.stacked_bars(ranked, th, "clients", [c.name for c in bottom])
+    if data.queues:
+        drawn["queues"] = charts.stacked_bars(queues, th, "queues")
+    if any(row.happy is not None for row in data.months):
+        drawn["trend"] = charts.trend(data.months, th)
+    if any(t.happy is not None and t.hours_per_ticket is not None for t in data.technicians):
+        drawn["technicians"] = charts.technician_scatter(data.technicians, th)
+    if tiered_rows:
+        drawn["risk"] = charts.risk_gaps(tiered_rows)
+    return drawn
+
+
+def context(data: ReportData, parameters_note: str = "") -> dict[str, Any]:
+    """Everything the template reads."""
+    th = data.thresholds
+    ranked = risk.ranked_clients(data.clients, th)
+    bottom = risk.bottom_clients(ranked)
+    groups = risk.tiered(data.clients)
+    tiered_rows = [client for tier in risk.TIERS for client in groups[tier]]
+    low = risk.low_confidence_clients(data.clients, th)
+    queues = sorted(data.queues, key=lambda q: (-(q.happy or 0.0), q.name))
+    technicians = sorted(data.technicians, key=lambda t: (t.happy is None, -(t.happy or 0.0), t.name))
+    with_reviews = [row for row in data.months if row.responses]
+    return {
+        "data": data,
+        "th": th,
+        "period": data.period,
+        "span": data.span,
+        "headline": data.headline,
+        "has_reviews": bool(data.headline is not None and data.headline.responses),
+        "ranked": ranked,
+        "top": ranked[:5],
+        "bottom": bottom,
+        "unranked": [c for c in data.clients if c not in ranked and not risk.is_idle(c)],
+        "queues": queues,
+        "months": data.months,
+        "first_month": with_reviews[0] if with_reviews else None,
+        "last_month": with_reviews[-1] if with_reviews else None,
+        "window": (data.months[0].month, data.months[-1].month) if data.months else None,
+        "technicians": technicians,
+        "low": low,
+        "idle": risk.idle_clients(data.clients),
+        "status": risk.confidence_status,
+        "is_low": lambda client: risk.is_low_confidence(client, th),
+        "groups": groups,
+        "tiers": risk.TIERS,
+        "tiered_count": len(tiered_rows),
+        "trend_label": lambda change: risk.trend_label(change, th),
+        "actions": risk.recommended_actions(data),
+        "charts": _charts(data, ranked, bottom, tiered_rows, queues),
+        "measures": MEASURES_USED,
+        "version": __version__,
+        "parameters_note": parameters_note,
+        "period_start_month": first_of_month(data.period.start) if data.period else None,
+    }
+
+
+def render_html(data: ReportData, parameters_note: str = "") -> str:
+    """The complete HTML page."""
+    return _environment().get_template("report.html.j2").render(context(data, parameters_note))

@@ -1,0 +1,423 @@
+"""``gen-measures report``: the CSAT report page on the demo data (DESIGN section 9's figures, seven sections,
+inline SVG, no URL, deterministic), ``--period`` parsing, empty and tiny data, and the page rendered in
+headless Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from generator.report import ReportOptions, write_report
+from generator.report.period import DataSpan, PeriodError, check_period, resolve_period
+from tests.conftest import run_cli
+
+BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "dt", "dd", "section", "header", "footer",
+          "figcaption", "title", "table", "ul", "ol"}
+SECTIONS = ("headline", "clients", "queues", "trend", "technicians", "low-confidence", "risk")
+
+
+class Page(HTMLParser):
+    """The visible text of a page (no style, no SVG) and its tables' cell texts by section id."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.skip = 0
+        self.section = ""
+        self.parts: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self.paragraph_classes: dict[str, list[str]] = {}
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+        self.sections: list[str] = []
+        self.feed(html)
+        self.text = re.sub(r"\s+", " ", "".join(self.parts))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in BLOCKS:
+            self.parts.append(" ")
+        if tag in ("style", "svg", "script"):
+            self.skip += 1
+        elif tag == "section":
+            self.section = attributes.get("id") or ""
+            self.sections.append(self.section)
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "p" and attributes.get("class"):
+            self.paragraph_classes.setdefault(self.section, []).append(attributes["class"] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in BLOCKS:
+            self.parts.append(" ")
+        if tag in ("style", "svg", "script"):
+            self.skip -= 1
+        elif tag in ("td", "th") and self.row is not None and self.cell is not None:
+            self.row.append(re.sub(r"\s+", " ", "".join(self.cell)).strip())
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.tables.setdefault(self.section, []).append(self.row)
+            self.row = None
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        self.parts.append(data)
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def row_of(self, section: str, name: str) -> list[str]:
+        """The first table row of ``section`` with a cell starting with ``name``."""
+        for row in self.tables.get(section, []):
+            if any(cell == name or cell.startswith(name + " ") for cell in row):
+                return row
+        raise AssertionError(f"no row for {name!r} in section {section}: {self.tables.get(section)}")
+
+
+def percent(text: str) -> float:
+    """``'92.1 %'`` → 92.1."""
+    return float(text.replace("%", "").strip())
+
+
+# --- the demo page ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_page(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The report of the demo data, written by the CLI with the default period."""
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    result = run_cli("report", "--db", demo_db, "--out", str(out))
+    assert result.code == 0, result.err
+    assert "Nov 2025 – Apr 2026" in result.err
+    return out, out.read_text(encoding="utf-8")
+
+
+def test_default_period_is_the_six_full_months_of_the_demo(demo_page: tuple[Path, str]) -> None:
+    page = Page(demo_page[1])
+    assert "Nov 2025 – Apr 2026" in page.text
+    assert "1 Nov 2025 – 30 Apr 2026" in page.text
+
+
+def test_headline_reproduces_the_design_figures(demo_page: tuple[Path, str]) -> None:
+    text = Page(demo_page[1]).text
+    for figure in ("3,024", "2,721 responses", "178 responses", "125 responses", "90.0 %", "5.9 %", "4.1 %",
+                   "4.717"):
+        assert figure in text, figure
+    assert "(2,721 × 5 + 178 × 3 + 125 × 1) ÷ 3,024 = 4.717" in text
+    assert "Net Sentiment = Happy % − Unhappy % = 89.98 % − 4.13 % = 85.85 pts" in text
+    assert ("is 5.0 pts above the industry median (85 %), 2.0 pts below the top quartile (92 %) and level with "
+            "the 90 % target") in text
+    assert "36.0 % of 8,408 closed tickets" in text
+
+
+def test_clients_ranked_with_the_weakest_two_called_out(demo_page: tuple[Path, str]) -> None:
+    page = Page(demo_page[1])
+    ranked = [row for row in page.tables["clients"] if row[0].isdigit()]
+    assert [row[1] for row in ranked[-2:]] == ["Pinnacle Tech", "Vanguard Tech"]
+    assert ranked[-2][3:6] == ["78.6 %", "8.4 %", "13.0 %"]
+    assert ranked[-1][3] == "68.2 %" and 23 <= percent(ranked[-1][5]) <= 25
+    top_five = [percent(row[3]) for row in ranked[:5]]
+    assert top_five == sorted(top_five, reverse=True) and all(91 <= value <= 96 for value in top_five)
+    happy = [percent(row[3]) for row in ranked]
+    assert happy == sorted(happy, reverse=True)
+    assert {"Atlas Corp", "NovaBridge IT", "Ironclad MSP"}.isdisjoint(row[1] for row in ranked)
+    assert "Vanguard Tech 68.2 % happy · 23.6 % unhappy 110 responses" in page.text
+    assert "Pinnacle Tech 78.6 % happy · 13.0 % unhappy 215 responses" in page.text
+
+
+def test_low_confidence_clients_are_exactly_the_three_of_the_design(demo_page: tuple[Path, str]) -> None:
+    page = Page(demo_page[1])
+    rows = [row for row in page.tables["low-confidence"] if row[0] != "Client"]
+    assert rows == [["Ironclad MSP", "18", "0", "0.0 %", "No data"],
+                    ["NovaBridge IT", "28", "3", "10.7 %", "Low confidence"],
+                    ["Atlas Corp", "42", "6", "14.3 %", "Low confidence"]]
+
+
+def test_monthly_trend_and_technicians(demo_page: tuple[Path, str]) -> None:
+    page = Page(demo_page[1])
+    months = [row for row in page.tables["trend"] if row[0] != "Month"]
+    assert [row[0] for row in months] == ["Nov 2025", "Dec 2025", "Jan 2026", "Feb 2026", "Mar 2026", "Apr 2026"]
+    assert months[0][2:4] == ["86.3 %", "5.8 %"] and months[-1][2:4] == ["91.2 %", "3.6 %"]
+    assert "Happy % went from 86.3 % in Nov 2025 to 91.2 % in Apr 2026 (+5.0 pts)" in page.text
+    assert page.row_of("technicians", "Sarah Mitchell")[2] == "95.7 %"
+    assert page.row_of("technicians", "Sarah Mitchell")[4] == "4.2 h"
+    lisa = page.row_of("technicians", "Lisa Park")
+    assert lisa[2] == "82.4 %" and lisa[4] == "2.4 h"
+    hours = [float(row[4].removesuffix(" h")) for row in page.tables["technicians"] if row[0] != "Technician"]
+    assert min(hours) == 2.4 and len(hours) == 9
+
+
+def test_queues_and_risk_tiers(demo_page: tuple[Path, str]) -> None:
+    page = Page(demo_page[1])
+    queues = [row for row in page.tables["queues"] if row[0] != "Queue"]
+    assert len(queues) == 6 and queues[-1][0] == "Escalations (Tier 2)" and queues[-1][2] == "85.0 %"
+    tiers = {row[1].removesuffix(" low confidence"): row[0] for row in page.tables["risk"] if row[0] != "Tier"}
+    assert tiers["Vanguard Tech"] == "High" and tiers["Pinnacle Tech"] == "High"
+    assert tiers["Granite Peak Construction"] == "Moderate" and tiers["Oakridge Insurance"] == "Moderate"
+    assert tiers["Summit Dental Group"] == "Low"
+    assert "Ironclad MSP" not in tiers  # no reviews: no tier
+    assert "High Happy % below 80.0 % (10 pts under the 90 % target)" in page.text
+    assert "Trend: Happy % of Feb – Apr 2026 minus Nov 2025 – Jan 2026" in page.text
+    actions = page.text[page.text.index("Recommended actions"):]
+    for expected in ("Review Vanguard Tech with its account manager", "Review Pinnacle Tech",
+                     "Follow up with Granite Peak Construction", "Raise survey responses at NovaBridge IT and "
+                     "Atlas Corp", "Check the survey set-up for Ironclad MSP", "Escalations (Tier 2) queue",
+                     "Review closed tickets of Lisa Park", "the shortest handle time", "Thresholds to monitor"):
+        assert expected in actions, expected
+
+
+def test_page_is_self_contained_with_seven_sections_and_inline_svg(demo_page: tuple[Path, str]) -> None:
+    html = demo_page[1]
+    page = Page(html)
+    assert page.sections == list(SECTIONS)
+    assert html.count("<svg") == 6 and "<img" not in html
+    assert_no_external_urls(html)
+    assert_no_blank_words(html)
+    assert "@media print" in html and "break-before: page" in html and "@page" in html
+
+
+def assert_no_external_urls(html: str) -> None:
+    """No URL of any scheme, no protocol-relative link, no fetched resource."""
+    assert not re.search(r"(?i)\b[a-z][a-z0-9+.-]*://", html), re.search(r"(?i)\b[a-z][a-z0-9+.-]*://.{0,40}", html)
+    assert not re.search(r"(?i)\b(?:src|href|action|xlink:href)\s*=\s*[\"'](?!#)", html)
+    assert not re.search(r"(?i)url\(\s*(?![\"']?#)", html)
+    assert not re.search(r"(?i)<(?:script|link|iframe|object|embed|base)\b|@import|@font-face", html)
+
+
+def assert_no_blank_words(html: str) -> None:
+    """Nothing on the page (text, attributes, SVG) reads None or NaN."""
+    found = re.findall(r"\b(?:None|nan|NaN|null|undefined|inf)\b", html)
+    assert not found, found
+
+
+def test_two_runs_are_byte_identical(demo_db: str, demo_page: tuple[Path, str], tmp_path: Path) -> None:
+    again = tmp_path / "again.html"
+    write_report(ReportOptions(db=demo_db, out=again))
+    assert again.read_bytes() == demo_page[0].read_bytes()
+    assert not [p for p in tmp_path.iterdir() if p.name != "again.html"]  # the atomic write left no temp file
+
+
+# --- periods ---------------------------------------------------------------------------------------------
+
+DEMO = DataSpan(dt.date(2025, 11, 1), dt.date(2026, 4, 30))
+
+
+@pytest.mark.parametrize(("text", "span", "start", "end", "label"), [
+    (None, DEMO, dt.date(2025, 11, 1), dt.date(2026, 4, 30), "Nov 2025 – Apr 2026"),
+    ("last-6-months", DEMO, dt.date(2025, 11, 1), dt.date(2026, 4, 30), "Nov 2025 – Apr 2026"),
+    ("2026Q1", DEMO, dt.date(2026, 1, 1), dt.date(2026, 3, 31), "Q1 2026"),
+    ("2026-q2", DEMO, dt.date(2026, 4, 1), dt.date(2026, 6, 30), "Q2 2026"),
+    ("2026-03", DEMO, dt.date(2026, 3, 1), dt.date(2026, 3, 31), "March 2026"),
+    ("2024-2", DEMO, dt.date(2024, 2, 1), dt.date(2024, 2, 29), "February 2024"),
+    ("2025", DEMO, dt.date(2025, 1, 1), dt.date(2025, 12, 31), "2025"),
+    ("2025-11..2026-02", DEMO, dt.date(2025, 11, 1), dt.date(2026, 2, 28), "Nov 2025 – Feb 2026"),
+    ("last-month", DEMO, dt.date(2026, 4, 1), dt.date(2026, 4, 30), "April 2026"),
+    ("LAST-QUARTER", DEMO, dt.date(2026, 1, 1), dt.date(2026, 3, 31), "Q1 2026"),
+    ("last-year", DEMO, dt.date(2025, 1, 1), dt.date(2025, 12, 31), "2025"),
+    ("last-3-months", DEMO, dt.date(2026, 2, 1), dt.date(2026, 4, 30), "Feb – Apr 2026"),
+    # the latest day is not a month's last: that month is not full
+    ("last-month", DataSpan(dt.date(2025, 1, 1), dt.date(2026, 4, 29)), dt.date(2026, 3, 1), dt.date(2026, 3, 31),
+     "March 2026"),
+    ("last-quarter", DataSpan(dt.date(2025, 1, 1), dt.date(2026, 6, 29)), dt.date(2026, 1, 1),
+     dt.date(2026, 3, 31), "Q1 2026"),
+    ("last-quarter", DataSpan(dt.date(2025, 1, 1), dt.date(2026, 6, 30)), dt.date(2026, 4, 1),
+     dt.date(2026, 6, 30), "Q2 2026"),
+    # one week of data, no full month yet: the data's own span
+    (None, DataSpan(dt.date(2026, 4, 1), dt.date(2026, 4, 7)), dt.date(2026, 4, 1), dt.date(2026, 4, 7),
+     "2026-04-01 – 2026-04-07 (partial)"),
+])
+def test_period_parsing(text: str | None, span: DataSpan, start: dt.date, end: dt.date, label: str) -> None:
+    period = resolve_period(text, span)
+    assert period is not None
+    assert (period.start, period.end, period.label) == (start, end, label)
+
+
+def test_period_partial_and_trend_window() -> None:
+    period = resolve_period("2026-04", DataSpan(dt.date(2026, 1, 1), dt.date(2026, 4, 15)))
+    assert period is not None and period.partial
+    assert period.trend_window() == [dt.date(2025, 11, 1), dt.date(2025, 12, 1), dt.date(2026, 1, 1),
+                                     dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 4, 1)]
+    assert len(resolve_period("2025", DEMO).trend_window()) == 12  # type: ignore[union-attr]
+    assert resolve_period("last-month", DataSpan(None, None)) is None
+
+
+@pytest.mark.parametrize("text", ["2026Q5", "2026-13", "2026-00", "last-0-months", "last-week", "yesterday",
+                                  "2026-04..2026-01", "26-04", "2026/04", ""])
+def test_bad_periods_are_refused(text: str) -> None:
+    with pytest.raises(PeriodError, match="--period"):
+        check_period(text if text else " x ")
+
+
+def test_bad_period_exits_2_with_a_clear_message(cli, demo_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = cli("report", "--db", demo_db, "--out", str(out), "--period", "2026Q5")
+    assert result.code == 2
+    assert "error: --period '2026Q5' is not a period; use 2026 (a year), 2026Q1" in result.err
+    assert "Traceback" not in result.err and not out.exists()
+
+
+# --- empty and tiny data ---------------------------------------------------------------------------------
+
+FACTS = {"BI_SmileBack_Reviews": "rated_date", "BI_SmileBack_Surveys": "survey_date",
+         "BI_Autotask_Tickets": "created_date", "BI_SmileBack_NPS": "responded_date",
+         "BI_Autotask_TimeEntries": "date_worked"}
+
+
+def _copy(demo_db: str, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    shutil.copy(demo_db, path)
+    return path
+
+
+def _sections_say_empty(html: str) -> Page:
+    page = Page(html)
+    assert page.sections == list(SECTIONS)
+    assert_no_blank_words(html)
+    assert_no_external_urls(html)
+    return page
+
+
+def test_period_without_data_says_so_in_every_section(demo_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "empty.html"
+    write_report(ReportOptions(db=demo_db, out=out, period="2024-01"))
+    html = out.read_text(encoding="utf-8")
+    page = _sections_say_empty(html)
+    for section in SECTIONS[:6]:
+        assert "empty" in page.paragraph_classes.get(section, []), section
+    assert "No CSAT reviews in January 2024 (the data runs from 1 Nov 2025 to 30 Apr 2026)" in page.text
+    assert "No client has closed tickets or reviews in January 2024" in page.text
+    assert "No client has reviews in January 2024, so no client is tiered" in page.text
+    assert "<svg" not in html
+
+
+def test_empty_database_gives_a_page_that_says_so(cli, demo_db: str, tmp_path: Path) -> None:
+    db = _copy(demo_db, tmp_path, "empty.duckdb")
+    with duckdb.connect(str(db)) as connection:
+        for (table,) in connection.execute("SELECT table_name FROM information_schema.tables "
+                                           "WHERE table_name LIKE 'BI_%'").fetchall():
+            connection.execute(f'DELETE FROM "{table}"')
+    out = tmp_path / "report.html"
+    result = cli("report", "--db", str(db), "--out", str(out))
+    assert result.code == 0, result.err
+    page = _sections_say_empty(out.read_text(encoding="utf-8"))
+    assert "no data" in result.err
+    assert "No data: the database holds no CSAT reviews or closed tickets yet" in page.text
+    for section in SECTIONS[:6]:
+        assert "empty" in page.paragraph_classes.get(section, []), section
+    assert "Load data first" in page.text
+
+
+def test_new_msp_with_one_week_of_reviews(demo_db: str, tmp_path: Path) -> None:
+    db = _copy(demo_db, tmp_path, "week.duckdb")
+    with duckdb.connect(str(db)) as connection:
+        for table, column in FACTS.items():
+            connection.execute(f"DELETE FROM {table} WHERE {column} NOT BETWEEN DATE '2026-04-01' "
+                               "AND DATE '2026-04-07'")
+        connection.execute("UPDATE BI_Autotask_Tickets SET completed_date = NULL, completed_at = NULL, "
+                           "completed_month = NULL WHERE completed_date > DATE '2026-04-07'")
+        reviews, happy = connection.execute("SELECT count(*), count(*) FILTER (WHERE rating = 5) "
+                                            "FROM BI_SmileBack_Reviews").fetchone()
+    out = tmp_path / "week.html"
+    summary = write_report(ReportOptions(db=str(db), out=out))
+    assert summary.period_label == "2026-04-01 – 2026-04-07 (partial)"
+    html = out.read_text(encoding="utf-8")
+    page = _sections_say_empty(html)
+    assert 0 < reviews < 200
+    assert f"{reviews:,}" in page.text and f"{happy:,} responses" in page.text
+    assert "Only Apr 2026 has reviews in the six months to Apr 2026" in page.text
+    assert page.tables["low-confidence"]  # one week: many clients under 10 responses
+    assert "2026-04-01 – 2026-04-07 (partial)" in page.text
+
+
+def test_client_without_reviews_is_no_data_not_nan(demo_db: str, tmp_path: Path) -> None:
+    db = _copy(demo_db, tmp_path, "silent.duckdb")
+    with duckdb.connect(str(db)) as connection:
+        connection.execute("DELETE FROM BI_SmileBack_Reviews WHERE company_id = 1001")
+        connection.execute("DELETE FROM BI_SmileBack_Surveys WHERE company_id = 1001")
+        closed = connection.execute("SELECT count(*) FROM BI_Autotask_Tickets WHERE company_id = 1001 "
+                                    "AND completed_date BETWEEN DATE '2025-11-01' AND DATE '2026-04-30'").fetchone()
+    out = tmp_path / "silent.html"
+    write_report(ReportOptions(db=str(db), out=out))
+    page = _sections_say_empty(out.read_text(encoding="utf-8"))
+    assert page.row_of("low-confidence", "Summit Dental Group") == ["Summit Dental Group", f"{closed[0]:,}", "0",
+                                                                     "0.0 %", "No data"]
+    assert all(row[1] != "Summit Dental Group" for row in page.tables["clients"])
+    assert "Check the survey set-up for Ironclad MSP and Summit Dental Group" in page.text
+
+
+def test_thresholds_override_the_catalogue_parameters(cli, demo_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "strict.html"
+    result = cli("report", "--db", demo_db, "--out", str(out), "--target", "95", "--min-responses", "250",
+                 "--industry-median", "80", "--top-quartile", "97", "--period", "last-quarter")
+    assert result.code == 0, result.err
+    page = Page(out.read_text(encoding="utf-8"))
+    assert "Q1 2026" in page.text
+    tiers = {row[1].removesuffix(" low confidence"): row[0] for row in page.tables["risk"] if row[0] != "Tier"}
+    assert tiers["Vanguard Tech"] == "High"
+    lows = [row[0] for row in page.tables["low-confidence"] if row[0] != "Client"]
+    assert "Summit Dental Group" in lows  # fewer than 250 responses in the quarter
+    assert "the Power BI model uses a 90 % target and a low-confidence threshold of 10 responses" in page.text
+    assert "industry median 80 %" in page.text and "top quartile 97 %" in page.text
+    high = [name for name, tier in tiers.items() if tier == "High"]
+    # with a 95 % target, High is under 85 %: every High client is under 85 % or 10 pts below the portfolio
+    for row in page.tables["risk"]:
+        if row[0] == "High":
+            assert percent(row[3]) < 85 or float(row[4].replace("−", "-").removesuffix(" pts")) <= -10, row
+    assert high
+
+
+# --- headless Chromium -----------------------------------------------------------------------------------
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    message = "chromium is not installed (Debian package chromium; .ci/setup-tests installs it)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " — CI=true, so this is a failure, not a skip")
+    pytest.skip(message)
+
+
+def _headless(chromium: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+             "--disable-extensions", "--disable-background-networking", "--disable-sync", "--mute-audio"]
+    return subprocess.run([chromium, *flags, *args], capture_output=True, timeout=120, check=False)
+
+
+def test_chromium_renders_the_page(demo_page: tuple[Path, str], tmp_path: Path) -> None:
+    from PIL import Image
+
+    chromium = _chromium()
+    url = demo_page[0].resolve().as_uri()
+    screenshot = tmp_path / "report.png"
+    shot = _headless(chromium, "--window-size=1100,6400", f"--screenshot={screenshot}", url)
+    assert shot.returncode == 0 and screenshot.is_file(), shot.stderr.decode(errors="replace")[-2000:]
+    assert screenshot.stat().st_size > 100_000
+    with Image.open(screenshot) as image:
+        assert image.size == (1100, 6400)
+        pixels = image.convert("RGB").resize((110, 640))
+        colours = pixels.getcolors(maxcolors=110 * 640)
+    assert colours is not None and len(colours) > 200  # text, charts and tables, not a blank page
+    green = sum(count for count, (r, g, b) in colours if g > r + 40 and g > b + 20)  # the Happy bars
+    assert green > 200
+    dom = _headless(chromium, "--dump-dom", url)
+    assert dom.returncode == 0
+    rendered = Page(dom.stdout.decode("utf-8")).text
+    for figure in ("3,024", "90.0 %", "5.9 %", "4.1 %", "4.717", "Pinnacle Tech", "78.6 %", "13.0 %",
+                   "Vanguard Tech", "68.2 %", "Atlas Corp", "14.3 %", "NovaBridge IT", "10.7 %", "Ironclad MSP",
+                   "86.3 %", "91.2 %", "Sarah Mitchell", "95.7 %", "4.2 h", "Lisa Park", "82.4 %", "2.4 h"):
+        assert figure in rendered, figure
+    pdf = tmp_path / "report.pdf"
+    printed = _headless(chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", url)
+    assert printed.returncode == 0 and pdf.is_file()
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
+    assert pages >= len(SECTIONS)  # a page break before every section
