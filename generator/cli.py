@@ -397,10 +397,21 @@ def validate_command(
         "--slice", help="Only this slice (repeatable): total, client, month, technician, queue, "
                         "client_month.")] = None,
     measures: Annotated[list[str] | None, typer.Option("--measure", help="Only this measure (repeatable).")] = None,
+    check_roles: Annotated[bool, typer.Option(
+        "--roles", help="Validate under every row-level security role, as the users the data gives each role "
+                        "(against the reference on each user's rows), and run the leak test.")] = False,
+    only_roles: Annotated[list[str] | None, typer.Option(
+        "--role", help="With --roles: only this role (repeatable).")] = None,
+    users_per_role: Annotated[int, typer.Option(
+        "--users-per-role", min=1, help="With --roles: users checked per role (most companies first, then by "
+                                        "name), plus one with no mapping.")] = 2,
+    all_users: Annotated[bool, typer.Option("--all-users", help="With --roles: every user of every role.")] = False,
 ) -> None:
     """Evaluate every generated measure with the DAX engine and compare it with the pandas reference.
 
     Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
+
+    With --roles the same runs under each row-level security role for a sample of its users (--users-per-role, or --all-users) and compares with the reference computed on that user's rows only; query shapes that could leak other clients' rows (ALL, REMOVEFILTERS, RELATED, the portfolio comparison) are checked too. Exit 1 on any mismatch or leak.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     import json
 
@@ -425,10 +436,27 @@ def validate_command(
     if missing:
         raise ToolError(f"unknown measure {missing[0]!r}; the specs define {len(names)} measures "
                         "(see docs/measures.md)")
+    if (only_roles or all_users) and not check_roles:
+        raise ToolError("--role and --all-users go with --roles")
+    if check_roles and emit_dqv is not None:
+        raise ToolError("--emit-dqv writes the checks without a role; run it without --roles")
     connection = connect_read_only(db)  # one read-only connection serves the reference's tables and the engine
     tables = read_semantic_tables(DuckDBDatabase(connection, duckdb_path(db)), model)
     started = time.perf_counter()
     parameters = Parameters(**{p.name: p.value for p in model.parameters})
+    if check_roles:
+        from generator.validation_roles import run_roles
+
+        try:
+            text, passed = run_roles(model_from_spec(model), connection, tables, chosen_measures, parameters,
+                                     chosen_slices, only_roles, None if all_users else users_per_role, json_output,
+                                     progress=lambda what: _say(f"validating {what}"))
+        finally:
+            connection.close()
+        typer.echo(text if json_output else f"{text}\n({time.perf_counter() - started:.1f} s)")
+        if not passed:
+            raise typer.Exit(EXIT_FINDINGS)
+        return
     engine = Engine(model_from_spec(model), connection)
     try:
         result = validate(engine, tables, chosen_measures, parameters, chosen_slices,
@@ -517,6 +545,40 @@ def tmdl_check_command(
         raise typer.Exit(EXIT_FINDINGS)
     checked = "parsed and round-tripped byte for byte" if roundtrip else "parsed"
     typer.echo(f"{len(files)} files, {nodes} nodes {checked}")
+
+
+LOAD_EXIT_CODES = """Exit codes: 0 success (loaded, nothing rejected); 1 findings: rows were rejected (the rest is
+loaded; reasons in the summary and the --rejects file); 2 bad input or usage (unreadable export, bad mapping, bad
+--db, failed load, --strict with rejected rows: nothing written)."""
+
+
+@app.command("load", epilog=LOAD_EXIT_CODES)
+def load_command(
+    source: Annotated[str, typer.Option("--source", "-s", help="autotask-api, smileback-api, autotask-csv or "
+                                                               "smileback-csv.")],
+    path: Annotated[list[Path] | None, typer.Option("--path", "-p", help="CSV sources: the export folder, or "
+                                                                          "export files (repeatable).")] = None,
+    db: DbOption = "msp_csat.duckdb",
+    strict: Annotated[bool, typer.Option("--strict", help="Any rejected row is fatal: nothing is written.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Ignore the stored watermarks and read everything.")] = False,
+    mapping: Annotated[Path | None, typer.Option("--mapping", dir_okay=False, help="CSV header mapping YAML "
+                                                 "(default: sql/mappings/csv.yaml of the specs).")] = None,
+    rejects: Annotated[Path, typer.Option("--rejects", dir_okay=False, help="Where the full list of rejected rows "
+                                          "is written (only when rows are rejected).")] = Path("load-rejected.csv"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    specs: SpecsOption = None,
+) -> None:
+    """Load Autotask / SmileBack data (REST APIs or CSV exports) into the BI_ tables of --db.
+
+    Rows are staged, transformed by the SQL in sql/transform (transpiled to the target's dialect) and merged in one transaction: a failure leaves the BI_ tables and watermarks as they were, a second identical load changes nothing. Only changed rows are updated; SmileBack reviews deleted upstream are removed. Credentials for the API sources come from environment variables (see the README).
+
+    Example: gen-measures load --source autotask-csv --path exports/ --db msp_csat.duckdb
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    from generator.load.command import load_command as run
+
+    code = run(source, list(path or []), db, _specs_dir(specs), mapping, strict, full, quiet, rejects)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("report", epilog=EXIT_CODES)

@@ -14,7 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # pandas only for the type; extractors that build dicts never import it
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class StagePage:
     ``watermark`` is the largest source change time (``lastActivityDate``, SmileBack ``last_modified`` …) seen
     in the rows of this page, or ``None``; the pipeline keeps the maximum per ``(source, entity)`` and stores it
     in ``ETL_Watermarks`` only after the merge commits.
+
+    ``frame`` (added for bulk sources such as CSV files) is an alternative to ``rows``: a DataFrame whose columns
+    are ``STG_`` column names, already typed. A page carries ``rows`` or ``frame``, not both.
     """
 
     table: str
@@ -40,6 +46,12 @@ class StagePage:
     rows: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     watermark: datetime | None = None
+    frame: pd.DataFrame | None = None
+
+    @property
+    def row_count(self) -> int:
+        """Number of staging rows in the page (from ``frame`` or ``rows``)."""
+        return len(self.frame) if self.frame is not None else len(self.rows)
 
 
 class Extractor(Protocol):

@@ -1,0 +1,1 @@
+"""``gen-measures load``: extract (APIs, CSV exports) → stage → transform (sql/transform) → merge into BI_ tables."""

@@ -1,0 +1,32 @@
+"""``gen-measures load``: the command's work, kept out of cli.py (options in, exit code out)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from generator.errors import EXIT_FINDINGS, EXIT_OK
+from generator.load.pipeline import LoadOptions, run_load
+from generator.load.report import LoadProgress, render_summary
+from generator.load.sources import make_extractor
+from generator.sources.csv_mapping import DEFAULT_MAPPING
+
+
+def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mapping: Path | None, strict: bool,
+                 full: bool, quiet: bool, rejects: Path) -> int:
+    """Run one load and print its summary; return the exit code (0 ok, 1 rows rejected)."""
+    from generator.spec.loader import load_model
+    from generator.targets import describe_target, open_database
+    from generator.targets.schema import ensure_schema
+
+    model = load_model(spec_dir)
+    extractor = make_extractor(source, paths, mapping or spec_dir / DEFAULT_MAPPING)
+    options = LoadOptions(spec_dir=spec_dir, rejects_path=rejects, strict=strict, full=full)
+    target = describe_target(db)
+    with open_database(db) as database:
+        ensure_schema(database, model)
+        with LoadProgress(LoadProgress.wanted(quiet)) as progress:
+            summary = run_load(database, model, extractor, options, progress, target)
+    typer.echo(render_summary(summary), nl=False)
+    return EXIT_FINDINGS if summary.rejected else EXIT_OK

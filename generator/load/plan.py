@@ -1,0 +1,55 @@
+"""What a load of each source family stages, merges (in this order) and reports besides the counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SOURCES = ("autotask-api", "autotask-csv", "smileback-api", "smileback-csv")
+
+
+@dataclass(frozen=True)
+class Note:
+    """A count reported after the merge: rows that are valid but not loaded, or loaded without a link."""
+
+    text: str  # "{n} ..." filled with the count
+    sql: str  # neutral SELECT COUNT(*)
+
+
+@dataclass(frozen=True)
+class FamilyPlan:
+    """Staging tables a family's load clears and fills, and BI_ tables it merges in dependency order."""
+
+    staging: tuple[str, ...]
+    merges: tuple[str, ...]
+    notes: tuple[Note, ...] = ()
+
+
+PLANS: dict[str, FamilyPlan] = {
+    "autotask": FamilyPlan(
+        staging=("STG_Autotask_Picklists", "STG_Autotask_Companies", "STG_Autotask_Resources",
+                 "STG_Autotask_Tickets", "STG_Autotask_TimeEntries"),
+        # time entries before tickets: a ticket's hours_worked sums the merged time entries
+        merges=("BI_Autotask_Queues", "BI_Autotask_Companies", "BI_Autotask_Resources", "BI_Autotask_TimeEntries",
+                "BI_Autotask_Tickets"),
+        notes=(Note("{n} time entries without a ticket (task or regular time) are not part of the model",
+                    'SELECT COUNT(*) FROM "STG_Autotask_TimeEntries" WHERE "ticket_id" IS NULL'),),
+    ),
+    "smileback": FamilyPlan(
+        staging=("STG_SmileBack_Reviews", "STG_SmileBack_NPS"),
+        merges=("BI_SmileBack_Reviews", "BI_SmileBack_Surveys", "BI_SmileBack_NPS"),
+        notes=(
+            Note("{n} unrated reviews (no rating yet) are not CSAT responses and were not loaded",
+                 'SELECT COUNT(*) FROM "STG_SmileBack_Reviews" WHERE "rating" IS NULL '
+                 "AND COALESCE(\"status\", '') <> 'deleted'"),
+            Note("{n} loaded reviews match no Autotask ticket (by id or ticket number); they keep their company "
+                 "but have no ticket, technician or queue — load Autotask first, then reload with --full",
+                 'SELECT COUNT(*) FROM "WRK_BI_SmileBack_Reviews" WHERE "ticket_id" IS NULL '
+                 "AND \"merge_action\" <> 'R'"),
+        ),
+    ),
+}
+
+
+def family(source: str) -> str:
+    """``autotask`` or ``smileback`` for a source name."""
+    return source.split("-", 1)[0]

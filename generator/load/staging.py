@@ -1,0 +1,139 @@
+"""Turn extractor pages into typed DataFrames of one STG_ table and append them, skipping repeated keys.
+
+Every value is checked against the STG_ column's type and length here, whatever the extractor: a row that
+does not fit is rejected with the reason (never silently dropped). Keys already staged in this load are
+skipped and counted as duplicates (the first occurrence wins: API pages can repeat an item).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from generator.sources.base import Rejected, StagePage
+from generator.spec.model import Column, Table
+
+_BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+
+class KeySet:
+    """Keys seen so far in one STG_ table: sorted numpy arrays for integer keys, a set otherwise."""
+
+    def __init__(self, integer: bool):
+        self.integer = integer
+        self._sorted = np.empty(0, dtype="int64")
+        self._other: set[Any] = set()
+
+    def seen(self, keys: pd.Series | pd.DataFrame) -> np.ndarray:
+        """Boolean mask: the key was staged before, or occurs earlier in ``keys``."""
+        if self.integer:
+            values = keys.to_numpy(dtype="int64")
+            position = np.searchsorted(self._sorted, values)
+            position = np.minimum(position, max(len(self._sorted) - 1, 0))
+            before = (self._sorted[position] == values) if len(self._sorted) else np.zeros(len(values), bool)
+            return before | pd.Series(values).duplicated().to_numpy()
+        tuples = list(keys.itertuples(index=False, name=None)) if isinstance(keys, pd.DataFrame) else list(keys)
+        mask = np.zeros(len(tuples), dtype=bool)
+        local: set[Any] = set()
+        for index, item in enumerate(tuples):
+            mask[index] = item in self._other or item in local
+            local.add(item)
+        return mask
+
+    def add(self, keys: pd.Series | pd.DataFrame) -> None:
+        """Remember ``keys`` (already free of duplicates)."""
+        if self.integer:
+            self._sorted = np.union1d(self._sorted, keys.to_numpy(dtype="int64"))
+        else:
+            tuples = keys.itertuples(index=False, name=None) if isinstance(keys, pd.DataFrame) else keys
+            self._other.update(tuples)
+
+
+def _coerce(values: pd.Series, column: Column) -> pd.Series:
+    """The column's values in the dtype of its type; unparseable values become missing."""
+    kind = column.data_type
+    if kind == "int64":
+        numbers = pd.to_numeric(values, errors="coerce")
+        whole = numbers.where(numbers.isna() | (numbers == np.floor(numbers)))
+        return whole.astype("Int64")
+    if kind in ("double", "decimal"):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    if kind == "boolean":
+        if values.dtype == "boolean" or values.dtype == bool:
+            return values.astype("boolean")
+        mapped = values.map(lambda v: v if isinstance(v, bool | np.bool_) or v is None
+                            else _BOOL_TEXT.get(str(v).strip().lower()) if not _missing(v) else None)
+        return mapped.astype("boolean")
+    if kind in ("date", "datetime"):
+        stamps = pd.to_datetime(values, errors="coerce", utc=False)
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        stamps = stamps.astype("datetime64[us]")
+        return stamps.dt.normalize() if kind == "date" else stamps
+    return values.astype("object").where(values.notna(), None)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+@dataclass
+class StagedPage:
+    """A page ready to insert, with what was left out of it."""
+
+    frame: pd.DataFrame
+    rejected: list[Rejected] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def typed_frame(page: StagePage, table: Table, source: str, keys: KeySet) -> StagedPage:
+    """Check and type one page against its STG_ table; reject rows that do not fit, skip repeated keys."""
+    names = table.column_names
+    if page.frame is not None:
+        raw = page.frame
+    else:
+        raw = pd.DataFrame.from_records(page.rows) if page.rows else pd.DataFrame(columns=names)
+    unknown = sorted(set(raw.columns) - set(names))
+    if unknown:
+        from generator.errors import ToolError
+
+        raise ToolError(f"the {source} extractor gave {table.name} rows with unknown columns {unknown}")
+    raw = raw.reset_index(drop=True)
+    reasons = pd.Series([""] * len(raw), dtype="object")
+    typed: dict[str, pd.Series] = {}
+    for column in table.columns:
+        values = raw[column.name] if column.name in raw.columns else pd.Series([None] * len(raw), dtype="object")
+        converted = _coerce(values, column)
+        present = values.notna()
+        if values.dtype == object:
+            present &= values.astype(str) != ""
+
+        bad = present.to_numpy(bool) & converted.isna().to_numpy(bool)
+        if column.data_type == "string" and column.max_length:
+            lengths = converted.astype("string").str.len().fillna(0)
+            too_long = (lengths > column.max_length).to_numpy(bool)
+            reasons[too_long] += f"{column.name} is longer than {column.max_length} characters; "
+        if not column.nullable:
+            blank = converted.isna().to_numpy(bool) & ~bad
+            reasons[blank] += f"{column.name} is missing; "
+        reasons[bad] += f"{column.name} is not a valid {column.data_type}; "
+        typed[column.name] = converted
+    frame = pd.DataFrame(typed)
+    rejected_mask = (reasons != "").to_numpy(bool)
+    rejected = [Rejected(f"{source} {page.entity}", None, f"{_describe_key(raw, table, i)}: {reasons[i].rstrip('; ')}")
+                for i in np.flatnonzero(rejected_mask)]
+    frame = frame[~rejected_mask]
+    key_frame = frame[list(table.key)] if len(table.key) > 1 else frame[table.key[0]]
+    repeated = keys.seen(key_frame)
+    duplicates = int(repeated.sum())
+    frame = frame[~repeated]
+    keys.add(frame[list(table.key)] if len(table.key) > 1 else frame[table.key[0]])
+    return StagedPage(frame.reset_index(drop=True), rejected, duplicates)
+
+
+def _describe_key(raw: pd.DataFrame, table: Table, index: int) -> str:
+    parts = [f"{k}={raw.at[index, k]}" if k in raw.columns else f"{k}=?" for k in table.key]
+    return f"{table.name} " + " ".join(parts)

@@ -1,0 +1,330 @@
+"""CSV exports of Autotask and SmileBack as an :class:`~generator.sources.base.Extractor`.
+
+``--source autotask-csv --path P`` / ``--source smileback-csv --path P``: ``P`` is a folder holding the export
+files, or one or more files. Which entity a file holds comes from its name (``files`` patterns of the mapping,
+e.g. ``tickets*.csv``). Files are read ``chunk_rows`` rows at a time (memory stays bounded); every value is
+parsed per the mapping and each row that cannot be used becomes a :class:`Rejected` with file, line and
+reason. Lines count from 1 (the header); quoted values spanning lines are taken into account.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import zlib
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from generator.errors import ToolError
+from generator.sources.base import Rejected, StagePage
+from generator.sources.csv_mapping import ColumnMap, CsvMapping, EntityMap
+
+ORDER = {"autotask": ("Companies", "Resources", "Tickets", "TimeEntries", "Picklists"),
+         "smileback": ("Reviews", "NPS")}
+_TRUE = {"true", "yes", "y", "1", "x", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+_REF_NAMES = {"Companies": ("company_name",), "Resources": ("first_name", "last_name"), "Tickets": ("ticket_number",)}
+
+
+def synthetic_value(key: str, label: str) -> int:
+    """A stable negative id for a picklist label no Picklists.csv names (never collides with Autotask's ids)."""
+    return -(zlib.crc32(f"{key}\x00{label.strip().casefold()}".encode()) % 2_000_000_000) - 1
+
+
+def _fold(values: pd.Series) -> pd.Series:
+    return values.str.strip().str.casefold()
+
+
+class CsvExtractor:
+    """Autotask or SmileBack CSV export files."""
+
+    def __init__(self, source: str, paths: list[Path], mapping: CsvMapping):
+        self.source = source
+        self.family = source.split("-", 1)[0]
+        self.mapping = mapping
+        self.maps = mapping.families.get(self.family, {})
+        self.files = self._assign(paths)
+        self._lookups: dict[str, dict[str, int]] = {}
+        self._labels: dict[str, dict[str, int]] = {}  # "Entity.field" -> folded label -> value
+        self._label_text: dict[tuple[str, int], str] = {}
+        self._used: set[tuple[str, int]] = set()
+        self._picklists_loaded = False
+
+    # -- files ---------------------------------------------------------------------------------------------
+    def _assign(self, paths: list[Path]) -> dict[str, list[Path]]:
+        candidates: list[Path] = []
+        for path in paths:
+            if path.is_dir():
+                candidates.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv"))
+            elif path.is_file():
+                candidates.append(path)
+            else:
+                raise ToolError(f"--path {path} does not exist")
+        files: dict[str, list[Path]] = {}
+        for candidate in candidates:
+            entity = next((name for name, spec in self.maps.items()
+                           if any(fnmatch.fnmatch(candidate.name.lower(), pattern.lower()) for pattern in spec.files)),
+                          None)
+            if entity is None:
+                if any(p.is_file() and p == candidate for p in paths):
+                    expected = "; ".join(f"{n}: {', '.join(s.files)}" for n, s in self.maps.items())
+                    raise ToolError(f"cannot tell which {self.family} export {candidate} is; name it after one "
+                                    f"of the mapping's patterns ({expected})")
+                continue  # other CSV files in a folder are not ours
+            files.setdefault(entity, []).append(candidate)
+        if not any(entity != "Picklists" for entity in files):
+            where = ", ".join(str(p) for p in paths)
+            raise ToolError(f"no {self.family} export files found in {where} (looked for "
+                            f"{'; '.join(f'{n}: {chr(44).join(s.files)}' for n, s in self.maps.items())})")
+        return files
+
+    # -- Extractor protocol -------------------------------------------------------------------------------
+    def entities(self) -> list[str]:
+        """Entities with a file, in load order (Autotask: Picklists last, it collects the labels seen)."""
+        present = [e for e in ORDER[self.family] if e in self.files]
+        if self.family == "autotask" and "Picklists" not in present:
+            present.append("Picklists")
+        return present
+
+    def total_hint(self, entity: str) -> int | None:
+        """None: counting lines would read the files twice."""
+        return None
+
+    def extract(self, entity: str, since: datetime | None) -> Iterator[StagePage]:
+        """Every row of the entity's files (a CSV export is a snapshot: ``since`` is not used to skip rows)."""
+        spec = self.maps[entity]
+        if entity == "Picklists":
+            yield from self._picklist_pages(spec)
+            return
+        for path in self.files.get(entity, []):
+            yield from self._read_file(path, spec)
+
+    # -- reading -----------------------------------------------------------------------------------------
+    def _header_map(self, path: Path, spec: EntityMap, header: list[str]) -> dict[str, str]:
+        folded = {h.strip().casefold(): h for h in header}
+        chosen: dict[str, str] = {}
+        for column in spec.columns:
+            found = next((folded[h.strip().casefold()] for h in column.headers if h.strip().casefold() in folded), None)
+            if found is not None:
+                chosen[column.column] = found
+            elif column.required:
+                raise ToolError(f"{path}:1: no column for {column.column} (expected one of the headers "
+                                f"{', '.join(repr(h) for h in column.headers)}); fix the export or pass --mapping")
+        return chosen
+
+    def _chunks(self, path: Path, usecols: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        try:
+            reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+                                 chunksize=self.mapping.chunk_rows, skip_blank_lines=False, usecols=usecols)
+            with reader:
+                yield from reader
+        except UnicodeDecodeError as error:
+            raise ToolError(f"{path}: not UTF-8 text (byte {error.start}); export the file as UTF-8 CSV") from None
+        except pd.errors.ParserError as error:
+            raise ToolError(f"{path}: not a readable CSV file: {str(error).strip().splitlines()[-1]}") from None
+        except pd.errors.EmptyDataError:
+            raise ToolError(f"{path}: the file is empty (no header line)") from None
+
+    def _header(self, path: Path) -> list[str]:
+        try:
+            return list(pd.read_csv(path, dtype=str, nrows=0, encoding="utf-8-sig").columns)
+        except pd.errors.EmptyDataError:
+            raise ToolError(f"{path}: the file is empty (no header line)") from None
+        except UnicodeDecodeError as error:
+            raise ToolError(f"{path}: not UTF-8 text (byte {error.start}); export the file as UTF-8 CSV") from None
+        except pd.errors.ParserError as error:
+            raise ToolError(f"{path}: not a readable CSV file: {str(error).strip().splitlines()[-1]}") from None
+
+    def _read_file(self, path: Path, spec: EntityMap) -> Iterator[StagePage]:
+        chosen = self._header_map(path, spec, self._header(path))
+        extra_lines = 0  # line breaks inside quoted values of earlier chunks
+        for chunk in self._chunks(path, usecols=sorted(set(chosen.values()))):
+            blank = (chunk == "").all(axis=1).to_numpy()
+            embedded = chunk.apply(lambda c: c.str.count("\n")).sum(axis=1).to_numpy() if len(chunk) else np.zeros(0)
+            before = np.concatenate([[0], np.cumsum(embedded)[:-1]]).astype(int)
+            lines = chunk.index.to_numpy() + 2 + extra_lines + before
+            extra_lines += int(embedded.sum())
+            frame, rejected, watermark = self._convert(path, spec, chosen, chunk[~blank], lines[~blank])
+            yield StagePage(table=spec.table, entity=spec.entity, frame=frame, rejected=rejected, watermark=watermark)
+
+    def _convert(self, path: Path, spec: EntityMap, chosen: dict[str, str], chunk: pd.DataFrame,
+                 lines: np.ndarray) -> tuple[pd.DataFrame, list[Rejected], datetime | None]:
+        reasons = np.full(len(chunk), "", dtype=object)
+        columns: dict[str, pd.Series] = {}
+        watermark = None
+        for column in spec.columns:
+            header = chosen.get(column.column)
+            if header is None:
+                continue
+            raw = chunk[header].str.strip()
+            values, bad = self._parse(column, raw, spec)
+            if bad.any():
+                reasons[bad] += np.array([f"{header} {v!r} {self._problem(column)}; " for v in raw[bad]], dtype=object)
+            if column.required:
+                missing = (raw == "").to_numpy()
+                reasons[missing] += f"{header} is missing; "
+            columns[column.column] = values.reset_index(drop=True)
+        frame = pd.DataFrame(columns)
+        bad_rows = reasons != ""
+        rejected = [Rejected(str(path), int(line), reason.rstrip("; "))
+                    for line, reason in zip(lines[bad_rows], reasons[bad_rows], strict=True)]
+        frame = frame[~bad_rows].reset_index(drop=True)
+        for column in spec.columns:
+            if column.watermark and column.column in frame.columns and frame[column.column].notna().any():
+                mark = frame[column.column].max().to_pydatetime()
+                watermark = mark if watermark is None or mark > watermark else watermark
+        return frame, rejected, watermark
+
+    @staticmethod
+    def _problem(column: ColumnMap) -> str:
+        return {
+            "int": "is not a whole number",
+            "number": "is not a number",
+            "datetime": "is not a date/time in a known format (see datetime_formats in the mapping)",
+            "date": "is not a date in a known format (see datetime_formats in the mapping)",
+            "bool": "is not yes/no, true/false or 1/0",
+            "rating": "is not a known rating (positive/neutral/negative, happy/neutral/unhappy, 1/0/-1)",
+            "ref": f"names no known {column.ref[:-1].lower() if column.ref else 'row'} "
+                   f"(not an id and not in the {column.ref} export)",
+        }.get(column.kind, "is not valid")
+
+    def _parse(self, column: ColumnMap, raw: pd.Series, spec: EntityMap) -> tuple[pd.Series, np.ndarray]:
+        present = (raw != "").to_numpy()
+        kind = column.kind
+        if kind == "text":
+            return raw.where(raw != "", None).astype(object), np.zeros(len(raw), bool)
+        if kind in ("int", "number"):
+            numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+            if kind == "int":
+                numbers = numbers.where(numbers == np.floor(numbers))
+                values = numbers.astype("Int64")
+            else:
+                values = numbers.astype("float64")
+            return values, present & values.isna().to_numpy()
+        if kind in ("datetime", "date"):
+            values = self._datetimes(raw)
+            if kind == "date":
+                values = values.dt.normalize()
+            return values, present & values.isna().to_numpy()
+        if kind == "bool":
+            folded = _fold(raw)
+            values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+            values[folded.isin(_TRUE)] = True
+            values[folded.isin(_FALSE)] = False
+            return values, present & values.isna().to_numpy()
+        if kind == "rating":
+            values = _fold(raw).map(self.mapping.ratings).astype("Int64")
+            return values, present & values.isna().to_numpy()
+        if kind == "picklist":
+            return self._picklist(column, raw)
+        return self._ref(column, raw)
+
+    def _datetimes(self, raw: pd.Series) -> pd.Series:
+        result = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+        todo = raw != ""
+        utc = self.mapping.timezone.upper() == "UTC"
+        for fmt in self.mapping.datetime_formats:
+            if not todo.any():
+                break
+            parsed = pd.to_datetime(raw[todo], format=fmt, errors="coerce", utc=utc)
+            if utc:
+                parsed = parsed.dt.tz_localize(None)
+            elif getattr(parsed.dt, "tz", None) is None:
+                parsed = parsed.dt.tz_localize(self.mapping.timezone, ambiguous="NaT",
+                                               nonexistent="shift_forward").dt.tz_convert("UTC").dt.tz_localize(None)
+            ok = parsed.notna()
+            result[ok[ok].index] = parsed[ok].astype("datetime64[us]")
+            todo = todo & ~result.notna()
+        return result
+
+    # -- picklists -------------------------------------------------------------------------------------------
+    def _load_picklists(self) -> None:
+        if self._picklists_loaded:
+            return
+        self._picklists_loaded = True
+        for key, labels in self.mapping.picklists.items():
+            for label, value in labels.items():
+                self._remember(key, label, value)
+        spec = self.maps.get("Picklists")
+        for path in self.files.get("Picklists", []):
+            assert spec is not None
+            chosen = self._header_map(path, spec, self._header(path))
+            for chunk in self._chunks(path, usecols=sorted(set(chosen.values()))):
+                for _, row in chunk.iterrows():
+                    value = row[chosen["value"]].strip()
+                    if value.lstrip("-").isdigit():
+                        label = row[chosen["label"]] if "label" in chosen else value
+                        self._remember(f"{row[chosen['entity']].strip()}.{row[chosen['field']].strip()}", label,
+                                       int(value), used=False)
+
+    def _remember(self, key: str, label: str, value: int, used: bool = False) -> None:
+        self._labels.setdefault(key, {})[label.strip().casefold()] = value
+        self._label_text.setdefault((key, value), label.strip())
+        if used:
+            self._used.add((key, value))
+
+    def _picklist(self, column: ColumnMap, raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+        self._load_picklists()
+        key = column.picklist or ""
+        numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+        numeric = numbers.notna() & (numbers == np.floor(numbers))
+        values = numbers.where(numeric).astype("Int64")
+        labels = raw[(raw != "") & ~numeric]
+        if len(labels):
+            known = self._labels.setdefault(key, {})
+            for label in labels.unique():
+                folded = label.casefold()
+                if folded not in known:
+                    self._remember(key, label, synthetic_value(key, label))
+                self._used.add((key, known[folded]))
+            values[labels.index] = _fold(labels).map(known).astype("Int64")
+        return values, np.zeros(len(raw), bool)
+
+    def _picklist_pages(self, spec: EntityMap) -> Iterator[StagePage]:
+        self._load_picklists()
+        rows = []
+        for (key, value), label in sorted(self._label_text.items()):
+            entity, _, field = key.partition(".")
+            rows.append({"entity": entity, "field": field, "value": str(value), "label": label, "is_active": True})
+        yield StagePage(table=spec.table, entity=spec.entity, rows=rows)
+
+    # -- references to other exports -----------------------------------------------------------------------
+    def _lookup(self, entity: str) -> dict[str, int]:
+        if entity in self._lookups:
+            return self._lookups[entity]
+        table: dict[str, int] = {}
+        spec = self.maps.get(entity)
+        for path in self.files.get(entity, []):
+            assert spec is not None
+            chosen = self._header_map(path, spec, self._header(path))
+            wanted = [c for c in ("id", *_REF_NAMES[entity]) if c in chosen]
+            if "id" not in wanted or len(wanted) == 1:
+                continue
+            for chunk in self._chunks(path, usecols=sorted({chosen[c] for c in wanted})):
+                ids = pd.to_numeric(chunk[chosen["id"]], errors="coerce")
+                if entity == "Resources":
+                    first = chunk[chosen["first_name"]].str.strip() if "first_name" in chosen else ""
+                    last = chunk[chosen["last_name"]].str.strip() if "last_name" in chosen else ""
+                    names = [(first + " " + last).str.strip(), last + ", " + first]
+                else:
+                    names = [chunk[chosen[_REF_NAMES[entity][0]]].str.strip()]
+                for series in names:
+                    for name, ident in zip(series.str.casefold(), ids, strict=True):
+                        if name and ident == ident:
+                            table.setdefault(name, int(ident))
+        self._lookups[entity] = table
+        return table
+
+    def _ref(self, column: ColumnMap, raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+        present = raw != ""
+        numbers = pd.to_numeric(raw.where(present), errors="coerce")
+        numeric = numbers.notna() & (numbers == np.floor(numbers))
+        values = numbers.where(numeric).astype("Int64")
+        names = raw[present & ~numeric]
+        if len(names):
+            lookup = self._lookup(column.ref or "")
+            values[names.index] = _fold(names).map(lookup).astype("Int64")
+        return values, (present & values.isna()).to_numpy()
