@@ -83,6 +83,11 @@ class Page(HTMLParser):
         raise AssertionError(f"no row for {name!r} in section {section}: {self.tables.get(section)}")
 
 
+def untagged(name: str) -> str:
+    """A client cell without its tags."""
+    return re.sub(r" (?:low confidence|former client)", "", name)
+
+
 def percent(text: str) -> float:
     """``'92.1 %'`` → 92.1."""
     return float(text.replace("%", "").strip())
@@ -159,7 +164,7 @@ def test_queues_and_risk_tiers(demo_page: tuple[Path, str]) -> None:
     page = Page(demo_page[1])
     queues = [row for row in page.tables["queues"] if row[0] != "Queue"]
     assert len(queues) == 6 and queues[-1][0] == "Escalations (Tier 2)" and queues[-1][2] == "85.0 %"
-    tiers = {row[1].removesuffix(" low confidence"): row[0] for row in page.tables["risk"] if row[0] != "Tier"}
+    tiers = {untagged(row[1]): row[0] for row in page.tables["risk"] if row[0] != "Tier"}
     assert tiers["Vanguard Tech"] == "High" and tiers["Pinnacle Tech"] == "High"
     assert tiers["Granite Peak Construction"] == "Moderate" and tiers["Oakridge Insurance"] == "Moderate"
     assert tiers["Summit Dental Group"] == "Low"
@@ -232,7 +237,7 @@ DEMO = DataSpan(dt.date(2025, 11, 1), dt.date(2026, 4, 30))
      dt.date(2026, 6, 30), "Q2 2026"),
     # one week of data, no full month yet: the data's own span
     (None, DataSpan(dt.date(2026, 4, 1), dt.date(2026, 4, 7)), dt.date(2026, 4, 1), dt.date(2026, 4, 7),
-     "2026-04-01 – 2026-04-07 (partial)"),
+     "1 Apr 2026 – 7 Apr 2026 (partial)"),
 ])
 def test_period_parsing(text: str | None, span: DataSpan, start: dt.date, end: dt.date, label: str) -> None:
     period = resolve_period(text, span)
@@ -327,14 +332,14 @@ def test_new_msp_with_one_week_of_reviews(demo_db: str, tmp_path: Path) -> None:
                                             "FROM BI_SmileBack_Reviews").fetchone()
     out = tmp_path / "week.html"
     summary = write_report(ReportOptions(db=str(db), out=out))
-    assert summary.period_label == "2026-04-01 – 2026-04-07 (partial)"
+    assert summary.period_label == "1 Apr 2026 – 7 Apr 2026 (partial)"
     html = out.read_text(encoding="utf-8")
     page = _sections_say_empty(html)
     assert 0 < reviews < 200
     assert f"{reviews:,}" in page.text and f"{happy:,} responses" in page.text
     assert "Only Apr 2026 has reviews in the six months to Apr 2026" in page.text
     assert page.tables["low-confidence"]  # one week: many clients under 10 responses
-    assert "2026-04-01 – 2026-04-07 (partial)" in page.text
+    assert "1 Apr 2026 – 7 Apr 2026 (partial)" in page.text
 
 
 def test_client_without_reviews_is_no_data_not_nan(demo_db: str, tmp_path: Path) -> None:
@@ -360,7 +365,7 @@ def test_thresholds_override_the_catalogue_parameters(cli, demo_db: str, tmp_pat
     assert result.code == 0, result.err
     page = Page(out.read_text(encoding="utf-8"))
     assert "Q1 2026" in page.text
-    tiers = {row[1].removesuffix(" low confidence"): row[0] for row in page.tables["risk"] if row[0] != "Tier"}
+    tiers = {untagged(row[1]): row[0] for row in page.tables["risk"] if row[0] != "Tier"}
     assert tiers["Vanguard Tech"] == "High"
     lows = [row[0] for row in page.tables["low-confidence"] if row[0] != "Client"]
     assert "Summit Dental Group" in lows  # fewer than 250 responses in the quarter

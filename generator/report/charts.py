@@ -97,7 +97,7 @@ def _share_handles() -> list[Patch]:
 def distribution_bar(headline: Headline, thresholds: Thresholds) -> str:
     """One 100 % bar of Happy / Neutral / Unhappy with the benchmark and target lines."""
     with matplotlib.rc_context(RC):
-        figure = _figure(9.2, 1.25)
+        figure = _figure(9.2, 1.0)
         axes = figure.add_subplot()
         shares = [(headline.happy, HAPPY, "Happy"), (headline.neutral, NEUTRAL, "Neutral"),
                   (headline.unhappy, UNHAPPY, "Unhappy")]
@@ -285,7 +285,7 @@ def technician_scatter(rows: Sequence[TechnicianRow], thresholds: Thresholds) ->
 
 
 def risk_gaps(rows: Sequence[ClientRow]) -> str:
-    """Each tiered client's gap to the portfolio in points, coloured by tier, lowest at the bottom."""
+    """Each tiered client's gap to the portfolio in points, coloured by tier, first row at the top."""
     with matplotlib.rc_context(RC):
         height = 0.8 + 0.24 * len(rows)
         figure = _figure(9.2, height)
@@ -303,5 +303,8 @@ def risk_gaps(rows: Sequence[ClientRow]) -> str:
         axes.set_xlim(-limit, limit)
         axes.set_ylim(-0.6, len(rows) - 0.4)
         axes.set_xlabel("points above or below the portfolio Happy % (CSAT - Happy % vs Portfolio)")
+        handles = [Patch(color=colour, label=f"{tier} risk") for tier, colour in TIER_COLOURS.items()]
+        axes.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False,
+                    fontsize=8)
         return to_svg(figure, "risk")
 

@@ -109,7 +109,7 @@ def span_label(start: dt.date, end: dt.date) -> str:
         if start.year == end.year:
             return f"{calendar.month_abbr[start.month]} – {month_label(end)}"
         return f"{month_label(start)} – {month_label(end)}"
-    return f"{start.isoformat()} – {end.isoformat()}"
+    return f"{start.day} {month_label(start)} – {end.day} {month_label(end)}"
 
 
 _YEAR = re.compile(r"^(\d{4})$")

@@ -27,6 +27,15 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
+CHART_ROWS = 30
+
+
+def _ends(rows: list) -> list:
+    """All rows, or the first and last ``CHART_ROWS / 2`` of a long list (the table below lists every row)."""
+    half = CHART_ROWS // 2
+    return rows if len(rows) <= CHART_ROWS else rows[:half] + rows[-half:]
+
+
 def _charts(data: ReportData, ranked: list, bottom: list, tiered_rows: list, queues: list) -> dict[str, str]:
     """The SVG of every chart that has data to draw."""
     th = data.thresholds
@@ -34,7 +43,7 @@ def _charts(data: ReportData, ranked: list, bottom: list, tiered_rows: list, que
     if data.headline is not None and data.headline.responses:
         drawn["distribution"] = charts.distribution_bar(data.headline, th)
     if ranked:
-        drawn["clients"] = charts.stacked_bars(ranked, th, "clients", [c.name for c in bottom])
+        drawn["clients"] = charts.stacked_bars(_ends(ranked), th, "clients", [c.name for c in bottom])
     if data.queues:
         drawn["queues"] = charts.stacked_bars(queues, th, "queues")
     if any(row.happy is not None for row in data.months):
@@ -42,7 +51,8 @@ def _charts(data: ReportData, ranked: list, bottom: list, tiered_rows: list, que
     if any(t.happy is not None and t.hours_per_ticket is not None for t in data.technicians):
         drawn["technicians"] = charts.technician_scatter(data.technicians, th)
     if tiered_rows:
-        drawn["risk"] = charts.risk_gaps(tiered_rows)
+        by_gap = sorted(tiered_rows, key=lambda c: (c.vs_portfolio if c.vs_portfolio is not None else 0.0, c.name))
+        drawn["risk"] = charts.risk_gaps(_ends(by_gap))
     return drawn
 
 
@@ -81,6 +91,7 @@ def context(data: ReportData, parameters_note: str = "") -> dict[str, Any]:
         "groups": groups,
         "tiers": risk.TIERS,
         "tiered_count": len(tiered_rows),
+        "chart_rows": CHART_ROWS,
         "trend_label": lambda change: risk.trend_label(change, th),
         "actions": risk.recommended_actions(data),
         "charts": _charts(data, ranked, bottom, tiered_rows, queues),
