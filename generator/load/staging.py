@@ -71,7 +71,8 @@ def _coerce(values: pd.Series, column: Column) -> pd.Series:
         stamps = pd.to_datetime(values, errors="coerce", utc=False)
         if getattr(stamps.dt, "tz", None) is not None:
             stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        stamps = stamps.astype("datetime64[us]")
+        # whole seconds: MariaDB's DATETIME keeps no fractions, and every target must hold the same rows
+        stamps = stamps.astype("datetime64[us]").dt.floor("s")
         return stamps.dt.normalize() if kind == "date" else stamps
     return values.astype("object").where(values.notna(), None)
 

@@ -34,6 +34,7 @@ _TABLES_QUERY = {
 }
 MAX_PARAMETERS = 2000  # SQL Server allows 2100 parameters per statement
 MAX_ROWS_PER_INSERT = 1000  # SQL Server allows 1000 rows in one VALUES list
+FAST_EXECUTEMANY_ROWS = 10_000  # rows per parameter array (bounded memory in the driver)
 _DRIVER = re.compile(r"driver\s*=\s*(\{[^}]*\}|[^;]*)", re.IGNORECASE)
 
 
@@ -73,8 +74,13 @@ class OdbcDatabase(Database):
             cursor.close()
 
     def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
+        """Bulk insert: pyodbc ``fast_executemany`` (parameter arrays) on SQL Server; multi-row VALUES lists
+        elsewhere — measured faster on psqlODBC (0.6 s vs 2.0 s for 50,000 rows), and the MariaDB driver runs out
+        of memory with parameter arrays."""
         if frame.empty:
             return 0
+        if self.dialect == "tsql":
+            return self._insert_fast_executemany(table, frame)
         width = len(frame.columns)
         batch = max(1, min(MAX_ROWS_PER_INSERT, MAX_PARAMETERS // width))
         columns = [exp.to_identifier(c, quoted=True) for c in frame.columns]
@@ -92,6 +98,22 @@ class OdbcDatabase(Database):
         finally:
             cursor.close()
         return len(rows)
+
+    def _insert_fast_executemany(self, table: str, frame: pd.DataFrame) -> int:
+        columns = [exp.to_identifier(c, quoted=True) for c in frame.columns]
+        values = exp.Values(expressions=[exp.Tuple(expressions=[exp.var("?")] * len(frame.columns))])
+        statement = self.render(exp.insert(values, quoted_table(table), columns=columns))
+        cursor = self.connection.cursor()
+        cursor.fast_executemany = True
+        count = 0
+        try:
+            for start in range(0, len(frame), FAST_EXECUTEMANY_ROWS):
+                rows = list(_rows(frame.iloc[start:start + FAST_EXECUTEMANY_ROWS]))
+                cursor.executemany(statement, rows)
+                count += len(rows)
+        finally:
+            cursor.close()
+        return count
 
     def commit(self) -> None:
         self.connection.commit()

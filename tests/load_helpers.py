@@ -1,0 +1,80 @@
+"""Shared by the tests/test_load_*.py files: CSV exports written from the demo and comparing BI_ tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+from generator.demo.build import build_demo
+from generator.load.demo_csv import write_autotask_exports, write_smileback_exports
+from generator.load.plan import PLANS
+from generator.spec.loader import load_model
+from generator.targets import open_database
+from generator.targets.frames import coerce_frame, read_semantic_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "csv"
+
+
+def load(source: str, path: Path, db: str, *extra: str, env: dict[str, str] | None = None):
+    """``gen-measures load`` in a child process (no progress bars)."""
+    return run_cli("load", "--source", source, "--path", str(path), "--db", db, "--quiet", *extra, env=env)
+
+
+def summary_line(out: str, name: str) -> list[str]:
+    """The cells of one row of the load summary."""
+    line = next(line for line in out.splitlines() if line.strip().startswith(name + " "))
+    return line.split()
+
+
+@pytest.fixture(scope="module")
+def demo_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, pd.DataFrame]]:
+    """Autotask and SmileBack CSV exports of the demo dataset (scale 1), with the demo's BI_ frames."""
+    folder = tmp_path_factory.mktemp("demo_exports")
+    tables = build_demo()
+    write_autotask_exports(tables, folder / "autotask")
+    write_smileback_exports(tables, folder / "smileback")
+    return folder / "autotask", folder / "smileback", tables
+
+
+def loaded_tables() -> list[str]:
+    """The BI_ tables a load fills."""
+    model = load_model(ROOT)
+    return sorted({name for plan in PLANS.values() for name in plan.merges} | {model.date_table.name})
+
+
+def assert_same_as_demo(db: str, demo: dict[str, pd.DataFrame]) -> None:
+    """Every BI_ table a load fills holds exactly the demo's rows (survey ids apart: a load uses the review id)."""
+    model = load_model(ROOT)
+    with open_database(db) as database:
+        loaded = read_semantic_tables(database, model)
+    names = loaded_tables()
+    assert len(names) == 9
+    for table in (model.table(name) for name in names):
+        key = table.key[0]
+        expected = coerce_frame(table, demo[table.name][table.column_names]).sort_values(key).reset_index(drop=True)
+        got = loaded[table.name].sort_values(key).reset_index(drop=True)
+        if table.name == "BI_SmileBack_Surveys":
+            assert (got["survey_id"] == got["review_id"]).all()
+            expected, got = expected.drop(columns="survey_id"), got.drop(columns="survey_id")
+        pd.testing.assert_frame_equal(expected, got, check_dtype=False, obj=table.name)
+
+
+def bi_snapshot(db: str) -> dict[str, pd.DataFrame]:
+    """Every BI_ table a load fills plus ETL_Watermarks, read through the targets layer."""
+    model = load_model(ROOT)
+    with open_database(db) as database:
+        result = {name: database.read_table(name, model.table(name).column_names) for name in loaded_tables()}
+        result["ETL_Watermarks"] = database.read_table("ETL_Watermarks", ["source", "entity", "watermark"])
+    return result
+
+
+def assert_snapshots_equal(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]) -> None:
+    """Two snapshots hold the same rows."""
+    assert before.keys() == after.keys()
+    for name in before:
+        pd.testing.assert_frame_equal(before[name].reset_index(drop=True), after[name].reset_index(drop=True),
+                                      obj=name)
