@@ -644,6 +644,19 @@ def _measure_without_folder(db: dict) -> None:
     measure(db, "Tickets")["displayFolder"] = ""
 
 
+@fires("MSP_ROLE_FILTER_REACHES_NO_FACT", "Dutch Companies/'BI_UserMap'")
+def _role_filter_on_unrelated_mapping(db: dict) -> None:
+    add_table(db, _table("BI_UserMap", "Which user sees which company.",
+                         [_text("Upn", "User principal name."), _key("CompanyKey")]))
+    db["model"]["roles"][0]["tablePermissions"] = [
+        {"name": "BI_UserMap", "filterExpression": "'BI_UserMap'[Upn] = USERPRINCIPALNAME ()"}]
+
+
+@fires("MSP_BIDIRECTIONAL_WIDENS_ROLE", "'BI_Tickets'[QueueKey] -> 'BI_Queues'[QueueKey]")
+def _bidirectional_beside_a_role(db: dict) -> None:
+    relationship(db, "tickets_queue")["crossFilteringBehavior"] = "bothDirections"
+
+
 @fires("MSP_UNREADABLE_DAX", "[Closed Tickets]")
 def _unterminated_string(db: dict) -> None:
     measure(db, "Closed Tickets")["expression"] = "CALCULATE ( [Tickets], 'BI_Tickets'[Status] = \"Complete )"

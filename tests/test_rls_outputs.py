@@ -140,3 +140,69 @@ def test_the_shipped_roles_lint_clean() -> None:
 
     kept, _ = apply_suppressions(database, lint_database(database))
     assert kept == []
+
+
+# ------------------------------------------------------------------------------------------------ lint rules
+
+
+def _database_with(*, bidirectional: tuple[str, ...] = (), roles: tuple[dict, ...] = (),
+                   security_both: bool = False) -> dict:
+    database = semantic_model(load_model(ROOT))
+    for relationship in database["model"]["relationships"]:
+        if relationship["fromTable"] == "BI_Autotask_Tickets" and relationship["toTable"] in bidirectional:
+            relationship["crossFilteringBehavior"] = "bothDirections"
+            if security_both:
+                relationship["securityFilteringBehavior"] = "bothDirections"
+    database["model"]["roles"] += list(roles)
+    return database
+
+
+def _found(database: dict, rule: str) -> list[tuple[str, str]]:
+    return [(f.object_name, f.message) for f in lint_database(database, rules=[rule])]
+
+
+def _role(name: str, *permissions: tuple[str, str]) -> dict:
+    return {"name": name, "modelPermission": "read",
+            "tablePermissions": [{"name": table, "filterExpression": text} for table, text in permissions]}
+
+
+def test_a_role_filter_on_the_unrelated_mapping_table_reaches_no_fact() -> None:
+    database = _database_with(roles=(
+        _role("Loose", ("BI_Security_ClientUsers", "BI_Security_ClientUsers[user_principal_name] = "
+                                                   "USERPRINCIPALNAME ()")),
+        _role("Hider", ("BI_Security_ClientUsers", "FALSE ()")),
+        _role("Dates", ("BI_Date", "BI_Date[year] = 2026")),
+    ))
+    assert _found(database, "MSP_ROLE_FILTER_REACHES_NO_FACT") == [(
+        "Loose/'BI_Security_ClientUsers'",
+        "role Loose filters 'BI_Security_ClientUsers', but no active relationship carries the filter to a table "
+        "the measures read; every fact stays visible")]
+
+
+def test_a_bidirectional_relationship_that_security_does_not_follow_widens_a_role() -> None:
+    database = _database_with(bidirectional=("BI_Autotask_Companies",))
+    found = _found(database, "MSP_BIDIRECTIONAL_WIDENS_ROLE")
+    # Technician restricts tickets (through their technician) but companies stay whole; Client restricts the
+    # companies themselves, so nothing is widened for it.
+    assert found == [("'BI_Autotask_Tickets'[company_id] -> 'BI_Autotask_Companies'[company_id]",
+                      "role Technician restricts 'BI_Autotask_Tickets', but this relationship filters "
+                      "'BI_Autotask_Companies' from it in queries only, not for security: the role's users see "
+                      "every row of 'BI_Autotask_Companies'")]
+    assert _found(_database_with(bidirectional=("BI_Autotask_Companies",), security_both=True),
+                  "MSP_BIDIRECTIONAL_WIDENS_ROLE") == []
+    assert _found(_database_with(bidirectional=("BI_Autotask_Resources",)), "MSP_BIDIRECTIONAL_WIDENS_ROLE") == [
+        ("'BI_Autotask_Tickets'[assigned_resource_id] -> 'BI_Autotask_Resources'[resource_id]",
+         "role Client restricts 'BI_Autotask_Tickets', but this relationship filters 'BI_Autotask_Resources' from "
+         "it in queries only, not for security: the role's users see every row of 'BI_Autotask_Resources'")]
+
+
+def test_lint_reports_the_role_rules_through_the_cli(tmp_path: Path) -> None:
+    database = _database_with(bidirectional=("BI_Autotask_Companies",), roles=(
+        _role("Loose", ("BI_Security_ClientUsers", "BI_Security_ClientUsers[company_id] = 1")),))
+    path = tmp_path / "model.bim"
+    path.write_text(json.dumps(database), encoding="utf-8")
+    result = run_cli("lint", "--model", str(path), "--rules",
+                     "MSP_ROLE_FILTER_REACHES_NO_FACT,MSP_BIDIRECTIONAL_WIDENS_ROLE", "--format", "json")
+    assert result.code == 1, result.err
+    assert sorted({f["rule_id"] for f in json.loads(result.out)["findings"]}) == ["MSP_BIDIRECTIONAL_WIDENS_ROLE",
+                                                                    "MSP_ROLE_FILTER_REACHES_NO_FACT"]

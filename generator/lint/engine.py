@@ -18,6 +18,7 @@ from generator.lint import (  # noqa: F401  (importing a rule module registers i
     bpa_naming,
     bpa_performance,
     own,
+    security,
 )
 from generator.lint.modelview import ModelView
 from generator.lint.rules import LintContext, Rule, Subject, registered_rules
