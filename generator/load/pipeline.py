@@ -142,9 +142,19 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
             info = read_schema_info(db)
             if info is None or info[2] != LOADED_DATASET:
                 set_dataset(db, LOADED_DATASET)
+    except ToolError:
+        summary.committed = False
+        rejects.close()
+        raise
+    except Exception as error:  # a database error (constraint, lost connection …) or a failing extractor
+        summary.committed = False
+        rejects.close()
+        detail = " ".join(str(error).split()) or type(error).__name__
+        raise ToolError(f"the load of {source} failed and was rolled back (the BI_ tables and watermarks are "
+                        f"unchanged): {detail[:300]}") from error
     except BaseException:
         summary.committed = False
-        summary.rejects_file = rejects.close()
+        rejects.close()
         raise
     summary.rows.extend(SummaryRow(c.table, inserted=c.inserted, updated=c.updated, deleted=c.deleted,
                                    rejected=c.rejected) for c in merges)
