@@ -30,6 +30,7 @@ from generator.targets.database import Database
 from generator.targets.schema import read_schema_info, set_dataset
 
 LOADED_DATASET = "loaded"
+DUCKDB_MEMORY_LIMIT = "512MB"
 STAGE_BATCH_ROWS = 50_000  # rows gathered from small pages before one bulk insert
 
 
@@ -107,6 +108,8 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
     ensure_work_tables(db, model, [*plan.merges])
     _refuse_demo(db, model)
     merger = Merger(db, options.spec_dir)
+    if db.dialect == "duckdb":  # bounded memory whatever the load's size: DuckDB spills to disk beyond this
+        db.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     stored = read_watermarks(merger, source)
     since = {} if options.full else stored
     marks: dict[str, datetime] = {}

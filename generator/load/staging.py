@@ -110,11 +110,11 @@ def typed_frame(page: StagePage, table: Table, source: str, keys: KeySet) -> Sta
         converted = _coerce(values, column)
         present = values.notna()
         if values.dtype == object:
-            present &= values.astype(str) != ""
+            present &= values != ""
 
         bad = present.to_numpy(bool) & converted.isna().to_numpy(bool)
         if column.data_type == "string" and column.max_length:
-            lengths = converted.astype("string").str.len().fillna(0)
+            lengths = converted.str.len().fillna(0) if len(converted) else converted
             too_long = (lengths > column.max_length).to_numpy(bool)
             reasons[too_long] += f"{column.name} is longer than {column.max_length} characters; "
         if not column.nullable:

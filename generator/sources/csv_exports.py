@@ -26,6 +26,7 @@ ORDER = {"autotask": ("Companies", "Resources", "Tickets", "TimeEntries", "Pickl
          "smileback": ("Reviews", "NPS")}
 _TRUE = {"true", "yes", "y", "1", "x", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
+REF_DISTINCT_LIMIT = 50_000  # more distinct values than this: treat them as ids, look names up one by one
 _REF_NAMES = {"Companies": ("company_name",), "Resources": ("first_name", "last_name"), "Tickets": ("ticket_number",)}
 
 
@@ -36,6 +37,27 @@ def synthetic_value(key: str, label: str) -> int:
 
 def _fold(values: pd.Series) -> pd.Series:
     return values.str.strip().str.casefold()
+
+
+def _contains(values: pd.Series, text: str) -> bool:
+    """Whether any value holds ``text`` (one C-level search over the joined column)."""
+    return len(values) > 0 and text in "\x00".join(values.tolist())
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """Values without surrounding blanks; the column is left as is when no value has any (the common case)."""
+    joined = "\x00" + "\x00".join(values.tolist()) + "\x00"
+    if any(f"\x00{c}" in joined or f"{c}\x00" in joined for c in (" ", "\t", "\r", "\n")):
+        return values.str.strip()
+    return values
+
+
+def _map_distinct(values: pd.Series, convert) -> pd.Series:
+    """``convert`` applied once per distinct value (exports repeat a few labels over many rows)."""
+    codes, uniques = pd.factorize(values, sort=False)
+    converted = pd.Series([convert(u) for u in uniques], dtype="object")
+    result = converted.reindex(codes).to_numpy() if len(uniques) else np.full(len(values), None, dtype=object)
+    return pd.Series(result, index=values.index, dtype="object")
 
 
 class CsvExtractor:
@@ -143,7 +165,10 @@ class CsvExtractor:
         extra_lines = 0  # line breaks inside quoted values of earlier chunks
         for chunk in self._chunks(path, usecols=sorted(set(chosen.values()))):
             blank = (chunk == "").all(axis=1).to_numpy()
-            embedded = chunk.apply(lambda c: c.str.count("\n")).sum(axis=1).to_numpy() if len(chunk) else np.zeros(0)
+            embedded = np.zeros(len(chunk), dtype=int)
+            for name in chunk.columns:
+                if _contains(chunk[name], "\n"):
+                    embedded += chunk[name].str.count("\n").to_numpy()
             before = np.concatenate([[0], np.cumsum(embedded)[:-1]]).astype(int)
             lines = chunk.index.to_numpy() + 2 + extra_lines + before
             extra_lines += int(embedded.sum())
@@ -159,7 +184,7 @@ class CsvExtractor:
             header = chosen.get(column.column)
             if header is None:
                 continue
-            raw = chunk[header].str.strip()
+            raw = _stripped(chunk[header])
             values, bad = self._parse(column, raw, spec)
             if bad.any():
                 reasons[bad] += np.array([f"{header} {v!r} {self._problem(column)}; " for v in raw[bad]], dtype=object)
@@ -210,13 +235,11 @@ class CsvExtractor:
                 values = values.dt.normalize()
             return values, present & values.isna().to_numpy()
         if kind == "bool":
-            folded = _fold(raw)
-            values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
-            values[folded.isin(_TRUE)] = True
-            values[folded.isin(_FALSE)] = False
+            values = _map_distinct(raw, lambda v: True if v.strip().casefold() in _TRUE else
+                                   False if v.strip().casefold() in _FALSE else None).astype("boolean")
             return values, present & values.isna().to_numpy()
         if kind == "rating":
-            values = _fold(raw).map(self.mapping.ratings).astype("Int64")
+            values = _map_distinct(raw, lambda v: self.mapping.ratings.get(v.strip().casefold())).astype("Int64")
             return values, present & values.isna().to_numpy()
         if kind == "picklist":
             return self._picklist(column, raw)
@@ -269,19 +292,20 @@ class CsvExtractor:
     def _picklist(self, column: ColumnMap, raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         self._load_picklists()
         key = column.picklist or ""
-        numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-        numeric = numbers.notna() & (numbers == np.floor(numbers))
-        values = numbers.where(numeric).astype("Int64")
-        labels = raw[(raw != "") & ~numeric]
-        if len(labels):
-            known = self._labels.setdefault(key, {})
-            for label in labels.unique():
-                folded = label.casefold()
-                if folded not in known:
-                    self._remember(key, label, synthetic_value(key, label))
-                self._used.add((key, known[folded]))
-            values[labels.index] = _fold(labels).map(known).astype("Int64")
-        return values, np.zeros(len(raw), bool)
+        known = self._labels.setdefault(key, {})
+
+        def value_of(text: str) -> int | None:
+            text = text.strip()
+            if not text:
+                return None
+            if text.lstrip("-").isdigit():
+                return int(text)
+            folded = text.casefold()
+            if folded not in known:
+                self._remember(key, text, synthetic_value(key, text))
+            return known[folded]
+
+        return _map_distinct(raw, value_of).astype("Int64"), np.zeros(len(raw), bool)
 
     def _picklist_pages(self, spec: EntityMap) -> Iterator[StagePage]:
         self._load_picklists()
@@ -320,11 +344,23 @@ class CsvExtractor:
 
     def _ref(self, column: ColumnMap, raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         present = raw != ""
-        numbers = pd.to_numeric(raw.where(present), errors="coerce")
-        numeric = numbers.notna() & (numbers == np.floor(numbers))
-        values = numbers.where(numeric).astype("Int64")
-        names = raw[present & ~numeric]
-        if len(names):
-            lookup = self._lookup(column.ref or "")
-            values[names.index] = _fold(names).map(lookup).astype("Int64")
+        distinct = pd.unique(raw)
+        if len(distinct) > REF_DISTINCT_LIMIT or all(v.strip().lstrip("-").isdigit() or not v for v in distinct):
+            numbers = pd.to_numeric(raw.where(present), errors="coerce")
+            values = numbers.where(numbers == np.floor(numbers)).astype("Int64")
+            names = raw[present & values.isna()]
+            if len(names):  # names among many ids (time entries by ticket number)
+                lookup = self._lookup(column.ref or "")
+                values[names.index] = _fold(names).map(lookup).astype("Int64")
+            return values, (present & values.isna()).to_numpy()
+        lookup = self._lookup(column.ref or "") if any(not v.strip().lstrip("-").isdigit() for v in distinct if v) \
+            else {}
+
+        def value_of(text: str) -> int | None:
+            text = text.strip()
+            if text.lstrip("-").isdigit():
+                return int(text)
+            return lookup.get(text.casefold()) if text else None
+
+        values = _map_distinct(raw, value_of).astype("Int64")
         return values, (present & values.isna()).to_numpy()
