@@ -346,6 +346,10 @@ def build_tables(plan: Plan) -> dict[str, pd.DataFrame]:
         "BI_Autotask_Tickets": _frame(tickets, _TICKET_TYPES),
         "BI_Autotask_TimeEntries": _frame(entries, _TIME_ENTRY_TYPES),
         "BI_Date": calendar,
+        # one client user per company (row-level security mapping; the measures do not read it)
+        "BI_Security_ClientUsers": _frame([{"user_principal_name": f"user{row}@client{row}.example",
+                                            "company_id": int(row)} for row in companies["company_id"]],
+                                          {"user_principal_name": _S, "company_id": _I}),
         "BI_SmileBack_Reviews": _frame(reviews, _REVIEW_TYPES),
         "BI_SmileBack_Surveys": _frame(surveys, _SURVEY_TYPES),
         "BI_SmileBack_NPS": _frame(nps, _NPS_TYPES),

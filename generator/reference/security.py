@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,6 @@ from generator.reference.frames import (
     TICKETS,
     TIME_ENTRIES,
 )
-from generator.targets.database import Database
 
 CLIENT_USERS = "BI_Security_ClientUsers"
 
@@ -153,14 +153,15 @@ def role_users(tables: Mapping[str, pd.DataFrame], role: str) -> list[str]:
     return []
 
 
-def unknown_company_mappings(tables: Mapping[str, pd.DataFrame] | Database) -> list[tuple[str, int]]:
+def unknown_company_mappings(tables: Mapping[str, pd.DataFrame] | Any) -> list[tuple[str, int]]:
     """Rows of ``BI_Security_ClientUsers`` naming a company that ``BI_Autotask_Companies`` does not have, as
     ``(user_principal_name, company_id)`` sorted: such a mapping shows its user nothing of that company.
 
     ``tables``: the two tables as DataFrames, or a target :class:`~generator.targets.database.Database` (inside
-    a load's transaction, for example) to read them from.
+    a load's transaction, for example) to read them from with its ``read_table`` (the reference imports no
+    target code, so any object with that method will do).
     """
-    if isinstance(tables, Database):
+    if not isinstance(tables, Mapping) and hasattr(tables, "read_table"):
         tables = {CLIENT_USERS: tables.read_table(CLIENT_USERS, ["user_principal_name", "company_id"]),
                   COMPANIES: tables.read_table(COMPANIES, ["company_id"])}
     mapping = tables[CLIENT_USERS]
