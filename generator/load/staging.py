@@ -34,7 +34,7 @@ class KeySet:
             position = np.searchsorted(self._sorted, values)
             position = np.minimum(position, max(len(self._sorted) - 1, 0))
             before = (self._sorted[position] == values) if len(self._sorted) else np.zeros(len(values), bool)
-            return before | pd.Series(values).duplicated().to_numpy()
+            return before | _repeated(values)
         tuples = list(keys.itertuples(index=False, name=None)) if isinstance(keys, pd.DataFrame) else list(keys)
         mask = np.zeros(len(tuples), dtype=bool)
         local: set[Any] = set()
@@ -50,6 +50,15 @@ class KeySet:
         else:
             tuples = keys.itertuples(index=False, name=None) if isinstance(keys, pd.DataFrame) else keys
             self._other.update(tuples)
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """Boolean mask: the value occurs earlier in ``values`` (a stable sort instead of a hash table)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    mask = np.zeros(len(values), dtype=bool)
+    mask[order[1:]] = ordered[1:] == ordered[:-1]
+    return mask
 
 
 def _coerce(values: pd.Series, column: Column) -> pd.Series:
@@ -103,36 +112,59 @@ def typed_frame(page: StagePage, table: Table, source: str, keys: KeySet) -> Sta
 
         raise ToolError(f"the {source} extractor gave {table.name} rows with unknown columns {unknown}")
     raw = raw.reset_index(drop=True)
-    reasons = pd.Series([""] * len(raw), dtype="object")
+    count = len(raw)
+    reasons = np.full(count, "", dtype=object)
     typed: dict[str, pd.Series] = {}
     for column in table.columns:
-        values = raw[column.name] if column.name in raw.columns else pd.Series([None] * len(raw), dtype="object")
+        absent = column.name not in raw.columns
+        values = pd.Series(np.full(count, None, dtype=object)) if absent else raw[column.name]
         converted = _coerce(values, column)
-        present = values.notna()
-        if values.dtype == object:
-            present &= values != ""
-
-        bad = present.to_numpy(bool) & converted.isna().to_numpy(bool)
-        if column.data_type == "string" and column.max_length:
-            lengths = converted.str.len().fillna(0) if len(converted) else converted
-            too_long = (lengths > column.max_length).to_numpy(bool)
+        if _already_typed(values, column):  # the conversion keeps every value: nothing can become invalid
+            bad = np.zeros(count, dtype=bool)
+        else:
+            present = values.notna()
+            if values.dtype == object:
+                present &= values != ""
+            bad = present.to_numpy(bool) & converted.isna().to_numpy(bool)
+        if column.data_type == "string" and column.max_length and _longest(converted) > column.max_length:
+            too_long = (converted.str.len().fillna(0) > column.max_length).to_numpy(bool)
             reasons[too_long] += f"{column.name} is longer than {column.max_length} characters; "
         if not column.nullable:
             blank = converted.isna().to_numpy(bool) & ~bad
-            reasons[blank] += f"{column.name} is missing; "
-        reasons[bad] += f"{column.name} is not a valid {column.data_type}; "
+            if blank.any():
+                reasons[blank] += f"{column.name} is missing; "
+        if bad.any():
+            reasons[bad] += f"{column.name} is not a valid {column.data_type}; "
         typed[column.name] = converted
     frame = pd.DataFrame(typed)
-    rejected_mask = (reasons != "").to_numpy(bool)
+    rejected_mask = reasons != ""
     rejected = [Rejected(f"{source} {page.entity}", None, f"{_describe_key(raw, table, i)}: {reasons[i].rstrip('; ')}")
                 for i in np.flatnonzero(rejected_mask)]
-    frame = frame[~rejected_mask]
+    if rejected:
+        frame = frame[~rejected_mask]
     key_frame = frame[list(table.key)] if len(table.key) > 1 else frame[table.key[0]]
     repeated = keys.seen(key_frame)
     duplicates = int(repeated.sum())
-    frame = frame[~repeated]
+    if duplicates:
+        frame = frame[~repeated]
     keys.add(frame[list(table.key)] if len(table.key) > 1 else frame[table.key[0]])
     return StagedPage(frame.reset_index(drop=True), rejected, duplicates)
+
+
+_KEEPS_EVERY_VALUE = {"int64": "iu", "double": "iuf", "decimal": "iuf", "boolean": "b", "date": "M", "datetime": "M"}
+
+
+def _already_typed(values: pd.Series, column: Column) -> bool:
+    """Whether :func:`_coerce` can turn no present value missing: text (any value is a string) or values
+    already of the column's kind (whole numbers for int64, numbers for double, booleans, timestamps)."""
+    if column.data_type not in _KEEPS_EVERY_VALUE:
+        return True
+    return values.dtype.kind in _KEEPS_EVERY_VALUE[column.data_type]
+
+
+def _longest(values: pd.Series) -> int:
+    """Length of the longest string (0 when there is none): one C-level pass, no per-row Series."""
+    return max(map(len, filter(None, values.to_numpy(dtype=object))), default=0)
 
 
 def _describe_key(raw: pd.DataFrame, table: Table, index: int) -> str:

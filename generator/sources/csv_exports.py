@@ -39,17 +39,19 @@ def _fold(values: pd.Series) -> pd.Series:
     return values.str.strip().str.casefold()
 
 
-def _contains(values: pd.Series, text: str) -> bool:
-    """Whether any value holds ``text`` (one C-level search over the joined column)."""
-    return len(values) > 0 and text in "\x00".join(values.tolist())
+def _joined(values: pd.Series) -> str:
+    """The column's values joined by NUL, with a NUL at each end (one string to search in C)."""
+    return "\x00" + "\x00".join(values.tolist()) + "\x00"
 
 
-def _stripped(values: pd.Series) -> pd.Series:
-    """Values without surrounding blanks; the column is left as is when no value has any (the common case)."""
-    joined = "\x00" + "\x00".join(values.tolist()) + "\x00"
-    if any(f"\x00{c}" in joined or f"{c}\x00" in joined for c in (" ", "\t", "\r", "\n")):
-        return values.str.strip()
-    return values
+def _edge_blank(joined: str) -> bool:
+    """Whether some value of a :func:`_joined` column starts or ends with a blank (space, tab, CR, LF).
+
+    Spaces are common inside text, so they are searched next to a NUL; tab, CR and LF are rare, so one fast
+    single-character search rules them out before the two-character ones."""
+    if "\x00 " in joined or " \x00" in joined:
+        return True
+    return any(c in joined and (f"\x00{c}" in joined or f"{c}\x00" in joined) for c in ("\t", "\r", "\n"))
 
 
 def _map_distinct(values: pd.Series, convert) -> pd.Series:
@@ -166,13 +168,21 @@ class CsvExtractor:
         for chunk in self._chunks(path, usecols=sorted(set(chosen.values()))):
             blank = (chunk == "").all(axis=1).to_numpy()
             embedded = np.zeros(len(chunk), dtype=int)
+            padded = []
             for name in chunk.columns:
-                if _contains(chunk[name], "\n"):
+                joined = _joined(chunk[name])  # one join per column serves both checks
+                if "\n" in joined:
                     embedded += chunk[name].str.count("\n").to_numpy()
+                if _edge_blank(joined):
+                    padded.append(name)
+            for name in padded:  # values are used without surrounding blanks (after counting their lines)
+                chunk[name] = chunk[name].str.strip()
             before = np.concatenate([[0], np.cumsum(embedded)[:-1]]).astype(int)
             lines = chunk.index.to_numpy() + 2 + extra_lines + before
             extra_lines += int(embedded.sum())
-            frame, rejected, watermark = self._convert(path, spec, chosen, chunk[~blank], lines[~blank])
+            if blank.any():
+                chunk, lines = chunk[~blank], lines[~blank]
+            frame, rejected, watermark = self._convert(path, spec, chosen, chunk, lines)
             yield StagePage(table=spec.table, entity=spec.entity, frame=frame, rejected=rejected, watermark=watermark)
 
     def _convert(self, path: Path, spec: EntityMap, chosen: dict[str, str], chunk: pd.DataFrame,
@@ -184,7 +194,7 @@ class CsvExtractor:
             header = chosen.get(column.column)
             if header is None:
                 continue
-            raw = _stripped(chunk[header])
+            raw = chunk[header]
             values, bad = self._parse(column, raw, spec)
             if bad.any():
                 reasons[bad] += np.array([f"{header} {v!r} {self._problem(column)}; " for v in raw[bad]], dtype=object)
@@ -196,7 +206,8 @@ class CsvExtractor:
         bad_rows = reasons != ""
         rejected = [Rejected(str(path), int(line), reason.rstrip("; "))
                     for line, reason in zip(lines[bad_rows], reasons[bad_rows], strict=True)]
-        frame = frame[~bad_rows].reset_index(drop=True)
+        if bad_rows.any():
+            frame = frame[~bad_rows].reset_index(drop=True)
         for column in spec.columns:
             if column.watermark and column.column in frame.columns and frame[column.column].notna().any():
                 mark = frame[column.column].max().to_pydatetime()
