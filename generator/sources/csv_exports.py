@@ -270,6 +270,8 @@ class CsvExtractor:
                 parsed = parsed.dt.tz_localize(self.mapping.timezone, ambiguous="NaT",
                                                nonexistent="shift_forward").dt.tz_convert("UTC").dt.tz_localize(None)
             ok = parsed.notna()
+            if len(parsed) == len(raw) and ok.all() and getattr(parsed.dt, "tz", None) is None:
+                return parsed.astype("datetime64[us]")  # every value read with this format: no merging needed
             result[ok[ok].index] = parsed[ok].astype("datetime64[us]")
             todo = todo & ~result.notna()
         return result
