@@ -141,7 +141,7 @@ class CsvExtractor:
 
     def _chunks(self, path: Path, usecols: list[str] | None = None) -> Iterator[pd.DataFrame]:
         try:
-            reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+            reader = pd.read_csv(path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
                                  chunksize=self.mapping.chunk_rows, skip_blank_lines=False, usecols=usecols)
             with reader:
                 yield from reader
