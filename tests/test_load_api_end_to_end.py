@@ -58,6 +58,22 @@ def _counts(db: str) -> dict[str, int]:
         return {t: connection.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
 
+def _rows(db: str, table: str, columns: tuple[str, ...]) -> set[tuple]:
+    """The set of ``columns`` tuples of ``table`` in the target."""
+    if db.startswith("odbc:"):
+        quote = '"' if "PostgreSQL" in db else "`"
+        select = f"SELECT {', '.join(quote + c + quote for c in columns)} FROM {quote}{table}{quote}"
+        connection = pyodbc.connect(db[len("odbc:"):], timeout=5)
+        try:
+            return {tuple(row) for row in connection.cursor().execute(select).fetchall()}
+        finally:
+            connection.close()
+    import duckdb
+
+    with duckdb.connect(db, read_only=True) as connection:
+        return {tuple(row) for row in connection.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()}
+
+
 def _environment(at: AutotaskServer, sb: SmileBackServer, tmp_path: Path) -> dict[str, str]:
     return {**at.env(), **sb.env(), "SMILEBACK_REQUESTS_PER_MINUTE": "0", "XDG_CONFIG_HOME": str(tmp_path),
             "MSP_CSAT_CREDENTIALS": ""}
@@ -79,6 +95,13 @@ def test_demo_through_the_apis_into_duckdb_twice_validates(demo_db: str, tmp_pat
     assert _counts(target) == first
     assert at.requests_to("Tickets/query")[0].fault == "status" and sb.requests_to("reviews")[2].fault == \
         "expire_token"
+    # The loaded rows are the demo's rows (the columns the APIs carry).
+    for table, columns in (("BI_SmileBack_Reviews", ("review_id", "rating", "company_id", "ticket_id")),
+                           ("BI_Autotask_Tickets", ("ticket_id", "ticket_number", "company_id", "status",
+                                                    "completed_date", "assigned_resource_id")),
+                           ("BI_Autotask_TimeEntries", ("time_entry_id", "ticket_id", "hours_worked")),
+                           ("BI_Autotask_Companies", ("company_id", "company_name"))):
+        assert _rows(target, table, columns) == _rows(demo_db, table, columns), table
     validated = run_cli("validate", "--db", target)
     assert validated.code == 0, validated.out + validated.err
     assert "0 mismatches" in validated.out
@@ -107,3 +130,11 @@ def test_api_load_into_odbc_targets_twice_gives_the_servers_rows(server: str, re
     assert first["BI_Autotask_Companies"] == len(data.companies)
     assert first["BI_SmileBack_NPS"] == len(data.nps)
     assert first["BI_SmileBack_Reviews"] == len(csat)
+    # Not only the counts: the very rows the servers hold (keys, numbers, ratings mapped 1/0/-1 -> 5/3/1).
+    assert _rows(db, "BI_Autotask_Tickets", ("ticket_id", "ticket_number", "company_id")) == {
+        (t["id"], t["ticketNumber"], t["companyID"]) for t in data.tickets}
+    assert _rows(db, "BI_Autotask_Companies", ("company_id", "company_name")) == {
+        (c["id"], c["companyName"]) for c in data.companies}
+    assert _rows(db, "BI_SmileBack_Reviews", ("review_id", "rating")) == {
+        (r["id"], {1: 5, 0: 3, -1: 1}[r["rating"]]) for r in csat}
+    assert _rows(db, "BI_SmileBack_NPS", ("nps_response_id", "score")) == {(n["id"], n["score"]) for n in data.nps}
