@@ -22,15 +22,8 @@ from generator.load.sqltext import output_columns, transform_select, transpile
 from generator.load.worktables import ACTION, work_table_name
 from generator.sources.base import Rejected
 from generator.spec.model import Column, Table
+from generator.sqlschema.ddl import FIXED_TYPES
 
-_NEUTRAL_TYPES = {
-    "int64": "BIGINT",
-    "double": "DOUBLE",
-    "decimal": "DECIMAL(19, 4)",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "datetime": "TIMESTAMP",
-}
 REJECT_SAMPLE = 1000  # rejected keys fetched per table for the report; the count is always complete
 
 
@@ -53,7 +46,7 @@ def q(name: str) -> str:
 
 
 def _cast(expression: str, column: Column) -> str:
-    kind = _NEUTRAL_TYPES.get(column.data_type)
+    kind = FIXED_TYPES.get(column.data_type)
     return f"CAST({expression} AS {kind})" if kind else expression
 
 

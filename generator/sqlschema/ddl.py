@@ -18,7 +18,8 @@ from generator.sqlschema.dialects import sqlglot_dialect
 SCHEMA_VERSION = 1
 SCHEMA_INFO_TABLE = "ETL_Schema_Info"
 
-_FIXED_TYPES: dict[str, str] = {
+#: Neutral SQL type of each spec type with a fixed size (strings get their length where they are used).
+FIXED_TYPES: dict[str, str] = {
     "int64": "BIGINT",
     "double": "DOUBLE",
     "decimal": "DECIMAL(19, 4)",
@@ -35,7 +36,7 @@ def column_type(column: Column, dialect: str) -> exp.DataType:
             return exp.DataType.build("VARCHAR")
         base = "NVARCHAR" if dialect == "tsql" else "VARCHAR"
         return exp.DataType.build(f"{base}({column.max_length})", dialect=dialect)
-    return exp.DataType.build(_FIXED_TYPES[column.data_type])
+    return exp.DataType.build(FIXED_TYPES[column.data_type])
 
 
 def quoted_table(name: str) -> exp.Table:
