@@ -554,8 +554,9 @@ loaded; reasons in the summary and the --rejects file); 2 bad input or usage (un
 
 @app.command("load", epilog=LOAD_EXIT_CODES)
 def load_command(
-    source: Annotated[str, typer.Option("--source", "-s", help="autotask-api, smileback-api, autotask-csv or "
-                                                               "smileback-csv.")],
+    source: Annotated[str, typer.Option("--source", "-s", help="autotask-api, smileback-api, autotask-csv, "
+                                                               "smileback-csv, or client-users-csv (the Client "
+                                                               "role's user mapping; replaces it whole).")],
     path: Annotated[list[Path] | None, typer.Option("--path", "-p", help="CSV sources: the export folder, or "
                                                                           "export files (repeatable).")] = None,
     db: DbOption = "msp_csat.duckdb",

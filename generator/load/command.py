@@ -12,6 +12,8 @@ from generator.load.report import LoadProgress, render_summary
 from generator.load.sources import make_extractor
 from generator.sources.csv_mapping import DEFAULT_MAPPING
 
+CLIENT_USERS_SOURCE = "client-users-csv"
+
 
 def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mapping: Path | None, strict: bool,
                  full: bool, quiet: bool, rejects: Path) -> int:
@@ -21,6 +23,8 @@ def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mappin
     from generator.targets.schema import ensure_schema
 
     model = load_model(spec_dir)
+    if source == CLIENT_USERS_SOURCE:
+        return _load_client_users(model, paths, db, strict, rejects)
     extractor = make_extractor(source, paths, mapping or spec_dir / DEFAULT_MAPPING)
     options = LoadOptions(spec_dir=spec_dir, rejects_path=rejects, strict=strict, full=full)
     target = describe_target(db)
@@ -30,3 +34,19 @@ def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mappin
             summary = run_load(database, model, extractor, options, progress, target)
     typer.echo(render_summary(summary), nl=False)
     return EXIT_FINDINGS if summary.rejected else EXIT_OK
+
+
+def _load_client_users(model, paths: list[Path], db: str, strict: bool, rejects: Path) -> int:
+    """The Client role's user mapping: the files replace BI_Security_ClientUsers (see load/client_users.py)."""
+    from generator.errors import ToolError
+    from generator.load.client_users import load_client_users
+    from generator.targets import open_database
+    from generator.targets.schema import ensure_schema
+
+    if not paths:
+        raise ToolError(f"--source {CLIENT_USERS_SOURCE} needs --path: the mapping CSV file(s) or their folder")
+    with open_database(db) as database:
+        ensure_schema(database, model)
+        result = load_client_users(database, model, paths, rejects, strict)
+    typer.echo(result.render(), nl=False)
+    return EXIT_FINDINGS if result.rejected else EXIT_OK

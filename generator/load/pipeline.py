@@ -89,7 +89,7 @@ class _Buffer:
         self.frames, self.rows = [], 0
 
 
-def _refuse_demo(db: Database, model: Model) -> None:
+def refuse_demo(db: Database, model: Model) -> None:
     info = read_schema_info(db)
     dataset = info[2] if info else None
     if dataset and str(dataset).startswith("demo ") and any(db.count_rows(t.name) for t in model.semantic_tables):
@@ -106,7 +106,7 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
     summary = Summary(source=source, target=target)
     rejects = RejectLog(options.rejects_path)
     ensure_work_tables(db, model, [*plan.merges])
-    _refuse_demo(db, model)
+    refuse_demo(db, model)
     merger = Merger(db, options.spec_dir)
     if db.dialect == "duckdb":  # bounded memory whatever the load's size: DuckDB spills to disk beyond this
         db.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
