@@ -293,7 +293,8 @@ def clients(engine: Engine, period: Period, thresholds: Thresholds,
             vs_target=_float(row["[VsTarget]"]), tier=row["[Tier]"], tickets_closed=_int(row["[Closed]"]),
             response_rate=_float(row["[ResponseRate]"]), recent_happy=_float(trend.get("[Recent]")),
             earlier_happy=_float(trend.get("[Earlier]")), trend=_float(trend.get("[Change]"))))
-    return result
+    # SUMMARIZECOLUMNS has no row order: sort, so that every list on the page is stable.
+    return sorted(result, key=lambda client: (client.name, client.company_id or 0))
 
 
 def queues(engine: Engine, period: Period) -> list[QueueRow]:
@@ -301,6 +302,7 @@ def queues(engine: Engine, period: Period) -> list[QueueRow]:
     pairs = [("Responses", ref(TOTAL)), ("Happy", ref(HAPPY)), ("Neutral", ref(NEUTRAL)),
              ("Unhappy", ref(UNHAPPY)), ("Average", ref(AVERAGE)), ("Net", ref(NET))]
     rows = _rows(engine, _summarize(["BI_Autotask_Queues[queue_name]"], pairs, period.start, period.end))
+    rows = sorted(rows, key=lambda row: str(row["BI_Autotask_Queues[queue_name]"] or ""))
     return [QueueRow(name=row["BI_Autotask_Queues[queue_name]"] or "(no queue)", responses=_int(row["[Responses]"]),
                      happy=_float(row["[Happy]"]), neutral=_float(row["[Neutral]"]), unhappy=_float(row["[Unhappy]"]),
                      average=_float(row["[Average]"]), net_sentiment=_float(row["[Net]"]))
@@ -337,7 +339,9 @@ def technicians(engine: Engine, period: Period) -> list[TechnicianRow]:
     groups = ["BI_Autotask_Resources[resource_id]", "BI_Autotask_Resources[technician_name]"]
     pairs = [("Responses", ref(TOTAL)), ("Happy", ref(HAPPY)), ("Unhappy", ref(UNHAPPY)),
              ("LowConfidence", ref(LOW_CONFIDENCE)), ("Hours", ref(HOURS_PER_TICKET)), ("Closed", ref(CLOSED))]
-    rows = _rows(engine, _summarize(groups, pairs, period.start, period.end))
+    rows = sorted(_rows(engine, _summarize(groups, pairs, period.start, period.end)),
+                  key=lambda row: (str(row["BI_Autotask_Resources[technician_name]"] or ""),
+                                   row["BI_Autotask_Resources[resource_id]"] or 0))
     return [TechnicianRow(name=row["BI_Autotask_Resources[technician_name]"] or "(unassigned)",
                           responses=_int(row["[Responses]"]), happy=_float(row["[Happy]"]),
                           unhappy=_float(row["[Unhappy]"]), low_confidence=bool(row["[LowConfidence]"]),
