@@ -220,8 +220,6 @@ def check_command(
 
     Rebuilds everything in memory and compares byte for byte, without writing. This is the command CI runs. With --into PATH/X.SemanticModel it checks instead that merging the generated objects into that model (build --into, same --with-tables) would change nothing.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
-    from generator.errors import EXIT_FINDINGS
-    from generator.findings import Finding
     from generator.powerbi.outputs import compare_outputs, render_outputs, shown_path
 
     _check_format(output_format)
@@ -235,48 +233,44 @@ def check_command(
     docs_path = _docs_path(out, docs)
     root = Path.cwd()
     stale = compare_outputs(outputs, out, docs_path, root)
-    findings = [Finding("STALE_OUTPUT", 3, "File", item.path, f"{item.reason}: {item.detail}",
-                        "run gen-measures build and commit the result", file=item.path) for item in stale]
     checked = sorted(shown_path(path, root) for path in outputs.targets(out, docs_path))
+    _report_stale(stale, checked, "STALE_OUTPUT", "run gen-measures build and commit the result",
+                  f"{len(stale)} of {len(checked)} outputs are stale", f"all {len(checked)} outputs are current",
+                  output_format, junit)
+
+
+def _report_stale(stale: list, checked: list[str], rule: str, hint: str, stale_text: str, current_text: str,
+                  output_format: str, junit: Path | None) -> None:
+    """Print stale files as findings (text, JSON or GitHub, optionally JUnit); exit 1 when there are any."""
+    from generator.errors import EXIT_FINDINGS
+    from generator.findings import Finding
+
+    findings = [Finding(rule, 3, "File", item.path, f"{item.reason}: {item.detail}", hint, file=item.path)
+                for item in stale]
     if stale:
         lines = [f"{item.path}: {item.reason}" + ("\n    " + item.detail.replace("\n", "\n    ")
                                                    if item.reason == "differs" else f" ({item.detail})")
                  for item in stale]
-        text = ("\n".join(lines) + f"\ncheck: {len(stale)} of {len(checked)} outputs are stale; "
-                "run gen-measures build and commit the result\n")
+        text = "\n".join(lines) + f"\ncheck: {stale_text}; {hint}\n"
     else:
-        text = f"check: all {len(checked)} outputs are current\n"
+        text = f"check: {current_text}\n"
     _emit_findings(findings, output_format, "check", junit, "gen-measures check", checked, text)
     if stale:
         raise typer.Exit(EXIT_FINDINGS)
 
 
 def _check_into(model, into: Path, with_tables: bool, output_format: str, junit: Path | None) -> None:
-    from generator.errors import EXIT_FINDINGS
-    from generator.findings import Finding
-    from generator.powerbi.diff import describe_difference
     from generator.powerbi.outputs import shown_path
     from generator.tmdl.merge import merge_specs_into
 
     result = merge_specs_into(model, into, with_tables)
     root = Path.cwd()
-    stale = {shown_path(result.folder / path, root): describe_difference(result.before.get(path, b""), data, path)
-             for path, data in result.changed_files.items()}
-    stale.update({shown_path(result.folder / path, root): "generated object no longer in the specs"
-                  for path in result.removed})
-    findings = [Finding("STALE_MERGE", 3, "File", path, detail, "run gen-measures build --into and commit the "
-                        "result", file=path) for path, detail in sorted(stale.items())]
+    folder = shown_path(result.folder, root)
     checked = sorted(shown_path(result.folder / path, root) for path in result.before)
-    if stale:
-        text = "".join(f"{path}: differs\n    " + detail.replace("\n", "\n    ") + "\n"
-                       for path, detail in sorted(stale.items()))
-        text += (f"check: {len(stale)} file(s) of {shown_path(result.folder, root)} are not current "
-                 f"({result.summary()}); run gen-measures build --into and commit the result\n")
-    else:
-        text = f"check: the generated objects in {shown_path(result.folder, root)} are current\n"
-    _emit_findings(findings, output_format, "check", junit, "gen-measures check", checked, text)
-    if stale:
-        raise typer.Exit(EXIT_FINDINGS)
+    _report_stale(result.stale_files(root), checked, "STALE_MERGE", "run gen-measures build --into and commit "
+                  "the result", f"{len(result.changed_files) + len(result.removed)} file(s) of {folder} are not "
+                  f"current ({result.summary()})", f"the generated objects in {folder} are current",
+                  output_format, junit)
 
 
 @app.command("lint", epilog=EXIT_CODES)

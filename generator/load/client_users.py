@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from sqlglot import exp
 
 from generator.errors import DataError, ToolError
 from generator.load.pipeline import refuse_demo
 from generator.load.rejects import RejectLog
 from generator.sources.base import Rejected
 from generator.spec.model import Model
+from generator.sqlschema.ddl import quoted_table
 from generator.targets.database import Database
 
 TABLE = "BI_Security_ClientUsers"
@@ -170,21 +172,11 @@ def load_client_users(db: Database, model: Model, paths: list[Path], rejects_pat
     current_frame = db.read_table(TABLE, ["user_principal_name", "company_id"])
     current = {(str(upn), int(company)) for upn, company in zip(current_frame["user_principal_name"],
                                                                   current_frame["company_id"], strict=True)}
-    to_delete = sorted(current - pairs)
-    to_insert = sorted(pairs - current)
-    result.unchanged = len(current & pairs)
-    if to_delete or to_insert:
+    result.deleted, result.inserted, result.unchanged = len(current - pairs), len(pairs - current), len(current & pairs)
+    if result.deleted or result.inserted:
+        # The files are the whole mapping: replace the table's rows in one statement and one bulk insert.
         with db.transaction():
-            for upn, company in to_delete:
-                db.execute(f'DELETE FROM {_quoted(db, TABLE)} WHERE {_quoted(db, "user_principal_name")} = ? '
-                           f'AND {_quoted(db, "company_id")} = ?', [upn, company])
-            if to_insert:
-                db.insert_frame(TABLE, pd.DataFrame(to_insert, columns=["user_principal_name", "company_id"]))
-    result.deleted, result.inserted = len(to_delete), len(to_insert)
+            db.execute(db.render(exp.delete(quoted_table(TABLE))))
+            if pairs:
+                db.insert_frame(TABLE, pd.DataFrame(sorted(pairs), columns=["user_principal_name", "company_id"]))
     return result
-
-
-def _quoted(db: Database, name: str) -> str:
-    from sqlglot import exp
-
-    return exp.to_identifier(name, quoted=True).sql(dialect=db.dialect)

@@ -8,6 +8,7 @@ Datetimes become naive UTC ``datetime`` values (an offset is applied; a value wi
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,12 +24,12 @@ class RowError(ValueError):
 
 @dataclass(frozen=True)
 class Column:
-    """One staging column: its name, where it comes from in the API item, its type and limits."""
+    """One staging column: its name, where it comes from in the API item, its type and whether it is required.
+    Its maximum length is the staging spec's (``sql/staging.yaml``), not repeated here."""
 
     name: str
     path: tuple[str, ...]
     kind: Kind
-    max_length: int | None = None
     required: bool = False
 
 
@@ -41,9 +42,19 @@ class RowSpec:
     watermark: str | None = None  # the staging column holding the change time, if any
 
 
-def col(name: str, path: str, kind: Kind, max_length: int | None = None, required: bool = False) -> Column:
+def col(name: str, path: str, kind: Kind, required: bool = False) -> Column:
     """A :class:`Column`; ``path`` is a key or a dotted path into nested objects (``ticket.id``)."""
-    return Column(name, tuple(path.split(".")), kind, max_length, required)
+    return Column(name, tuple(path.split(".")), kind, required)
+
+
+@functools.cache
+def _max_lengths(table: str) -> dict[str, int]:
+    """Maximum lengths of the string columns of a staging table, read once from the specs."""
+    from generator.spec.loader import load_model
+    from generator.spec.locate import default_spec_dir
+
+    spec = load_model(default_spec_dir()).table(table)
+    return {column.name: column.max_length for column in spec.columns if column.max_length}
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -130,6 +141,7 @@ def map_item(spec: RowSpec, item: Any) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise RowError(f"expected a JSON object, got {type(item).__name__}")
     row: dict[str, Any] = {}
+    lengths = _max_lengths(spec.table)
     for column in spec.columns:
         field = ".".join(column.path)
         try:
@@ -138,8 +150,9 @@ def map_item(spec: RowSpec, item: Any) -> dict[str, Any]:
             raise RowError(f"{field}: {exc}") from None
         if value is None and column.required:
             raise RowError(f"{field} is missing")
-        if column.max_length is not None and isinstance(value, str) and len(value) > column.max_length:
-            raise RowError(f"{field} has {len(value)} characters, more than the {column.max_length} allowed")
+        limit = lengths.get(column.name)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            raise RowError(f"{field} has {len(value)} characters, more than the {limit} allowed")
         row[column.name] = value
     return row
 

@@ -13,7 +13,7 @@ from generator.sources.apivalues import RowError, RowSpec, col, map_item
 SPECS: dict[str, RowSpec] = {
     "Companies": RowSpec("STG_Autotask_Companies", [
         col("id", "id", "int", required=True),
-        col("company_name", "companyName", "str", 200),
+        col("company_name", "companyName", "str"),
         col("company_type", "companyType", "int"),
         col("is_active", "isActive", "bool"),
         col("create_date", "createDate", "datetime"),
@@ -21,15 +21,15 @@ SPECS: dict[str, RowSpec] = {
     ]),
     "Resources": RowSpec("STG_Autotask_Resources", [
         col("id", "id", "int", required=True),
-        col("first_name", "firstName", "str", 100),
-        col("last_name", "lastName", "str", 100),
-        col("email", "email", "str", 320),
+        col("first_name", "firstName", "str"),
+        col("last_name", "lastName", "str"),
+        col("email", "email", "str"),
         col("is_active", "isActive", "bool"),
     ]),
     "Tickets": RowSpec("STG_Autotask_Tickets", [
         col("id", "id", "int", required=True),
-        col("ticket_number", "ticketNumber", "str", 50),
-        col("title", "title", "str", 255),
+        col("ticket_number", "ticketNumber", "str"),
+        col("title", "title", "str"),
         col("company_id", "companyID", "int"),
         col("queue_id", "queueID", "int"),
         col("assigned_resource_id", "assignedResourceID", "int"),

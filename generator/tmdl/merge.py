@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import ToolError
+from generator.powerbi.diff import describe_difference
 from generator.powerbi.lineage import lineage_tag
+from generator.powerbi.outputs import StaleFile, shown_path
 from generator.powerbi.semantic import GENERATED_ANNOTATION, semantic_model
 from generator.powerbi.tmdl import definition_files, tmdl_name
 from generator.spec.model import Model as SpecModel
@@ -32,7 +34,7 @@ from generator.tmdl.reader import parse_text, read_folder
 from generator.tmdl.tree import Document, Line, Model, Node
 from generator.tmdl.writer import write_document
 
-#: Top-level object types merged with ``with_tables``, and the file each new one goes to.
+#: Top-level object types merged with ``with_tables`` (checked for hand-written objects with generated names).
 MERGED_TYPES = ("table", "relationship", "expression", "role")
 
 
@@ -52,10 +54,6 @@ class Change:
     object_type: str
     name: str
     table: str | None = None
-
-    def __str__(self) -> str:
-        where = f" in {self.table}" if self.table else ""
-        return f"{self.kind} {self.object_type} {self.name!r}{where}"
 
 
 @dataclass
@@ -89,6 +87,15 @@ class MergeResult:
                                         f"b/{path}", n=2)
             chunks.extend(line if line.endswith("\n") else line + "\n" for line in diff)
         return "".join(chunks)
+
+    def stale_files(self, root: Path) -> list[StaleFile]:
+        """The files a merge would change, as ``check`` reports stale outputs (paths shown relative to ``root``)."""
+        found = [StaleFile(shown_path(self.folder / path, root), "differs",
+                           describe_difference(self.before.get(path, b""), data, path))
+                 for path, data in self.changed_files.items()]
+        found += [StaleFile(shown_path(self.folder / path, root), "not generated",
+                            "holds only generated objects no spec produces any more") for path in self.removed]
+        return sorted(found, key=lambda stale: stale.path)
 
     def summary(self) -> str:
         counts = {kind: sum(1 for change in self.changes if change.kind == kind)
