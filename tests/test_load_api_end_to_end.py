@@ -15,10 +15,6 @@ from tests.fakeapi.dataset import from_demo, synthetic
 from tests.fakeapi.faults import Fault, FaultScript
 from tests.fakeapi.smileback import SmileBackServer
 
-# The load pipeline (generator/load, `gen-measures load`) is built alongside the API clients; until it is in
-# the tree there is nothing to load with.
-pytest.importorskip("generator.load.pipeline", reason="the load pipeline (generator/load) is not in this tree")
-
 SOURCES = ("autotask-api", "smileback-api")
 
 
