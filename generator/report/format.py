@@ -41,24 +41,24 @@ def count(value: float | None) -> str:
     return f"{round(value):,}"  # type: ignore[arg-type]
 
 
-def signed_pts(value: float | None) -> str:
-    """Points with a sign: ``+5.0 pts``, ``−2.0 pts``, ``0.0 pts``."""
+def _points(value: float | None, level: str, up: str, down: str) -> str:
+    """Points rounded to one decimal: ``level`` when they round to 0, else ``up``/``down`` with ``{n}`` the size."""
     if _missing(value):
         return MISSING
     rounded = round(value, 1)  # type: ignore[arg-type]
     if rounded == 0:
-        return "0.0 pts"
-    return f"{'+' if rounded > 0 else MINUS}{abs(rounded):.1f} pts"
+        return level
+    return (up if rounded > 0 else down).format(n=f"{abs(rounded):.1f}")
+
+
+def signed_pts(value: float | None) -> str:
+    """Points with a sign: ``+5.0 pts``, ``−2.0 pts``, ``0.0 pts``."""
+    return _points(value, "0.0 pts", "+{n} pts", MINUS + "{n} pts")
 
 
 def pts(value: float | None) -> str:
     """Points against a baseline, in words: ``5.0 pts above``, ``11.4 pts below``, ``level with``."""
-    if _missing(value):
-        return MISSING
-    rounded = round(value, 1)  # type: ignore[arg-type]
-    if rounded == 0:
-        return "level with"
-    return f"{abs(rounded):.1f} pts {'above' if rounded > 0 else 'below'}"
+    return _points(value, "level with", "{n} pts above", "{n} pts below")
 
 
 def average(value: float | None) -> str:
@@ -93,9 +93,4 @@ def month_span(start: dt.date | None, end: dt.date | None) -> str:
 
 def moved(value: float | None) -> str:
     """A change in points in words: ``rose 5.0 pts``, ``fell 2.2 pts``, ``held level``."""
-    if _missing(value):
-        return MISSING
-    rounded = round(value, 1)  # type: ignore[arg-type]
-    if rounded == 0:
-        return "held level"
-    return f"{'rose' if rounded > 0 else 'fell'} {abs(rounded):.1f} pts"
+    return _points(value, "held level", "rose {n} pts", "fell {n} pts")
