@@ -13,7 +13,6 @@ from pathlib import Path
 from generator.errors import TargetError
 from generator.targets.database import Database
 from generator.targets.duckdb_db import open_duckdb
-from generator.targets.odbc_db import open_odbc
 
 DEFAULT_DB = "msp_csat.duckdb"
 ENV_VAR = "MSP_CSAT_DB"
@@ -39,10 +38,21 @@ def open_database(db: str) -> Database:
     match = _SCHEME.match(db)
     scheme = match.group(1).lower() if match else None
     if scheme == "odbc":
-        return open_odbc(db[len("odbc:"):])
+        return _open_odbc(db[len("odbc:"):])
     if scheme == "duckdb":
         return open_duckdb(Path(db[len("duckdb:"):]))
     if scheme is not None:
         raise TargetError(f"unknown --db scheme '{scheme}:'; use a DuckDB file path (e.g. {DEFAULT_DB}) or "
                           "odbc:<ODBC connection string> (e.g. odbc:Driver={PostgreSQL Unicode};Server=...)")
     return open_duckdb(Path(db))
+
+
+def _open_odbc(connection_string: str) -> Database:
+    """ODBC targets load pyodbc (and the system's ODBC driver manager) only when one is asked for, so the
+    default DuckDB target works on a machine without unixODBC."""
+    try:
+        from generator.targets.odbc_db import open_odbc
+    except ImportError as error:
+        raise TargetError(f"ODBC targets need the ODBC driver manager, which cannot be loaded ({error}); install "
+                          "it (Debian/Ubuntu: apt-get install unixodbc) and the database's ODBC driver") from None
+    return open_odbc(connection_string)
