@@ -51,6 +51,30 @@ from sqlglot import exp
 
 from generator.dax import ast
 from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.rounding import Rounding, round_number, round_sql
+from generator.engine.sqlbuild import (
+    _add,
+    _and,
+    _bin,
+    _bool,
+    _case,
+    _cast,
+    _coalesce,
+    _div,
+    _double,
+    _func,
+    _int,
+    _is_null,
+    _mul,
+    _neg,
+    _not,
+    _or,
+    _p,
+    _str,
+    _sub,
+    _timestamp,
+    _x,
+)
 from generator.engine.values import DaxType, Scalar
 
 __all__ = [
@@ -91,116 +115,6 @@ _OFFSET_US = 2_209_161_600_000_000  # microseconds from 1899-12-30 (DAX day 0) t
 _US_PER_DAY = 86_400_000_000
 _DAY_ZERO = "1899-12-30 00:00:00"
 _NOT_STATIC = object()
-
-
-# ------------------------------------------------------------------------------------------------ SQL building
-def _own(e: exp.Expression) -> exp.Expression:
-    """``e``, or a copy of it when it already sits in another tree (a sqlglot node has one parent)."""
-    return e.copy() if e.parent is not None else e
-
-
-def _x(cls: type[exp.Expression], **args: object) -> exp.Expression:
-    """``cls(**args)`` with every expression argument owned by the new node (see :func:`_own`)."""
-    owned = {
-        key: (
-            _own(value)
-            if isinstance(value, exp.Expression)
-            else [_own(v) if isinstance(v, exp.Expression) else v for v in value]
-            if isinstance(value, list)
-            else value
-        )
-        for key, value in args.items()
-    }
-    return cls(**owned)
-
-
-def _p(e: exp.Expression) -> exp.Expression:
-    """``e`` parenthesised when it is an operator expression (sqlglot does not add precedence parentheses)."""
-    if isinstance(e, (exp.Binary, exp.Neg, exp.Not)) or (isinstance(e, exp.Literal) and e.name.startswith("-")):
-        return exp.Paren(this=_own(e))
-    return e
-
-
-def _bin(cls: type[exp.Binary], a: exp.Expression, b: exp.Expression) -> exp.Expression:
-    return _x(cls, this=_p(a), expression=_p(b))
-
-
-def _add(a: exp.Expression, b: exp.Expression) -> exp.Expression:
-    return _bin(exp.Add, a, b)
-
-
-def _sub(a: exp.Expression, b: exp.Expression) -> exp.Expression:
-    return _bin(exp.Sub, a, b)
-
-
-def _mul(a: exp.Expression, b: exp.Expression) -> exp.Expression:
-    return _bin(exp.Mul, a, b)
-
-
-def _div(a: exp.Expression, b: exp.Expression) -> exp.Expression:
-    return _bin(exp.Div, a, b)
-
-
-def _neg(a: exp.Expression) -> exp.Expression:
-    return _x(exp.Neg, this=_p(a))
-
-
-def _not(a: exp.Expression) -> exp.Expression:
-    return _x(exp.Not, this=_p(a))
-
-
-def _and(*parts: exp.Expression) -> exp.Expression:
-    result = parts[0]
-    for part in parts[1:]:
-        result = _bin(exp.And, result, part)
-    return result
-
-
-def _or(*parts: exp.Expression) -> exp.Expression:
-    result = parts[0]
-    for part in parts[1:]:
-        result = _bin(exp.Or, result, part)
-    return result
-
-
-def _is_null(a: exp.Expression) -> exp.Expression:
-    return _x(exp.Is, this=_p(a), expression=exp.Null())
-
-
-def _func(name: str, *args: exp.Expression) -> exp.Expression:
-    return _x(exp.Anonymous, this=name, expressions=list(args))
-
-
-def _coalesce(*args: exp.Expression) -> exp.Expression:
-    return _x(exp.Coalesce, this=args[0], expressions=list(args[1:]))
-
-
-def _case(whens: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None) -> exp.Case:
-    return _x(exp.Case, ifs=[_x(exp.If, this=cond, true=value) for cond, value in whens], default=default)
-
-
-def _cast(e: exp.Expression, sql_type: str) -> exp.Expression:
-    return _x(exp.Cast, this=e, to=exp.DataType.build(sql_type))
-
-
-def _int(n: int) -> exp.Expression:
-    return exp.Literal.number(n)
-
-
-def _double(x: float) -> exp.Expression:
-    return _cast(exp.Literal.number(repr(float(x))), "DOUBLE")
-
-
-def _str(s: str) -> exp.Expression:
-    return exp.Literal.string(s)
-
-
-def _bool(b: bool) -> exp.Expression:
-    return exp.Boolean(this=b)
-
-
-def _timestamp(text: str) -> exp.Expression:
-    return _cast(_str(text), "TIMESTAMP")
 
 
 def _error(message: str, t: DaxType) -> exp.Expression:
@@ -268,10 +182,6 @@ def _static_number(e: exp.Expression) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     return None
-
-
-def _round_half_away(x: float) -> int:
-    return math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1)
 
 
 # ----------------------------------------------------------------------------------------------------- literals
@@ -348,7 +258,9 @@ def _days_to_us(number: Scalar) -> exp.Expression:
     """BIGINT microseconds of a number of days."""
     if number.type is _T.INTEGER:
         return _mul(number.sql, _int(_US_PER_DAY))
-    return _cast(_x(exp.Round, this=_mul(number.sql, _int(_US_PER_DAY))), "BIGINT")
+    us = _mul(number.sql, _int(_US_PER_DAY))
+    nearest = _mul(_func("sign", us), _x(exp.Floor, this=_add(_x(exp.Abs, this=us), _double(0.5))))
+    return _cast(nearest, "BIGINT")
 
 
 def _date_or_day_zero(value: Scalar, line: int, column: int) -> exp.Expression:
@@ -448,13 +360,13 @@ def cast_to(value: Scalar, type: DaxType) -> Scalar:
         number = _to_number(value)
         sql = _as_double(number)
         if type is _T.DECIMAL and number.type is _T.DOUBLE:
-            sql = _x(exp.Round, this=sql, decimals=_int(4))
+            sql = round_sql(sql, 4)
         return Scalar(sql, type)
     if type is _T.INTEGER:
         number = _to_number(value)
         if number.type is _T.INTEGER:
             return number
-        return Scalar(_cast(_x(exp.Round, this=number.sql), "BIGINT"), _T.INTEGER)
+        return Scalar(_cast(round_sql(number.sql, 0), "BIGINT"), _T.INTEGER)
     if type is _T.STRING:
         return _to_text(value)
     if type is _T.BOOLEAN:
@@ -1017,67 +929,43 @@ def _digits(value: Scalar | None, call: ast.Call) -> tuple[int | None, exp.Expre
     return None, _cast(_func("trunc", sql), "INTEGER")
 
 
-_NUDGE_UP = 1 + 1e-15
-_NUDGE_DOWN = 1 - 1e-15
-
-
-def _round_directed(x: Scalar, digits: tuple[int | None, exp.Expression], away: bool) -> exp.Expression:
-    """ROUNDUP (``away``) / ROUNDDOWN and TRUNC: SIGN(x) · CEIL/FLOOR(|x| · 10^d) / 10^d.
-
-    |x| · 10^d is nudged by 1e-15 relative before CEIL/FLOOR so that binary noise (2.2 · 10 = 22.000000000000004,
-    0.29 · 100 = 28.999999999999996) does not move the result by one unit, as the decimal value would not.
-    """
-    sql = _as_double(x)
-    static, dsql = digits
-    if static is not None:
-        static = max(-308, min(308, static))
-    magnitude = _x(exp.Abs, this=sql)
-    if static is not None and static >= 0:
-        scaled, unscale = _mul(magnitude, _double(10.0**static)), (lambda e: _div(e, _double(10.0**static)))
-    elif static is not None:
-        scaled, unscale = _div(magnitude, _double(10.0**-static)), (lambda e: _mul(e, _double(10.0**-static)))
-    else:
-        factor = _x(exp.Pow, this=_double(10.0), expression=dsql)
-        scaled, unscale = _mul(magnitude, factor), (lambda e: _div(e, factor.copy()))
-    if away:
-        rounded = _x(exp.Ceil, this=_mul(scaled, _double(_NUDGE_DOWN)))
-    else:
-        rounded = _x(exp.Floor, this=_mul(scaled, _double(_NUDGE_UP)))
-    return _mul(_func("sign", sql), unscale(rounded))
+def _rounding_digits(value: Scalar | None, call: ast.Call) -> int | exp.Expression:
+    """A num_digits argument for :func:`round_sql`: a constant or INTEGER SQL."""
+    static, sql = _digits(value, call)
+    return sql if static is None else static
 
 
 @_function("ROUND")
 def _round(args: list[Scalar], call: ast.Call) -> Scalar:
-    """ROUND(x, digits): half away from zero (DuckDB's ROUND on DOUBLE); negative digits round left of the point."""
+    """ROUND(x, digits): half away from zero on the 15-digit decimal value (:mod:`.rounding`); negative digits round
+    left of the point."""
     _arity(args, call, 2)
     x = _num(args[0], call)
     if x.type is _T.BLANK:
         return blank()
-    _, dsql = _digits(args[1], call)
-    return Scalar(_x(exp.Round, this=_as_double(x), decimals=dsql), _T.DOUBLE)
+    return Scalar(round_sql(_as_double(x), _rounding_digits(args[1], call)), _T.DOUBLE)
 
 
 @_function("ROUNDUP", "ROUNDDOWN")
 def _round_up_down(args: list[Scalar], call: ast.Call) -> Scalar:
-    """ROUNDUP (away from zero) / ROUNDDOWN (toward zero) to ``digits``."""
+    """ROUNDUP (away from zero) / ROUNDDOWN (toward zero) to ``digits``, on the 15-digit decimal value."""
     _arity(args, call, 2)
     x = _num(args[0], call)
     if x.type is _T.BLANK:
         return blank()
-    return Scalar(_round_directed(x, _digits(args[1], call), call.name == "ROUNDUP"), _T.DOUBLE)
+    how = Rounding.UP if call.name == "ROUNDUP" else Rounding.DOWN
+    return Scalar(round_sql(_as_double(x), _rounding_digits(args[1], call), how), _T.DOUBLE)
 
 
 @_function("TRUNC")
 def _trunc(args: list[Scalar], call: ast.Call) -> Scalar:
-    """TRUNC(x[, digits]): toward zero."""
+    """TRUNC(x[, digits]): toward zero, as ROUNDDOWN."""
     _arity(args, call, 1, 2)
     x = _num(args[0], call)
     if x.type is _T.BLANK:
         return blank()
-    digits = _digits(args[1] if len(args) == 2 else None, call)
-    if digits[0] == 0:
-        return Scalar(_func("trunc", _as_double(x)), _T.DOUBLE)
-    return Scalar(_round_directed(x, digits, away=False), _T.DOUBLE)
+    digits = _rounding_digits(args[1] if len(args) == 2 else None, call)
+    return Scalar(round_sql(_as_double(x), digits, Rounding.DOWN), _T.DOUBLE)
 
 
 def _divisor(value: Scalar, call: ast.Call) -> tuple[float | None, exp.Expression]:
@@ -1184,11 +1072,11 @@ def _whole(value: Scalar, call: ast.Call, how: str = "round") -> int | exp.Expre
         return 0
     static = _static_number(x.sql)
     if static is not None:
-        return _round_half_away(static) if how == "round" else int(static)
+        return int(round_number(static, 0)) if how == "round" else int(static)
     if x.type is _T.INTEGER:
         sql = x.sql
     elif how == "round":
-        sql = _cast(_x(exp.Round, this=x.sql), "BIGINT")
+        sql = _cast(round_sql(_as_double(x), 0), "BIGINT")
     else:
         sql = _cast(_func("trunc", x.sql), "BIGINT")
     return _coalesce(sql, _int(0)) if _nullable(sql) else sql
@@ -1569,7 +1457,7 @@ def _fixed(args: list[Scalar], call: ast.Call) -> Scalar:
         raise Unsupported("FIXED with non-constant decimals or no_commas", *_where(call))
     if x.type is _T.BLANK:
         return blank()
-    rounded = _x(exp.Round, this=_as_double(x), decimals=_int(decimals))
+    rounded = round_sql(_as_double(x), decimals)
     spec = "{:" + ("" if no_commas else ",") + f".{max(decimals, 0)}f" + "}"
     return Scalar(_func("format", _str(spec), rounded), _T.STRING)
 
