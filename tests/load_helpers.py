@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from conftest import run_cli
 
-from generator.demo.build import build_demo
-from generator.load.demo_csv import write_autotask_exports, write_smileback_exports
 from generator.load.plan import PLANS
 from generator.spec.loader import load_model
 from generator.targets import open_database
@@ -28,16 +25,6 @@ def summary_line(out: str, name: str) -> list[str]:
     """The cells of one row of the load summary."""
     line = next(line for line in out.splitlines() if line.strip().startswith(name + " "))
     return line.split()
-
-
-@pytest.fixture(scope="module")
-def demo_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, pd.DataFrame]]:
-    """Autotask and SmileBack CSV exports of the demo dataset (scale 1), with the demo's BI_ frames."""
-    folder = tmp_path_factory.mktemp("demo_exports")
-    tables = build_demo()
-    write_autotask_exports(tables, folder / "autotask")
-    write_smileback_exports(tables, folder / "smileback")
-    return folder / "autotask", folder / "smileback", tables
 
 
 def loaded_tables() -> list[str]:

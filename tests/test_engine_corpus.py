@@ -25,7 +25,7 @@ from generator.dax.parser import parse_expression
 from generator.engine.errors import Unsupported
 from generator.engine.run import Engine, QueryResult
 from generator.engine.sources import load_engine_model
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT
 
 CORPUS = Path(__file__).parent / "fixtures" / "dax_corpus"
 
@@ -105,12 +105,9 @@ def test_parses(measure: Measure) -> None:
 
 
 @pytest.fixture(scope="module")
-def connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The demo dataset, written once by the CLI into a new DuckDB file, opened read-only."""
-    db = tmp_path_factory.mktemp("corpus") / "demo.duckdb"
-    result = run_cli("demo", "--db", str(db))
-    assert result.code == 0, result.err
-    con = duckdb.connect(str(db), read_only=True)
+def connection(demo_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The session's demo dataset (tests/conftest.py), opened read-only."""
+    con = duckdb.connect(demo_db, read_only=True)
     yield con
     con.close()
 

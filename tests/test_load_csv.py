@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 from conftest import run_cli
-from load_helpers import assert_same_as_demo, demo_exports  # noqa: F401 - a fixture
+from load_helpers import assert_same_as_demo
 
 from generator.errors import ToolError
 from generator.load.command import load_command
@@ -218,7 +218,7 @@ def test_refuses_to_mix_with_the_demo(cli, demo_db: str, tmp_path: Path) -> None
     assert result.code == 2 and "holds the demo dataset" in result.err
 
 
-def test_demo_exports_load_back_to_the_demo_rows_and_validate(cli, demo_exports, tmp_path: Path) -> None:  # noqa: F811
+def test_demo_exports_load_back_to_the_demo_rows_and_validate(cli, demo_exports, tmp_path: Path) -> None:
     db = str(tmp_path / "roundtrip.duckdb")
     autotask, smileback, demo = demo_exports
     for source, path in (("autotask-csv", autotask), ("smileback-csv", smileback)):

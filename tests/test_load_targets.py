@@ -10,13 +10,12 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlglot
-from load_helpers import (  # noqa: F401 - demo_exports is a fixture
+from load_helpers import (
     FIXTURES,
     ROOT,
     assert_same_as_demo,
     assert_snapshots_equal,
     bi_snapshot,
-    demo_exports,
     load,
     summary_line,
 )
@@ -65,7 +64,7 @@ def test_fixtures_into_server_twice(server: str, request: pytest.FixtureRequest,
     assert_snapshots_equal(loaded, bi_snapshot(db))
 
 
-def test_demo_exports_into_postgres(postgres_db: str, demo_exports) -> None:  # noqa: F811
+def test_demo_exports_into_postgres(postgres_db: str, demo_exports) -> None:
     autotask, smileback, demo = demo_exports
     for source, path in (("autotask-csv", autotask), ("smileback-csv", smileback)):
         result = load(source, path, postgres_db)
