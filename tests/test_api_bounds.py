@@ -65,7 +65,7 @@ def test_autotask_pages_that_bring_no_new_item_stop_at_once():
 
 def test_endless_pages_without_a_count_stop_at_the_load_deadline():
     started = time.monotonic()
-    with EndlessPages("forever", count=None) as server:
+    with EndlessPages("forever", count=None, stop_after=20_000) as server:
         message = failure(autotask(server, load_deadline=1.0), "Tickets")
     assert message.startswith("Autotask Tickets: the load ran past its deadline of 1 s (MSP_CSAT_LOAD_DEADLINE) after ")
     assert message.endswith(" page(s) of this listing; stopped.")

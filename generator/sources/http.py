@@ -123,28 +123,36 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class _Watchdog:
-    """Cuts the connection of the request in flight when its total time runs out (one request at a time)."""
+    """Cuts the connection of the request in flight when its total time runs out (one request at a time).
+
+    Each :meth:`start` begins a new generation, so a timer of an earlier request that fires late (it raced with
+    :meth:`stop`) cannot cut the connection of a later one.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._socket: socket.socket | None = None
         self._timer: threading.Timer | None = None
+        self._generation = 0
         self.fired = False
 
     def start(self, seconds: float) -> None:
         """Arm the deadline for a new request."""
-        self.fired = False
-        self._socket = None
-        self._timer = threading.Timer(seconds, self._fire)
+        with self._lock:
+            self._generation += 1
+            self.fired = False
+            self._socket = None
+            self._timer = threading.Timer(seconds, self._fire, args=(self._generation,))
         self._timer.daemon = True
         self._timer.start()
 
     def stop(self) -> None:
         """Disarm the deadline (the request finished)."""
-        if self._timer is not None:
-            self._timer.cancel()
         with self._lock:
+            self._generation += 1
             self._socket = None
+            if self._timer is not None:
+                self._timer.cancel()
 
     def attach(self, sock: socket.socket) -> None:
         """The connection of the current request (cut at once if the deadline already passed)."""
@@ -153,8 +161,10 @@ class _Watchdog:
             if self.fired:
                 _cut(sock)
 
-    def _fire(self) -> None:
+    def _fire(self, generation: int) -> None:
         with self._lock:
+            if generation != self._generation:
+                return
             self.fired = True
             if self._socket is not None:
                 _cut(self._socket)

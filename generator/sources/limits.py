@@ -4,8 +4,9 @@
   the 60 s socket timeout still bounds each wait for the server). A request past it counts as a timeout and is
   retried like one.
 * ``MSP_CSAT_HTTP_MAX_BYTES`` — the largest answer read, in bytes (default 67108864, 64 MiB).
-* ``MSP_CSAT_LOAD_DEADLINE`` — seconds a whole API load may spend reading pages, counted from its first request
+* ``MSP_CSAT_LOAD_DEADLINE`` — seconds a whole API load may spend reading pages, counted from its first page
   (default 21600, 6 hours: a first full Autotask load of a large tenant at its 10,000 requests an hour fits).
+  A load past it stops before its next page (:mod:`generator.sources.paging`).
 """
 
 from __future__ import annotations
