@@ -163,11 +163,7 @@ class AutotaskApiExtractor:
         """An extractor with credentials from ``AUTOTASK_*`` variables or the credentials file, and the limits of
         :mod:`generator.sources.limits` (``MSP_CSAT_HTTP_DEADLINE``, ``MSP_CSAT_HTTP_MAX_BYTES``,
         ``MSP_CSAT_LOAD_DEADLINE``) unless ``http`` / ``load_deadline`` are given."""
-        limits = ApiLimits.from_environment(environ)
-        if "http" not in options:
-            options["http"] = limits.client()
-        options.setdefault("load_deadline", limits.load_deadline)
-        return cls(load_autotask_credentials(environ), **options)
+        return cls(load_autotask_credentials(environ), **ApiLimits.fill(options, environ))
 
     def entities(self) -> list[str]:
         """Picklists first (labels), then companies, resources, tickets and time entries."""
@@ -363,7 +359,7 @@ class AutotaskApiExtractor:
             except HttpStatusError as exc:
                 if exc.status != 401:
                     raise AutotaskStatusError(f"Autotask {method} {redact_url(url)} failed: HTTP {exc.status}"
-                                        f"{': ' + exc.detail if exc.detail else ''}.") from None
+                                              f"{': ' + exc.detail if exc.detail else ''}.") from None
                 if attempt == 2:
                     raise AutotaskError(
                         f"Autotask rejected the API user {self.credentials.username!r} (HTTP 401"

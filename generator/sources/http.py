@@ -17,17 +17,10 @@ timeout), and ``max_bytes`` the size of an answer (:class:`ResponseTooLarge`, no
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import email.utils
-import functools
 import http.client
 import json
 import logging
-import re
-import socket
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -38,6 +31,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from generator.errors import ToolError
+from generator.sources.redaction import redact, sensitive_values
+from generator.sources.watchdog import Watchdog, watched_handlers
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +41,6 @@ DEFAULT_DEADLINE = 300.0  # seconds for one whole request (connect, headers, bod
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # largest answer read
 ERROR_BODY_BYTES = 64 * 1024  # of an error answer only the start is read (a short reason is all we show)
 CHUNK_BYTES = 64 * 1024
-REDACTED = "***"
-# Header values that are not secrets (every other header value sent is redacted from error bodies).
-_PLAIN_HEADERS = frozenset({"accept", "user-agent", "content-type"})
-# "Secret: …", "password=…", '"client_secret": "…"' and the like in an error body.
-_SECRET_ASSIGNMENT = re.compile(
-    r"""(?i)\b(secret|apiintegrationcode|integration_?code|username|password|passwd|client_secret|"""
-    r"""refresh_token|access_token|authorization)(["']?\s*[:=]\s*["']?)(?:(?:bearer|basic)\s+)?[^\s"',;&}]+""")
 
 
 @dataclass(frozen=True)
@@ -122,133 +110,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class _Watchdog:
-    """Cuts the connection of the request in flight when its total time runs out (one request at a time).
-
-    Each :meth:`start` begins a new generation, so a timer of an earlier request that fires late (it raced with
-    :meth:`stop`) cannot cut the connection of a later one.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
-        self._timer: threading.Timer | None = None
-        self._generation = 0
-        self.fired = False
-
-    def start(self, seconds: float) -> None:
-        """Arm the deadline for a new request."""
-        with self._lock:
-            self._generation += 1
-            self.fired = False
-            self._socket = None
-            self._timer = threading.Timer(seconds, self._fire, args=(self._generation,))
-        self._timer.daemon = True
-        self._timer.start()
-
-    def stop(self) -> None:
-        """Disarm the deadline (the request finished)."""
-        with self._lock:
-            self._generation += 1
-            self._socket = None
-            if self._timer is not None:
-                self._timer.cancel()
-
-    def attach(self, sock: socket.socket) -> None:
-        """The connection of the current request (cut at once if the deadline already passed)."""
-        with self._lock:
-            self._socket = sock
-            if self.fired:
-                _cut(sock)
-
-    def _fire(self, generation: int) -> None:
-        with self._lock:
-            if generation != self._generation:
-                return
-            self.fired = True
-            if self._socket is not None:
-                _cut(self._socket)
-
-
-def _cut(sock: socket.socket) -> None:
-    """Shut the socket down so that a read blocked on it returns at once (plain socket call, also for TLS)."""
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-class _WatchedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._watchdog = watchdog
-
-    def connect(self) -> None:
-        super().connect()
-        self._watchdog.attach(self.sock)
-
-
-class _WatchedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._watchdog = watchdog
-
-    def connect(self) -> None:
-        super().connect()
-        self._watchdog.attach(self.sock)
-
-
-class _WatchedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, watchdog: _Watchdog):
-        super().__init__()
-        self._watchdog = watchdog
-
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(functools.partial(_WatchedHTTPConnection, watchdog=self._watchdog), req)
-
-
-class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, watchdog: _Watchdog):
-        super().__init__()
-        self._watchdog = watchdog
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(functools.partial(_WatchedHTTPSConnection, watchdog=self._watchdog), req,
-                            context=self._context)
-
-
 def format_bytes(size: int) -> str:
     """``67108864`` → ``'64 MiB'``; sizes that are not whole KiB/MiB are given in bytes."""
     for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if size >= factor and size % factor == 0:
             return f"{size // factor} {unit}"
     return f"{size} bytes"
-
-
-def sensitive_values(headers: Mapping[str, str], extra: Collection[str] = ()) -> list[str]:
-    """The strings to redact from what a server answers: every header value but Accept/User-Agent/Content-Type,
-    the token of an ``Authorization`` value (and both halves of a Basic pair), and ``extra``."""
-    values = set(extra)
-    for name, value in headers.items():
-        if name.lower() in _PLAIN_HEADERS:
-            continue
-        values.add(value)
-        scheme, _, token = value.partition(" ")
-        if token:
-            values.add(token)
-            if scheme.lower() == "basic":
-                with contextlib.suppress(binascii.Error, UnicodeDecodeError):
-                    pair = base64.b64decode(token, validate=True).decode("utf-8")
-                    values.update([pair, *pair.split(":", 1)])
-    return sorted((v for v in values if len(v) >= 4), key=len, reverse=True)
-
-
-def redact(text: str, secrets: Collection[str]) -> str:
-    """``text`` with every ``secrets`` value (as is, URL-encoded or JSON-escaped) and ``Secret: …``-like text
-    replaced by ``***``."""
-    for secret in secrets:
-        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
-                     json.dumps(secret)[1:-1]}:
-            text = text.replace(form, REDACTED)
-    return _SECRET_ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 
 def redact_url(url: str) -> str:
@@ -315,9 +182,8 @@ class JsonHttpClient:
         self.deadline = deadline
         self.max_bytes = max_bytes
         self.requests_sent = 0
-        self._watchdog = _Watchdog()
-        self._opener = urllib.request.build_opener(_NoRedirect(), _WatchedHTTPHandler(self._watchdog),
-                                                   _WatchedHTTPSHandler(self._watchdog))
+        self._watchdog = Watchdog()
+        self._opener = urllib.request.build_opener(_NoRedirect(), *watched_handlers(self._watchdog))
 
     def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
                 json_body: Any = None, form: Mapping[str, str] | None = None,

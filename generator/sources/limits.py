@@ -15,6 +15,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from generator.errors import ToolError
 from generator.sources.http import DEFAULT_DEADLINE, DEFAULT_MAX_BYTES, JsonHttpClient, RetryPolicy
@@ -43,6 +44,16 @@ class ApiLimits:
                                                   "a whole number of bytes", whole=True)),
                    load_deadline=_number(env, "MSP_CSAT_LOAD_DEADLINE", DEFAULT_LOAD_DEADLINE,
                                          "a number of seconds"))
+
+    @classmethod
+    def fill(cls, options: dict[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """An extractor's ``options`` with ``http`` (a :meth:`client`) and ``load_deadline`` from the environment's
+        limits, unless given."""
+        limits = cls.from_environment(environ)
+        if "http" not in options:
+            options["http"] = limits.client()
+        options.setdefault("load_deadline", limits.load_deadline)
+        return options
 
     def client(self) -> JsonHttpClient:
         """The HTTP client the extractors use: 60 s socket timeout, default retries, these bounds."""

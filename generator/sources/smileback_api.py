@@ -78,10 +78,7 @@ class SmileBackApiExtractor:
         limits of :mod:`generator.sources.limits` apply unless ``http`` / ``load_deadline`` are given.
         """
         env = os.environ if environ is None else environ
-        limits = ApiLimits.from_environment(env)
-        if "http" not in options:
-            options["http"] = limits.client()
-        options.setdefault("load_deadline", limits.load_deadline)
+        ApiLimits.fill(options, env)
         pace = env.get("SMILEBACK_REQUESTS_PER_MINUTE", "").strip()
         if pace and "requests_per_minute" not in options:
             try:
