@@ -136,3 +136,17 @@ def test_a_sign_in_error_echoing_the_password_and_client_secret_is_redacted(data
     assert "Request rejected. Headers were" in message and "password=***" in message
     for secret in (server.password, server.client_secret, basic):
         assert secret not in message
+
+
+def test_trusted_zone_origins_can_come_from_the_credentials_file_as_a_list(tmp_path: Path):
+    config = tmp_path / "credentials.toml"
+    config.write_text('[autotask]\nusername = "u@msp.example"\nsecret = "abc-Zz9"\nintegration_code = "code-Pp1"\n'
+                      'base_url = "https://proxy.example/autotask"\n'
+                      'zone_origins = ["https://proxy.example", "http://127.0.0.1:8080"]\n', encoding="utf-8")
+    config.chmod(0o600)
+    credentials = load_autotask_credentials({"MSP_CSAT_CREDENTIALS": str(config)})
+    assert credentials.zone_origins == ("https://proxy.example:443", "http://127.0.0.1:8080")
+    check_zone_url("https://proxy.example/atservicesrest/", credentials.zone_origins)
+    check_zone_url("http://127.0.0.1:8080/atservicesrest/", credentials.zone_origins)
+    with pytest.raises(AutotaskError, match=r"127\.0\.0\.1:8081"):
+        check_zone_url("http://127.0.0.1:8081/atservicesrest/", credentials.zone_origins)
