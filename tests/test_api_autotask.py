@@ -206,7 +206,8 @@ def test_rejected_credentials_give_one_clear_error_without_the_secret(dataset: A
     message = str(caught.value)
     assert "HTTP 401: Authentication failed" in message and "AUTOTASK_SECRET" in message
     assert "wrong-secret-Hh2" not in message and server.integration_code not in message
-    assert len(server.requests_to("Companies/query")) == 2  # tried again once after re-discovery, no more
+    # the first call (the item count) tried again once after re-discovery, no more; no query was sent after it
+    assert len(server.requests_to("Companies/count")) == 2 and server.requests_to("Companies/query") == []
 
 
 def test_unknown_filter_operators_are_refused_before_sending():
@@ -230,7 +231,7 @@ def test_usage_near_the_hourly_cap_slows_requests_down_with_a_warning(dataset: A
         got = collect(extractor(server, sleeps, threshold=policy), "Tickets")
     assert keyed(got.rows) == expected(dataset, "Tickets")
     assert "Autotask API usage is at 86% of the hourly limit; waiting 0.005 s between requests" in caplog.text
-    assert sleeps.calls == [0.005] * 3  # before each of the three query requests
+    assert sleeps.calls == [0.005] * 4  # before the count request and each of the three query requests
     assert len(server.requests_to("threshold")) == 2  # at the start, then after check_every requests
 
 

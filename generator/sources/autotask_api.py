@@ -4,7 +4,10 @@ How it talks to Autotask:
 
 * Zone discovery: ``GET {base}/atservicesrest/v1.0/zoneInformation?user=<api user>`` (no credentials; ``base``
   is ``AUTOTASK_BASE_URL``, by default the public ``https://webservices.autotask.net``). The ``url`` it returns
-  is used verbatim for every other call, and discovered again after an HTTP 401.
+  is used verbatim for every other call, and discovered again after an HTTP 401. That url must be https on an
+  ``autotask.net`` host (``https://webservices5.autotask.net/atservicesrest/``) unless its origin is listed in
+  ``AUTOTASK_ZONE_ORIGINS`` (the explicit override for a test server or a proxy): anything else is refused before
+  the credentials are sent.
 * Every call carries the ``ApiIntegrationCode`` / ``UserName`` / ``Secret`` headers, and only ever goes to the
   zone host: redirects are not followed and a ``nextPageUrl`` on another host is refused.
 * Queries are ``POST {zone}v1.0/{Entity}/query`` with the JSON filter grammar; operators are checked against
@@ -14,6 +17,9 @@ How it talks to Autotask:
   documented ``id gt <last id>`` cursor (Autotask returns query results in ascending ``id``), at most
   ``max_resumes`` times, so a long extraction survives a flaky page without losing or repeating rows.
   Items repeated across pages are dropped by ``id``.
+* Bounded paging (:mod:`generator.sources.paging`): ``POST {zone}v1.0/{Entity}/query/count`` with the same
+  filter gives the item count, which caps the pages (plus a margin); a page URL asked for twice, a page with no
+  new item that links to another one, and a load past ``MSP_CSAT_LOAD_DEADLINE`` stop the load with a sentence.
 * Incremental: Tickets by ``lastActivityDate >= since``, TimeEntries (those on tickets) by
   ``lastModifiedDateTime >= since``. Companies, Resources and the picklists are small and read in full on every
   run (a company rename does not move its ``lastActivityDate``); their pages carry no watermark.
@@ -26,6 +32,7 @@ How it talks to Autotask:
 
 from __future__ import annotations
 
+import json
 import logging
 import urllib.parse
 from collections.abc import Iterator, Mapping
@@ -44,8 +51,10 @@ from generator.sources.autotask_rows import (
     picklist_rows,
 )
 from generator.sources.base import Rejected, StagePage
-from generator.sources.credentials import AutotaskCredentials, load_autotask_credentials
-from generator.sources.http import HttpStatusError, JsonHttpClient, RetriesExhausted, RetryPolicy, redact_url
+from generator.sources.credentials import AutotaskCredentials, load_autotask_credentials, origin_of
+from generator.sources.http import HttpStatusError, JsonHttpClient, RetriesExhausted, redact_url
+from generator.sources.limits import DEFAULT_LOAD_DEADLINE, ApiLimits
+from generator.sources.paging import LoadDeadline, PageGuard
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +67,15 @@ LIST_OPERATORS = frozenset({"in", "notIn"})
 FIELD_OPERATORS = frozenset({"exist", "notExist"})
 GROUP_OPERATORS = frozenset({"and", "or"})
 ALL_RECORDS = {"op": "gte", "field": "id", "value": 0}
+VENDOR_DOMAIN = "autotask.net"
 
 
 class AutotaskError(ToolError):
     """The Autotask API answered something the extractor cannot work with."""
+
+
+class AutotaskStatusError(AutotaskError):
+    """A call answered a non-retryable HTTP status other than 401."""
 
 
 def validate_filter(conditions: Any, where: str = "filter") -> None:
@@ -91,6 +105,21 @@ def validate_filter(conditions: Any, where: str = "filter") -> None:
             raise AutotaskError(f"Autotask {place} ({op} {condition['field']}) needs a list value.")
 
 
+def check_zone_url(zone: str, trusted_origins: tuple[str, ...] = ()) -> None:
+    """Refuse a discovered zone url that is not https on an ``autotask.net`` host (port 443), unless its origin is
+    one of ``trusted_origins`` (``AUTOTASK_ZONE_ORIGINS``); raises :class:`AutotaskError` naming the url."""
+    origin = origin_of(zone)
+    if origin in trusted_origins:
+        return
+    host = (urllib.parse.urlsplit(zone).hostname or "").lower()
+    on_vendor_host = host == VENDOR_DOMAIN or host.endswith("." + VENDOR_DOMAIN)
+    if origin.startswith("https://") and origin.endswith(":443") and on_vendor_host:
+        return
+    raise AutotaskError(f"Autotask zone discovery answered the zone url {redact_url(zone)}, which is not https on an "
+                        f"{VENDOR_DOMAIN} host; the API credentials were not sent there (list its origin in "
+                        "AUTOTASK_ZONE_ORIGINS only if it is your own proxy or test server).")
+
+
 @dataclass(frozen=True)
 class ThresholdPolicy:
     """When to read ``ThresholdInformation`` and how to slow down as usage nears the hourly cap."""
@@ -115,11 +144,13 @@ class AutotaskApiExtractor:
     source = "autotask-api"
 
     def __init__(self, credentials: AutotaskCredentials, *, http: JsonHttpClient | None = None,
-                 page_size: int = 500, threshold: ThresholdPolicy | None = None, max_resumes: int = 3):
+                 page_size: int = 500, threshold: ThresholdPolicy | None = None, max_resumes: int = 3,
+                 load_deadline: float = DEFAULT_LOAD_DEADLINE):
         if not 1 <= page_size <= 500:
             raise AutotaskError(f"Autotask page size must be 1-500, not {page_size}.")
         self.credentials = credentials
-        self.http = http or JsonHttpClient(timeout=60.0, retry=RetryPolicy())
+        self.http = http or ApiLimits().client()
+        self.deadline = LoadDeadline(load_deadline)
         self.page_size = page_size
         self.threshold = threshold or ThresholdPolicy()
         self.max_resumes = max_resumes
@@ -129,8 +160,10 @@ class AutotaskApiExtractor:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, **options: Any) -> AutotaskApiExtractor:
-        """An extractor with credentials from ``AUTOTASK_*`` variables or the credentials file."""
-        return cls(load_autotask_credentials(environ), **options)
+        """An extractor with credentials from ``AUTOTASK_*`` variables or the credentials file, and the limits of
+        :mod:`generator.sources.limits` (``MSP_CSAT_HTTP_DEADLINE``, ``MSP_CSAT_HTTP_MAX_BYTES``,
+        ``MSP_CSAT_LOAD_DEADLINE``) unless ``http`` / ``load_deadline`` are given."""
+        return cls(load_autotask_credentials(environ), **ApiLimits.fill(options, environ))
 
     def entities(self) -> list[str]:
         """Picklists first (labels), then companies, resources, tickets and time entries."""
@@ -182,9 +215,14 @@ class AutotaskApiExtractor:
         resumes = 0
         duplicates = 0
         query = filters
+        guard = PageGuard(f"Autotask {entity}", self.deadline)
+        count = self._count(entity, filters)
+        if count is not None:
+            guard.limit(count, self.page_size, extra_pages=self.max_resumes)
         while True:
             try:
-                for items in self._query_pages(entity, query, first_page_failures_fatal=resumes == 0):
+                for items, has_next, url in self._query_pages(entity, query, guard,
+                                                              first_page_failures_fatal=resumes == 0):
                     page = StagePage(table=spec.table, entity=entity)
                     for item in items:
                         position += 1
@@ -204,6 +242,7 @@ class AutotaskApiExtractor:
                         stamp = row.get(spec.watermark) if spec.watermark else None
                         if stamp is not None and (page.watermark is None or stamp > page.watermark):
                             page.watermark = stamp
+                    guard.after(len(page.rows) + len(page.rejected), has_next, url)
                     if page.rows or page.rejected:
                         yield page
                 break
@@ -217,11 +256,31 @@ class AutotaskApiExtractor:
         if duplicates:
             log.info("Autotask %s: %d item(s) repeated across pages were read once", entity, duplicates)
 
-    def _query_pages(self, entity: str, filters: list[dict[str, Any]],
-                     first_page_failures_fatal: bool = True) -> Iterator[list[Any]]:
+    def _count(self, entity: str, filters: list[dict[str, Any]]) -> int | None:
+        """How many items the query selects (``{Entity}/query/count``), or None when the API does not say."""
+        validate_filter(filters)
+        url = self._entity_url(f"{entity}/query/count")  # discovers (and checks) the zone outside the try
+        try:
+            answer = self._call("POST", url, {"filter": filters})
+        except (AutotaskStatusError, RetriesExhausted) as exc:
+            log.warning("Autotask %s/query/count failed (%s); paging without a page cap (MSP_CSAT_LOAD_DEADLINE "
+                        "still bounds the load)", entity, exc)
+            return None
+        count = answer.get("queryCount") if isinstance(answer, dict) else None
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            log.warning("Autotask %s/query/count answered without a queryCount; paging without a page cap "
+                        "(MSP_CSAT_LOAD_DEADLINE still bounds the load)", entity)
+            return None
+        return count
+
+    def _query_pages(self, entity: str, filters: list[dict[str, Any]], guard: PageGuard,
+                     first_page_failures_fatal: bool = True) -> Iterator[tuple[list[Any], bool, str]]:
+        """Each page's items, whether it links to a next page, and its URL."""
         validate_filter(filters)
         body = {"MaxRecords": self.page_size, "filter": filters}
+        body_key = json.dumps(body, sort_keys=True)
         url = self._entity_url(f"{entity}/query")
+        guard.before(url, body_key)
         try:
             answer = self._call("POST", url, body)
         except RetriesExhausted as exc:
@@ -230,10 +289,12 @@ class AutotaskApiExtractor:
             raise _NextPageFailed(exc) from None
         while True:
             items, next_url = self._page_parts(entity, answer)
-            yield items
+            yield items, next_url is not None, url
             if not next_url:
                 return
             self._check_zone_host(entity, next_url)
+            guard.before(next_url, body_key)
+            url = next_url
             try:
                 answer = self._call("POST", next_url, body)  # same body; a GET would get HTTP 405
             except RetriesExhausted as exc:
@@ -275,6 +336,7 @@ class AutotaskApiExtractor:
         zone = answer.get("url") if isinstance(answer, dict) else None
         if not isinstance(zone, str) or not zone.startswith(("https://", "http://")):
             raise AutotaskError(f"Autotask zone discovery for {self.credentials.username!r} returned no zone url.")
+        check_zone_url(zone, self.credentials.zone_origins)
         if not zone.endswith("/"):
             zone += "/"
         log.info("Autotask zone for the API user: %s (%s)", redact_url(zone), answer.get("zoneName", "?"))
@@ -296,8 +358,8 @@ class AutotaskApiExtractor:
                 return self.http.request(method, url, headers=self._headers(), json_body=body)
             except HttpStatusError as exc:
                 if exc.status != 401:
-                    raise AutotaskError(f"Autotask {method} {redact_url(url)} failed: HTTP {exc.status}"
-                                        f"{': ' + exc.detail if exc.detail else ''}.") from None
+                    raise AutotaskStatusError(f"Autotask {method} {redact_url(url)} failed: HTTP {exc.status}"
+                                              f"{': ' + exc.detail if exc.detail else ''}.") from None
                 if attempt == 2:
                     raise AutotaskError(
                         f"Autotask rejected the API user {self.credentials.username!r} (HTTP 401"

@@ -8,6 +8,7 @@ Each value comes from its environment variable first, else from the config file:
     secret = "..."                         # AUTOTASK_SECRET
     integration_code = "..."               # AUTOTASK_INTEGRATION_CODE
     base_url = "https://webservices.autotask.net"   # AUTOTASK_BASE_URL (optional)
+    zone_origins = "http://127.0.0.1:8080"          # AUTOTASK_ZONE_ORIGINS (optional, see below)
 
     [smileback]
     username = "..."        # SMILEBACK_USERNAME
@@ -15,6 +16,13 @@ Each value comes from its environment variable first, else from the config file:
     client_id = "..."       # SMILEBACK_CLIENT_ID
     client_secret = "..."   # SMILEBACK_CLIENT_SECRET
     base_url = "https://app.smileback.io"           # SMILEBACK_BASE_URL (optional)
+
+Zone discovery may only send the Autotask credentials to an https URL on an ``autotask.net`` host (the zones
+are ``https://webservicesN.autotask.net/atservicesrest/``). ``AUTOTASK_ZONE_ORIGINS`` is the explicit override
+for a test server or a proxy: a comma-separated list of origins (``scheme://host[:port]``) also trusted as zones.
+
+A value containing a line break or another control character is refused (naming the variable, never the
+value): it would inject headers into the request.
 
 Secrets are held in :class:`Secret`, whose ``repr``/``str`` never show the value; the credential objects'
 ``repr`` shows only the user name and base URL.
@@ -26,6 +34,7 @@ import logging
 import os
 import stat
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +84,7 @@ class AutotaskCredentials:
     secret: Secret = field(repr=False)
     integration_code: Secret = field(repr=False)
     base_url: str = AUTOTASK_DISCOVERY_URL
+    zone_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,51 +135,97 @@ def _read_section(path: Path, section: str, explicit: bool) -> dict[str, object]
     return value
 
 
-def _collect(section: str, label: str, keys: list[tuple[str, str, bool]], base_env: str, default_base: str,
-             environ: Mapping[str, str] | None) -> tuple[dict[str, str], str]:
-    env = os.environ if environ is None else environ
-    path = credentials_path(env)
+class _Settings:
+    """One section's values: the environment variable first, else the key of the credentials file."""
+
+    def __init__(self, section: str, environ: Mapping[str, str] | None):
+        self.section = section
+        self.env = os.environ if environ is None else environ
+        self.path = credentials_path(self.env)
+        self._file: dict[str, object] | None = None
+
+    def get(self, key: str, variable: str) -> tuple[str, str]:
+        """The value (``''`` when unset) and where it came from, for messages."""
+        value = self.env.get(variable, "")
+        if value:
+            return value, variable
+        if self._file is None:
+            self._file = _read_section(self.path, self.section, bool(self.env.get("MSP_CSAT_CREDENTIALS")))
+        raw = self._file.get(key, "")
+        if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+            raw = ",".join(raw)
+        return (raw if isinstance(raw, str) else ""), f"{key} under [{self.section}] in {self.path}"
+
+
+def _refuse_control_characters(value: str, where: str) -> None:
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise CredentialsError(f"{where} contains a line break or another control character, which would "
+                               "corrupt the request headers; the value was not used.")
+
+
+def _collect(settings: _Settings, label: str, keys: list[tuple[str, str, bool]], base_env: str,
+             default_base: str) -> tuple[dict[str, str], str]:
     values: dict[str, str] = {}
     missing: list[str] = []
-    file_values: dict[str, object] | None = None
     for key, variable, _secret in keys:
-        value = env.get(variable, "")
+        value, where = settings.get(key, variable)
+        value = value.strip()
         if not value:
-            if file_values is None:
-                file_values = _read_section(path, section, bool(env.get("MSP_CSAT_CREDENTIALS")))
-            raw = file_values.get(key, "")
-            value = raw if isinstance(raw, str) else ""
-        if not value.strip():
             missing.append(variable)
-        values[key] = value.strip()
+        _refuse_control_characters(value, where)
+        values[key] = value
     if missing:
         keys_text = ", ".join(key for key, variable, _ in keys if variable in missing)
         raise CredentialsError(
             f"{label} credentials are missing: set "
-            f"{' and '.join(missing)} in the environment, or {keys_text} under [{section}] in {path}.")
-    base = env.get(base_env, "")
-    if not base:
-        if file_values is None:
-            file_values = _read_section(path, section, bool(env.get("MSP_CSAT_CREDENTIALS")))
-        raw_base = file_values.get("base_url", "")
-        base = raw_base if isinstance(raw_base, str) else ""
+            f"{' and '.join(missing)} in the environment, or {keys_text} under [{settings.section}] in "
+            f"{settings.path}.")
+    base, where = settings.get("base_url", base_env)
     base = (base.strip() or default_base).rstrip("/")
+    _refuse_control_characters(base, where)
     if not base.startswith(("https://", "http://")):
         raise CredentialsError(f"{base_env} must be an http:// or https:// URL, not {redact_url(base)!r}.")
     return values, base
 
 
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of ``url`` in lower case, with the default port made explicit."""
+    parts = urllib.parse.urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:
+        port = None
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _zone_origins(settings: _Settings) -> tuple[str, ...]:
+    text, where = settings.get("zone_origins", "AUTOTASK_ZONE_ORIGINS")
+    origins = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        parts = urllib.parse.urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+            raise CredentialsError(f"{where} must list origins such as https://proxy.example:8443 (scheme, host "
+                                   f"and port only), not {redact_url(item)!r}.")
+        origins.append(origin_of(item))
+    return tuple(origins)
+
+
 def load_autotask_credentials(environ: Mapping[str, str] | None = None) -> AutotaskCredentials:
     """Autotask credentials from the environment (``AUTOTASK_*``) or the credentials file."""
-    values, base = _collect("autotask", "Autotask", _AUTOTASK_KEYS, "AUTOTASK_BASE_URL", AUTOTASK_DISCOVERY_URL,
-                            environ)
+    settings = _Settings("autotask", environ)
+    values, base = _collect(settings, "Autotask", _AUTOTASK_KEYS, "AUTOTASK_BASE_URL", AUTOTASK_DISCOVERY_URL)
     return AutotaskCredentials(username=values["username"], secret=Secret(values["secret"]),
-                               integration_code=Secret(values["integration_code"]), base_url=base)
+                               integration_code=Secret(values["integration_code"]), base_url=base,
+                               zone_origins=_zone_origins(settings))
 
 
 def load_smileback_credentials(environ: Mapping[str, str] | None = None) -> SmileBackCredentials:
     """SmileBack credentials from the environment (``SMILEBACK_*``) or the credentials file."""
-    values, base = _collect("smileback", "SmileBack", _SMILEBACK_KEYS, "SMILEBACK_BASE_URL", SMILEBACK_URL, environ)
+    values, base = _collect(_Settings("smileback", environ), "SmileBack", _SMILEBACK_KEYS, "SMILEBACK_BASE_URL",
+                            SMILEBACK_URL)
     return SmileBackCredentials(username=values["username"], password=Secret(values["password"]),
                                 client_id=values["client_id"], client_secret=Secret(values["client_secret"]),
                                 base_url=base)

@@ -10,6 +10,9 @@
 * Offset paging can shift when reviews change while it runs: if fewer distinct reviews arrived than the first
   page's ``count``, the listing is read once more and only the missing ones are kept. Items repeated across
   pages are read once.
+* Bounded paging (:mod:`generator.sources.paging`): the first page's ``count`` caps the pages of a pass (plus a
+  margin); a page URL asked for twice, a first-pass page with no new item that links to another one, and a load
+  past ``MSP_CSAT_LOAD_DEADLINE`` stop the load with a sentence.
 * Pacing: SmileBack allows about 30 requests a minute; requests are spaced ``60 / requests_per_minute``
   seconds apart (``None`` turns pacing off). HTTP 429 is retried, honouring ``Retry-After``.
 """
@@ -29,7 +32,9 @@ from generator.errors import ToolError
 from generator.sources.apivalues import RowError, format_datetime, item_label
 from generator.sources.base import Rejected, StagePage
 from generator.sources.credentials import SmileBackCredentials, load_smileback_credentials
-from generator.sources.http import HttpStatusError, JsonHttpClient, RetryPolicy, redact_url
+from generator.sources.http import HttpStatusError, JsonHttpClient, redact_url
+from generator.sources.limits import DEFAULT_LOAD_DEADLINE, ApiLimits
+from generator.sources.paging import LoadDeadline, PageGuard
 from generator.sources.smileback_rows import ROW_MAPPERS, SPECS
 
 log = logging.getLogger(__name__)
@@ -51,11 +56,12 @@ class SmileBackApiExtractor:
 
     def __init__(self, credentials: SmileBackCredentials, *, http: JsonHttpClient | None = None,
                  page_size: int = 1000, requests_per_minute: float | None = 30.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, load_deadline: float = DEFAULT_LOAD_DEADLINE):
         if not 1 <= page_size <= 1000:
             raise SmileBackError(f"SmileBack page size must be 1-1000, not {page_size}.")
         self.credentials = credentials
-        self.http = http or JsonHttpClient(timeout=60.0, retry=RetryPolicy())
+        self.http = http or ApiLimits().client()
+        self.deadline = LoadDeadline(load_deadline)
         self.page_size = page_size
         self.interval = 60.0 / requests_per_minute if requests_per_minute else 0.0
         self.clock = clock
@@ -68,9 +74,11 @@ class SmileBackApiExtractor:
     def from_environment(cls, environ: Mapping[str, str] | None = None, **options: Any) -> SmileBackApiExtractor:
         """An extractor with credentials from ``SMILEBACK_*`` variables or the credentials file.
 
-        ``SMILEBACK_REQUESTS_PER_MINUTE`` overrides the pacing (``0`` turns it off, e.g. for a local proxy).
+        ``SMILEBACK_REQUESTS_PER_MINUTE`` overrides the pacing (``0`` turns it off, e.g. for a local proxy); the
+        limits of :mod:`generator.sources.limits` apply unless ``http`` / ``load_deadline`` are given.
         """
         env = os.environ if environ is None else environ
+        ApiLimits.fill(options, env)
         pace = env.get("SMILEBACK_REQUESTS_PER_MINUTE", "").strip()
         if pace and "requests_per_minute" not in options:
             try:
@@ -120,27 +128,35 @@ class SmileBackApiExtractor:
               skip_rejected: bool = False) -> Iterator[StagePage]:
         spec = SPECS[entity]
         mapper = ROW_MAPPERS[entity]
+        guard = PageGuard(f"SmileBack {entity}", self.deadline)
         next_url: str | None = url
         first = True
         while next_url:
+            guard.before(next_url)
             answer = self._get(next_url)
             if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
                 raise SmileBackError(f"SmileBack {redact_url(next_url)} answered without a 'results' list.")
-            if first and isinstance(answer.get("count"), int) and state["count"] is None:
-                state["count"] = answer["count"]
+            count = answer.get("count")
+            if first and isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+                guard.limit(count, self.page_size)
+                if state["count"] is None:
+                    state["count"] = count
             first = False
+            new_items = 0
             page = StagePage(table=spec.table, entity=entity)
             for item in answer["results"]:
                 state["position"] += 1
                 try:
                     row = mapper(item)
                 except RowError as exc:
+                    new_items += 1
                     state["rejected"] += 1
                     if not skip_rejected:
                         page.rejected.append(Rejected(entity, state["position"], f"{item_label(item)}: {exc}"))
                     continue
                 if row["id"] in seen:
                     continue
+                new_items += 1
                 seen.add(row["id"])
                 page.rows.append(row)
                 stamp = row.get(spec.watermark) if spec.watermark else None
@@ -151,6 +167,8 @@ class SmileBackApiExtractor:
             following = answer.get("next")
             if following is not None and not isinstance(following, str):
                 raise SmileBackError(f"SmileBack {redact_url(next_url)} answered a 'next' that is not text.")
+            if not skip_rejected:  # a second pass re-reads known items on purpose
+                guard.after(new_items, bool(following), next_url)
             next_url = self._on_base_host(following) if following else None
 
     def _on_base_host(self, url: str) -> str:
@@ -212,7 +230,8 @@ class SmileBackApiExtractor:
         headers = {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
         self._pace()
         try:
-            answer = self.http.request("POST", url, headers=headers, form=form)
+            answer = self.http.request("POST", url, headers=headers, form=form,
+                                       secrets=[value for key, value in form.items() if key != "grant_type"])
         except HttpStatusError as exc:
             raise SmileBackError(
                 f"SmileBack sign-in ({form['grant_type']} grant) for {self.credentials.username!r} failed: "

@@ -94,9 +94,11 @@ class AutotaskServer(FakeServer):
         self._usage_lock = threading.Lock()
 
     def env(self) -> dict[str, str]:
-        """The environment variables that point an extractor at this server."""
+        """The environment variables that point an extractor at this server (its http origin explicitly trusted
+        as a zone with ``AUTOTASK_ZONE_ORIGINS``, as a test server must be)."""
         return {"AUTOTASK_USERNAME": self.username, "AUTOTASK_SECRET": self.secret,
-                "AUTOTASK_INTEGRATION_CODE": self.integration_code, "AUTOTASK_BASE_URL": self.url}
+                "AUTOTASK_INTEGRATION_CODE": self.integration_code, "AUTOTASK_BASE_URL": self.url,
+                "AUTOTASK_ZONE_ORIGINS": self.url}
 
     def route(self, method: str, path: str) -> str:
         """zone, threshold, {Entity}/fields, {Entity}/query, {Entity}/query/next, {Entity}/count."""

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 @dataclass(frozen=True)
 class Fault:
     """One injected misbehaviour. ``kind`` is one of: status, slow, latency, drop, malformed, unauthorized,
-    foreign_next, repeat_item, skip_item, expire_token."""
+    foreign_next, repeat_item, skip_item, expire_token, echo."""
 
     kind: str
     status_code: int = 0
@@ -75,6 +75,11 @@ class Fault:
     def skip_item() -> Fault:
         """Answer normally but leave the page's first item out (as if offset paging shifted under a change)."""
         return Fault("skip_item")
+
+    @staticmethod
+    def echo(code: int) -> Fault:
+        """Answer HTTP ``code`` with an error that echoes every request header and the request body."""
+        return Fault("echo", status_code=code)
 
     @staticmethod
     def expire_token() -> Fault:
@@ -209,6 +214,11 @@ class FakeServer:
         if fault and fault.kind == "status":
             extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             self._send(handler, fault.status_code, {"errors": [f"injected HTTP {fault.status_code}"]}, extra)
+            return
+        if fault and fault.kind == "echo":
+            headers = ", ".join(f"{name}: {value}" for name, value in handler.headers.items())
+            self._send(handler, fault.status_code, {"errors": [f"Request rejected. Headers were {headers}; "
+                                                               f"body was {body.decode(errors='replace')}"]}, {})
             return
         if fault and fault.kind == "malformed":
             self._send_raw(handler, 200, b'{"items": [{"id": 1, "title": "cut', {})

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from generator.sources.base import Rejected, StagePage
-from generator.sources.http import JsonHttpClient, RetryPolicy
+from generator.sources.http import DEFAULT_MAX_BYTES, JsonHttpClient, RetryPolicy
 
 
 class Sleeps:
@@ -23,11 +23,12 @@ class Sleeps:
 
 
 def fast_client(sleeps: Sleeps | None = None, *, timeout: float = 2.0, attempts: int = 4,
-                base_delay: float = 0.01) -> JsonHttpClient:
+                base_delay: float = 0.01, deadline: float = 30.0,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> JsonHttpClient:
     """A client with tiny deterministic back-off (0.01, 0.02, 0.04 s ...) for tests."""
     return JsonHttpClient(timeout=timeout, retry=RetryPolicy(attempts=attempts, base_delay=base_delay,
                                                              max_delay=1.0),
-                          sleep=sleeps if sleeps is not None else Sleeps())
+                          sleep=sleeps if sleeps is not None else Sleeps(), deadline=deadline, max_bytes=max_bytes)
 
 
 class Collected:
