@@ -611,8 +611,11 @@ def report_command(
 
 def main() -> None:
     """Console-script entry point: run the app, turning ToolError into one line on stderr and its exit code."""
+    from generator.dax.depth import recursion_room
+
     try:
-        app()
+        with recursion_room():  # deeply nested DAX is walked recursively by the formatter, linter and engine
+            app()
     except ToolError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -1,0 +1,61 @@
+"""Deep, long and expensive DAX through ``gen-measures query``: ordinary shapes (a slicer's 200-value IN, a 200-term
+sum, 300 measures built on each other, 50 nested parentheses) evaluate; absurd ones end in one sentence, exit 2,
+never a traceback."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+REVIEWS = "BI_SmileBack_Reviews"
+
+
+def _query_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "query.dax"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_deep_and_long_dax_evaluates(cli, demo_db: str, tmp_path: Path) -> None:
+    chained = [f"MEASURE {REVIEWS}[m0] = 1"] + [f"MEASURE {REVIEWS}[m{i}] = [m{i - 1}] + 1" for i in range(1, 300)]
+    slicer = ", ".join(str(value) for value in range(200))  # the demo's ratings are 1, 3 and 5
+    some = " || ".join(f"{REVIEWS}[rating] = {value}" for value in (5, *range(6, 205)))
+    text = "DEFINE\n" + "\n".join(chained) + "\nEVALUATE ROW(" + ", ".join([
+        '"parens", ' + "(" * 50 + "7" + ")" * 50,
+        '"sum", ' + " + ".join(["1"] * 200),
+        '"mixed", ' + " - ".join(["1"] * 200),
+        '"words", LEN(' + " & ".join(['"ab"'] * 200) + ")",
+        f'"in", CALCULATE(COUNTROWS({REVIEWS}), {REVIEWS}[rating] IN {{ {slicer} }})',
+        f'"or", CALCULATE(COUNTROWS({REVIEWS}), {some})',
+        f'"all", CALCULATE(COUNTROWS({REVIEWS}), ' + " && ".join([f"{REVIEWS}[rating] > 0"] * 100) + ")",
+        '"not", ' + "NOT " * 201 + "FALSE",
+        '"chain", [m299]',
+        '"if", ' + "IF(TRUE, " * 60 + "42" + ", 0)" * 60,
+    ]) + ")\n"
+    result = cli("query", "--db", demo_db, "--format", "json", "--file", _query_file(tmp_path, text))
+    assert result.code == 0, result.err[-2000:]
+    assert json.loads(result.out) == [{"[parens]": 7, "[sum]": 200, "[mixed]": -198, "[words]": 400, "[in]": 3024,
+                                       "[or]": 2721, "[all]": 3024, "[not]": True, "[chain]": 300, "[if]": 42}]
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ('EVALUATE ROW("x", ' + "(" * 5000 + "1" + ")" * 5000 + ")", "nesting deeper than 256 at 1:274"),
+        ('EVALUATE ROW("x", ' + "+".join(["1"] * 5000) + ")", "nesting deeper than 256 at 1:530"),
+        ("DEFINE " + " ".join([f"MEASURE {REVIEWS}[m0] = 1"] + [f"MEASURE {REVIEWS}[m{i}] = [m{i - 1}] + 1"
+                               for i in range(1, 2000)]) + ' EVALUATE ROW("x", [m1999])',
+         "measure references nesting deeper than 512 at"),
+    ],
+    ids=["5000 parentheses", "5000-term sum", "2000 measures on each other"],
+)
+def test_absurd_depth_is_one_sentence(cli, demo_db: str, tmp_path: Path, text: str, sentence: str) -> None:
+    started = time.monotonic()
+    result = cli("query", "--db", demo_db, "--file", _query_file(tmp_path, text))
+    assert (result.code, result.out) == (2, "")
+    assert sentence in result.err
+    assert "Traceback" not in result.err and len(result.err.splitlines()) == 1
+    assert time.monotonic() - started < 60
