@@ -59,3 +59,54 @@ def test_absurd_depth_is_one_sentence(cli, demo_db: str, tmp_path: Path, text: s
     assert sentence in result.err
     assert "Traceback" not in result.err and len(result.err.splitlines()) == 1
     assert time.monotonic() - started < 60
+
+
+# ---------------------------------------------------------------------------------------- time and memory bounds
+def test_a_2000_row_table_constructor_is_linear(cli, demo_db: str, tmp_path: Path) -> None:
+    rows = ", ".join(f'({value}, "r{value}")' for value in range(2000))
+    text = f"EVALUATE {{ {rows} }}\nORDER BY [Value1]\nEVALUATE ROW(\"n\", COUNTROWS({{ {rows} }}))\n"
+    started = time.monotonic()
+    result = cli("query", "--db", demo_db, "--format", "json", "--file", _query_file(tmp_path, text))
+    assert result.code == 0, result.err[-2000:]
+    table, count = json.loads(result.out)
+    assert table == [{"[Value1]": value, "[Value2]": f"r{value}"} for value in range(2000)]
+    assert count == [{"[n]": 2000}]
+    assert time.monotonic() - started < 60  # a UNION ALL chain copied per row took minutes
+
+
+FACTS = f"CROSSJOIN({REVIEWS}, BI_Autotask_Tickets, BI_Autotask_TimeEntries)"  # ~5e11 rows
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["query", f'EVALUATE ROW("n", COUNTROWS({FACTS}))'],
+        ["query", f"EVALUATE {FACTS}"],
+        ["validate"],
+        ["validate", "--roles"],
+        ["report", "--out", "{tmp}/report.html"],
+    ],
+    ids=["query count", "query rows", "validate", "validate --roles", "report"],
+)
+def test_timeout_ends_in_one_sentence(cli, demo_db: str, tmp_path: Path, args: list[str]) -> None:
+    timeout = "1" if args[0] == "query" else "0.3"  # validate and report take seconds on the demo data
+    started = time.monotonic()
+    result = cli(*[arg.format(tmp=tmp_path) for arg in args], "--db", demo_db, "--timeout", timeout)
+    assert result.code == 2, result.err[-2000:]
+    assert result.err.strip().splitlines()[-1] == (f"error: the query did not finish within {timeout} s; raise "
+                                                   "--timeout (or narrow the query)")
+    assert "Traceback" not in result.err and "mismatch" not in result.out
+    assert not (tmp_path / "report.html").exists()
+    assert time.monotonic() - started < 60
+
+
+def test_memory_limit_ends_in_one_sentence(cli, demo_db: str) -> None:
+    query = (f'EVALUATE SELECTCOLUMNS(CROSSJOIN({REVIEWS}, BI_Autotask_Companies), "a", {REVIEWS}[comment] & '
+             "BI_Autotask_Companies[company_name]) ORDER BY [a]")
+    result = cli("query", "--db", demo_db, "--memory-limit", "1MB", "--format", "csv", query)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("error: the query needed more than the memory limit of 1MB; raise --memory-limit (or "
+                          "narrow the query)\n")
+    assert cli("query", "--db", demo_db, "--memory-limit", "100MB", "--format", "csv", query).code == 0
+    bad = cli("query", "--db", demo_db, "--memory-limit", "lots", 'EVALUATE ROW("x", 1)')
+    assert (bad.code, bad.err) == (2, "error: --memory-limit must be a size such as 500MB or 4GB, not 'lots'\n")

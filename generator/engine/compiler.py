@@ -973,12 +973,18 @@ class Compiler:
         types = [_constructor_type([row[i].type for row in compiled]) for i in range(width)]
         names = ["[Value]"] if width == 1 else [f"[Value{i + 1}]" for i in range(width)]
         columns = tuple(RelColumn(f"c{i}", names[i], None, types[i]) for i in range(width))
-        selects = [exp.select(*[exp.alias_(scalars.cast_to(v, types[i]).sql, f"c{i}") for i, v in enumerate(row)])
-                   for row in compiled]
-        query: exp.Query = selects[0]
-        for select in selects[1:]:
-            query = exp.union(query, select, distinct=False)
-        return Relation(query, columns)
+        if len(compiled) == 1:
+            row = compiled[0]
+            return Relation(exp.select(*[exp.alias_(scalars.cast_to(v, types[i]).sql, f"c{i}")
+                                         for i, v in enumerate(row)]), columns)
+        # one VALUES list: SQL that grows linearly with the rows (a UNION ALL chain nests one level per row)
+        alias = self.fresh("k")
+        values = exp.Values(
+            expressions=[exp.Tuple(expressions=[scalars.cast_to(v, types[i]).sql for i, v in enumerate(row)])
+                         for row in compiled],
+            alias=exp.TableAlias(this=exp.to_identifier(alias),
+                                 columns=[exp.to_identifier(c.sql) for c in columns]))
+        return Relation(exp.select(*[col(alias, c.sql) for c in columns]).from_(values), columns)
 
 
 def _chain(node: ast.Binary) -> list[ast.Expr]:

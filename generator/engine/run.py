@@ -33,6 +33,9 @@ from generator.engine.session import first_line
 from generator.engine.values import DaxType
 
 DIALECTS = ("duckdb", "tsql", "postgres", "spark")
+#: DuckDB errors that stop a command rather than one query (a deadline interrupted it, memory ran out): they
+#: propagate as they are, for :func:`generator.engine.limits.deadline` to turn into its sentence.
+_STOPPED = (duckdb.InterruptException, duckdb.OutOfMemoryException)
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,8 @@ class Engine:
             sql = query.sql(dialect="duckdb")
             try:
                 self._blank_rows[key] = bool(self.connection.execute(sql).fetchone()[0])  # type: ignore[index]
+            except _STOPPED:
+                raise
             except duckdb.Error as error:
                 raise DaxEngineError(f"cannot read table '{table.name}' or a table related to it: "
                                      f"{first_line(error)}") from error
@@ -284,6 +289,8 @@ class Engine:
                 sql = statement.sql.sql(dialect="duckdb")
             try:
                 rows = self.connection.execute(sql).fetchall()
+            except _STOPPED:
+                raise
             except duckdb.Error as error:
                 raise DaxEngineError(f"the query failed while running: {first_line(error)}") from error
             converted = tuple(tuple(_python(v, t) for v, t in zip(row, statement.types, strict=True))
