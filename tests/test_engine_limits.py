@@ -110,3 +110,20 @@ def test_memory_limit_ends_in_one_sentence(cli, demo_db: str) -> None:
     assert cli("query", "--db", demo_db, "--memory-limit", "100MB", "--format", "csv", query).code == 0
     bad = cli("query", "--db", demo_db, "--memory-limit", "lots", 'EVALUATE ROW("x", 1)')
     assert (bad.code, bad.err) == (2, "error: --memory-limit must be a size such as 500MB or 4GB, not 'lots'\n")
+
+
+def test_a_spec_measure_nested_60_deep_builds_and_evaluates(cli, demo_db: str, spec_copy: Path,
+                                                             tmp_path: Path) -> None:
+    deep = "IF ( TRUE (), " * 60 + f"COUNTROWS ( {REVIEWS} )" + ", 0 )" * 60
+    measures = spec_copy / "measures" / "04-clients.yaml"
+    text = measures.read_text(encoding="utf-8")
+    entry = (f"measures:\n  - name: Deep Count\n    home_table: {REVIEWS}\n    folder: Deep\n    kind: dax\n"
+             f"    dax: |\n      {deep}\n    format: whole\n    description: Nested 60 deep.\n")
+    measures.write_text(text.replace("measures:\n", entry, 1), encoding="utf-8")
+    built = cli("build", "--specs", str(spec_copy), "--out", str(tmp_path / "out"))
+    assert built.code == 0, built.err[-2000:]
+    assert "Deep Count" in (tmp_path / "out" / "model.bim").read_text(encoding="utf-8")
+    result = cli("query", "--db", demo_db, "--specs", str(spec_copy), "--format", "json",
+                 'EVALUATE ROW("n", [Deep Count])')
+    assert result.code == 0, result.err[-2000:]
+    assert json.loads(result.out) == [{"[n]": 3024}]
