@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from generator import __version__
+from generator.engine.limits import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT
 from generator.errors import EXIT_BAD_INPUT, ToolError
 
 EXIT_CODES = """Exit codes: 0 success; 1 findings (mismatches, stale outputs, lint findings);
@@ -31,6 +32,12 @@ DbOption = Annotated[str, typer.Option(
 SpecsOption = Annotated[Path | None, typer.Option(
     "--specs", envvar="MSP_CSAT_SPECS", show_envvar=True, file_okay=False,
     help="Folder holding model/, measures/ and sql/ (default: the specs shipped with the tool).")]
+
+
+TimeoutOption = Annotated[float, typer.Option(
+    "--timeout", min=0, help="Stop the database work after this many seconds (0: no limit).")]
+MemoryLimitOption = Annotated[str, typer.Option(
+    "--memory-limit", help="The most memory the database may use for the queries, such as 500MB or 4GB.")]
 
 
 def _say(message: str) -> None:
@@ -345,6 +352,8 @@ def query_command(
     user: Annotated[str | None, typer.Option(
         "--user", help="The user principal name the role is evaluated for (what USERPRINCIPALNAME() returns); "
                        "only with --role.")] = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    memory_limit: MemoryLimitOption = DEFAULT_MEMORY_LIMIT,
 ) -> None:
     """Evaluate a DAX query against the BI_ tables and print the result.
 
@@ -371,9 +380,12 @@ def query_command(
         engine = Engine(model, None, roles, user)  # compiling needs no connection
         typer.echo("\n\n".join(statement + ";" for statement in engine.sql(text, dialect)))
         return
-    connection = connect_read_only(db)
+    from generator.engine.limits import deadline
+
+    connection = connect_read_only(db, memory_limit)
     try:
-        results = Engine(model, connection, roles, user).query(text)
+        with deadline(connection, timeout, memory_limit):
+            results = Engine(model, connection, roles, user).query(text)
     finally:
         connection.close()
     typer.echo(render(results, output_format))
@@ -400,6 +412,8 @@ def validate_command(
         "--users-per-role", min=1, help="With --roles: users checked per role (most companies first, then by "
                                         "name), plus one with no mapping.")] = 2,
     all_users: Annotated[bool, typer.Option("--all-users", help="With --roles: every user of every role.")] = False,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    memory_limit: MemoryLimitOption = DEFAULT_MEMORY_LIMIT,
 ) -> None:
     """Evaluate every generated measure with the DAX engine and compare it with the pandas reference.
 
@@ -434,29 +448,31 @@ def validate_command(
         raise ToolError("--role and --all-users go with --roles")
     if check_roles and emit_dqv is not None:
         raise ToolError("--emit-dqv writes the checks without a role; run it without --roles")
-    connection = connect_read_only(db)  # one read-only connection serves the reference's tables and the engine
-    tables = read_semantic_tables(DuckDBDatabase(connection, duckdb_path(db)), model)
-    started = time.perf_counter()
-    parameters = Parameters(**{p.name: p.value for p in model.parameters})
-    if check_roles:
-        from generator.validation_roles import run_roles
+    from generator.engine.limits import deadline
 
-        try:
-            text, passed = run_roles(model_from_spec(model), connection, tables, chosen_measures, parameters,
-                                     chosen_slices, only_roles, None if all_users else users_per_role, json_output,
-                                     progress=lambda what: _say(f"validating {what}"))
-        finally:
-            connection.close()
+    connection = connect_read_only(db, memory_limit)  # one read-only connection: the reference's tables, the engine
+    try:
+        with deadline(connection, timeout, memory_limit):
+            tables = read_semantic_tables(DuckDBDatabase(connection, duckdb_path(db)), model)
+            started = time.perf_counter()
+            parameters = Parameters(**{p.name: p.value for p in model.parameters})
+            if check_roles:
+                from generator.validation_roles import run_roles
+
+                text, passed = run_roles(model_from_spec(model), connection, tables, chosen_measures, parameters,
+                                         chosen_slices, only_roles, None if all_users else users_per_role,
+                                         json_output, progress=lambda what: _say(f"validating {what}"))
+            else:
+                result = validate(Engine(model_from_spec(model), connection), tables, chosen_measures, parameters,
+                                  chosen_slices, progress=lambda name: _say(
+                                      f"validating slice {name} ({len(chosen_measures)} measures)"))
+    finally:
+        connection.close()
+    if check_roles:
         typer.echo(text if json_output else f"{text}\n({time.perf_counter() - started:.1f} s)")
         if not passed:
             raise typer.Exit(EXIT_FINDINGS)
         return
-    engine = Engine(model_from_spec(model), connection)
-    try:
-        result = validate(engine, tables, chosen_measures, parameters, chosen_slices,
-                          progress=lambda name: _say(f"validating slice {name} ({len(chosen_measures)} measures)"))
-    finally:
-        connection.close()
     seconds = time.perf_counter() - started
     if emit_dqv is not None:
         files = {f"{name}.Tests.dax": slice_tests(name, result.references[name], chosen_measures)
@@ -596,6 +612,8 @@ def report_command(
     min_response_rate: Annotated[float, typer.Option("--min-response-rate", min=0, max=100,
                                                      help="Low confidence under this response rate, in %.")] = 20.0,
     specs: SpecsOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    memory_limit: MemoryLimitOption = DEFAULT_MEMORY_LIMIT,
 ) -> None:
     """Write the CSAT sentiment report for a period as one self-contained HTML page (inline SVG charts, prints well).
 
@@ -605,14 +623,18 @@ def report_command(
 
     summary = write_report(ReportOptions(db=db, out=out, period=period, industry_median=industry_median,
                                          top_quartile=top_quartile, target=target, min_responses=min_responses,
-                                         min_response_rate=min_response_rate, specs=specs))
+                                         min_response_rate=min_response_rate, specs=specs, timeout=timeout,
+                                         memory_limit=memory_limit))
     _say(f"wrote {summary.out} ({summary.period_label}; {summary.bytes_written:,} bytes)")
 
 
 def main() -> None:
     """Console-script entry point: run the app, turning ToolError into one line on stderr and its exit code."""
+    from generator.dax.depth import recursion_room
+
     try:
-        app()
+        with recursion_room():  # deeply nested DAX is walked recursively by the formatter, linter and engine
+            app()
     except ToolError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -30,6 +30,7 @@ from generator.dax.ast import (
 )
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression, parse_query
+from generator.dax.references import children
 
 # Real-world measure expressions, written in the many styles people use (comments, lower case, no spaces ...).
 MEASURES: list[str] = [
@@ -362,3 +363,57 @@ def test_omitted_arguments_are_kept() -> None:
     assert parse_expression("F ( , 1 )").args[0] == ast.Omitted()
     with pytest.raises(DaxSyntaxError, match="an expression after ','"):
         parse_expression("F ( 1, )")
+
+
+# ------------------------------------------------------------------------------------------ depth and long chains
+def _depth(node: ast.Expr) -> int:
+    """Levels of ``node``'s tree, counted without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children(current))
+    return deepest
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "(" * 255 + "1" + ")" * 255,
+        " + ".join(["1"] * 256),
+        "NOT " * 200 + "TRUE",
+        "- " * 200 + "1",
+        "2 ^ " + "- " * 200 + "1",
+        "IF ( TRUE, " * 120 + "1" + ", 0 )" * 120,
+        "[x] IN { " + ", ".join(str(i) for i in range(5000)) + " }",
+    ],
+)
+def test_deep_and_long_expressions_parse(source: str) -> None:
+    tree = parse_expression(source)
+    assert _depth(tree) <= 256
+
+
+def test_prefix_chains_keep_their_shape() -> None:
+    assert parse_expression("NOT NOT x") == Unary("NOT", Unary("NOT", TableRef("x")))
+    assert parse_expression("- + 1") == Unary("-", Unary("+", Number("1")))
+    assert parse_expression("2 ^ - - 1") == Binary("^", Number("2"), Unary("-", Unary("-", Number("1"))))
+    in_list = Binary("IN", NameRef("a"), TableConstructor(((Number("1"),),)))
+    assert parse_expression("NOT [a] IN { 1 }") == Unary("NOT", in_list)
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "column"),
+    [
+        ("(" * 256 + "1" + ")" * 256, 1, 257),  # the 257th level is the 1 inside the 256th '('
+        ("(" * 5000 + "1" + ")" * 5000, 1, 257),
+        ("{" * 5000 + "1" + "}" * 5000, 1, 257),
+        ("F(" * 5000 + "1" + ")" * 5000, 1, 513),
+        ("+".join(["1"] * 5000), 1, 512),  # the 256th '+'
+        ("NOT " * 5000 + "TRUE", 1, 4 * (5000 - 256) + 1),
+        ("-" * 1 + " -" * 4999 + " 1", 1, 2 * (5000 - 256) + 1),
+    ],
+)
+def test_too_deep_is_one_error_with_a_position(source: str, line: int, column: int) -> None:
+    with pytest.raises(DaxSyntaxError) as caught:
+        parse_expression(source)
+    assert (caught.value.line, caught.value.column, caught.value.message) == (line, column, "nesting deeper than 256")

@@ -227,3 +227,14 @@ def test_parallelperiod_moves_whole_periods(engine: Engine) -> None:
     closed_q4 = one(engine, 'EVALUATE ROW("c", CALCULATE([Tickets - Closed], '
                             "DATESBETWEEN(BI_Date[date], DATE(2025, 10, 1), DATE(2025, 12, 31))))")[0]["[c]"]
     assert (row["[q]"], row["[y]"], row["[m]"]) == (closed_q4, 365, 31)
+
+
+def test_query_csv_cells_cannot_start_a_spreadsheet_formula(cli, demo_db: str) -> None:
+    query = ('EVALUATE ROW("formula", "=cmd|\' /C calc\'!A0", "plus", "+1+2", "minus", "-2+3", "at", "@SUM(A1)", '
+             '"tab", "\t=1", "text", "a=b", "negative", -5, "fraction", -0.5, "blank", BLANK())')
+    result = cli("query", "--db", demo_db, "--format", "csv", query)
+    assert result.code == 0, result.err
+    assert list(csv.reader(io.StringIO(result.out)))[1] == [
+        "'=cmd|' /C calc'!A0", "'+1+2", "'-2+3", "'@SUM(A1)", "'\t=1", "a=b", "-5", "-0.5", ""]
+    as_json = json.loads(cli("query", "--db", demo_db, "--format", "json", query).out)
+    assert as_json[0]["[formula]"] == "=cmd|' /C calc'!A0"  # only CSV, which spreadsheets open, is changed

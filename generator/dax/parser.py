@@ -13,16 +13,23 @@ Choices where DAX is loose:
   of that name is in scope.
 * Omitted arguments (``RANKX ( T, [m], , DESC )``), shortened CALCULATE (``[m] ( filter )``), ``;`` list
   separators and ``DEFINE FUNCTION`` are rejected.
+
+A tree deeper than :data:`generator.dax.depth.MAX_DEPTH` levels is refused with ``nesting deeper than N`` at the
+token where it gets too deep; chains of infix operators and of prefix operators are read in loops, so only that
+limit (never Python's recursion limit) bounds what parses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from generator.dax import ast
+from generator.dax.depth import MAX_DEPTH, DaxNestingError, recursion_room
 from generator.dax.lexer import DaxSyntaxError, Token, TokenKind, tokenize
 
 K = TokenKind
+_Node = TypeVar("_Node", bound=ast.Node)
 
 #: Words that can never be a bare table name or start an expression.
 RESERVED_WORDS = frozenset(
@@ -56,15 +63,17 @@ _DEFINE_KINDS = ("MEASURE", "VAR", "TABLE", "COLUMN")
 
 def parse_expression(source: str) -> ast.Expr:
     """Parse a measure expression (without a leading ``=``); raise :class:`DaxSyntaxError` if it is not valid."""
-    parser = _Parser(source, "end of expression")
-    expr = parser.expression()
-    parser.expect_end("an operator or end of expression")
+    with recursion_room():
+        parser = _Parser(source, "end of expression")
+        expr = parser.expression()
+        parser.expect_end("an operator or end of expression")
     return expr
 
 
 def parse_query(source: str) -> ast.Query:
     """Parse a DAX query: ``DEFINE`` definitions, then ``EVALUATE`` statements with ``ORDER BY`` / ``START AT``."""
-    return _Parser(source, "end of query").query()
+    with recursion_room():
+        return _Parser(source, "end of query").query()
 
 
 def describe(token: Token, end_name: str = "end of expression") -> str:
@@ -84,6 +93,17 @@ class _Parser:
         self.index = 0
         self.end_name = end_name
         self.scopes: list[set[str]] = [set()]
+        self.depths: dict[int, int] = {}  # id(node) → levels of the tree under it; leaves are absent (1)
+        self.nesting = 0  # expression() calls in progress
+
+    def made(self, node: _Node, *children: ast.Expr, at: Token | None = None) -> _Node:
+        """``node``, whose sub-expressions are ``children``, after checking the tree is not too deep (an error
+        points at ``at``, the operator, when given, else at the node)."""
+        depth = 1 + max((self.depths.get(id(child), 1) for child in children), default=1)
+        if depth > MAX_DEPTH:
+            raise DaxNestingError(*((at.line, at.column) if at else node.position))
+        self.depths[id(node)] = depth
+        return node
 
     # ----------------------------------------------------------------------------------------------- token access
     def peek(self, ahead: int = 0) -> Token:
@@ -123,13 +143,31 @@ class _Parser:
 
     # ------------------------------------------------------------------------------------------------ expressions
     def expression(self) -> ast.Expr:
-        return self.logical_or()
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_DEPTH:
+                token = self.peek()
+                raise DaxNestingError(token.line, token.column)
+            return self.logical_or()
+        finally:
+            self.nesting -= 1
+
+    def prefixed(self, ops: Callable[[], bool], operand: Callable[[], ast.Expr]) -> ast.Expr:
+        """Prefix operators read in a loop (``NOT NOT x``, ``- - x``), then ``operand``, then the tree built."""
+        tokens: list[Token] = []
+        while ops():
+            tokens.append(self.advance())
+        expr = operand()
+        for token in reversed(tokens):
+            expr = self.made(ast.Unary(token.text.upper(), expr, token.line, token.column), expr)
+        return expr
 
     def _left_assoc(self, operand: Callable[[], ast.Expr], ops: frozenset[str]) -> ast.Expr:
         left = operand()
         while self.at_operator(*ops) or ("IN" in ops and self.at_keyword("IN")):
-            op = self.advance().text.upper()
-            left = ast.Binary(op, left, operand(), *left.position)
+            token = self.advance()
+            right = operand()
+            left = self.made(ast.Binary(token.text.upper(), left, right, *left.position), left, right, at=token)
         return left
 
     def logical_or(self) -> ast.Expr:
@@ -139,10 +177,7 @@ class _Parser:
         return self._left_assoc(self.logical_not, frozenset({"&&"}))
 
     def logical_not(self) -> ast.Expr:
-        if self.at_keyword("NOT") and self.peek(1).kind is not K.LPAREN:
-            token = self.advance()
-            return ast.Unary("NOT", self.logical_not(), token.line, token.column)
-        return self.comparison()
+        return self.prefixed(lambda: self.at_keyword("NOT") and self.peek(1).kind is not K.LPAREN, self.comparison)
 
     def comparison(self) -> ast.Expr:
         return self._left_assoc(self.concatenation, _COMPARISONS | {"IN"})
@@ -157,23 +192,18 @@ class _Parser:
         return self._left_assoc(self.unary, frozenset({"*", "/"}))
 
     def unary(self) -> ast.Expr:
-        if self.at_operator("-", "+"):
-            token = self.advance()
-            return ast.Unary(token.text, self.unary(), token.line, token.column)
-        return self.power()
+        return self.prefixed(lambda: self.at_operator("-", "+"), self.power)
 
     def power(self) -> ast.Expr:
         left = self.primary()
         while self.at_operator("^"):
-            self.advance()
-            left = ast.Binary("^", left, self.power_operand(), *left.position)
+            token = self.advance()
+            right = self.power_operand()
+            left = self.made(ast.Binary("^", left, right, *left.position), left, right, at=token)
         return left
 
     def power_operand(self) -> ast.Expr:
-        if self.at_operator("-", "+"):
-            token = self.advance()
-            return ast.Unary(token.text, self.power_operand(), token.line, token.column)
-        return self.primary()
+        return self.prefixed(lambda: self.at_operator("-", "+"), self.primary)
 
     # --------------------------------------------------------------------------------------------------- primaries
     def primary(self) -> ast.Expr:
@@ -239,7 +269,7 @@ class _Parser:
         self.advance()  # the '('
         opened = f"'{name.value.upper()} (' opened at {name.line}:{name.column}"
         args = self.comma_list(K.RPAREN, "')'", opened, allow_omitted=True)
-        return ast.Call(name.value.upper(), tuple(args), name.line, name.column)
+        return self.made(ast.Call(name.value.upper(), tuple(args), name.line, name.column), *args)
 
     def comma_list(self, closing: TokenKind, closing_text: str, opened: str,
                    allow_omitted: bool = False) -> list[ast.Expr]:
@@ -284,8 +314,8 @@ class _Parser:
             raise self.error("an expression")
         items = self.comma_list(K.RPAREN, "')'", where)
         if len(items) == 1:
-            return ast.Paren(items[0], opened.line, opened.column)
-        return ast.Tuple(tuple(items), opened.line, opened.column)
+            return self.made(ast.Paren(items[0], opened.line, opened.column), *items)
+        return self.made(ast.Tuple(tuple(items), opened.line, opened.column), *items)
 
     def table_constructor(self) -> ast.TableConstructor:
         opened = self.advance()
@@ -293,7 +323,7 @@ class _Parser:
             raise self.error("an expression")
         items = self.comma_list(K.RBRACE, "'}'", f"'{{' opened at {opened.line}:{opened.column}")
         rows = tuple(item.items if isinstance(item, ast.Tuple) else (item,) for item in items)
-        return ast.TableConstructor(rows, opened.line, opened.column)
+        return self.made(ast.TableConstructor(rows, opened.line, opened.column), *items)
 
     def var_block(self) -> ast.VarBlock:
         start = self.peek()
@@ -312,7 +342,8 @@ class _Parser:
             body = self.expression()
         finally:
             self.scopes.pop()
-        return ast.VarBlock(tuple(variables), body, start.line, start.column)
+        return self.made(ast.VarBlock(tuple(variables), body, start.line, start.column),
+                         *(value for _, value in variables), body)
 
     def variable_name(self, after: str) -> str:
         token = self.peek()

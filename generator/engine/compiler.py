@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 
 from generator.dax import ast
+from generator.dax.depth import MAX_MEASURE_DEPTH
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
 from generator.engine import scalars
@@ -87,6 +88,11 @@ TABLE_FUNCTIONS = frozenset({
     "PREVIOUSDAY", "NEXTDAY", "PARALLELPERIOD", "DATESINPERIOD", "FIRSTDATE", "LASTDATE", "STARTOFMONTH",
     "ENDOFMONTH", "STARTOFYEAR", "ENDOFYEAR", "STARTOFQUARTER", "ENDOFQUARTER", "OPENINGBALANCEMONTH",
 })
+
+
+#: Operators whose long chains (:data:`_BALANCE_FROM` operands or more) compile as balanced trees.
+_ASSOCIATIVE = frozenset({"+", "*", "&", "&&", "||"})
+_BALANCE_FROM = 16
 
 
 def _subquery(query: exp.Query) -> exp.Expression:
@@ -189,6 +195,9 @@ class Compiler:
                 return scalars.unary(op, self.scalar(operand, env), *node.position)
             case ast.Binary(op="IN", left=left, right=right):
                 return self._in(left, right, env)
+            case ast.Binary(op=op) if op in _ASSOCIATIVE and len(chain := _chain(node)) >= _BALANCE_FROM:
+                operands = [self.scalar(operand, env) for operand in chain]
+                return self._balanced(op, operands, node)
             case ast.Binary(op=op, left=left, right=right):
                 operands = [self.scalar(left, env), self.scalar(right, env)]
                 return self._once(operands, lambda values: scalars.binary(op, *values, *node.position))
@@ -234,6 +243,15 @@ class Compiler:
         for table in tables[1:]:
             query = query.join(table, join_type="cross")
         return Scalar(exp.Subquery(this=query), result.type)
+
+    def _balanced(self, op: str, operands: list[Scalar], node: ast.Node) -> Scalar:
+        """``a op b op c op d`` as ``(a op b) op (c op d)``: the same value (``op`` is associative, BLANK rules
+        included), with SQL nested log n deep instead of n deep."""
+        if len(operands) == 1:
+            return operands[0]
+        middle = len(operands) // 2
+        halves = [self._balanced(op, operands[:middle], node), self._balanced(op, operands[middle:], node)]
+        return self._once(halves, lambda values: scalars.binary(op, *values, *node.position))
 
     def _var_block(self, node: ast.VarBlock, env: Env) -> Scalar:
         """VAR … RETURN: each scalar variable is computed once, in a single-row derived table of a scalar
@@ -332,6 +350,8 @@ class Compiler:
         if measure.name.lower() in env.measures:
             chain = " -> ".join([*env.measures, measure.name.lower()])
             raise DaxEngineError(f"circular measure reference: {chain}", *node.position)
+        if len(env.measures) >= MAX_MEASURE_DEPTH:
+            raise DaxEngineError(f"measure references nesting deeper than {MAX_MEASURE_DEPTH}", *node.position)
         expression = self.parsed(measure)
         inner = Env(self.transition(env), (), self.query_variables, (*env.measures, measure.name.lower()))
         try:
@@ -362,7 +382,7 @@ class Compiler:
         values = [self.scalar(item, env) for item in items]
         if isinstance(right, ast.TableConstructor):
             rows = [[self.scalar(item, env) for item in row] for row in right.rows]
-            return scalars.in_list(values, rows)
+            return _in_list(values, rows)
         relation = self.table(right, env)
         if len(relation.columns) != len(values):
             raise DaxEngineError("IN compares a row with a table of a different number of columns", *right.position)
@@ -953,12 +973,38 @@ class Compiler:
         types = [_constructor_type([row[i].type for row in compiled]) for i in range(width)]
         names = ["[Value]"] if width == 1 else [f"[Value{i + 1}]" for i in range(width)]
         columns = tuple(RelColumn(f"c{i}", names[i], None, types[i]) for i in range(width))
-        selects = [exp.select(*[exp.alias_(scalars.cast_to(v, types[i]).sql, f"c{i}") for i, v in enumerate(row)])
-                   for row in compiled]
-        query: exp.Query = selects[0]
-        for select in selects[1:]:
-            query = exp.union(query, select, distinct=False)
-        return Relation(query, columns)
+        if len(compiled) == 1:
+            row = compiled[0]
+            return Relation(exp.select(*[exp.alias_(scalars.cast_to(v, types[i]).sql, f"c{i}")
+                                         for i, v in enumerate(row)]), columns)
+        # one VALUES list: SQL that grows linearly with the rows (a UNION ALL chain nests one level per row)
+        alias = self.fresh("k")
+        values = exp.Values(
+            expressions=[exp.Tuple(expressions=[scalars.cast_to(v, types[i]).sql for i, v in enumerate(row)])
+                         for row in compiled],
+            alias=exp.TableAlias(this=exp.to_identifier(alias),
+                                 columns=[exp.to_identifier(c.sql) for c in columns]))
+        return Relation(exp.select(*[col(alias, c.sql) for c in columns]).from_(values), columns)
+
+
+def _chain(node: ast.Binary) -> list[ast.Expr]:
+    """The operands of the left-deep chain of ``node.op`` that ``node`` ends: ``a + b + c`` gives ``[a, b, c]``."""
+    operands: list[ast.Expr] = []
+    current: ast.Expr = node
+    while isinstance(current, ast.Binary) and current.op == node.op:
+        operands.append(current.right)
+        current = current.left
+    operands.append(current)
+    operands.reverse()
+    return operands
+
+
+def _in_list(values: list[Scalar], rows: list[list[Scalar]]) -> Scalar:
+    """``values IN { rows }``; a long list as a balanced OR of short ones, so the SQL nests log n deep."""
+    if len(rows) <= _BALANCE_FROM:
+        return scalars.in_list(values, rows)
+    middle = len(rows) // 2
+    return scalars.binary("||", _in_list(values, rows[:middle]), _in_list(values, rows[middle:]))
 
 
 def _constructor_type(types: list[DaxType]) -> DaxType:

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from generator.engine.run import QueryResult
+from generator.spreadsheet import spreadsheet_text
 
 FORMATS = ("table", "csv", "json")
 
@@ -51,13 +52,19 @@ def render_table(result: QueryResult) -> str:
     return "\n".join(lines)
 
 
+def _csv_cell(value: Any) -> str:
+    """A value as a CSV cell: text that would start a spreadsheet formula is quoted (numbers stay numbers)."""
+    return spreadsheet_text(value) if isinstance(value, str) else _text(value)
+
+
 def render_csv(result: QueryResult) -> str:
-    """CSV with a header of DAX column names; BLANK is an empty field."""
+    """CSV with a header of DAX column names; BLANK is an empty field; text cells are spreadsheet-safe
+    (:func:`generator.spreadsheet.spreadsheet_text`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(result.columns)
+    writer.writerow([spreadsheet_text(name) for name in result.columns])
     for row in result.rows:
-        writer.writerow([_text(v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return buffer.getvalue().rstrip("\n")
 
 

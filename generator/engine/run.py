@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ import pandas as pd
 from sqlglot import exp
 
 from generator.dax import ast
+from generator.dax.depth import MAX_DEPTH, DaxNestingError, recursion_room
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_query
 from generator.engine import scalars
@@ -31,6 +33,9 @@ from generator.engine.session import first_line
 from generator.engine.values import DaxType
 
 DIALECTS = ("duckdb", "tsql", "postgres", "spark")
+#: DuckDB errors that stop a command rather than one query (a deadline interrupted it, memory ran out): they
+#: propagate as they are, for :func:`generator.engine.limits.deadline` to turn into its sentence.
+_STOPPED = (duckdb.InterruptException, duckdb.OutOfMemoryException)
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,22 @@ def parse(text: str) -> ast.Query:
     """Parse a DAX query; a bare expression is not accepted (EVALUATE is required)."""
     try:
         return parse_query(text)
+    except DaxNestingError as error:
+        raise DaxEngineError(error.message, error.line, error.column) from error
     except DaxSyntaxError as error:
         raise DaxEngineError(f"syntax error: {error}", error.line, error.column) from error
+
+
+@contextmanager
+def _deep_trees() -> Iterator[None]:
+    """Room for the recursion deep DAX needs while it is compiled and written as SQL; should a tree still be too
+    deep for Python, one sentence instead of a traceback."""
+    with recursion_room():
+        try:
+            yield
+        except RecursionError:
+            raise DaxEngineError(f"the query is nested too deeply to evaluate (nesting deeper than {MAX_DEPTH} "
+                                 "levels, counting the measures it uses)") from None
 
 
 def compile_query(model: EngineModel, query: ast.Query,
@@ -239,6 +258,8 @@ class Engine:
             sql = query.sql(dialect="duckdb")
             try:
                 self._blank_rows[key] = bool(self.connection.execute(sql).fetchone()[0])  # type: ignore[index]
+            except _STOPPED:
+                raise
             except duckdb.Error as error:
                 raise DaxEngineError(f"cannot read table '{table.name}' or a table related to it: "
                                      f"{first_line(error)}") from error
@@ -247,14 +268,16 @@ class Engine:
     def compile(self, text: str) -> list[Statement]:
         """Parse and compile a query (the database is only asked which tables have a blank row)."""
         oracle = self._has_blank_row if self.connection is not None else None
-        return compile_query(self.model, parse(text), oracle, self._parses, self.security, self.user)
+        with _deep_trees():
+            return compile_query(self.model, parse(text), oracle, self._parses, self.security, self.user)
 
     def sql(self, text: str, dialect: str = "duckdb", pretty: bool = True) -> list[str]:
         """The SQL of each EVALUATE in ``dialect``."""
         if dialect not in DIALECTS:
             raise DaxEngineError(f"unknown dialect '{dialect}'; choose one of {', '.join(DIALECTS)}")
-        return [_portable(statement.sql, dialect).sql(dialect=dialect, pretty=pretty)
-                for statement in self.compile(text)]
+        statements = self.compile(text)
+        with _deep_trees():
+            return [_portable(statement.sql, dialect).sql(dialect=dialect, pretty=pretty) for statement in statements]
 
     def run(self, statements: Sequence[Statement]) -> list[QueryResult]:
         """Execute compiled statements."""
@@ -262,8 +285,12 @@ class Engine:
             raise DaxEngineError("no database to run the query on")
         results = []
         for statement in statements:
+            with _deep_trees():
+                sql = statement.sql.sql(dialect="duckdb")
             try:
-                rows = self.connection.execute(statement.sql.sql(dialect="duckdb")).fetchall()
+                rows = self.connection.execute(sql).fetchall()
+            except _STOPPED:
+                raise
             except duckdb.Error as error:
                 raise DaxEngineError(f"the query failed while running: {first_line(error)}") from error
             converted = tuple(tuple(_python(v, t) for v, t in zip(row, statement.types, strict=True))

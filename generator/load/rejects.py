@@ -1,4 +1,5 @@
-"""Every rejected row of a load, streamed to a CSV file (origin, line, reason); the first few kept for the summary."""
+"""Every rejected row of a load, streamed to a CSV file (origin, line, reason; text cells spreadsheet-safe); the first
+few kept for the summary."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from generator.sources.base import Rejected
+from generator.spreadsheet import spreadsheet_text
 
 SHOWN = 5
 
@@ -37,7 +39,8 @@ class RejectLog:
             self._writer.writerow(["origin", "line", "reason"])
         assert self._writer is not None
         for item in items:
-            self._writer.writerow([item.origin, "" if item.line is None else item.line, item.reason])
+            self._writer.writerow([spreadsheet_text(item.origin), "" if item.line is None else item.line,
+                                   spreadsheet_text(item.reason)])
         self.count += len(items)
         self.first.extend(items[: max(0, SHOWN - len(self.first))])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.engine.limits import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, deadline
 from generator.engine.run import Engine
 from generator.engine.session import connect_read_only
 from generator.errors import ToolError
@@ -32,6 +33,8 @@ class ReportOptions:
     min_responses: int | None = None
     min_response_rate: float = MIN_RESPONSE_RATE
     specs: Path | None = None
+    timeout: float | None = DEFAULT_TIMEOUT  # seconds of database work; None or 0: no limit
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,10 @@ def write_report(options: ReportOptions) -> ReportSummary:
     overrides = {cat.TARGET: None if options.target is None else options.target / 100,
                  cat.MIN_RESPONSES: options.min_responses}
     catalogue = cat.load_catalogue(options.specs, overrides)
-    connection = connect_read_only(options.db)
+    connection = connect_read_only(options.db, options.memory_limit)
     try:
-        data = report_data(Engine(catalogue.model, connection), options, catalogue)
+        with deadline(connection, options.timeout, options.memory_limit):
+            data = report_data(Engine(catalogue.model, connection), options, catalogue)
     finally:
         connection.close()
     html = render_html(data, _parameters_note(catalogue))

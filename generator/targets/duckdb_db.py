@@ -11,7 +11,8 @@ import duckdb
 import pandas as pd
 from sqlglot import exp
 
-from generator.errors import TargetError
+from generator.engine.session import first_line
+from generator.errors import DataError, TargetError
 from generator.sqlschema.ddl import quoted_table
 from generator.targets.database import Database, select_all
 
@@ -46,8 +47,14 @@ class DuckDBDatabase(Database):
         return len(frame)
 
     def read_table(self, table: str, columns: Sequence[str]) -> pd.DataFrame:
-        """Every row of ``table`` as a DataFrame, fetched column-wise (no Python tuples)."""
-        return self.connection.execute(self.render(select_all(table, columns))).df()
+        """Every row of ``table`` as a DataFrame, fetched column-wise (no Python tuples); DataError when the database
+        cannot read it (a view reading a file while external access is off, a broken view …)."""
+        try:
+            return self.connection.execute(self.render(select_all(table, columns))).df()
+        except (duckdb.InterruptException, duckdb.OutOfMemoryException):
+            raise  # a deadline or the memory limit stopped the command (generator.engine.limits)
+        except duckdb.Error as error:
+            raise DataError(f"cannot read table {table} from {self.description}: {first_line(error)}") from None
 
     def commit(self) -> None:
         self.connection.commit()
