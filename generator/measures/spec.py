@@ -1,8 +1,9 @@
 """Read ``measures/*.yaml``: parameters, per-file defaults, measures and templated families.
 
-Every string of a measure spec is a jinja2 template rendered with the parameters (and, inside a family,
-the family's ``for_each`` variables), so ``"CSAT - {{ share }} %"`` or ``HappyPct < {{ target_happy_pct }}``
-are written once. Positions (file and line) survive rendering, so later checks still point at the spec.
+Every string of a measure spec is a jinja2 template rendered in a sandbox (:mod:`.sandbox`) that sees only
+the parameters (and, inside a family, the family's ``for_each`` variables), so ``"CSAT - {{ share }} %"`` or
+``HappyPct < {{ target_happy_pct }}`` are written once. Positions (file and line) survive rendering, so later
+checks still point at the spec.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SecurityError
 
 from generator.errors import SpecError, SpecProblem
+from generator.measures.sandbox import render_spec_string
 from generator.spec.model import Origin, Parameter
 from generator.spec.yamlsrc import SpecList, SpecMap, load_yaml
 
@@ -22,8 +25,6 @@ FILE_KEYS = ("parameters", "defaults", "measures")
 DEFAULT_KEYS = ("home_table", "folder")
 FAMILY_KEYS = ("family", "for_each", "measures")
 PARAMETER_KEYS = ("value", "description")
-
-_JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,19 @@ def _render(value: Any, variables: dict[str, Any], where: SpecMap | SpecList, li
         if "{" not in value:
             return value
         try:
-            return _JINJA.from_string(value).render(variables)
+            return render_spec_string(value, variables)
         except jinja2.UndefinedError as exc:
             problems.append(_problem(where, line, f"template {value.strip()!r}: {exc.message}; "
                                                   f"known names: {', '.join(sorted(variables)) or 'none'}"))
-        except jinja2.TemplateError as exc:
+        except SecurityError as exc:
+            reason = str(exc).rstrip(".")
+            problems.append(_problem(where, line, f"template {value.strip()!r} is refused: {reason}; a spec template "
+                                                  "sees only the parameters and family variables, with arithmetic "
+                                                  "and simple filters"))
+        except jinja2.TemplateSyntaxError as exc:
             problems.append(_problem(where, line, f"template {value.strip()!r} is not valid: {exc}"))
+        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, RecursionError) as exc:
+            problems.append(_problem(where, line, f"template {value.strip()!r} cannot be rendered: {exc}"))
         return value
     if isinstance(value, SpecMap):
         result = SpecMap()
