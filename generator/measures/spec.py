@@ -19,6 +19,7 @@ from jinja2.sandbox import SecurityError
 from generator.errors import SpecError, SpecProblem
 from generator.measures.sandbox import render_spec_string
 from generator.spec.model import Origin, Parameter
+from generator.spec.text import forbidden_character, single_line_problem
 from generator.spec.yamlsrc import SpecList, SpecMap, load_yaml
 
 FILE_KEYS = ("parameters", "defaults", "measures")
@@ -71,7 +72,7 @@ def _render(value: Any, variables: dict[str, Any], where: SpecMap | SpecList, li
         if "{" not in value:
             return value
         try:
-            return render_spec_string(value, variables)
+            rendered = render_spec_string(value, variables)
         except jinja2.UndefinedError as exc:
             problems.append(_problem(where, line, f"template {value.strip()!r}: {exc.message}; "
                                                   f"known names: {', '.join(sorted(variables)) or 'none'}"))
@@ -84,6 +85,11 @@ def _render(value: Any, variables: dict[str, Any], where: SpecMap | SpecList, li
             problems.append(_problem(where, line, f"template {value.strip()!r} is not valid: {exc}"))
         except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, RecursionError) as exc:
             problems.append(_problem(where, line, f"template {value.strip()!r} cannot be rendered: {exc}"))
+        else:
+            found = forbidden_character(rendered, line_breaks=True)
+            if found is None:
+                return rendered
+            problems.append(_problem(where, line, f"template {value.strip()!r} renders text holding {found}"))
         return value
     if isinstance(value, SpecMap):
         result = SpecMap()
@@ -132,6 +138,10 @@ def _read_defaults(document: SpecMap, problems: list[SpecProblem]) -> dict[str, 
         problems.append(_problem(document, document.line_of("defaults"), "'defaults' must be a mapping"))
         return {}
     problems.extend(unknown_keys(raw, DEFAULT_KEYS, "'defaults'"))
+    for key in DEFAULT_KEYS:
+        why = single_line_problem(raw.get(key), f"the default '{key}'")
+        if why:
+            problems.append(_problem(raw, raw.line_of(key), why))
     return {key: str(raw[key]) for key in DEFAULT_KEYS if isinstance(raw.get(key), str)}
 
 

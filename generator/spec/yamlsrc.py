@@ -3,7 +3,8 @@
 Spec validation reports ``file:line`` for every problem, so the loader keeps the source position of
 each node: mappings become :class:`SpecMap` (a ``dict`` with ``line`` and ``key_lines``), sequences
 become :class:`SpecList` (a ``list`` with ``line`` and ``item_lines``). Duplicate keys in one
-mapping are an error, as is any YAML syntax error; both name the file and line.
+mapping are an error, as is any YAML syntax error; both name the file and line. So is text holding a control
+character other than tab and new line (see :mod:`generator.spec.text`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import yaml
 
 from generator.errors import SpecError, SpecProblem
+from generator.spec.text import forbidden_character
 
 
 class SpecMap(dict):
@@ -71,6 +73,15 @@ def _make_loader(file: str) -> type[yaml.SafeLoader]:
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
         return result
 
+    def construct_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+        text = loader.construct_yaml_str(node)
+        found = forbidden_character(text, line_breaks=True)
+        if found is not None:
+            raise SpecError([SpecProblem(file, node.start_mark.line + 1, f"the text holds {found}; spec text may "
+                                         "hold printable characters, tabs and new lines only")])
+        return text
+
+    _Loader.add_constructor("tag:yaml.org,2002:str", construct_text)
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, construct_sequence)
     return _Loader
