@@ -10,6 +10,7 @@ import pytest
 from test_measure_specs import TICKETS, edit, line_of, problems, single
 
 from generator.errors import EXIT_BAD_INPUT
+from generator.powerbi.docs import measures_markdown
 from generator.powerbi.semantic import m_text, semantic_model
 from generator.powerbi.tmdl import TmdlTextError, definition_files, table_file, tmdl_name
 from generator.spec.loader import load_model
@@ -132,3 +133,10 @@ def test_the_tmdl_writer_refuses_text_that_would_break_its_line(spec_copy: Path)
 def test_m_text_literals_escape_quotes_escapes_and_control_characters() -> None:
     assert m_text('BI_Date') == '"BI_Date"'
     assert m_text('say "hi" #(lf)\r\n\x07') == '"say ""hi"" #(#)(lf)#(cr)#(lf)#(0007)"'
+
+
+def test_a_pipe_in_a_folder_stays_in_its_cell_of_the_docs_page(spec_copy: Path) -> None:
+    edit(spec_copy, TICKETS, "  folder: Tickets\n", "  folder: Tickets | Flow\n")
+    rows = [line for line in measures_markdown(load_model(spec_copy)).splitlines()
+            if line.startswith("| [Tickets - Opened]")]
+    assert len(rows) == 1 and rows[0].count(" | ") == 3 and "Tickets \\| Flow" in rows[0], rows
