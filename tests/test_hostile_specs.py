@@ -3,13 +3,16 @@ huge values. Each is refused with one sentence naming the file and line, and not
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from test_measure_specs import TICKETS, edit, line_of, problems, single
 
-from generator.errors import EXIT_BAD_INPUT
+from generator.errors import EXIT_BAD_INPUT, MAX_LINES, SpecError, bounded
 from generator.powerbi.docs import measures_markdown
 from generator.powerbi.semantic import m_text, semantic_model
 from generator.powerbi.tmdl import TmdlTextError, definition_files, table_file, tmdl_name
@@ -140,3 +143,59 @@ def test_a_pipe_in_a_folder_stays_in_its_cell_of_the_docs_page(spec_copy: Path) 
     rows = [line for line in measures_markdown(load_model(spec_copy)).splitlines()
             if line.startswith("| [Tickets - Opened]")]
     assert len(rows) == 1 and rows[0].count(" | ") == 3 and "Tickets \\| Flow" in rows[0], rows
+
+
+# ------------------------------------------------------------------------------- YAML bombs, huge values
+
+
+def billion_laughs() -> str:
+    """Nine levels of nine aliases each: 387 million strings once expanded, 10 lines as written."""
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]")
+    return "\n".join([*lines, "measures: *i", ""])
+
+
+def test_a_billion_laughs_spec_is_refused_quickly_in_one_line(spec_copy: Path, tmp_path: Path) -> None:
+    (spec_copy / "measures" / "05-bomb.yaml").write_text(billion_laughs(), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "generator.cli", "build", "--specs", str(spec_copy),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=20,
+                          env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
+    assert proc.returncode == EXIT_BAD_INPUT, proc
+    error = one_error_line(proc.stderr)
+    assert error.startswith("error: measures/05-bomb.yaml:2: the list that starts here holds a YAML alias; spec files "
+                            "may not use YAML anchors and aliases"), error
+
+
+@pytest.mark.parametrize(("text", "line", "fragment"), [
+    ("base: &base {kind: count}\nmeasures:\n  - <<: *base\n    name: X\n", 1, "an alias repeats the value"),
+    ("measures:\n  - &m {name: X}\n  - *m\n", 2, "the list that starts here holds a YAML alias"),
+    ("a: &a [x, *a]\n", 1, "the list that starts here holds a YAML alias"),
+    ("measures: " + "[" * 60 + "]" * 60 + "\n", 1, "nested deeper than 50 levels"),
+])
+def test_aliases_and_deep_nesting_are_refused_at_their_line(spec_copy: Path, text: str, line: int,
+                                                            fragment: str) -> None:
+    (spec_copy / "measures" / "05-hostile.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        load_model(spec_copy)
+    found = [str(p) for p in caught.value.problems]
+    assert len(found) == 1 and found[0].startswith(f"measures/05-hostile.yaml:{line}: ") and fragment in found[0], \
+        found
+
+
+def test_a_megabyte_measure_reference_gives_a_short_error(spec_copy: Path, tmp_path: Path, cli) -> None:
+    edit(spec_copy, TICKETS, "    left: Tickets - Opened\n", "    left: " + "x" * 1_000_000 + "\n")
+    line = line_of(spec_copy, TICKETS, "  - name: Tickets - Backlog Change")
+    result = cli("build", "--specs", str(spec_copy), "--out", str(tmp_path / "out"))
+    assert result.code == EXIT_BAD_INPUT, result.code
+    error = one_error_line(result.err)
+    assert len(error) < 2_000, len(error)
+    assert error.startswith(f"error: {TICKETS}:{line}: measure 'Tickets - Backlog Change' refers to unknown "
+                            "measure [xxx"), error[:200]
+    assert "characters left out]" in error and error.endswith("(columns must be written Table[column])"), error
+
+
+def test_bounded_keeps_short_messages_and_counts_what_it_leaves_out() -> None:
+    assert bounded("a: b\nc") == "a: b\nc"
+    many = bounded("\n".join(f"problem {n}" for n in range(MAX_LINES + 25)))
+    assert many.splitlines()[-1] == "… and 25 more lines" and len(many.splitlines()) == MAX_LINES + 1
