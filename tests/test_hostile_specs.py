@@ -16,6 +16,7 @@ from generator.errors import EXIT_BAD_INPUT, MAX_LINES, SpecError, bounded
 from generator.powerbi.docs import measures_markdown
 from generator.powerbi.semantic import m_text, semantic_model
 from generator.powerbi.tmdl import TmdlTextError, definition_files, table_file, tmdl_name
+from generator.sources.csv_mapping import DEFAULT_MAPPING, load_mapping
 from generator.spec.loader import load_model
 
 BACKLOG_DESCRIPTION = "    description: Tickets opened minus tickets closed.\n"
@@ -199,3 +200,12 @@ def test_bounded_keeps_short_messages_and_counts_what_it_leaves_out() -> None:
     assert bounded("a: b\nc") == "a: b\nc"
     many = bounded("\n".join(f"problem {n}" for n in range(MAX_LINES + 25)))
     assert many.splitlines()[-1] == "… and 25 more lines" and len(many.splitlines()) == MAX_LINES + 1
+
+
+def test_the_csv_mapping_refuses_aliases_too(spec_copy: Path) -> None:
+    path = spec_copy / DEFAULT_MAPPING
+    assert load_mapping(path).families  # the shipped mapping still loads
+    path.write_text(billion_laughs().replace("measures: *i", "autotask:\n  Tickets:\n    table: STG_X\n"
+                                             "    columns:\n      id: {headers: [id], kind: *i}"), encoding="utf-8")
+    with pytest.raises(SpecError, match="may not use YAML anchors and aliases"):
+        load_mapping(path)
