@@ -55,6 +55,9 @@ def test_a_template_that_reaches_for_python_runs_nothing(spec_copy: Path, tmp_pa
     ("{{ 9 ** (9 ** 9) }}", "is refused"),
     ("{{ 7 | random }}", "No filter named 'random'"),
     ("{{ 1 / 0 }}", "cannot be rendered: division by zero"),
+    ("{% for i in [1, 2] %}{% for j in [3, 4] %}x{% endfor %}{% endfor %}", "may not use {% for %}"),
+    ("{{ '{:>999999999}'.format(1) }}", "may not call functions or methods"),
+    ("{{ '%0999999999d' % 1 }}", "may not format text with %"),
 ])
 def test_templates_see_only_the_variables(spec_copy: Path, template: str, fragment: str) -> None:
     edit(spec_copy, TICKETS, BACKLOG_DESCRIPTION, f'    description: "{template}"\n')
