@@ -33,12 +33,14 @@ def one_error_line(stderr: str) -> str:
 # ------------------------------------------------------------------------------ templates cannot run code
 
 
-def test_a_template_that_reaches_for_python_runs_nothing(spec_copy: Path, tmp_path: Path, cli) -> None:
+@pytest.mark.parametrize("command", [("build", "--out", "out"), ("check",), ("lint",), ("sql",)])
+def test_a_template_that_reaches_for_python_runs_nothing(spec_copy: Path, tmp_path: Path, cli,
+                                                         command: tuple[str, ...]) -> None:
     marker = tmp_path / "pwned"
     payload = f"{{{{ cycler.__init__.__globals__.os.popen('id > {marker}').read() }}}}"
     edit(spec_copy, TICKETS, BACKLOG_DESCRIPTION, f'    description: "{payload}"\n')
     line = line_of(spec_copy, TICKETS, "cycler.__init__")
-    result = cli("build", "--specs", str(spec_copy), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    result = cli(*command, "--specs", str(spec_copy), cwd=tmp_path)
     assert result.code == EXIT_BAD_INPUT, result
     error = one_error_line(result.err)
     assert error.startswith(f"error: {TICKETS}:{line}: template "), error
