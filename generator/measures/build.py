@@ -110,7 +110,7 @@ class _Reader:
             self.problems.append(SpecProblem(node.file, node.line, f"{what} has no 'format' (a format string "
                                              "or one of whole, decimal, percent)"))
             ok = False
-        for key in ("folder", "format") if "folder" in node else ("format",):
+        for key in ("folder", "format"):  # its own only: a default folder is checked where it is written
             why = single_line_problem(node.get(key), f"the '{key}' of {what}")
             if why:
                 self.problems.append(SpecProblem(node.file, node.line_of(key), why))

@@ -89,7 +89,7 @@ def m_text(text: str) -> str:
             parts.append("#(#)")
         elif character in _M_ESCAPES:
             parts.append(_M_ESCAPES[character])
-        elif not character.isprintable() and character != " ":
+        elif not character.isprintable():
             parts.append(f"#({ord(character):04X})" if ord(character) <= 0xFFFF else f"#({ord(character):08X})")
         else:
             parts.append(character)

@@ -53,6 +53,11 @@ ALIASES_REFUSED = "spec files may not use YAML anchors and aliases (&name, *name
 MAX_DEPTH = 50
 
 
+def _seen_before(loader: yaml.SafeLoader, node: yaml.Node) -> bool:
+    """True when ``node`` was constructed (or is being constructed) already: it is reached again by an alias."""
+    return node in loader.constructed_objects or node in loader.recursive_objects
+
+
 def _make_loader(file: str) -> type[yaml.SafeLoader]:
     class _Loader(_BASE_LOADER):  # type: ignore[valid-type,misc]
         depth = 0
@@ -60,7 +65,7 @@ def _make_loader(file: str) -> type[yaml.SafeLoader]:
         def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
             """The node's value; a node met a second time was reached through an alias, which is refused."""
             line = node.start_mark.line + 1
-            if node in self.constructed_objects or node in self.recursive_objects:
+            if _seen_before(self, node):
                 raise SpecError([SpecProblem(file, line, f"an alias repeats the value that starts here; "
                                                          f"{ALIASES_REFUSED}")])
             if self.depth >= MAX_DEPTH:
@@ -85,7 +90,7 @@ def _make_loader(file: str) -> type[yaml.SafeLoader]:
                 raise SpecError([SpecProblem(
                     file, key_node.start_mark.line + 1,
                     f"key '{key}' appears twice in the same mapping (first on line {result.key_lines[key]})")])
-            if value_node in loader.constructed_objects or value_node in loader.recursive_objects:
+            if _seen_before(loader, value_node):
                 raise SpecError([SpecProblem(file, key_node.start_mark.line + 1,
                                              f"the value of '{key}' is a YAML alias; {ALIASES_REFUSED}")])
             result[key] = loader.construct_object(value_node, deep=True)
@@ -95,7 +100,7 @@ def _make_loader(file: str) -> type[yaml.SafeLoader]:
     def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> SpecList:
         result = SpecList()
         for child in node.value:
-            if child in loader.constructed_objects or child in loader.recursive_objects:
+            if _seen_before(loader, child):
                 raise SpecError([SpecProblem(file, node.start_mark.line + 1,
                                              f"the list that starts here holds a YAML alias; {ALIASES_REFUSED}")])
             result.append(loader.construct_object(child, deep=True))
