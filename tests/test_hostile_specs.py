@@ -10,6 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_measure_specs import TICKETS, edit, line_of, problems, single
 
 from generator.errors import EXIT_BAD_INPUT, MAX_LINES, SpecError, bounded
@@ -18,6 +20,8 @@ from generator.powerbi.semantic import m_text, semantic_model
 from generator.powerbi.tmdl import TmdlTextError, definition_files, table_file, tmdl_name
 from generator.sources.csv_mapping import DEFAULT_MAPPING, load_mapping
 from generator.spec.loader import load_model
+from generator.spec.text import forbidden_character
+from generator.tmdl import parse_text
 
 BACKLOG_DESCRIPTION = "    description: Tickets opened minus tickets closed.\n"
 
@@ -214,3 +218,24 @@ def test_the_csv_mapping_refuses_aliases_too(spec_copy: Path) -> None:
                                              "    columns:\n      id: {headers: [id], kind: *i}"), encoding="utf-8")
     with pytest.raises(SpecError, match="may not use YAML anchors and aliases"):
         load_mapping(path)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(text=st.text(max_size=40))
+def test_any_text_either_stays_on_its_tmdl_line_or_is_refused(text: str) -> None:
+    def table(folder: str, name: str = "M") -> dict:
+        return {"name": "T", "measures": [{"name": name, "expression": "1", "displayFolder": folder,
+                                           "formatString": "#,0"}]}
+
+    if forbidden_character(text, line_breaks=False) is not None:
+        with pytest.raises(TmdlTextError):
+            table_file(table(text))
+        with pytest.raises(TmdlTextError):
+            table_file(table("Folder", name=text))
+        return
+    for written in (table_file(table(text)), table_file(table("Folder", name=text))):
+        (parsed,) = parse_text(written, "T.tmdl").objects("table")
+        (measure,) = parsed.objects()
+        assert measure.keyword == "measure" and measure.expression == "1"
+        assert [child.keyword for child in measure.children] == ["displayFolder", "formatString"], written
+    assert parse_text(table_file(table("Folder", name=text)), "T.tmdl").objects("table")[0].objects()[0].name == text
