@@ -14,6 +14,7 @@ from generator.measures.formats import resolve_format
 from generator.measures.kinds import COMMON_KEYS, KINDS, RAW_KIND, Args, render_kind
 from generator.measures.spec import MeasureNode, read_measure_specs, unknown_keys
 from generator.spec.model import Measure, Model, Origin, Parameter
+from generator.spec.text import single_line_problem
 from generator.spec.yamlsrc import SpecMap
 
 GENERATED_DAX_WIDTH = 100
@@ -109,6 +110,11 @@ class _Reader:
             self.problems.append(SpecProblem(node.file, node.line, f"{what} has no 'format' (a format string "
                                              "or one of whole, decimal, percent)"))
             ok = False
+        for key in ("folder", "format"):  # its own only: a default folder is checked where it is written
+            why = single_line_problem(node.get(key), f"the '{key}' of {what}")
+            if why:
+                self.problems.append(SpecProblem(node.file, node.line_of(key), why))
+                ok = False
         hidden = node.get("hidden", False)
         if not isinstance(hidden, bool):
             self.problems.append(SpecProblem(node.file, node.line_of("hidden"), f"{what}: 'hidden' must be true "

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator.dax.ast import ColumnRef
 from generator.dax.lexer import DaxSyntaxError
@@ -23,7 +24,8 @@ from generator.measures.names import dax_measure, dax_number, dax_string, dax_ta
 from generator.spec.model import Model
 from generator.spec.yamlsrc import SpecList, SpecMap
 
-_TEMPLATES = jinja2.Environment(
+# Our own templates, but their context holds spec text: rendered in the sandbox all the same.
+_TEMPLATES = ImmutableSandboxedEnvironment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
     undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False,
 )

@@ -1,8 +1,9 @@
 """Read ``measures/*.yaml``: parameters, per-file defaults, measures and templated families.
 
-Every string of a measure spec is a jinja2 template rendered with the parameters (and, inside a family,
-the family's ``for_each`` variables), so ``"CSAT - {{ share }} %"`` or ``HappyPct < {{ target_happy_pct }}``
-are written once. Positions (file and line) survive rendering, so later checks still point at the spec.
+Every string of a measure spec is a jinja2 template rendered in a sandbox (:mod:`.sandbox`) that sees only
+the parameters (and, inside a family, the family's ``for_each`` variables), so ``"CSAT - {{ share }} %"`` or
+``HappyPct < {{ target_happy_pct }}`` are written once. Positions (file and line) survive rendering, so later
+checks still point at the spec.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SecurityError
 
 from generator.errors import SpecError, SpecProblem
+from generator.measures.sandbox import render_spec_string
 from generator.spec.model import Origin, Parameter
+from generator.spec.text import forbidden_character, single_line_problem
 from generator.spec.yamlsrc import SpecList, SpecMap, load_yaml
 
 FILE_KEYS = ("parameters", "defaults", "measures")
 DEFAULT_KEYS = ("home_table", "folder")
 FAMILY_KEYS = ("family", "for_each", "measures")
 PARAMETER_KEYS = ("value", "description")
-
-_JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,24 @@ def _render(value: Any, variables: dict[str, Any], where: SpecMap | SpecList, li
         if "{" not in value:
             return value
         try:
-            return _JINJA.from_string(value).render(variables)
+            rendered = render_spec_string(value, variables)
         except jinja2.UndefinedError as exc:
             problems.append(_problem(where, line, f"template {value.strip()!r}: {exc.message}; "
                                                   f"known names: {', '.join(sorted(variables)) or 'none'}"))
-        except jinja2.TemplateError as exc:
+        except SecurityError as exc:
+            reason = str(exc).rstrip(".")
+            problems.append(_problem(where, line, f"template {value.strip()!r} is refused: {reason}; a spec template "
+                                                  "sees only the parameters and family variables, with arithmetic "
+                                                  "and simple filters"))
+        except jinja2.TemplateSyntaxError as exc:
             problems.append(_problem(where, line, f"template {value.strip()!r} is not valid: {exc}"))
+        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, RecursionError) as exc:
+            problems.append(_problem(where, line, f"template {value.strip()!r} cannot be rendered: {exc}"))
+        else:
+            found = forbidden_character(rendered, line_breaks=True)
+            if found is None:
+                return rendered
+            problems.append(_problem(where, line, f"template {value.strip()!r} renders text holding {found}"))
         return value
     if isinstance(value, SpecMap):
         result = SpecMap()
@@ -124,6 +138,10 @@ def _read_defaults(document: SpecMap, problems: list[SpecProblem]) -> dict[str, 
         problems.append(_problem(document, document.line_of("defaults"), "'defaults' must be a mapping"))
         return {}
     problems.extend(unknown_keys(raw, DEFAULT_KEYS, "'defaults'"))
+    for key in DEFAULT_KEYS:
+        why = single_line_problem(raw.get(key), f"the default '{key}'")
+        if why:
+            problems.append(_problem(raw, raw.line_of(key), why))
     return {key: str(raw[key]) for key in DEFAULT_KEYS if isinstance(raw.get(key), str)}
 
 

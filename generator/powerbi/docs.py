@@ -23,7 +23,7 @@ def measures_markdown(model: Model) -> str:
         lines += [f"| `{p.name}` | {p.value} | {_cell(p.description)} |" for p in model.parameters]
         lines.append("")
     lines += ["## Summary", "", "| measure | folder | table | format |", "| --- | --- | --- | --- |"]
-    lines += [f"| [{_cell(m.name)}](#{_anchor(m.name)}) | {m.folder} | `{m.home_table}` | "
+    lines += [f"| [{_cell(m.name)}](#{_anchor(m.name)}) | {_cell(m.folder)} | `{m.home_table}` | "
               f"`{_cell(m.format_string) or '(none)'}` |" for m in model.measures]
     lines.append("")
     order = {folder: index for index, folder in enumerate(dict.fromkeys(m.folder for m in model.measures))}

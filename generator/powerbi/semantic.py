@@ -75,12 +75,33 @@ def _measure(measure: Measure) -> dict[str, Any]:
     return result
 
 
+_M_ESCAPES = {"\r": "#(cr)", "\n": "#(lf)", "\t": "#(tab)"}
+
+
+def m_text(text: str) -> str:
+    """``text`` as a Power Query (M) text literal: ``"`` doubled, ``#(`` and control characters escaped the M way,
+    so nothing inside can end the literal or the line. Every text put into generated M goes through here."""
+    parts = []
+    for index, character in enumerate(text):
+        if character == '"':
+            parts.append('""')
+        elif character == "#" and text[index + 1:index + 2] == "(":
+            parts.append("#(#)")
+        elif character in _M_ESCAPES:
+            parts.append(_M_ESCAPES[character])
+        elif not character.isprintable():
+            parts.append(f"#({ord(character):04X})" if ord(character) <= 0xFFFF else f"#({ord(character):08X})")
+        else:
+            parts.append(character)
+    return '"' + "".join(parts) + '"'
+
+
 def partition_expression(table: Table) -> str:
     """The Power Query (M) import query of a BI_ table over the ``Server`` / ``Database`` parameters."""
     return "\n".join([
         "let",
         "    Source = Sql.Database(Server, Database),",
-        f'    Data = Source{{[Schema = "{SQL_SCHEMA}", Item = "{table.name}"]}}[Data]',
+        f"    Data = Source{{[Schema = {m_text(SQL_SCHEMA)}, Item = {m_text(table.name)}]}}[Data]",
         "in",
         "    Data",
     ])
@@ -144,7 +165,7 @@ def _parameter(name: str, value: str, description: str) -> dict[str, Any]:
     return {
         "name": name,
         "kind": "m",
-        "expression": f'"{value}" meta [IsParameterQuery=true, Type="Text", IsParameterQueryRequired=true]',
+        "expression": f'{m_text(value)} meta [IsParameterQuery=true, Type="Text", IsParameterQueryRequired=true]',
         "description": description,
         "lineageTag": lineage_tag("expression", name),
         "annotations": [{"name": GENERATED_ANNOTATION, "value": "parameter"},

@@ -4,12 +4,19 @@ Layout and syntax follow the TMDL documentation as Power BI Desktop writes it: t
 table, ``///`` descriptions, ``name: value`` properties, ``=`` for default properties and expressions, a
 multi-line expression starting on the line after ``=`` two levels deeper than its object, a blank line
 between sibling objects, LF line endings, UTF-8 without BOM.
+
+Every piece of model text reaches a line of the file through :func:`tmdl_text`, which refuses a line break or
+other control character: a display folder or format string holding one would otherwise end its line and have
+the rest read as new TMDL objects. (Spec validation refuses such text first, with the file and line.)
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from generator.errors import ToolError
+from generator.spec.text import forbidden_character
 
 _NEEDS_QUOTES = re.compile(r"[.=:'\s]")
 # Keys written by their own rules (children, expressions, descriptions), not as ``name: value`` lines.
@@ -18,15 +25,29 @@ _SKIP = {"name", "description", "annotations", "columns", "measures", "partition
          "filterExpression", "tablePermissions", "roles"}
 
 
+class TmdlTextError(ToolError):
+    """Text that cannot be written on a TMDL line."""
+
+
+def tmdl_text(text: str) -> str:
+    """``text`` unchanged when it fits on one TMDL line; :class:`TmdlTextError` when it holds a line break or
+    another control character (tabs are fine)."""
+    found = forbidden_character(text, line_breaks=False)
+    if found is not None:
+        raise TmdlTextError(f"cannot write {text[:80]!r} to TMDL: it holds {found}")
+    return text
+
+
 def tmdl_name(name: str) -> str:
     """A name as TMDL writes it: quoted with ``'`` (doubled inside) when it holds ``. = : '`` or whitespace."""
+    tmdl_text(name)
     return "'" + name.replace("'", "''") + "'" if _NEEDS_QUOTES.search(name) or not name else name
 
 
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
+    text = tmdl_text(str(value))
     if text != text.strip() or text.startswith('"'):
         return '"' + text.replace('"', '""') + '"'
     return text
@@ -47,22 +68,22 @@ def _description(obj: dict[str, Any], depth: int) -> list[str]:
     if not text:
         return []
     tabs = "\t" * depth
-    return [f"{tabs}/// {line}".rstrip() for line in str(text).split("\n")]
+    return [f"{tabs}/// {tmdl_text(line)}".rstrip() for line in str(text).split("\n")]
 
 
 def _expression(header: str, text: str, depth: int) -> list[str]:
     """``header = text`` on one line, or the header then the body two levels deeper."""
     if "\n" not in text:
-        return [f"{header} = {text}"]
+        return [f"{header} = {tmdl_text(text)}"]
     body = "\t" * (depth + 2)
-    return [f"{header} =", *[(body + line) if line.strip() else "" for line in text.split("\n")]]
+    return [f"{header} =", *[(body + tmdl_text(line)) if line.strip() else "" for line in text.split("\n")]]
 
 
 def _annotations(obj: dict[str, Any], depth: int) -> list[str]:
     tabs = "\t" * depth
     lines: list[str] = []
     for annotation in obj.get("annotations", []):
-        lines += ["", f"{tabs}annotation {tmdl_name(annotation['name'])} = {annotation['value']}"]
+        lines += ["", f"{tabs}annotation {tmdl_name(annotation['name'])} = {tmdl_text(annotation['value'])}"]
     return lines
 
 

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from generator.errors import ToolError
+from generator.spec.yamlsrc import load_yaml
 
 KINDS = ("int", "number", "text", "datetime", "date", "bool", "rating", "picklist", "ref")
 DEFAULT_MAPPING = Path("sql") / "mappings" / "csv.yaml"
@@ -80,11 +79,9 @@ def _column(path: Path, where: str, name: str, raw: Any) -> ColumnMap:
 def load_mapping(path: Path) -> CsvMapping:
     """Read and check a mapping file; ToolError naming the file and the entry on any problem."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path)  # the spec loader: no YAML aliases, so no alias-expansion bombs
     except OSError as error:
         raise ToolError(f"cannot read the CSV mapping {path}: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise _fail(path, f"not valid YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(document, dict):
         raise _fail(path, "the mapping must be a YAML mapping with 'autotask' and/or 'smileback'")
     families: dict[str, dict[str, EntityMap]] = {}

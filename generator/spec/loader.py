@@ -29,11 +29,12 @@ from generator.spec.model import (
     Table,
 )
 from generator.spec.roles import read_roles
+from generator.spec.text import single_line_problem
 from generator.spec.yamlsrc import SpecList, SpecMap, load_yaml
 
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # whole text (fullmatch): ``$`` would allow a final new line
 MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names; MySQL allows 64
-COLUMN_REF = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)\s*\]\s*$")
+COLUMN_REF = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)\s*\]\s*")  # fullmatch
 DEFAULT_STRING_LENGTH = 255
 # Type names users bring from SQL, pandas or Power BI, and the model type they mean.
 TYPE_ALIASES = {"integer": "int64", "int": "int64", "bigint": "int64", "whole number": "int64",
@@ -97,7 +98,7 @@ def _lint_ignore(node: SpecMap, what: str, problems: _Problems) -> tuple[tuple[s
 
 
 def _check_identifier(node: SpecMap, key: str, name: Any, what: str, problems: _Problems) -> bool:
-    if not isinstance(name, str) or not IDENTIFIER.match(name):
+    if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
         problems.at(node, key, f"{what} name {name!r} must be letters, digits and underscores, "
                                "starting with a letter or underscore")
         return False
@@ -136,6 +137,9 @@ def _read_column(node: Any, table: str, parent: SpecList, index: int, problems: 
         problems.at(node, "max_length", f"{what} has max_length {max_length}; it must be 1 to 4000")
     if data_type == "string" and max_length is None:
         max_length = DEFAULT_STRING_LENGTH
+    why = single_line_problem(node.get("format"), f"the 'format' of {what}")
+    if why:
+        problems.at(node, "format", why)
     if data_type is None:
         return None
     return Column(
@@ -210,7 +214,7 @@ def _read_table(node: Any, parent: SpecList, index: int, default_role: str,
 
 def _parse_column_ref(node: SpecMap, key: str, problems: _Problems) -> tuple[str, str] | None:
     value = node.get(key)
-    match = COLUMN_REF.match(value) if isinstance(value, str) else None
+    match = COLUMN_REF.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         problems.at(node, key, f"relationship '{key}' must look like Table[column], found {value!r}")
         return None

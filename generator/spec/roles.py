@@ -26,7 +26,7 @@ from generator.spec.yamlsrc import SpecList, SpecMap
 ROLE_KEYS = {"name", "description", "permissions", "lint_ignore"}
 PERMISSION_KEYS = {"table", "filter", "lint_ignore"}
 # Role names become file names (roles/<Name>.tmdl): letters, digits, spaces, '-' and '_'.
-ROLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 _-]{0,99}$")
+ROLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _-]{0,99}")  # the whole name (fullmatch)
 
 
 def _near(name: str, candidates: list[str]) -> str:
@@ -130,7 +130,7 @@ def _read_role(node: Any, parent: SpecList, index: int, tables: dict[str, Table]
         return None
     _unknown_keys(node, ROLE_KEYS, "a role", problems)
     name = node.get("name")
-    if not isinstance(name, str) or not ROLE_NAME.match(name):
+    if not isinstance(name, str) or not ROLE_NAME.fullmatch(name):
         problems.append(SpecProblem(node.file, node.line_of("name"), f"role name {name!r} must start with a letter "
                                     "and hold only letters, digits, spaces, '-' and '_' (at most 100 characters)"))
         return None

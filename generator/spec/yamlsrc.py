@@ -3,7 +3,11 @@
 Spec validation reports ``file:line`` for every problem, so the loader keeps the source position of
 each node: mappings become :class:`SpecMap` (a ``dict`` with ``line`` and ``key_lines``), sequences
 become :class:`SpecList` (a ``list`` with ``line`` and ``item_lines``). Duplicate keys in one
-mapping are an error, as is any YAML syntax error; both name the file and line.
+mapping are an error, as is any YAML syntax error; both name the file and line. So is text holding a control
+character other than tab and new line (see :mod:`generator.spec.text`), and so is any YAML alias (``*name``):
+an alias repeats a value without writing it out, which is how a small file expands into billions of values.
+Nesting deeper than :data:`MAX_DEPTH` mappings and lists is refused too (no spec needs it; every later step
+walks the values recursively).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 import yaml
 
 from generator.errors import SpecError, SpecProblem
+from generator.spec.text import forbidden_character
 
 
 class SpecMap(dict):
@@ -44,9 +49,33 @@ class SpecList(list):
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+ALIASES_REFUSED = "spec files may not use YAML anchors and aliases (&name, *name); write the value out"
+MAX_DEPTH = 50
+
+
+def _seen_before(loader: yaml.SafeLoader, node: yaml.Node) -> bool:
+    """True when ``node`` was constructed (or is being constructed) already: it is reached again by an alias."""
+    return node in loader.constructed_objects or node in loader.recursive_objects
+
+
 def _make_loader(file: str) -> type[yaml.SafeLoader]:
     class _Loader(_BASE_LOADER):  # type: ignore[valid-type,misc]
-        pass
+        depth = 0
+
+        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+            """The node's value; a node met a second time was reached through an alias, which is refused."""
+            line = node.start_mark.line + 1
+            if _seen_before(self, node):
+                raise SpecError([SpecProblem(file, line, f"an alias repeats the value that starts here; "
+                                                         f"{ALIASES_REFUSED}")])
+            if self.depth >= MAX_DEPTH:
+                raise SpecError([SpecProblem(file, line, f"mappings and lists are nested deeper than {MAX_DEPTH} "
+                                                         "levels here")])
+            self.depth += 1
+            try:
+                return super().construct_object(node, deep)
+            finally:
+                self.depth -= 1
 
     def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> SpecMap:
         loader.flatten_mapping(node)
@@ -61,16 +90,33 @@ def _make_loader(file: str) -> type[yaml.SafeLoader]:
                 raise SpecError([SpecProblem(
                     file, key_node.start_mark.line + 1,
                     f"key '{key}' appears twice in the same mapping (first on line {result.key_lines[key]})")])
+            if _seen_before(loader, value_node):
+                raise SpecError([SpecProblem(file, key_node.start_mark.line + 1,
+                                             f"the value of '{key}' is a YAML alias; {ALIASES_REFUSED}")])
             result[key] = loader.construct_object(value_node, deep=True)
             result.key_lines[key] = key_node.start_mark.line + 1
         return result
 
     def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> SpecList:
-        result = SpecList(loader.construct_object(child, deep=True) for child in node.value)
+        result = SpecList()
+        for child in node.value:
+            if _seen_before(loader, child):
+                raise SpecError([SpecProblem(file, node.start_mark.line + 1,
+                                             f"the list that starts here holds a YAML alias; {ALIASES_REFUSED}")])
+            result.append(loader.construct_object(child, deep=True))
         result.file, result.line = file, node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
         return result
 
+    def construct_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+        text = loader.construct_yaml_str(node)
+        found = forbidden_character(text, line_breaks=True)
+        if found is not None:
+            raise SpecError([SpecProblem(file, node.start_mark.line + 1, f"the text holds {found}; spec text may "
+                                         "hold printable characters, tabs and new lines only")])
+        return text
+
+    _Loader.add_constructor("tag:yaml.org,2002:str", construct_text)
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, construct_sequence)
     return _Loader
