@@ -275,6 +275,48 @@ def test_with_tables_and_dry_run_need_into(cli, tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def _files_and_times(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder`` with its bytes and modification time (ns): proof that nothing was touched."""
+    return {path.relative_to(folder).as_posix(): (path.read_bytes(), path.stat().st_mtime_ns)
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize("args", [(), ("--with-tables",), ("--with-tables", "--dry-run"), ("--dry-run",)])
+def test_a_tables_folder_linked_outside_the_model_is_refused(cli, bare_model: Path, tmp_path: Path,
+                                                             args: tuple[str, ...]) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "BI_Autotask_Tickets.tmdl").write_text("not yours\n")
+    (outside / "notes.txt").write_text("keep me\n")
+    tables = bare_model / "definition" / "tables"
+    shutil.move(tables / "Budget.tmdl", bare_model / "definition" / "Budget.tmdl")
+    tables.rmdir()
+    tables.symlink_to(outside, target_is_directory=True)
+    outside_before, model_before = _files_and_times(outside), _files_and_times(bare_model)
+
+    result = cli("build", "--into", str(bare_model), *args)
+    assert result.code == 2, result.out + result.err
+    assert result.err == (f"error: {tables} leads outside the model folder {bare_model} (a symbolic link points "
+                          f"it to {outside}); nothing was written\n")
+    assert result.out == ""  # the dry run prints no diff either
+    assert _files_and_times(outside) == outside_before
+    assert _files_and_times(bare_model) == model_before
+    check = cli("check", "--into", str(bare_model), *(arg for arg in args if arg == "--with-tables"))
+    assert check.code == 2 and "leads outside the model folder" in check.err
+
+
+def test_a_table_file_linked_outside_the_model_is_refused(cli, bare_model: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "BI_SmileBack_Reviews.tmdl"
+    outside.write_text("table BI_SmileBack_Reviews\n\tlineageTag: 41111111-2222-4333-8444-555555555555\n")
+    link = bare_model / "definition" / "tables" / "BI_SmileBack_Reviews.tmdl"
+    link.symlink_to(outside)
+    before = _files_and_times(tmp_path)
+    result = cli("build", "--into", str(bare_model), "--with-tables")
+    assert result.code == 2
+    assert f"error: {link} leads outside the model folder {bare_model}" in result.err
+    assert _files_and_times(tmp_path) == before
+
+
 # -- with tables ------------------------------------------------------------------------------------------------
 
 def test_with_tables_adds_the_whole_generated_model_beside_the_users_own(cli, bare_model: Path) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import ToolError
+from generator.output import refuse_paths_outside, write_files_atomically
 from generator.powerbi.diff import describe_difference
 from generator.powerbi.lineage import lineage_tag
 from generator.powerbi.outputs import StaleFile, shown_path
@@ -66,6 +67,13 @@ class MergeResult:
     changes: list[Change] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
+    root: Path | None = None  # the model folder given (--into); every path must stay inside it
+
+    def refuse_paths_outside(self) -> None:
+        """Raise :class:`ToolError` when a file the merge reads, writes or removes leads outside the model folder
+        (a symbolic link inside it pointing elsewhere)."""
+        paths = [self.folder, *(self.folder / path for path in sorted({*self.before, *self.after, *self.removed}))]
+        refuse_paths_outside(self.root if self.root is not None else self.folder, paths, "the model folder")
 
     @property
     def changed_files(self) -> dict[str, bytes]:
@@ -124,6 +132,11 @@ def definition_folder(path: Path) -> Path:
                         "TMDL format) and run again")
     raise ToolError(f"{path} holds no definition/ folder of .tmdl files; give a PBIP semantic model folder "
                     "(X.SemanticModel)")
+
+
+def _folders_and_tmdl(definition: Path) -> list[Path]:
+    """Every folder and ``.tmdl`` file under ``definition``, symbolic links included but not followed."""
+    return sorted(path for path in definition.rglob("*") if path.suffix == ".tmdl" or path.is_dir())
 
 
 def generated_model(files: dict[str, str]) -> Model:
@@ -564,6 +577,7 @@ def merge_into(folder: Path, generated_files: dict[str, str], with_tables: bool 
     :class:`~generator.tmdl.reader.TmdlSyntaxError` when a target file does not parse.
     """
     definition = definition_folder(folder)
+    refuse_paths_outside(Path(folder), [definition, *_folders_and_tmdl(definition)], "the model folder")
     target = read_folder(definition)
     before = {path: (definition / path).read_bytes() for path in target.documents}
     merger = _Merger(target, generated_model(generated_files), with_tables)
@@ -585,8 +599,10 @@ def merge_into(folder: Path, generated_files: dict[str, str], with_tables: bool 
     removed = sorted(merger.removed_documents)
     for path in removed:
         after.pop(path)
-    return MergeResult(folder=definition, before=before, after=after, changes=merger.changes,
-                       unchanged=merger.unchanged, removed=removed)
+    result = MergeResult(folder=definition, before=before, after=after, changes=merger.changes,
+                         unchanged=merger.unchanged, removed=removed, root=Path(folder))
+    result.refuse_paths_outside()
+    return result
 
 
 def merge_specs_into(specs: SpecModel, folder: Path, with_tables: bool = False) -> MergeResult:
@@ -596,8 +612,7 @@ def merge_specs_into(specs: SpecModel, folder: Path, with_tables: bool = False) 
 
 def apply(result: MergeResult, progress: Callable[[str], None] | None = None) -> None:
     """Write the merged files atomically as one change, then delete the files of removed objects."""
-    from generator.output import write_files_atomically
-
+    result.refuse_paths_outside()
     write_files_atomically({result.folder / path: data for path, data in sorted(result.changed_files.items())},
                            progress)
     for path in result.removed:
