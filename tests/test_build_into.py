@@ -1,7 +1,8 @@
 """`gen-measures build --into` / `check --into`: merging the generated objects into a model the user owns.
 
 Fixtures: ``tests/fixtures/tmdl/user_model`` is an MSP's own PBIP model that already has BI_ tables it loads
-itself (hand-written, one file with CRLF line endings), its own measures, a calculated column, a hierarchy, a
+itself (hand-written, one file with CRLF line endings, with every table and column the generated measures use
+but no more), its own measures, a calculated column, a hierarchy, a
 SharePoint table, a role, a culture and a perspective; ``bare_model`` is built in the tests (a model with one
 table of its own and nothing of ours).
 """
@@ -9,6 +10,7 @@ table of its own and nothing of ours).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -226,6 +228,50 @@ def test_missing_home_tables_need_with_tables(cli, tmp_path: Path) -> None:
     assert with_tables.code == 2
     assert "expressions.tmdl:2: expression 'Server' is hand-written" in with_tables.err
     assert "expressions.tmdl:8: expression 'Database' is hand-written" in with_tables.err
+
+
+def test_measures_using_a_table_the_model_lacks_are_refused(cli, user_model: Path) -> None:
+    """The model has the measures' home tables but not BI_Date, which some of them use: refused, and check
+    --into does not call the model current."""
+    definition = user_model / "definition"
+    (definition / "tables" / "BI_Date.tmdl").unlink()
+    model = definition / "model.tmdl"
+    model.write_text(model.read_text().replace("ref table BI_Date\n", ""))
+    surveys = definition / "tables" / "BI_SmileBack_Surveys.tmdl"
+    surveys.write_text(surveys.read_text().replace("\tcolumn score\n", "\tcolumn nps_score\n"))
+    before = _snapshot(user_model)
+    for command in ("build", "check"):
+        result = cli(command, "--into", str(user_model))
+        assert result.code == 2, (command, result.out + result.err)
+        lines = result.err.splitlines()
+        assert lines[0] == "error: cannot merge the generated objects; nothing was written:"
+        assert re.fullmatch(r"  the generated measures use tables the model does not have: BI_Date \(measure "
+                            r"'[^']+'( and \d+ more)?\); --with-tables would add BI_Date", lines[1]), lines[1]
+        assert lines[2] == ("  table 'BI_SmileBack_Surveys' of the model lacks columns the generated measures use: "
+                            "score (measure 'SB - Average CSAT Score'); add them to table 'BI_SmileBack_Surveys' "
+                            "(it is not a generated table, so --with-tables does not replace it)")
+        assert len(lines) == 3
+        assert "are current" not in result.out
+    assert _snapshot(user_model) == before
+
+
+def test_a_generated_table_missing_a_column_points_to_with_tables(cli, bare_model: Path) -> None:
+    """A model merged with --with-tables whose generated table lost a column the measures use."""
+    assert cli("build", "--into", str(bare_model), "--with-tables").code == 0
+    surveys = bare_model / "definition" / "tables" / "BI_SmileBack_Surveys.tmdl"
+    document = parse_text(surveys.read_text())
+    table = document.objects("table")[0]
+    table.children = [node for node in table.children if not (node.keyword == "column" and node.name == "score")]
+    surveys.write_bytes(write_document(document))
+    before = _snapshot(bare_model)
+    result = cli("build", "--into", str(bare_model))
+    assert result.code == 2
+    assert ("table 'BI_SmileBack_Surveys' of the model lacks columns the generated measures use: score (measure "
+            "'SB - Average CSAT Score'); --with-tables would add them") in result.err
+    assert _snapshot(bare_model) == before
+    fixed = cli("build", "--into", str(bare_model), "--with-tables")
+    assert fixed.code == 0, fixed.err
+    assert cli("check", "--into", str(bare_model), "--with-tables").code == 0
 
 
 def test_hand_written_bi_tables_and_relationships_refuse_with_tables(cli, user_model: Path) -> None:

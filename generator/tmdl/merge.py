@@ -8,8 +8,8 @@ file), removes generated objects the specs no longer produce, adds new ones next
 and keeps every other line of every file byte for byte. A hand-written object that uses a generated name is a
 conflict: the merge is refused before anything is written.
 
-Without ``with_tables`` only measures are merged (their home tables must exist in the model); with it the
-``BI_`` tables, relationships, M parameters and roles are merged as well.
+Without ``with_tables`` only measures are merged (their home tables, and every table and column they use, must
+exist in the model); with it the ``BI_`` tables, relationships, M parameters and roles are merged as well.
 
 Data flows one way: generated definition files → parsed tree; target folder → parsed tree; a plan of edits on
 the target tree → new file bytes → (``build --into``) written atomically or (``check --into``) compared.
@@ -31,6 +31,7 @@ from generator.powerbi.outputs import StaleFile, shown_path
 from generator.powerbi.semantic import GENERATED_ANNOTATION, semantic_model
 from generator.powerbi.tmdl import definition_files, tmdl_name
 from generator.spec.model import Model as SpecModel
+from generator.tmdl.merge_refs import missing_references
 from generator.tmdl.reader import parse_text, read_folder
 from generator.tmdl.tree import Document, Line, Model, Node
 from generator.tmdl.writer import write_document
@@ -313,10 +314,12 @@ class _Merger:
                         f"{self._where(_Located(located.document, measure))}: measure {measure.name!r} is "
                         f"hand-written (no {GENERATED_ANNOTATION} annotation) but has the name of a generated "
                         "measure; rename or delete it")
+        missing_homes: set[str] = set()
         for table in sorted(set(our_measures.values())):
             located = target_tables.get(table)
             if located is None:
                 if not self.with_tables:
+                    missing_homes.add(table)
                     self.problems.append(f"the generated measures of table {table!r} need that table, which the "
                                          "model does not have; add the BI_ tables with --with-tables")
                 continue
@@ -326,6 +329,7 @@ class _Merger:
                     self.problems.append(
                         f"{self._where(_Located(located.document, column))}: column {column.name!r} of table "
                         f"{table!r} has the name of a generated measure; rename it")
+        self.problems.extend(missing_references(self.target, self.ours, self.with_tables, missing_homes))
         if not self.with_tables:
             return
         for object_type in MERGED_TYPES:
