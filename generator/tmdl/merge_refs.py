@@ -56,7 +56,8 @@ def missing_references(target: Model, ours: Model, with_tables: bool, reported: 
     which ones ``--with-tables`` would add), and per table the columns it lacks. Tables in ``reported``
     (missing home tables, already reported) are left out."""
     target_tables, our_tables = _by_name(target.tables), _by_name(ours.tables)
-    tables, columns = _Uses(), {}
+    tables = _Uses()
+    columns: dict[str, _Uses] = {}  # target table name → its missing columns
     for home in ours.tables:
         for measure in home.objects("measure"):
             if not measure.name or not measure.expression:
@@ -75,7 +76,8 @@ def missing_references(target: Model, ours: Model, with_tables: bool, reported: 
                 if column.lower() not in present:
                     columns.setdefault(found.name, _Uses()).add(column, measure.name)
     problems = []
-    missing = [folded for folded in tables.shown if tables.shown[folded] not in reported]
+    already = {name.lower() for name in reported}
+    missing = [folded for folded in tables.shown if folded not in already]
     if missing:
         addable = [tables.shown[folded] for folded in missing if folded in our_tables]
         other = [tables.shown[folded] for folded in missing if folded not in our_tables]
@@ -87,12 +89,13 @@ def missing_references(target: Model, ours: Model, with_tables: bool, reported: 
         problems.append("the generated measures use tables the model does not have: "
                         + ", ".join(tables.describe(folded) for folded in missing) + "; " + "; ".join(advice))
     for table, uses in sorted(columns.items()):
-        node = target_tables[table.lower()]
+        generated = GENERATED_ANNOTATION in target_tables[table.lower()].annotations
         ours_has = _columns(our_tables.get(table.lower()))
-        addable = GENERATED_ANNOTATION in node.annotations and all(folded in ours_has for folded in uses.shown)
-        advice = ("--with-tables would add them" if addable and not with_tables else
-                  f"add them to table {table!r}" + ("" if addable else " (it is not a generated table, so "
-                                                                        "--with-tables does not replace it)"))
+        if generated and not with_tables and all(folded in ours_has for folded in uses.shown):
+            advice = "--with-tables would add them"
+        else:
+            advice = f"add them to table {table!r}" + ("" if generated else " (it is not a generated table, so "
+                                                                           "--with-tables does not replace it)")
         problems.append(f"table {table!r} of the model lacks columns the generated measures use: "
                         + ", ".join(uses.describe(folded) for folded in uses.shown) + f"; {advice}")
     return problems
