@@ -351,6 +351,17 @@ def test_a_tables_folder_linked_outside_the_model_is_refused(cli, bare_model: Pa
     assert check.code == 2 and "leads outside the model folder" in check.err
 
 
+def test_a_definition_folder_linked_outside_the_model_is_refused(cli, bare_model: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "shared-definition"
+    (bare_model / "definition").rename(outside)
+    (bare_model / "definition").symlink_to(outside, target_is_directory=True)
+    before = _files_and_times(outside)
+    result = cli("build", "--into", str(bare_model), "--with-tables")
+    assert result.code == 2
+    assert result.err.startswith(f"error: {bare_model / 'definition'} leads outside the model folder {bare_model}")
+    assert _files_and_times(outside) == before
+
+
 def test_a_table_file_linked_outside_the_model_is_refused(cli, bare_model: Path, tmp_path: Path) -> None:
     outside = tmp_path / "BI_SmileBack_Reviews.tmdl"
     outside.write_text("table BI_SmileBack_Reviews\n\tlineageTag: 41111111-2222-4333-8444-555555555555\n")
