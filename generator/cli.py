@@ -182,7 +182,7 @@ def build_command(
 
     Everything is rendered in memory first and written atomically: a failed build leaves the previous outputs as they were. The same specs always give byte-identical files.
 
-    With --into PATH/X.SemanticModel the generated measures (and with --with-tables the BI_ tables, relationships, parameters and roles) are merged into a model you already own: objects annotated MSP_CSAT_Generated are replaced in place, new ones added beside them, every other line of every file kept byte for byte. A hand-written object that uses a generated name stops the merge before anything is written (exit 2).
+    With --into PATH/X.SemanticModel the generated measures (and with --with-tables the BI_ tables, relationships, parameters and roles) are merged into a model you already own: objects annotated MSP_CSAT_Generated are replaced in place, new ones added beside them, every other line of every file kept byte for byte. A hand-written object that uses a generated name, a table or column the generated measures use that the model lacks, or a path that a symbolic link leads outside the model stops the merge before anything is written (exit 2).
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.powerbi.outputs import render_outputs, write_outputs
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from generator.errors import ToolError
@@ -62,3 +62,17 @@ def write_files_atomically(targets: dict[Path, bytes], progress: Callable[[str],
         os.replace(temporary, path)
         if progress:
             progress(str(path))
+
+
+def refuse_paths_outside(root: Path, paths: Iterable[Path], what: str) -> None:
+    """Raise :class:`ToolError` naming the first of ``paths`` that, with every symbolic link followed, does not
+    lie inside ``root`` (``what`` names the folder in the message: "the model folder", "the output folder").
+
+    Call it before writing anything, so that a linked folder inside the target (``definition/tables`` pointing
+    elsewhere) cannot make a write, a read or a delete land outside it."""
+    base = root.resolve()
+    for path in paths:
+        real = path.resolve()
+        if real != base and not real.is_relative_to(base):
+            raise ToolError(f"{path} leads outside {what} {root} (a symbolic link points it to {real}); "
+                            "nothing was written")

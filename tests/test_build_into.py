@@ -1,7 +1,8 @@
 """`gen-measures build --into` / `check --into`: merging the generated objects into a model the user owns.
 
 Fixtures: ``tests/fixtures/tmdl/user_model`` is an MSP's own PBIP model that already has BI_ tables it loads
-itself (hand-written, one file with CRLF line endings), its own measures, a calculated column, a hierarchy, a
+itself (hand-written, one file with CRLF line endings, with every table and column the generated measures use
+but no more), its own measures, a calculated column, a hierarchy, a
 SharePoint table, a role, a culture and a perspective; ``bare_model`` is built in the tests (a model with one
 table of its own and nothing of ours).
 """
@@ -9,6 +10,7 @@ table of its own and nothing of ours).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -228,6 +230,50 @@ def test_missing_home_tables_need_with_tables(cli, tmp_path: Path) -> None:
     assert "expressions.tmdl:8: expression 'Database' is hand-written" in with_tables.err
 
 
+def test_measures_using_a_table_the_model_lacks_are_refused(cli, user_model: Path) -> None:
+    """The model has the measures' home tables but not BI_Date, which some of them use: refused, and check
+    --into does not call the model current."""
+    definition = user_model / "definition"
+    (definition / "tables" / "BI_Date.tmdl").unlink()
+    model = definition / "model.tmdl"
+    model.write_text(model.read_text().replace("ref table BI_Date\n", ""))
+    surveys = definition / "tables" / "BI_SmileBack_Surveys.tmdl"
+    surveys.write_text(surveys.read_text().replace("\tcolumn score\n", "\tcolumn nps_score\n"))
+    before = _snapshot(user_model)
+    for command in ("build", "check"):
+        result = cli(command, "--into", str(user_model))
+        assert result.code == 2, (command, result.out + result.err)
+        lines = result.err.splitlines()
+        assert lines[0] == "error: cannot merge the generated objects; nothing was written:"
+        assert re.fullmatch(r"  the generated measures use tables the model does not have: BI_Date \(measure "
+                            r"'[^']+'( and \d+ more)?\); --with-tables would add BI_Date", lines[1]), lines[1]
+        assert lines[2] == ("  table 'BI_SmileBack_Surveys' of the model lacks columns the generated measures use: "
+                            "score (measure 'SB - Average CSAT Score'); add them to table 'BI_SmileBack_Surveys' "
+                            "(it is not a generated table, so --with-tables does not replace it)")
+        assert len(lines) == 3
+        assert "are current" not in result.out
+    assert _snapshot(user_model) == before
+
+
+def test_a_generated_table_missing_a_column_points_to_with_tables(cli, bare_model: Path) -> None:
+    """A model merged with --with-tables whose generated table lost a column the measures use."""
+    assert cli("build", "--into", str(bare_model), "--with-tables").code == 0
+    surveys = bare_model / "definition" / "tables" / "BI_SmileBack_Surveys.tmdl"
+    document = parse_text(surveys.read_text())
+    table = document.objects("table")[0]
+    table.children = [node for node in table.children if not (node.keyword == "column" and node.name == "score")]
+    surveys.write_bytes(write_document(document))
+    before = _snapshot(bare_model)
+    result = cli("build", "--into", str(bare_model))
+    assert result.code == 2
+    assert ("table 'BI_SmileBack_Surveys' of the model lacks columns the generated measures use: score (measure "
+            "'SB - Average CSAT Score'); --with-tables would add them") in result.err
+    assert _snapshot(bare_model) == before
+    fixed = cli("build", "--into", str(bare_model), "--with-tables")
+    assert fixed.code == 0, fixed.err
+    assert cli("check", "--into", str(bare_model), "--with-tables").code == 0
+
+
 def test_hand_written_bi_tables_and_relationships_refuse_with_tables(cli, user_model: Path) -> None:
     before = _snapshot(user_model)
     result = cli("build", "--into", str(user_model), "--with-tables")
@@ -273,6 +319,59 @@ def test_with_tables_and_dry_run_need_into(cli, tmp_path: Path) -> None:
     assert result.code == 2
     assert "need --into" in result.err
     assert not (tmp_path / "out").exists()
+
+
+def _files_and_times(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder`` with its bytes and modification time (ns): proof that nothing was touched."""
+    return {path.relative_to(folder).as_posix(): (path.read_bytes(), path.stat().st_mtime_ns)
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize("args", [(), ("--with-tables",), ("--with-tables", "--dry-run"), ("--dry-run",)])
+def test_a_tables_folder_linked_outside_the_model_is_refused(cli, bare_model: Path, tmp_path: Path,
+                                                             args: tuple[str, ...]) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "BI_Autotask_Tickets.tmdl").write_text("not yours\n")
+    (outside / "notes.txt").write_text("keep me\n")
+    tables = bare_model / "definition" / "tables"
+    shutil.move(tables / "Budget.tmdl", bare_model / "definition" / "Budget.tmdl")
+    tables.rmdir()
+    tables.symlink_to(outside, target_is_directory=True)
+    outside_before, model_before = _files_and_times(outside), _files_and_times(bare_model)
+
+    result = cli("build", "--into", str(bare_model), *args)
+    assert result.code == 2, result.out + result.err
+    assert result.err == (f"error: {tables} leads outside the model folder {bare_model} (a symbolic link points "
+                          f"it to {outside}); nothing was written\n")
+    assert result.out == ""  # the dry run prints no diff either
+    assert _files_and_times(outside) == outside_before
+    assert _files_and_times(bare_model) == model_before
+    check = cli("check", "--into", str(bare_model), *(arg for arg in args if arg == "--with-tables"))
+    assert check.code == 2 and "leads outside the model folder" in check.err
+
+
+def test_a_definition_folder_linked_outside_the_model_is_refused(cli, bare_model: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "shared-definition"
+    (bare_model / "definition").rename(outside)
+    (bare_model / "definition").symlink_to(outside, target_is_directory=True)
+    before = _files_and_times(outside)
+    result = cli("build", "--into", str(bare_model), "--with-tables")
+    assert result.code == 2
+    assert result.err.startswith(f"error: {bare_model / 'definition'} leads outside the model folder {bare_model}")
+    assert _files_and_times(outside) == before
+
+
+def test_a_table_file_linked_outside_the_model_is_refused(cli, bare_model: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "BI_SmileBack_Reviews.tmdl"
+    outside.write_text("table BI_SmileBack_Reviews\n\tlineageTag: 41111111-2222-4333-8444-555555555555\n")
+    link = bare_model / "definition" / "tables" / "BI_SmileBack_Reviews.tmdl"
+    link.symlink_to(outside)
+    before = _files_and_times(tmp_path)
+    result = cli("build", "--into", str(bare_model), "--with-tables")
+    assert result.code == 2
+    assert f"error: {link} leads outside the model folder {bare_model}" in result.err
+    assert _files_and_times(tmp_path) == before
 
 
 # -- with tables ------------------------------------------------------------------------------------------------

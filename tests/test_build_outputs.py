@@ -925,3 +925,21 @@ def test_build_removes_table_files_it_no_longer_generates_and_keeps_desktop_file
     assert not extra.exists()
     assert desktop.read_text(encoding="utf-8") == "{}\n"
     assert re.search(r"\b1 of \d+ files changed", result.err), result.err
+
+
+def test_a_definition_folder_linked_outside_the_output_folder_is_refused(tmp_path: Path):
+    out, outside = tmp_path / "powerbi", tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep me\n", encoding="utf-8")
+    tables = out / DEFINITION / "tables"
+    tables.parent.mkdir(parents=True)
+    tables.symlink_to(outside, target_is_directory=True)
+    before = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in outside.iterdir()}
+    result = run_cli("build", "--out", str(out), "--docs", str(tmp_path / "measures.md"))
+    assert result.code == 2
+    assert re.fullmatch(rf"error: {re.escape(str(tables))}/\S+\.tmdl leads outside the output folder "
+                        rf"{re.escape(str(out))} \(a symbolic link points it to {re.escape(str(outside))}/\S+\); "
+                        r"nothing was written\n", result.err), result.err
+    assert {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in outside.iterdir()} == before
+    assert not (tmp_path / "measures.md").exists()
+    assert [path for path in out.rglob("*") if path.is_file()] == []

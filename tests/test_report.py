@@ -320,6 +320,57 @@ def test_empty_database_gives_a_page_that_says_so(cli, demo_db: str, tmp_path: P
     assert "Load data first" in page.text
 
 
+SMILEBACK = ("BI_SmileBack_Reviews", "BI_SmileBack_Surveys", "BI_SmileBack_NPS")
+
+
+def _report_without(cli, demo_db: str, tmp_path: Path, tables: tuple[str, ...]) -> tuple[Page, str]:
+    """The CLI's report of a copy of the demo data with every row of ``tables`` deleted."""
+    db = _copy(demo_db, tmp_path, "partial.duckdb")
+    with duckdb.connect(str(db)) as connection:
+        for table in tables:
+            connection.execute(f"DELETE FROM {table}")
+    out = tmp_path / "report.html"
+    result = cli("report", "--db", str(db), "--out", str(out))
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err
+    html = out.read_text(encoding="utf-8")
+    return _sections_say_empty(html), html
+
+
+def test_tickets_without_reviews_give_a_page_that_says_so(cli, demo_db: str, tmp_path: Path) -> None:
+    """Autotask loaded, SmileBack not yet (the README's "load Autotask first"): was a jinja2 UndefinedError."""
+    page, html = _report_without(cli, demo_db, tmp_path, SMILEBACK)
+    for section in ("headline", "clients", "queues", "trend", "technicians", "risk"):
+        assert "empty" in page.paragraph_classes.get(section, []), section
+    assert "No CSAT reviews in Nov 2025 – Apr 2026" in page.text
+    assert "tickets were closed in the period, with no survey response" in page.text
+    assert "No CSAT reviews in Nov 2025 – Apr 2026, so there is no Happy % to chart against handle time" in page.text
+    technicians = [row for row in page.tables["technicians"] if row[0] != "Technician"]
+    assert technicians and all(row[1] == "0" and row[5] != "0" for row in technicians)  # closed tickets, no reviews
+    assert "No CSAT reviews in this period" in page.text  # the recommended action
+    assert "<svg" not in html
+
+
+def test_reviews_without_tickets_or_technicians_give_a_page_that_says_so(cli, demo_db: str, tmp_path: Path) -> None:
+    """SmileBack loaded, no Autotask tickets, time entries or technicians: no '– of – closed tickets', no
+    '– per ticket', no action about the '(unassigned)' technician."""
+    page, _ = _report_without(cli, demo_db, tmp_path, ("BI_Autotask_Tickets", "BI_Autotask_TimeEntries",
+                                                        "BI_Autotask_Resources"))
+    assert "no closed tickets in the period" in page.text
+    assert "No technician has both reviews and time-entry hours on closed tickets in Nov 2025 – Apr 2026" in page.text
+    assert page.row_of("technicians", "(unassigned)")[1:] == ["3,024", "90.0 %", "4.1 %", "–", "0"]
+    assert "Review closed tickets of" not in page.text
+    assert "– of –" not in page.text and "– per ticket" not in page.text
+
+
+def test_reviews_without_time_entries_name_the_weakest_technician_without_hours(cli, demo_db: str,
+                                                                                tmp_path: Path) -> None:
+    page, _ = _report_without(cli, demo_db, tmp_path, ("BI_Autotask_Tickets", "BI_Autotask_TimeEntries"))
+    assert "Review closed tickets of Lisa Park: 82.4 % happy of 250 responses, the lowest of the technicians." \
+        in page.text
+    assert "No technician has both reviews and time-entry hours" in page.text
+
+
 def test_new_msp_with_one_week_of_reviews(demo_db: str, tmp_path: Path) -> None:
     db = _copy(demo_db, tmp_path, "week.duckdb")
     with duckdb.connect(str(db)) as connection:

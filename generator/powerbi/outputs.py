@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.output import write_files_atomically
+from generator.output import refuse_paths_outside, write_files_atomically
 from generator.powerbi.bim import bim_json
 from generator.powerbi.diff import describe_difference
 from generator.powerbi.docs import measures_markdown
@@ -58,8 +58,13 @@ def owned_files(out_dir: Path) -> list[Path]:
 
 def write_outputs(outputs: Outputs, out_dir: Path, docs_path: Path,
                   progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write every output atomically (see the module docstring); returns the files that changed."""
+    """Write every output atomically (see the module docstring); returns the files that changed.
+
+    Refuses (:class:`ToolError`, nothing written) when a symbolic link inside ``out_dir`` would make an output
+    land outside it."""
     targets = outputs.targets(out_dir, docs_path)
+    refuse_paths_outside(out_dir, [*(out_dir / relative for relative in outputs.files), *owned_files(out_dir)],
+                         "the output folder")
     changed = [path for path, content in targets.items() if not path.is_file() or path.read_bytes() != content]
     write_files_atomically({path: targets[path] for path in changed}, progress)
     for stale in set(owned_files(out_dir)) - set(targets):

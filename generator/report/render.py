@@ -36,8 +36,12 @@ def _ends(rows: list) -> list:
     return rows if len(rows) <= CHART_ROWS else rows[:half] + rows[-half:]
 
 
+#: Every chart the template may show; a chart without data to draw is the empty string, never a missing key.
+CHARTS = ("distribution", "clients", "queues", "trend", "technicians", "risk")
+
+
 def _charts(data: ReportData, ranked: list, bottom: list, tiered_rows: list, queues: list) -> dict[str, str]:
-    """The SVG of every chart that has data to draw."""
+    """The SVG of every chart in :data:`CHARTS`: ``""`` for a chart with no data to draw."""
     th = data.thresholds
     drawn: dict[str, str] = {}
     if data.headline is not None and data.headline.responses:
@@ -53,7 +57,7 @@ def _charts(data: ReportData, ranked: list, bottom: list, tiered_rows: list, que
     if tiered_rows:
         by_gap = sorted(tiered_rows, key=lambda c: (c.vs_portfolio if c.vs_portfolio is not None else 0.0, c.name))
         drawn["risk"] = charts.risk_gaps(_ends(by_gap))
-    return drawn
+    return {name: drawn.get(name, "") for name in CHARTS}
 
 
 def context(data: ReportData, parameters_note: str = "") -> dict[str, Any]:

@@ -147,10 +147,11 @@ def recommended_actions(data: ReportData) -> list[Action]:
                        and not t.low_confidence), default=None)
         speed = (", the shortest handle time of the team: check whether tickets are closed before the client "
                  "is satisfied" if fastest is not None and technician.hours_per_ticket == fastest else "")
+        handle = (f", with {hours(technician.hours_per_ticket)} per ticket{speed}"
+                  if technician.hours_per_ticket is not None else "")
         actions.append(Action("technician", f"Review closed tickets of {technician.name}",
                               f"{pct(technician.happy)} happy of {count(technician.responses)} responses, the "
-                              f"lowest of the technicians, with {hours(technician.hours_per_ticket)} per "
-                              f"ticket{speed}."))
+                              f"lowest of the technicians{handle}."))
     actions.append(_monitor(data))
     return actions
 
@@ -185,7 +186,10 @@ def _weakest_queue(queues: Sequence[QueueRow], th: Thresholds) -> QueueRow | Non
 
 
 def _weakest_technician(technicians: Sequence[TechnicianRow], th: Thresholds) -> TechnicianRow | None:
+    """The technician with the lowest Happy % below the target, when there are two or more to compare."""
     rated = [t for t in technicians if t.happy is not None and not t.low_confidence]
+    if len(rated) < 2:
+        return None
     weakest = min(rated, key=lambda t: (t.happy, t.name), default=None)
     return weakest if weakest is not None and weakest.happy is not None and weakest.happy < th.target else None
 

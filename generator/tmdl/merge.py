@@ -8,8 +8,8 @@ file), removes generated objects the specs no longer produce, adds new ones next
 and keeps every other line of every file byte for byte. A hand-written object that uses a generated name is a
 conflict: the merge is refused before anything is written.
 
-Without ``with_tables`` only measures are merged (their home tables must exist in the model); with it the
-``BI_`` tables, relationships, M parameters and roles are merged as well.
+Without ``with_tables`` only measures are merged (their home tables, and every table and column they use, must
+exist in the model); with it the ``BI_`` tables, relationships, M parameters and roles are merged as well.
 
 Data flows one way: generated definition files → parsed tree; target folder → parsed tree; a plan of edits on
 the target tree → new file bytes → (``build --into``) written atomically or (``check --into``) compared.
@@ -24,12 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import ToolError
+from generator.output import refuse_paths_outside, write_files_atomically
 from generator.powerbi.diff import describe_difference
 from generator.powerbi.lineage import lineage_tag
 from generator.powerbi.outputs import StaleFile, shown_path
 from generator.powerbi.semantic import GENERATED_ANNOTATION, semantic_model
 from generator.powerbi.tmdl import definition_files, tmdl_name
 from generator.spec.model import Model as SpecModel
+from generator.tmdl.merge_refs import missing_references
 from generator.tmdl.reader import parse_text, read_folder
 from generator.tmdl.tree import Document, Line, Model, Node
 from generator.tmdl.writer import write_document
@@ -66,6 +68,13 @@ class MergeResult:
     changes: list[Change] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
+    root: Path | None = None  # the model folder given (--into); every path must stay inside it
+
+    def refuse_paths_outside(self) -> None:
+        """Raise :class:`ToolError` when a file the merge reads, writes or removes leads outside the model folder
+        (a symbolic link inside it pointing elsewhere)."""
+        paths = [self.folder, *(self.folder / path for path in sorted({*self.before, *self.after, *self.removed}))]
+        refuse_paths_outside(self.root if self.root is not None else self.folder, paths, "the model folder")
 
     @property
     def changed_files(self) -> dict[str, bytes]:
@@ -124,6 +133,11 @@ def definition_folder(path: Path) -> Path:
                         "TMDL format) and run again")
     raise ToolError(f"{path} holds no definition/ folder of .tmdl files; give a PBIP semantic model folder "
                     "(X.SemanticModel)")
+
+
+def _folders_and_tmdl(definition: Path) -> list[Path]:
+    """Every folder and ``.tmdl`` file under ``definition``, symbolic links included but not followed."""
+    return sorted(path for path in definition.rglob("*") if path.suffix == ".tmdl" or path.is_dir())
 
 
 def generated_model(files: dict[str, str]) -> Model:
@@ -300,10 +314,12 @@ class _Merger:
                         f"{self._where(_Located(located.document, measure))}: measure {measure.name!r} is "
                         f"hand-written (no {GENERATED_ANNOTATION} annotation) but has the name of a generated "
                         "measure; rename or delete it")
+        missing_homes: set[str] = set()
         for table in sorted(set(our_measures.values())):
             located = target_tables.get(table)
             if located is None:
                 if not self.with_tables:
+                    missing_homes.add(table)
                     self.problems.append(f"the generated measures of table {table!r} need that table, which the "
                                          "model does not have; add the BI_ tables with --with-tables")
                 continue
@@ -313,6 +329,7 @@ class _Merger:
                     self.problems.append(
                         f"{self._where(_Located(located.document, column))}: column {column.name!r} of table "
                         f"{table!r} has the name of a generated measure; rename it")
+        self.problems.extend(missing_references(self.target, self.ours, self.with_tables, missing_homes))
         if not self.with_tables:
             return
         for object_type in MERGED_TYPES:
@@ -564,6 +581,7 @@ def merge_into(folder: Path, generated_files: dict[str, str], with_tables: bool 
     :class:`~generator.tmdl.reader.TmdlSyntaxError` when a target file does not parse.
     """
     definition = definition_folder(folder)
+    refuse_paths_outside(Path(folder), [definition, *_folders_and_tmdl(definition)], "the model folder")
     target = read_folder(definition)
     before = {path: (definition / path).read_bytes() for path in target.documents}
     merger = _Merger(target, generated_model(generated_files), with_tables)
@@ -585,8 +603,10 @@ def merge_into(folder: Path, generated_files: dict[str, str], with_tables: bool 
     removed = sorted(merger.removed_documents)
     for path in removed:
         after.pop(path)
-    return MergeResult(folder=definition, before=before, after=after, changes=merger.changes,
-                       unchanged=merger.unchanged, removed=removed)
+    result = MergeResult(folder=definition, before=before, after=after, changes=merger.changes,
+                         unchanged=merger.unchanged, removed=removed, root=Path(folder))
+    result.refuse_paths_outside()
+    return result
 
 
 def merge_specs_into(specs: SpecModel, folder: Path, with_tables: bool = False) -> MergeResult:
@@ -596,8 +616,7 @@ def merge_specs_into(specs: SpecModel, folder: Path, with_tables: bool = False) 
 
 def apply(result: MergeResult, progress: Callable[[str], None] | None = None) -> None:
     """Write the merged files atomically as one change, then delete the files of removed objects."""
-    from generator.output import write_files_atomically
-
+    result.refuse_paths_outside()
     write_files_atomically({result.folder / path: data for path, data in sorted(result.changed_files.items())},
                            progress)
     for path in result.removed:
