@@ -621,10 +621,15 @@ def report_command(
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.report import ReportOptions, write_report
 
+    started = time.perf_counter()
+
+    def progress(step: str) -> None:
+        _say(f"report: {step} ({time.perf_counter() - started:.1f} s)")
+
     summary = write_report(ReportOptions(db=db, out=out, period=period, industry_median=industry_median,
                                          top_quartile=top_quartile, target=target, min_responses=min_responses,
                                          min_response_rate=min_response_rate, specs=specs, timeout=timeout,
-                                         memory_limit=memory_limit))
+                                         memory_limit=memory_limit), progress)
     _say(f"wrote {summary.out} ({summary.period_label}; {summary.bytes_written:,} bytes)")
 
 

@@ -96,13 +96,28 @@ def percent(text: str) -> float:
 # --- the demo page ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_page(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The report of the demo data, written by the CLI with the default period."""
+def demo_run(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """The report of the demo data, written by the CLI with the default period: the file, its text, stderr."""
     out = tmp_path_factory.mktemp("report") / "report.html"
     result = run_cli("report", "--db", demo_db, "--out", str(out))
     assert result.code == 0, result.err
     assert "Nov 2025 – Apr 2026" in result.err
-    return out, out.read_text(encoding="utf-8")
+    return out, out.read_text(encoding="utf-8"), result.err
+
+
+@pytest.fixture(scope="module")
+def demo_page(demo_run: tuple[Path, str, str]) -> tuple[Path, str]:
+    """The report of the demo data: the file and its text."""
+    return demo_run[0], demo_run[1]
+
+
+def test_progress_is_on_stderr_step_by_step(demo_run: tuple[Path, str, str]) -> None:
+    """The report takes seconds per section on a large database: stderr says which step it is at, in order, and
+    stdout stays empty."""
+    steps = [line.split("report: ", 1)[1].rsplit(" (", 1)[0] for line in demo_run[2].splitlines()
+             if line.startswith("report: ")]
+    assert steps == ["reading the data's dates", "period Nov 2025 – Apr 2026", "monthly trend", "headline",
+                     "clients", "queues", "technicians", "rendering the page"]
 
 
 def test_default_period_is_the_six_full_months_of_the_demo(demo_page: tuple[Path, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,20 +72,27 @@ def _parameters_note(catalogue: cat.Catalogue) -> str:
     return "This report overrides catalogue parameters: the Power BI model uses " + " and ".join(changed) + "."
 
 
-def report_data(engine: Engine, options: ReportOptions, catalogue: cat.Catalogue) -> ReportData:
-    """The figures of the report for ``options`` from an engine bound to ``catalogue``'s model."""
+def report_data(engine: Engine, options: ReportOptions, catalogue: cat.Catalogue,
+                progress: Callable[[str], None] = lambda step: None) -> ReportData:
+    """The figures of the report for ``options`` from an engine bound to ``catalogue``'s model; ``progress`` is told
+    each step."""
     parameters = catalogue.parameters
     thresholds = Thresholds(
         industry_median=options.industry_median / 100, top_quartile=options.top_quartile / 100,
         target=float(parameters[cat.TARGET]), min_responses=int(parameters[cat.MIN_RESPONSES]),
         min_response_rate=options.min_response_rate / 100, high_gap_points=float(parameters[cat.HIGH_GAP]),
         moderate_gap_points=float(parameters[cat.MODERATE_GAP]))
+    progress("reading the data's dates")
     span = data_span(engine)
-    return collect(engine, resolve_period(options.period, span), span, thresholds)
+    period = resolve_period(options.period, span)
+    if period is not None:
+        progress(f"period {period.label}")
+    return collect(engine, period, span, thresholds, progress)
 
 
-def write_report(options: ReportOptions) -> ReportSummary:
-    """Evaluate the report's measures on ``options.db`` and write the page to ``options.out`` atomically."""
+def write_report(options: ReportOptions, progress: Callable[[str], None] = lambda step: None) -> ReportSummary:
+    """Evaluate the report's measures on ``options.db`` and write the page to ``options.out`` atomically;
+    ``progress`` is told each step (the sections take seconds each on a large database)."""
     check_period(options.period)
     _check(options)
     overrides = {cat.TARGET: None if options.target is None else options.target / 100,
@@ -93,9 +101,10 @@ def write_report(options: ReportOptions) -> ReportSummary:
     connection = connect_read_only(options.db, options.memory_limit)
     try:
         with deadline(connection, options.timeout, options.memory_limit):
-            data = report_data(Engine(catalogue.model, connection), options, catalogue)
+            data = report_data(Engine(catalogue.model, connection), options, catalogue, progress)
     finally:
         connection.close()
+    progress("rendering the page")
     html = render_html(data, _parameters_note(catalogue))
     write_text_atomically(options.out, html)
     headline = data.headline

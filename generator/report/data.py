@@ -10,7 +10,7 @@ of the figures. BLANK stays ``None``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -353,15 +353,25 @@ def _day(value: Any) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def collect(engine: Engine, period: Period | None, span: DataSpan, thresholds: Thresholds) -> ReportData:
-    """Run every query of the report for ``period`` (None: no data to place a relative period in)."""
+def collect(engine: Engine, period: Period | None, span: DataSpan, thresholds: Thresholds,
+            progress: Callable[[str], None] = lambda step: None) -> ReportData:
+    """Run every query of the report for ``period`` (None: no data to place a relative period in); ``progress`` is
+    told the name of each section before its queries run."""
     if period is None:
         return ReportData(None, span, thresholds, None, (), (), (), TrendChange(None, None, None, None), None, ())
     window = period.trend_window()
     halves = trend_halves(window)
+    progress("monthly trend")
     month_rows = months(engine, window)
-    return ReportData(
-        period=period, span=span, thresholds=thresholds, headline=headline(engine, period, thresholds),
-        clients=tuple(clients(engine, period, thresholds, halves)), queues=tuple(queues(engine, period)),
-        months=tuple(month_rows), trend=trend_change(engine, month_rows), trend_halves=halves,
-        technicians=tuple(technicians(engine, period)))
+    trend = trend_change(engine, month_rows)
+    progress("headline")
+    top = headline(engine, period, thresholds)
+    progress("clients")
+    client_rows = tuple(clients(engine, period, thresholds, halves))
+    progress("queues")
+    queue_rows = tuple(queues(engine, period))
+    progress("technicians")
+    technician_rows = tuple(technicians(engine, period))
+    return ReportData(period=period, span=span, thresholds=thresholds, headline=top, clients=client_rows,
+                      queues=queue_rows, months=tuple(month_rows), trend=trend, trend_halves=halves,
+                      technicians=technician_rows)
