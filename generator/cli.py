@@ -657,7 +657,7 @@ def deploy_command(
 ) -> None:
     """Publish the semantic model and the report of the PBIP folder to a Power BI / Fabric workspace (Microsoft's fabric-cicd), with the Server and Database parameters of the chosen environment.
 
-    The config file, the items, the parameters and the sign-in are all checked before the first request. Needs the optional packages: pip install 'msp-csat[deploy]'.
+    The config file, the items, the parameters and the sign-in are all checked before the first request. Needs fabric-cicd and azure-identity: the package's optional 'deploy' extra (see the README).
 
     Example: gen-measures deploy --environment prod --refresh
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable

@@ -376,6 +376,18 @@ def test_cli_names_missing_service_principal_variables(project, service, monkeyp
     assert SECRET not in err and calls(service) == []
 
 
+def test_cli_azure_cli_sign_in_without_az_is_one_sentence(project, service, monkeypatch, capsys, tmp_path):
+    (tmp_path / "empty-bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    code, out, err = run_main(["deploy", "-e", "dev", "--auth", "azure-cli"], monkeypatch, capsys)
+    assert code == 2 and out == ""
+    assert err.strip().splitlines()[-1] == (
+        "error: signing in to Microsoft Entra ID with the Azure CLI sign-in (az login) for "
+        "https://api.fabric.microsoft.com/.default failed: Azure CLI not found on path; install the Azure CLI and run "
+        "az login, or use a service principal")
+    assert calls(service) == []
+
+
 # --- everything local is checked before the first request -------------------------------------------------------
 
 @pytest.mark.parametrize(("config", "problem"), [

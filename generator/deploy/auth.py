@@ -35,6 +35,7 @@ class SignIn:
     credential: Any
     description: str
     secrets: list[str]
+    hint: str = ""
 
     def remember(self, token: str) -> None:
         """Add an access token to the strings redacted from every message."""
@@ -51,7 +52,8 @@ def make_credential(mode: str, environ: Mapping[str, str] | None = None) -> Sign
 
     present = [name for name in SERVICE_PRINCIPAL_VARIABLES if env.get(name, "").strip()]
     if mode == "azure-cli":
-        return SignIn(identity.AzureCliCredential(), "the Azure CLI sign-in (az login)", [])
+        return SignIn(identity.AzureCliCredential(), "the Azure CLI sign-in (az login)", [],
+                  "; install the Azure CLI and run az login, or use a service principal")
     if present or mode == "service-principal":
         missing = [name for name in SERVICE_PRINCIPAL_VARIABLES if name not in present]
         if missing:
@@ -63,7 +65,9 @@ def make_credential(mode: str, environ: Mapping[str, str] | None = None) -> Sign
         return SignIn(credential, f"the service principal {env['AZURE_CLIENT_ID'].strip()} (AZURE_CLIENT_ID)",
                       [secret])
     return SignIn(identity.DefaultAzureCredential(exclude_interactive_browser_credential=True),
-                  "azure-identity's DefaultAzureCredential (no AZURE_CLIENT_SECRET set)", [])
+                  "azure-identity's DefaultAzureCredential (no AZURE_CLIENT_SECRET set)", [],
+                  "; set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal, or run "
+                  "az login")
 
 
 def first_line(error: BaseException) -> str:
@@ -80,7 +84,7 @@ def sign_in(signin: SignIn, scopes: list[str]) -> None:
         except Exception as exc:  # azure-identity raises ClientAuthenticationError and CredentialUnavailableError
             reason = redact(first_line(exc), signin.secrets)
             raise DeployError(f"signing in to Microsoft Entra ID with {signin.description} for {scope} failed: "
-                              f"{reason}") from None
+                              f"{reason.rstrip('.')}{signin.hint}") from None
         signin.remember(getattr(token, "token", ""))
 
 
