@@ -238,6 +238,25 @@ def test_prod_updates_existing_items_through_a_long_running_operation(project, s
     assert result.model_ids == {"MSP-CSAT": MODEL_PROD} and result.refreshed == {}
 
 
+def test_a_model_created_through_a_long_running_operation_is_refreshed_by_its_result_id(project, service):
+    workspace(service, WS_DEV)
+    operation = "https://api.fabric.microsoft.com/v1/operations/op-9"
+    service.post(f"{FABRIC}/{WS_DEV}/items", status=202, headers={"Location": operation, "Retry-After": "0",
+                                                                  "x-ms-operation-id": "op-9"})
+    service.get(operation, json={"status": "Succeeded"}, headers={"Location": f"{operation}/result"})
+    service.get(f"{operation}/result", json={"id": MODEL_DEV, "type": "SemanticModel", "displayName": "MSP-CSAT"})
+    service.post(f"{FABRIC}/{WS_DEV}/items", status=201, json={"id": REPORT_DEV})
+    refreshes(service, WS_DEV, MODEL_DEV, [{"status": "Completed"}])
+
+    result, _, _ = run(project, "dev", refresh=True)
+
+    assert result.model_ids == {"MSP-CSAT": MODEL_DEV} and result.refreshed == {"MSP-CSAT": "Completed"}
+    report = next(call.request for call in service.calls if call.request.method == "POST" and
+                  json.loads(call.request.body).get("type") == "Report")
+    assert json.loads(parts(report)["definition.pbir"])["datasetReference"]["byConnection"][
+        "pbiModelDatabaseName"] == MODEL_DEV
+
+
 def test_429_is_retried_after_the_time_retry_after_asks(project, service):
     workspace(service, WS_DEV)
     service.post(f"{FABRIC}/{WS_DEV}/items", status=429, headers={"Retry-After": "1"},
