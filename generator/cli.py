@@ -633,6 +633,42 @@ def report_command(
     _say(f"wrote {summary.out} ({summary.period_label}; {summary.bytes_written:,} bytes)")
 
 
+@app.command("deploy", epilog=EXIT_CODES)
+def deploy_command(
+    environment: Annotated[str, typer.Option("--environment", "-e", help="The environment of the config file "
+                                             "(dev, test, prod …): its workspace, Server and Database.")],
+    config: Annotated[Path, typer.Option("--config", "-c", dir_okay=False, help="The deploy config: environments "
+                                         "with workspace_id, server and database.")] = Path("deploy.yaml"),
+    out: Annotated[Path, typer.Option("--out", "-o", file_okay=False, help="The PBIP folder holding the "
+                                      ".SemanticModel (and .Report) to publish.")] = Path("powerbi"),
+    workspace_id: Annotated[str | None, typer.Option("--workspace-id", help="The workspace GUID, instead of the "
+                                                     "environment's workspace_id.")] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="After publishing, refresh each semantic model through "
+                                          "the Power BI REST API and wait for the result.")] = False,
+    refresh_timeout: Annotated[float, typer.Option("--refresh-timeout", help="Seconds to wait for a refresh to "
+                                                   "end.")] = 3600.0,
+    poll_seconds: Annotated[float, typer.Option("--poll-seconds", help="Seconds between checks of a running "
+                                                "refresh.")] = 10.0,
+    auth: Annotated[str, typer.Option("--auth", help="auto (a service principal from AZURE_TENANT_ID, "
+                                      "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET when set, else azure-identity's "
+                                      "DefaultAzureCredential), service-principal or azure-cli.")] = "auto",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything and print what would be published, "
+                                          "without signing in or sending anything.")] = False,
+) -> None:
+    """Publish the semantic model and the report of the PBIP folder to a Power BI / Fabric workspace (Microsoft's fabric-cicd), with the Server and Database parameters of the chosen environment.
+
+    The config file, the items, the parameters and the sign-in are all checked before the first request. Needs fabric-cicd and azure-identity: the package's optional 'deploy' extra (see the README).
+
+    Example: gen-measures deploy --environment prod --refresh
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    from generator.deploy import DeployOptions, deploy
+
+    result = deploy(DeployOptions(environment=environment, config=config, out=out, workspace_id=workspace_id,
+                                  refresh=refresh, refresh_timeout=refresh_timeout, poll_seconds=poll_seconds,
+                                  auth=auth, dry_run=dry_run), progress=lambda line: _say(f"deploy: {line}"))
+    typer.echo(result.summary())
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning ToolError into one line on stderr and its exit code."""
     from generator.dax.depth import recursion_room
