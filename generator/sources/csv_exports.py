@@ -21,6 +21,7 @@ import pandas as pd
 from generator.errors import ToolError
 from generator.sources.base import Rejected, StagePage
 from generator.sources.csv_mapping import ColumnMap, CsvMapping, EntityMap
+from generator.sources.csv_scan import BlankedLines, ScanResult, scan
 
 ORDER = {"autotask": ("Companies", "Resources", "Tickets", "TimeEntries", "Picklists"),
          "smileback": ("Reviews", "NPS")}
@@ -76,6 +77,7 @@ class CsvExtractor:
         self._label_text: dict[tuple[str, int], str] = {}
         self._used: set[tuple[str, int]] = set()
         self._picklists_loaded = False
+        self._scans: dict[Path, ScanResult] = {}
 
     # -- files ---------------------------------------------------------------------------------------------
     def _assign(self, paths: list[Path]) -> dict[str, list[Path]]:
@@ -128,7 +130,15 @@ class CsvExtractor:
 
     # -- reading -----------------------------------------------------------------------------------------
     def _header_map(self, path: Path, spec: EntityMap, header: list[str]) -> dict[str, str]:
-        folded = {h.strip().casefold(): h for h in header}
+        folded: dict[str, str] = {}
+        wanted = {h.strip().casefold() for column in spec.columns for h in column.headers}
+        for position, name in enumerate(header, start=1):
+            key = name.strip().casefold()
+            if key in folded and key in wanted:
+                first = header.index(folded[key]) + 1
+                raise ToolError(f"{path}:1: the header {name.strip()!r} appears twice (columns {first} and "
+                                f"{position}); which one to load is not clear — remove or rename one")
+            folded.setdefault(key, name)
         chosen: dict[str, str] = {}
         for column in spec.columns:
             found = next((folded[h.strip().casefold()] for h in column.headers if h.strip().casefold() in folded), None)
@@ -139,9 +149,17 @@ class CsvExtractor:
                                 f"{', '.join(repr(h) for h in column.headers)}); fix the export or pass --mapping")
         return chosen
 
+    def _scan(self, path: Path) -> ScanResult:
+        """The file's header and broken lines (read once per file)."""
+        if path not in self._scans:
+            self._scans[path] = scan(path)
+        return self._scans[path]
+
     def _chunks(self, path: Path, usecols: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        broken = {item.line for item in self._scan(path).broken}
+        source = BlankedLines(path, broken) if broken else path
         try:
-            reader = pd.read_csv(path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+            reader = pd.read_csv(source, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
                                  chunksize=self.mapping.chunk_rows, skip_blank_lines=False, usecols=usecols)
             with reader:
                 yield from reader
@@ -151,19 +169,19 @@ class CsvExtractor:
             raise ToolError(f"{path}: not a readable CSV file: {str(error).strip().splitlines()[-1]}") from None
         except pd.errors.EmptyDataError:
             raise ToolError(f"{path}: the file is empty (no header line)") from None
+        finally:
+            if isinstance(source, BlankedLines):
+                source.close()
 
     def _header(self, path: Path) -> list[str]:
-        try:
-            return list(pd.read_csv(path, dtype=str, nrows=0, encoding="utf-8-sig").columns)
-        except pd.errors.EmptyDataError:
-            raise ToolError(f"{path}: the file is empty (no header line)") from None
-        except UnicodeDecodeError as error:
-            raise ToolError(f"{path}: not UTF-8 text (byte {error.start}); export the file as UTF-8 CSV") from None
-        except pd.errors.ParserError as error:
-            raise ToolError(f"{path}: not a readable CSV file: {str(error).strip().splitlines()[-1]}") from None
+        header = self._scan(path).header
+        if not header:
+            raise ToolError(f"{path}: the file is empty (no header line)")
+        return header
 
     def _read_file(self, path: Path, spec: EntityMap) -> Iterator[StagePage]:
         chosen = self._header_map(path, spec, self._header(path))
+        broken = [Rejected(str(path), item.line, item.reason) for item in self._scan(path).broken]
         extra_lines = 0  # line breaks inside quoted values of earlier chunks
         for chunk in self._chunks(path, usecols=sorted(set(chosen.values()))):
             blank = (chunk == "").all(axis=1).to_numpy()
@@ -183,6 +201,7 @@ class CsvExtractor:
             if blank.any():
                 chunk, lines = chunk[~blank], lines[~blank]
             frame, rejected, watermark = self._convert(path, spec, chosen, chunk, lines)
+            rejected, broken = broken + rejected, []
             yield StagePage(table=spec.table, entity=spec.entity, frame=frame, rejected=rejected, watermark=watermark)
 
     def _convert(self, path: Path, spec: EntityMap, chosen: dict[str, str], chunk: pd.DataFrame,
