@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
-from load_helpers import FIXTURES, load, summary_line
+from load_helpers import FIXTURES, ROOT, load, summary_line
+
+from generator.load.pipeline import LoadOptions, run_load
+from generator.load.report import LoadProgress
+from generator.sources.base import StagePage
+from generator.spec.loader import load_model
+from generator.targets import open_database
+from generator.targets.schema import ensure_schema
 
 REVIEWS_HEADER = "Review ID,Rating,Comment,Ticket ID,Company ID,Company,Status,Rated On,Last Modified\n"
 
@@ -95,3 +104,103 @@ def test_multi_line_comments_are_not_unbalanced_quotes(autotask_db: str, tmp_pat
     assert result.code == 0, result.err + result.out
     assert rows(autotask_db, 'SELECT review_id, comment FROM "BI_SmileBack_Reviews" WHERE review_id < 10 '
                              'ORDER BY 1') == [(1, "two\nlines, fine"), (2, 'say "hi"\n\nthree'), (3, "fine")]
+
+
+# -- item 13: out-of-range and implausible values --------------------------------------------------------------
+
+def _autotask_exports(tmp_path: Path, tickets: dict[str, str] | None = None, entries: str = "") -> Path:
+    """A copy of the Autotask fixtures with ticket lines replaced (old text → new) and time entry lines added."""
+    folder = tmp_path / "autotask"
+    shutil.copytree(FIXTURES / "autotask", folder)
+    text = (folder / "tickets.csv").read_text()
+    for old, new in (tickets or {}).items():
+        assert old in text
+        text = text.replace(old, new)
+    (folder / "tickets.csv").write_text(text)
+    with (folder / "time_entries.csv").open("a") as handle:
+        handle.write(entries)
+    return folder
+
+
+def test_out_of_range_numbers_are_rejected_rows_not_a_failed_load(tmp_path: Path) -> None:
+    folder = _autotask_exports(tmp_path, entries="5010,100,29682885,2025-06-02,inf\n"
+                                                 "99999999999999999999,100,29682885,2025-06-02,1\n"
+                                                 "5011,100,29682885,2025-06-02,1e300\n")
+    db, rejects = str(tmp_path / "range.duckdb"), tmp_path / "rejected.csv"
+    result = load("autotask-csv", folder, db, "--rejects", str(rejects))
+    assert result.code == 1, result.err + result.out
+    assert "cannot safely cast" not in result.err and "Could not cast" not in result.err
+    entries = str(folder / "time_entries.csv")
+    assert [(r["origin"], r["line"], r["reason"]) for r in rejected(rejects)] == [
+        (entries, "7", "Hours Worked 'inf' is not a number (or is out of range: ±10^15 at most)"),
+        (entries, "8", "Time Entry ID '99999999999999999999' is not a whole number (or is beyond the 64-bit range)"),
+        (entries, "9", "Hours Worked '1e300' is not a number (or is out of range: ±10^15 at most)")]
+    assert rows(db, 'SELECT COUNT(*) FROM "BI_Autotask_TimeEntries"') == [(4,)]
+
+
+def test_implausible_hours_and_dates_are_rejected_and_allow_dates_widens_the_window(tmp_path: Path) -> None:
+    folder = _autotask_exports(tmp_path, tickets={",176,Client Portal,,Complete,Medium,,2025-06-01 07:00:00":
+                                                  ",176,Client Portal,,Complete,Medium,,2999-06-01 07:00:00"},
+                               entries="5010,100,29682885,2025-06-02,25\n5011,100,29682885,2025-06-02,-0.5\n"
+                                       "5012,100,29682885,1989-12-31,1\n5013,100,29682885,1990-01-01,24\n")
+    db, rejects = str(tmp_path / "plausible.duckdb"), tmp_path / "rejected.csv"
+    result = load("autotask-csv", folder, db, "--rejects", str(rejects))
+    assert result.code == 1, result.err + result.out
+    window = "is outside the accepted dates 1990-01-01..2100-12-31 (widen them with --allow-dates FROM:TO)"
+    assert [(Path(r["origin"]).name, r["line"], r["reason"]) for r in rejected(rejects)][:4] == [
+        ("tickets.csv", "5", f"Create Date/Time 2999-06-01 07:00:00 {window}"),
+        ("time_entries.csv", "7", "Hours Worked 25 is not between 0 and 24 hours for one time entry"),
+        ("time_entries.csv", "8", "Hours Worked -0.5 is not between 0 and 24 hours for one time entry"),
+        ("time_entries.csv", "9", f"Date Worked 1989-12-31 {window}")]
+    assert rows(db, 'SELECT MIN(date), MAX(date) FROM "BI_Date"')[0] == (date(1990, 1, 1), date(2025, 12, 31))
+    assert rows(db, 'SELECT COUNT(*) FROM "BI_Autotask_Tickets" WHERE ticket_id = 103') == [(0,)]
+
+    wider = load("autotask-csv", folder, db, "--rejects", str(rejects), "--allow-dates", "1980:2999")
+    assert wider.code == 1, wider.err + wider.out
+    assert [r["line"] for r in rejected(rejects)] == ["7", "8"]  # the hours only
+    assert rows(db, 'SELECT COUNT(*) FROM "BI_Autotask_Tickets" WHERE ticket_id = 103') == [(1,)]
+
+
+@pytest.mark.parametrize("value", ["2200:1990", "1990", "1990-02-30:2100", "x:y"])
+def test_allow_dates_must_be_a_window(tmp_path: Path, value: str) -> None:
+    result = load("autotask-csv", FIXTURES / "autotask", str(tmp_path / "x.duckdb"), "--allow-dates", value)
+    assert result.code == 2 and result.err.startswith(f"error: --allow-dates '{value}': "), result.err
+    assert "Traceback" not in result.err
+
+
+class EntrySource:
+    """An API-like source of time entries (rows as dicts, no file lines) with out-of-range values."""
+
+    source = "autotask-api"
+
+    def entities(self) -> list[str]:
+        return ["TimeEntries"]
+
+    def total_hint(self, entity: str) -> int | None:
+        return None
+
+    def extract(self, entity: str, since: datetime | None) -> Iterator[StagePage]:
+        good = {"ticket_id": 100, "resource_id": 7, "date_worked": datetime(2025, 6, 2)}
+        yield StagePage("STG_Autotask_TimeEntries", entity, rows=[
+            {**good, "id": 1, "hours_worked": 1.5},
+            {**good, "id": 2, "hours_worked": float("inf")},
+            {**good, "id": 2**70, "hours_worked": 1.0},
+            {**good, "id": 3, "hours_worked": 1.0, "date_worked": datetime(2999, 1, 1)},
+            {**good, "id": 4, "hours_worked": 30.0}])
+
+
+def test_api_rows_out_of_range_are_rejected_with_the_column(tmp_path: Path) -> None:
+    db = str(tmp_path / "api.duckdb")
+    model = load_model(ROOT)
+    options = LoadOptions(spec_dir=ROOT, rejects_path=tmp_path / "rejected.csv")
+    with open_database(db) as database:
+        ensure_schema(database, model)
+        summary = run_load(database, model, EntrySource(), options, LoadProgress(False), db)
+    assert [(item.origin, item.reason) for item in summary.first_rejections] == [
+        ("autotask-api TimeEntries", "STG_Autotask_TimeEntries id=2: hours_worked inf is out of range for double"),
+        ("autotask-api TimeEntries", f"STG_Autotask_TimeEntries id={2**70}: id {2**70!r} is out of range for int64"),
+        ("autotask-api TimeEntries", "STG_Autotask_TimeEntries id=3: date_worked 2999-01-01 is outside the accepted "
+                                     "dates 1990-01-01..2100-12-31 (widen them with --allow-dates FROM:TO)"),
+        ("autotask-api TimeEntries", "STG_Autotask_TimeEntries id=4: hours_worked 30 is not between 0 and 24 hours "
+                                     "for one time entry")]
+    assert rows(db, 'SELECT time_entry_id FROM "BI_Autotask_TimeEntries"') == [(1,)]

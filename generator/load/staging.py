@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from generator.load.plausible import DEFAULT_WINDOW, DateWindow, implausible, out_of_range
 from generator.sources.base import Rejected, StagePage
 from generator.spec.model import Column, Table
 
@@ -66,8 +67,10 @@ def _coerce(values: pd.Series, column: Column) -> pd.Series:
     kind = column.data_type
     if kind == "int64":
         numbers = pd.to_numeric(values, errors="coerce")
-        whole = numbers.where(numbers.isna() | (numbers == np.floor(numbers)))
-        return whole.astype("Int64")
+        if numbers.dtype.kind == "f":  # fractions and values beyond 64 bits become missing (reported by the caller)
+            with np.errstate(invalid="ignore"):
+                numbers = numbers.where((numbers == np.floor(numbers)) & (numbers.abs() < 2.0**63))
+        return numbers.astype("Int64")
     if kind in ("double", "decimal"):
         return pd.to_numeric(values, errors="coerce").astype("float64")
     if kind == "boolean":
@@ -99,8 +102,10 @@ class StagedPage:
     duplicates: int = 0
 
 
-def typed_frame(page: StagePage, table: Table, source: str, keys: KeySet) -> StagedPage:
-    """Check and type one page against its STG_ table; reject rows that do not fit, skip repeated keys."""
+def typed_frame(page: StagePage, table: Table, source: str, keys: KeySet,
+                window: DateWindow = DEFAULT_WINDOW) -> StagedPage:
+    """Check and type one page against its STG_ table; reject rows that do not fit (wrong type, out of the
+    type's range, implausible, dates outside ``window``), skip repeated keys."""
     names = table.column_names
     if page.frame is not None:
         raw = page.frame
@@ -117,7 +122,13 @@ def typed_frame(page: StagePage, table: Table, source: str, keys: KeySet) -> Sta
     typed: dict[str, pd.Series] = {}
     for column in table.columns:
         absent = column.name not in raw.columns
+        label = page.labels.get(column.name, column.name)
         values = pd.Series(np.full(count, None, dtype=object)) if absent else raw[column.name]
+        huge = out_of_range(values, column)
+        if huge.any():
+            reasons[huge] += np.array([f"{label} {v!r} is out of range for {column.data_type}; "
+                                       for v in values[huge]], dtype=object)
+            values = values.where(~huge)
         converted = _coerce(values, column)
         if _already_typed(values, column):  # the conversion keeps every value: nothing can become invalid
             bad = np.zeros(count, dtype=bool)
@@ -125,21 +136,29 @@ def typed_frame(page: StagePage, table: Table, source: str, keys: KeySet) -> Sta
             present = values.notna()
             if values.dtype == object:
                 present &= values != ""
-            bad = present.to_numpy(bool) & converted.isna().to_numpy(bool)
+            bad = present.to_numpy(bool) & converted.isna().to_numpy(bool) & ~huge
+        odd, why = implausible(table.name, column, converted, window)
+        if odd.any():
+            reasons[odd] += np.array([f"{label} {_shown(v)} {why}; " for v in converted[odd]], dtype=object)
         if column.data_type == "string" and column.max_length and _longest(converted) > column.max_length:
             too_long = (converted.str.len().fillna(0) > column.max_length).to_numpy(bool)
-            reasons[too_long] += f"{column.name} is longer than {column.max_length} characters; "
+            reasons[too_long] += f"{label} is longer than {column.max_length} characters; "
         if not column.nullable:
-            blank = converted.isna().to_numpy(bool) & ~bad
+            blank = converted.isna().to_numpy(bool) & ~bad & ~huge
             if blank.any():
-                reasons[blank] += f"{column.name} is missing; "
+                reasons[blank] += f"{label} is missing; "
         if bad.any():
-            reasons[bad] += f"{column.name} is not a valid {column.data_type}; "
+            reasons[bad] += f"{label} is not a valid {column.data_type}; "
         typed[column.name] = converted
     frame = pd.DataFrame(typed)
     rejected_mask = reasons != ""
-    rejected = [Rejected(f"{source} {page.entity}", None, f"{_describe_key(raw, table, i)}: {reasons[i].rstrip('; ')}")
-                for i in np.flatnonzero(rejected_mask)]
+    if page.origin is not None and page.lines is not None:  # a file: its line says which row
+        rejected = [Rejected(page.origin, int(page.lines[i]), reasons[i].rstrip("; "))
+                    for i in np.flatnonzero(rejected_mask)]
+    else:
+        rejected = [Rejected(f"{source} {page.entity}", None,
+                             f"{_describe_key(raw, table, i)}: {reasons[i].rstrip('; ')}")
+                    for i in np.flatnonzero(rejected_mask)]
     if rejected:
         frame = frame[~rejected_mask]
     key_frame = frame[list(table.key)] if len(table.key) > 1 else frame[table.key[0]]
@@ -160,6 +179,13 @@ def _already_typed(values: pd.Series, column: Column) -> bool:
     if column.data_type not in _KEEPS_EVERY_VALUE:
         return True
     return values.dtype.kind in _KEEPS_EVERY_VALUE[column.data_type]
+
+
+def _shown(value: Any) -> str:
+    """A typed value in a rejection reason: days without a midnight time, numbers as written."""
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else str(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _longest(values: pd.Series) -> int:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from generator.errors import ToolError
+from generator.load.plausible import INT64_LIMIT, NUMBER_LIMIT
 from generator.sources.base import Rejected, StagePage
 from generator.sources.csv_mapping import ColumnMap, CsvMapping, EntityMap
 from generator.sources.csv_scan import BlankedLines, ScanResult, scan
@@ -200,12 +201,13 @@ class CsvExtractor:
             extra_lines += int(embedded.sum())
             if blank.any():
                 chunk, lines = chunk[~blank], lines[~blank]
-            frame, rejected, watermark = self._convert(path, spec, chosen, chunk, lines)
+            frame, rejected, watermark, kept = self._convert(path, spec, chosen, chunk, lines)
             rejected, broken = broken + rejected, []
-            yield StagePage(table=spec.table, entity=spec.entity, frame=frame, rejected=rejected, watermark=watermark)
+            yield StagePage(table=spec.table, entity=spec.entity, frame=frame, rejected=rejected, watermark=watermark,
+                            origin=str(path), lines=kept.tolist(), labels=chosen)
 
     def _convert(self, path: Path, spec: EntityMap, chosen: dict[str, str], chunk: pd.DataFrame,
-                 lines: np.ndarray) -> tuple[pd.DataFrame, list[Rejected], datetime | None]:
+                 lines: np.ndarray) -> tuple[pd.DataFrame, list[Rejected], datetime | None, np.ndarray]:
         reasons = np.full(len(chunk), "", dtype=object)
         columns: dict[str, pd.Series] = {}
         watermark = None
@@ -227,17 +229,18 @@ class CsvExtractor:
                     for line, reason in zip(lines[bad_rows], reasons[bad_rows], strict=True)]
         if bad_rows.any():
             frame = frame[~bad_rows].reset_index(drop=True)
+            lines = lines[~bad_rows]
         for column in spec.columns:
             if column.watermark and column.column in frame.columns and frame[column.column].notna().any():
                 mark = frame[column.column].max().to_pydatetime()
                 watermark = mark if watermark is None or mark > watermark else watermark
-        return frame, rejected, watermark
+        return frame, rejected, watermark, lines
 
     @staticmethod
     def _problem(column: ColumnMap) -> str:
         return {
-            "int": "is not a whole number",
-            "number": "is not a number",
+            "int": "is not a whole number (or is beyond the 64-bit range)",
+            "number": "is not a number (or is out of range: ±10^15 at most)",
             "datetime": "is not a date/time in a known format (see datetime_formats in the mapping)",
             "date": "is not a date in a known format (see datetime_formats in the mapping)",
             "bool": "is not yes/no, true/false or 1/0",
@@ -252,12 +255,13 @@ class CsvExtractor:
         if kind == "text":
             return raw.where(raw != "", None).astype(object), np.zeros(len(raw), bool)
         if kind in ("int", "number"):
-            numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-            if kind == "int":
-                numbers = numbers.where(numbers == np.floor(numbers))
-                values = numbers.astype("Int64")
-            else:
-                values = numbers.astype("float64")
+            numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce").astype("float64")
+            with np.errstate(invalid="ignore"):  # infinite and huge values are invalid too (see _problem)
+                usable = numbers.abs() < (INT64_LIMIT if kind == "int" else NUMBER_LIMIT)
+                if kind == "int":
+                    usable &= numbers == np.floor(numbers)
+            numbers = numbers.where(usable)
+            values = numbers.astype("Int64") if kind == "int" else numbers
             return values, present & values.isna().to_numpy()
         if kind in ("datetime", "date"):
             values = self._datetimes(raw)
