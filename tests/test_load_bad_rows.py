@@ -204,3 +204,22 @@ def test_api_rows_out_of_range_are_rejected_with_the_column(tmp_path: Path) -> N
         ("autotask-api TimeEntries", "STG_Autotask_TimeEntries id=4: hours_worked 30 is not between 0 and 24 hours "
                                      "for one time entry")]
     assert rows(db, 'SELECT time_entry_id FROM "BI_Autotask_TimeEntries"') == [(1,)]
+
+
+# -- item 14: complete rejects, orphan time entries, duplicate headers and ids -------------------------------
+
+def test_every_rejected_row_is_counted_and_written(autotask_db: str, tmp_path: Path) -> None:
+    unmatched = "".join(f"{n},Positive,,NOPE,999,Nobody,done,2025-06-02 12:00:00,2025-06-02 12:00:00\n"
+                        for n in range(1000, 3100))  # 2,100 reviews matching no ticket and no company: merge rejects
+    bad = "".join(f"{n},Ecstatic,,100,174,A,done,2025-06-02 12:00:00,2025-06-02 12:00:00\n" for n in range(1, 4))
+    rejects = tmp_path / "rejected.csv"
+    result = load("smileback-csv", _reviews(tmp_path, REVIEWS_HEADER + bad + unmatched), autotask_db,
+                  "--rejects", str(rejects))
+    assert result.code == 1, result.err + result.out
+    assert summary_line(result.out, "Reviews")[1:] == ["2,103", "3"]
+    assert summary_line(result.out, "BI_SmileBack_Reviews")[1:5] == ["0", "0", "0", "2,100"]
+    assert "2,103 rows rejected" in result.out
+    listed = rejected(rejects)
+    assert len(listed) == 2103
+    merged = [r["origin"] for r in listed if r["origin"].startswith("BI_SmileBack_Reviews")]
+    assert merged == [f"BI_SmileBack_Reviews review_id={n}" for n in range(1000, 3100)]

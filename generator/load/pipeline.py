@@ -131,7 +131,9 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
             for name in plan.merges:
                 progress.phase(f"merging {name}")
                 counts = merger.merge(model.table(name))
-                rejects.add(counts.rejections)
+                if counts.rejected:
+                    for batch in merger.rejections(model.table(name)):
+                        rejects.add(batch)
                 merges.append(counts)
                 fault_point(f"merged:{name}")
             merges.append(merge_dates(merger, model))
