@@ -223,3 +223,25 @@ def test_every_rejected_row_is_counted_and_written(autotask_db: str, tmp_path: P
     assert len(listed) == 2103
     merged = [r["origin"] for r in listed if r["origin"].startswith("BI_SmileBack_Reviews")]
     assert merged == [f"BI_SmileBack_Reviews review_id={n}" for n in range(1000, 3100)]
+
+
+def test_duplicate_ids_with_different_values_are_rejected_and_plain_repeats_counted(
+        autotask_db: str, tmp_path: Path) -> None:
+    text = REVIEWS_HEADER + review(1) + review(2) + review(1, "changed") + review(2) + review(3)
+    rejects = tmp_path / "rejected.csv"
+    result = load("smileback-csv", _reviews(tmp_path, text), autotask_db, "--rejects", str(rejects))
+    assert result.code == 1, result.err + result.out
+    assert summary_line(result.out, "Reviews")[1:] == ["5", "1", "1"]  # read, rejected, duplicates
+    assert [(r["line"], r["reason"]) for r in rejected(rejects)] == [
+        ("4", "Review ID 1 repeats line 2 with different values; line 2 is loaded, this line is not")]
+    assert rows(autotask_db, 'SELECT review_id, comment FROM "BI_SmileBack_Reviews" WHERE review_id < 10 '
+                             'ORDER BY 1') == [(1, "fine"), (2, "fine"), (3, "fine")]
+
+
+@pytest.mark.parametrize("header", ["Rating", " rating "])
+def test_duplicate_header_refuses_the_file(autotask_db: str, tmp_path: Path, header: str) -> None:
+    text = REVIEWS_HEADER.rstrip("\n") + f",{header}\n" + review(1).rstrip("\n") + ",Negative\n"
+    result = load("smileback-csv", _reviews(tmp_path, text), autotask_db)
+    assert result.code == 2 and "Traceback" not in result.err, result.err
+    assert result.err.strip() == (f"error: {tmp_path / 'smileback' / 'reviews.csv'}:1: the header 'Rating' appears "
+                                  "twice (columns 2 and 10); which one to load is not clear — remove or rename one")

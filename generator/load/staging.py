@@ -21,11 +21,16 @@ _BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False, "yes": True, 
 
 
 class KeySet:
-    """Keys seen so far in one STG_ table: sorted numpy arrays for integer keys, a set otherwise."""
+    """Keys seen so far in one STG_ table: sorted numpy arrays for integer keys, a set otherwise.
+
+    Integer keys also keep, aligned, a hash of each first row's values and its file line (0 when unknown), so
+    that a repeated key with different values can be told from a plain repeat (:meth:`first`)."""
 
     def __init__(self, integer: bool):
         self.integer = integer
         self._sorted = np.empty(0, dtype="int64")
+        self._hashes = np.empty(0, dtype="uint64")
+        self._lines = np.empty(0, dtype="int64")
         self._other: set[Any] = set()
 
     def seen(self, keys: pd.Series | pd.DataFrame) -> np.ndarray:
@@ -44,13 +49,29 @@ class KeySet:
             local.add(item)
         return mask
 
-    def add(self, keys: pd.Series | pd.DataFrame) -> None:
-        """Remember ``keys`` (already free of duplicates)."""
+    def add(self, keys: pd.Series | pd.DataFrame, hashes: np.ndarray | None = None,
+            lines: np.ndarray | None = None) -> None:
+        """Remember ``keys`` (already free of duplicates), with their rows' hashes and lines when known."""
         if self.integer:
-            self._sorted = np.union1d(self._sorted, keys.to_numpy(dtype="int64"))
+            values = keys.to_numpy(dtype="int64")
+            everything = np.concatenate([self._sorted, values])
+            order = np.argsort(everything, kind="stable")
+            self._sorted = everything[order]
+            new_hashes = hashes if hashes is not None else np.zeros(len(values), dtype="uint64")
+            new_lines = lines if lines is not None else np.zeros(len(values), dtype="int64")
+            self._hashes = np.concatenate([self._hashes, new_hashes.astype("uint64")])[order]
+            self._lines = np.concatenate([self._lines, new_lines.astype("int64")])[order]
         else:
             tuples = keys.itertuples(index=False, name=None) if isinstance(keys, pd.DataFrame) else keys
             self._other.update(tuples)
+
+
+    def first(self, key: int) -> tuple[int, int] | None:
+        """Hash and line of the first row staged with integer ``key``, or None."""
+        position = int(np.searchsorted(self._sorted, key))
+        if position < len(self._sorted) and self._sorted[position] == key:
+            return int(self._hashes[position]), int(self._lines[position])
+        return None
 
 
 def _repeated(values: np.ndarray) -> np.ndarray:
@@ -163,11 +184,43 @@ def typed_frame(page: StagePage, table: Table, source: str, keys: KeySet,
         frame = frame[~rejected_mask]
     key_frame = frame[list(table.key)] if len(table.key) > 1 else frame[table.key[0]]
     repeated = keys.seen(key_frame)
-    duplicates = int(repeated.sum())
-    if duplicates:
+    hashes = lines = None
+    conflicts: list[Rejected] = []
+    if keys.integer and page.lines is not None:  # file rows: a repeated id must repeat the same values
+        lines = np.asarray(page.lines, dtype="int64")[~rejected_mask]
+        hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        if repeated.any():
+            label = page.labels.get(table.key[0], table.key[0])
+            conflicts = _conflicts(key_frame.to_numpy(dtype="int64"), hashes, lines, repeated, keys, page, label)
+    rejected += conflicts
+    duplicates = int(repeated.sum()) - len(conflicts)
+    if repeated.any():
         frame = frame[~repeated]
-    keys.add(frame[list(table.key)] if len(table.key) > 1 else frame[table.key[0]])
+        if hashes is not None and lines is not None:
+            hashes, lines = hashes[~repeated], lines[~repeated]
+    keys.add(frame[list(table.key)] if len(table.key) > 1 else frame[table.key[0]], hashes, lines)
     return StagedPage(frame.reset_index(drop=True), rejected, duplicates)
+
+
+def _conflicts(values: np.ndarray, hashes: np.ndarray, lines: np.ndarray, repeated: np.ndarray, keys: KeySet,
+               page: StagePage, label: str) -> list[Rejected]:
+    """Rows repeating an earlier row's key with different values (the earlier row is the one loaded)."""
+    firsts: dict[int, tuple[int, int]] = {}
+    wanted = set(values[repeated].tolist())
+    for index in np.flatnonzero(~repeated):
+        key = int(values[index])
+        if key in wanted:
+            firsts[key] = (int(hashes[index]), int(lines[index]))
+    result = []
+    for index in np.flatnonzero(repeated):
+        key = int(values[index])
+        first = keys.first(key) or firsts.get(key)
+        if first is not None and first[0] != int(hashes[index]):
+            where = f"line {first[1]}" if first[1] else "an earlier row"
+            result.append(Rejected(str(page.origin), int(lines[index]),
+                                   f"{label} {key} repeats {where} with different values; {where} is loaded, this "
+                                   "line is not"))
+    return result
 
 
 _KEEPS_EVERY_VALUE = {"int64": "iu", "double": "iuf", "decimal": "iuf", "boolean": "b", "date": "M", "datetime": "M"}

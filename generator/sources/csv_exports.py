@@ -137,7 +137,7 @@ class CsvExtractor:
             key = name.strip().casefold()
             if key in folded and key in wanted:
                 first = header.index(folded[key]) + 1
-                raise ToolError(f"{path}:1: the header {name.strip()!r} appears twice (columns {first} and "
+                raise ToolError(f"{path}:1: the header {folded[key].strip()!r} appears twice (columns {first} and "
                                 f"{position}); which one to load is not clear — remove or rename one")
             folded.setdefault(key, name)
         chosen: dict[str, str] = {}
