@@ -169,17 +169,24 @@ def test_allow_dates_must_be_a_window(tmp_path: Path, value: str) -> None:
 
 
 class EntrySource:
-    """An API-like source of time entries (rows as dicts, no file lines) with out-of-range values."""
+    """An API-like source (rows as dicts, no file lines): one ticket, and time entries with out-of-range values."""
 
     source = "autotask-api"
 
     def entities(self) -> list[str]:
-        return ["TimeEntries"]
+        return ["Companies", "Tickets", "TimeEntries"]
 
     def total_hint(self, entity: str) -> int | None:
         return None
 
     def extract(self, entity: str, since: datetime | None) -> Iterator[StagePage]:
+        if entity == "Companies":
+            yield StagePage("STG_Autotask_Companies", entity, rows=[{"id": 1, "company_name": "Acme"}])
+            return
+        if entity == "Tickets":
+            yield StagePage("STG_Autotask_Tickets", entity, rows=[
+                {"id": 100, "ticket_number": "T1", "company_id": 1, "status": 5, "create_date": datetime(2025, 6, 1)}])
+            return
         good = {"ticket_id": 100, "resource_id": 7, "date_worked": datetime(2025, 6, 2)}
         yield StagePage("STG_Autotask_TimeEntries", entity, rows=[
             {**good, "id": 1, "hours_worked": 1.5},
@@ -245,3 +252,18 @@ def test_duplicate_header_refuses_the_file(autotask_db: str, tmp_path: Path, hea
     assert result.code == 2 and "Traceback" not in result.err, result.err
     assert result.err.strip() == (f"error: {tmp_path / 'smileback' / 'reviews.csv'}:1: the header 'Rating' appears "
                                   "twice (columns 2 and 10); which one to load is not clear — remove or rename one")
+
+
+def test_time_entries_of_a_rejected_ticket_are_rejected_naming_the_ticket(tmp_path: Path) -> None:
+    folder = _autotask_exports(tmp_path, tickets={"103,T20250601.0003,VPN drops,176": "103,T20250601.0003,VPN drops,"},
+                               entries="5020,999,29682885,2025-06-02,1\n")  # no company: rejected; 999: no ticket
+    db, rejects = str(tmp_path / "orphans.duckdb"), tmp_path / "rejected.csv"
+    result = load("autotask-csv", folder, db, "--rejects", str(rejects))
+    assert result.code == 1, result.err + result.out
+    listed = [(r["origin"], r["reason"]) for r in rejected(rejects)]
+    assert listed[0] == (str(folder / "tickets.csv"), "Company is missing")
+    assert listed[1:] == [(f"BI_Autotask_TimeEntries time_entry_id={entry}", f"its ticket {ticket} is not loaded "
+                           "(rejected in this load, or in no export), so it is left out")
+                          for entry, ticket in ((5005, 103), (5020, 999))]
+    assert summary_line(result.out, "BI_Autotask_TimeEntries")[1:5] == ["3", "0", "0", "2"]
+    assert rows(db, 'SELECT time_entry_id FROM "BI_Autotask_TimeEntries" ORDER BY 1') == [(5001,), (5002,), (5003,)]

@@ -18,6 +18,7 @@ from pathlib import Path
 from generator.errors import DataError, ToolError
 from generator.load.dates import merge_dates
 from generator.load.merge import MergeCounts, Merger, q
+from generator.load.orphans import reject_orphans
 from generator.load.plan import PLANS, family
 from generator.load.plausible import DEFAULT_WINDOW, DateWindow
 from generator.load.rejects import RejectLog
@@ -136,6 +137,8 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
                         rejects.add(batch)
                 merges.append(counts)
                 fault_point(f"merged:{name}")
+            for rule in plan.orphans:
+                rejects.add(reject_orphans(merger, model, rule, next(c for c in merges if c.table == rule.child)))
             merges.append(merge_dates(merger, model))
             if options.strict and rejects.count:
                 raise StrictRejection(f"--strict: {rejects.count:,} rows could not be loaded, nothing written "

@@ -31,6 +31,7 @@ class KeySet:
         self._sorted = np.empty(0, dtype="int64")
         self._hashes = np.empty(0, dtype="uint64")
         self._lines = np.empty(0, dtype="int64")
+        self._tracked = False  # hashes and lines given (file rows): keep them aligned with the keys
         self._other: set[Any] = set()
 
     def seen(self, keys: pd.Series | pd.DataFrame) -> np.ndarray:
@@ -52,7 +53,13 @@ class KeySet:
     def add(self, keys: pd.Series | pd.DataFrame, hashes: np.ndarray | None = None,
             lines: np.ndarray | None = None) -> None:
         """Remember ``keys`` (already free of duplicates), with their rows' hashes and lines when known."""
-        if self.integer:
+        if self.integer and hashes is None and not self._tracked:
+            self._sorted = np.union1d(self._sorted, keys.to_numpy(dtype="int64"))
+        elif self.integer:
+            if not self._tracked:
+                self._tracked = True
+                self._hashes = np.zeros(len(self._sorted), dtype="uint64")
+                self._lines = np.zeros(len(self._sorted), dtype="int64")
             values = keys.to_numpy(dtype="int64")
             everything = np.concatenate([self._sorted, values])
             order = np.argsort(everything, kind="stable")
@@ -69,7 +76,7 @@ class KeySet:
     def first(self, key: int) -> tuple[int, int] | None:
         """Hash and line of the first row staged with integer ``key``, or None."""
         position = int(np.searchsorted(self._sorted, key))
-        if position < len(self._sorted) and self._sorted[position] == key:
+        if self._tracked and position < len(self._sorted) and self._sorted[position] == key:
             return int(self._hashes[position]), int(self._lines[position])
         return None
 
@@ -215,11 +222,10 @@ def _conflicts(values: np.ndarray, hashes: np.ndarray, lines: np.ndarray, repeat
     for index in np.flatnonzero(repeated):
         key = int(values[index])
         first = keys.first(key) or firsts.get(key)
-        if first is not None and first[0] != int(hashes[index]):
-            where = f"line {first[1]}" if first[1] else "an earlier row"
+        if first is not None and first[1] and first[0] != int(hashes[index]):  # line 0: values not known
             result.append(Rejected(str(page.origin), int(lines[index]),
-                                   f"{label} {key} repeats {where} with different values; {where} is loaded, this "
-                                   "line is not"))
+                                   f"{label} {key} repeats line {first[1]} with different values; line {first[1]} is "
+                                   "loaded, this line is not"))
     return result
 
 

@@ -24,6 +24,8 @@ from typing import IO
 
 from generator.errors import ToolError
 
+FIELD_LIMIT = 16 * 1024 * 1024  # characters in one value before the scan calls its quote unbalanced
+
 
 @dataclass(frozen=True)
 class BrokenLine:
@@ -82,6 +84,8 @@ class _Lines:
 def scan(path: Path) -> ScanResult:
     """The header and the lines an export's rows cannot be read from (see the module docstring)."""
     broken: list[BrokenLine] = []
+    if csv.field_size_limit() < FIELD_LIMIT:  # a process-wide setting: the csv module's default is 128 KiB
+        csv.field_size_limit(FIELD_LIMIT)
     with path.open("rb") as handle:
         lines = _Lines(path, handle, 0, 1, 0)
         header = next(csv.reader(lines), [])
