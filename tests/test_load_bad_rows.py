@@ -267,3 +267,18 @@ def test_time_entries_of_a_rejected_ticket_are_rejected_naming_the_ticket(tmp_pa
                           for entry, ticket in ((5005, 103), (5020, 999))]
     assert summary_line(result.out, "BI_Autotask_TimeEntries")[1:5] == ["3", "0", "0", "2"]
     assert rows(db, 'SELECT time_entry_id FROM "BI_Autotask_TimeEntries" ORDER BY 1') == [(5001,), (5002,), (5003,)]
+
+
+def test_nps_score_outside_0_to_10_is_rejected(autotask_db: str, tmp_path: Path) -> None:
+    folder = tmp_path / "smileback"
+    folder.mkdir()
+    (folder / "nps.csv").write_text("Response ID,Score,Company ID,Responded On,Last Modified\n"
+                                    "1,9,174,2025-06-01 11:33:00,2025-06-01 11:33:00\n"
+                                    "2,11,174,2025-06-01 11:33:00,2025-06-01 11:33:00\n")
+    (folder / "reviews.csv").write_text(REVIEWS_HEADER + review(1))
+    rejects = tmp_path / "rejected.csv"
+    result = load("smileback-csv", folder, autotask_db, "--rejects", str(rejects))
+    assert result.code == 1, result.err + result.out
+    assert [(r["line"], r["reason"]) for r in rejected(rejects)] == [
+        ("3", "Score 11 is not between 0 and 10 for an NPS score")]
+    assert rows(autotask_db, 'SELECT nps_response_id FROM "BI_SmileBack_NPS" ORDER BY 1') == [(1,)]

@@ -3,7 +3,7 @@
 Out of range: integers beyond 64 bits, and numbers that are not finite or reach 10^15 (``DECIMAL(19, 4)``, the
 type hours and amounts end up in). Implausible: dates outside a window (default 1990-01-01 to 2100-12-31,
 ``--allow-dates FROM:TO`` widens it: one ticket dated 2999 would add 355,000 days to ``BI_Date``) and the bounds
-of :data:`BOUNDS` (a time entry of more than 24 hours).
+of :data:`BOUNDS` (a time entry of more than 24 hours, an NPS score above 10).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ NUMBER_LIMIT = 1e15  # DECIMAL(19, 4) holds less than this
 # (STG table, column): (lowest, highest) plausible value, and what the value is.
 BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("STG_Autotask_TimeEntries", "hours_worked"): (0.0, 24.0, "hours for one time entry"),
+    ("STG_SmileBack_NPS", "score"): (0.0, 10.0, "for an NPS score"),
+    ("STG_SmileBack_Reviews", "rating"): (-1.0, 1.0, "for a SmileBack rating (1, 0 or -1)"),
 }
 
 

@@ -1,8 +1,10 @@
 """Turn extractor pages into typed DataFrames of one STG_ table and append them, skipping repeated keys.
 
 Every value is checked against the STG_ column's type and length here, whatever the extractor: a row that
-does not fit is rejected with the reason (never silently dropped). Keys already staged in this load are
-skipped and counted as duplicates (the first occurrence wins: API pages can repeat an item).
+does not fit is rejected with the reason (never silently dropped), and so is a value out of its SQL type's
+range or implausible (see plausible.py). Keys already staged in this load are skipped and counted as duplicates
+(the first occurrence wins: API pages can repeat an item); in a file, a repeated key whose row differs from the
+first one is rejected instead, naming the line that is loaded.
 """
 
 from __future__ import annotations

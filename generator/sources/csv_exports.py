@@ -4,7 +4,9 @@
 files, or one or more files. Which entity a file holds comes from its name (``files`` patterns of the mapping,
 e.g. ``tickets*.csv``). Files are read ``chunk_rows`` rows at a time (memory stays bounded); every value is
 parsed per the mapping and each row that cannot be used becomes a :class:`Rejected` with file, line and
-reason. Lines count from 1 (the header); quoted values spanning lines are taken into account.
+reason. Lines count from 1 (the header); quoted values spanning lines are taken into account. Each file is
+scanned first (csv_scan.py): a line opening an unbalanced quote is rejected and the lines after it are read as
+rows; a header the mapping reads that appears twice refuses the file.
 """
 
 from __future__ import annotations
