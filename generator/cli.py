@@ -577,6 +577,9 @@ def load_command(
     rejects: Annotated[Path, typer.Option("--rejects", dir_okay=False, help="Where the full list of rejected rows "
                                           "is written (only when rows are rejected).")] = Path("load-rejected.csv"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    allow_dates: Annotated[str | None, typer.Option(
+        "--allow-dates", metavar="FROM:TO", help="Dates a load accepts; rows with a date outside are rejected. "
+        "Years (1980:2200) or days (1985-06-01:2100-12-31); default 1990:2100.")] = None,
     specs: SpecsOption = None,
 ) -> None:
     """Load Autotask / SmileBack data (REST APIs or CSV exports) into the BI_ tables of --db.
@@ -587,7 +590,7 @@ def load_command(
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.load.command import load_command as run
 
-    code = run(source, list(path or []), db, _specs_dir(specs), mapping, strict, full, quiet, rejects)
+    code = run(source, list(path or []), db, _specs_dir(specs), mapping, strict, full, quiet, rejects, allow_dates)
     if code:
         raise typer.Exit(code)
 

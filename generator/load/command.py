@@ -8,6 +8,7 @@ import typer
 
 from generator.errors import EXIT_FINDINGS, EXIT_OK
 from generator.load.pipeline import LoadOptions, run_load
+from generator.load.plausible import DEFAULT_WINDOW, parse_window
 from generator.load.report import LoadProgress, render_summary
 from generator.load.sources import make_extractor
 from generator.sources.csv_mapping import DEFAULT_MAPPING
@@ -16,8 +17,10 @@ CLIENT_USERS_SOURCE = "client-users-csv"
 
 
 def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mapping: Path | None, strict: bool,
-                 full: bool, quiet: bool, rejects: Path) -> int:
-    """Run one load and print its summary; return the exit code (0 ok, 1 rows rejected)."""
+                 full: bool, quiet: bool, rejects: Path, allow_dates: str | None = None) -> int:
+    """Run one load and print its summary; return the exit code (0 ok, 1 rows rejected).
+
+    ``allow_dates`` is ``--allow-dates FROM:TO`` (default window: 1990 to 2100)."""
     from generator.spec.loader import load_model
     from generator.targets import describe_target, open_database
     from generator.targets.schema import ensure_schema
@@ -25,8 +28,9 @@ def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mappin
     model = load_model(spec_dir)
     if source == CLIENT_USERS_SOURCE:
         return _load_client_users(model, paths, db, strict, rejects)
+    dates = parse_window(allow_dates) if allow_dates else DEFAULT_WINDOW
     extractor = make_extractor(source, paths, mapping or spec_dir / DEFAULT_MAPPING)
-    options = LoadOptions(spec_dir=spec_dir, rejects_path=rejects, strict=strict, full=full)
+    options = LoadOptions(spec_dir=spec_dir, rejects_path=rejects, strict=strict, full=full, dates=dates)
     target = describe_target(db)
     with open_database(db) as database:
         ensure_schema(database, model)

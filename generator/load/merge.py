@@ -13,7 +13,8 @@ Everything runs inside the caller's transaction: only DELETE and INSERT, no DDL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlglot import exp
@@ -24,7 +25,7 @@ from generator.sources.base import Rejected
 from generator.spec.model import Column, Table
 from generator.sqlschema.ddl import FIXED_TYPES
 
-REJECT_SAMPLE = 1000  # rejected keys fetched per table for the report; the count is always complete
+REJECT_BATCH = 1000  # rejected rows fetched at a time for the rejects file (every one is listed)
 
 
 @dataclass
@@ -37,7 +38,6 @@ class MergeCounts:
     deleted: int = 0
     unchanged: int = 0
     rejected: int = 0
-    rejections: list[Rejected] = field(default_factory=list)
 
 
 def q(name: str) -> str:
@@ -112,8 +112,6 @@ class Merger:
                 counts.unchanged = number
             elif action == "R":
                 counts.rejected = number
-        if counts.rejected:
-            counts.rejections = self._rejections(table)
         deleted = transform_select(self.spec_dir, table.name, ".delete.sql", required=False)
         if deleted is not None:
             chosen = f"SELECT d.{q(key)} FROM ({deleted.sql(identify=True, comments=False)}) AS d"
@@ -129,19 +127,33 @@ class Merger:
                      f"WHERE {q(ACTION)} IN ('I', 'U')")
         return counts
 
-    def _rejections(self, table: Table) -> list[Rejected]:
+    def rejections(self, table: Table) -> Iterator[list[Rejected]]:
+        """Every row the last :meth:`merge` of ``table`` rejected, in key order, a batch at a time."""
         (key,) = table.key
         required = [c.name for c in table.columns if not c.nullable]
         listed = ", ".join(q(c) for c in [key, *required])
-        rows = self.run(f"SELECT {listed} FROM {q(work_table_name(table.name))} WHERE {q(ACTION)} = 'R' "
-                        f"ORDER BY {q(key)} LIMIT {REJECT_SAMPLE}")
-        result = []
-        for row in rows:
-            blanks = [name for name, value in zip(required, row[1:], strict=True) if value is None]
-            hint = BLANK_HINTS.get((table.name, blanks[0]), "") if blanks else ""
-            result.append(Rejected(f"{table.name} {key}={row[0]}", None,
-                                   f"{', '.join(blanks)} would be blank (NOT NULL){hint}"))
-        return result
+        after = ""
+        while True:
+            rows = self.run(f"SELECT {listed} FROM {q(work_table_name(table.name))} WHERE {q(ACTION)} = 'R'{after} "
+                            f"ORDER BY {q(key)} LIMIT {REJECT_BATCH}")
+            result = []
+            for row in rows:
+                blanks = [name for name, value in zip(required, row[1:], strict=True) if value is None]
+                hint = BLANK_HINTS.get((table.name, blanks[0]), "") if blanks else ""
+                result.append(Rejected(f"{table.name} {key}={row[0]}", None,
+                                       f"{', '.join(blanks)} would be blank (NOT NULL){hint}"))
+            if result:
+                yield result
+            if len(rows) < REJECT_BATCH:
+                return
+            after = f" AND {q(key)} > {_literal(rows[-1][0])}"
+
+
+def _literal(value: object) -> str:
+    """A key value as a SQL literal (keys are integers or text)."""
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 # Why a NOT NULL column ends up blank, for the rejection reasons users read.

@@ -18,7 +18,9 @@ from pathlib import Path
 from generator.errors import DataError, ToolError
 from generator.load.dates import merge_dates
 from generator.load.merge import MergeCounts, Merger, q
+from generator.load.orphans import reject_orphans
 from generator.load.plan import PLANS, family
+from generator.load.plausible import DEFAULT_WINDOW, DateWindow
 from generator.load.rejects import RejectLog
 from generator.load.report import LoadProgress, Summary, SummaryRow
 from generator.load.staging import KeySet, typed_frame
@@ -58,12 +60,14 @@ class StrictRejection(ToolError):
 
 @dataclass
 class LoadOptions:
-    """How to load: ``strict`` makes any rejected row fatal; ``full`` ignores stored watermarks."""
+    """How to load: ``strict`` makes any rejected row fatal; ``full`` ignores stored watermarks; rows with dates
+    outside ``dates`` are rejected."""
 
     spec_dir: Path
     rejects_path: Path
     strict: bool = False
     full: bool = False
+    dates: DateWindow = DEFAULT_WINDOW
 
 
 class _Buffer:
@@ -119,7 +123,7 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
                 merger.run(f"DELETE FROM {q(table)}")
             for entity in extractor.entities():
                 summary.rows.append(_stage_entity(db, model, extractor, entity, since.get(entity), source,
-                                                  progress, rejects, marks))
+                                                  progress, rejects, marks, options.dates))
             fault_point("staged")
             if options.strict and rejects.count:
                 raise StrictRejection(f"--strict: {rejects.count:,} rows rejected, nothing written "
@@ -128,9 +132,13 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
             for name in plan.merges:
                 progress.phase(f"merging {name}")
                 counts = merger.merge(model.table(name))
-                rejects.add(counts.rejections)
+                if counts.rejected:
+                    for batch in merger.rejections(model.table(name)):
+                        rejects.add(batch)
                 merges.append(counts)
                 fault_point(f"merged:{name}")
+            for rule in plan.orphans:
+                rejects.add(reject_orphans(merger, model, rule, next(c for c in merges if c.table == rule.child)))
             merges.append(merge_dates(merger, model))
             if options.strict and rejects.count:
                 raise StrictRejection(f"--strict: {rejects.count:,} rows could not be loaded, nothing written "
@@ -169,7 +177,8 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
 
 
 def _stage_entity(db: Database, model: Model, extractor: Extractor, entity: str, since: datetime | None,
-                  source: str, progress: LoadProgress, rejects: RejectLog, marks: dict[str, datetime]) -> SummaryRow:
+                  source: str, progress: LoadProgress, rejects: RejectLog, marks: dict[str, datetime],
+                  dates: DateWindow) -> SummaryRow:
     row = SummaryRow(entity, read=0)
     progress.entity(entity, extractor.total_hint(entity))
     buffers: dict[str, _Buffer] = {}
@@ -185,7 +194,7 @@ def _stage_entity(db: Database, model: Model, extractor: Extractor, entity: str,
             integer = len(table.key) == 1 and table.column(table.key[0]).data_type == "int64"
             keys[page.table] = KeySet(integer)
             buffers[page.table] = _Buffer(db, page.table)
-        staged = typed_frame(page, table, source, keys[page.table])
+        staged = typed_frame(page, table, source, keys[page.table], dates)
         page_rejected = [*page.rejected, *staged.rejected]
         rejects.add(page_rejected)
         buffers[page.table].add(staged.frame)

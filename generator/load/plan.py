@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.load.orphans import Orphan
+
 SOURCES = ("autotask-api", "autotask-csv", "smileback-api", "smileback-csv")
 
 
@@ -22,6 +24,7 @@ class FamilyPlan:
     staging: tuple[str, ...]
     merges: tuple[str, ...]
     notes: tuple[Note, ...] = ()
+    orphans: tuple[Orphan, ...] = ()  # checked after the merges: child rows whose parent is not loaded
 
 
 PLANS: dict[str, FamilyPlan] = {
@@ -33,6 +36,7 @@ PLANS: dict[str, FamilyPlan] = {
                 "BI_Autotask_Tickets"),
         notes=(Note("{n} time entries without a ticket (task or regular time) are not part of the model",
                     'SELECT COUNT(*) FROM "STG_Autotask_TimeEntries" WHERE "ticket_id" IS NULL'),),
+        orphans=(Orphan("BI_Autotask_TimeEntries", "ticket_id", "BI_Autotask_Tickets", "ticket"),),
     ),
     "smileback": FamilyPlan(
         staging=("STG_SmileBack_Reviews", "STG_SmileBack_NPS"),

@@ -39,6 +39,10 @@ class StagePage:
 
     ``frame`` (added for bulk sources such as CSV files) is an alternative to ``rows``: a DataFrame whose columns
     are ``STG_`` column names, already typed. A page carries ``rows`` or ``frame``, not both.
+
+    ``origin`` and ``lines`` (one per row, in order), when given, say where each row came from (a CSV file and
+    its line numbers), and ``labels`` the source's name of each ``STG_`` column (the CSV header): rows the
+    pipeline rejects are then reported with that file, line and column name.
     """
 
     table: str
@@ -47,6 +51,9 @@ class StagePage:
     rejected: list[Rejected] = field(default_factory=list)
     watermark: datetime | None = None
     frame: pd.DataFrame | None = None
+    origin: str | None = None
+    lines: list[int] | None = None
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def row_count(self) -> int:

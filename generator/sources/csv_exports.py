@@ -4,7 +4,9 @@
 files, or one or more files. Which entity a file holds comes from its name (``files`` patterns of the mapping,
 e.g. ``tickets*.csv``). Files are read ``chunk_rows`` rows at a time (memory stays bounded); every value is
 parsed per the mapping and each row that cannot be used becomes a :class:`Rejected` with file, line and
-reason. Lines count from 1 (the header); quoted values spanning lines are taken into account.
+reason. Lines count from 1 (the header); quoted values spanning lines are taken into account. Each file is
+scanned first (csv_scan.py): a line opening an unbalanced quote is rejected and the lines after it are read as
+rows; a header the mapping reads that appears twice refuses the file.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import numpy as np
 import pandas as pd
 
 from generator.errors import ToolError
+from generator.load.plausible import INT64_LIMIT, NUMBER_LIMIT
 from generator.sources.base import Rejected, StagePage
 from generator.sources.csv_mapping import ColumnMap, CsvMapping, EntityMap
+from generator.sources.csv_scan import BlankedLines, ScanResult, scan
 
 ORDER = {"autotask": ("Companies", "Resources", "Tickets", "TimeEntries", "Picklists"),
          "smileback": ("Reviews", "NPS")}
@@ -76,6 +80,7 @@ class CsvExtractor:
         self._label_text: dict[tuple[str, int], str] = {}
         self._used: set[tuple[str, int]] = set()
         self._picklists_loaded = False
+        self._scans: dict[Path, ScanResult] = {}
 
     # -- files ---------------------------------------------------------------------------------------------
     def _assign(self, paths: list[Path]) -> dict[str, list[Path]]:
@@ -128,7 +133,15 @@ class CsvExtractor:
 
     # -- reading -----------------------------------------------------------------------------------------
     def _header_map(self, path: Path, spec: EntityMap, header: list[str]) -> dict[str, str]:
-        folded = {h.strip().casefold(): h for h in header}
+        folded: dict[str, str] = {}
+        wanted = {h.strip().casefold() for column in spec.columns for h in column.headers}
+        for position, name in enumerate(header, start=1):
+            key = name.strip().casefold()
+            if key in folded and key in wanted:
+                first = header.index(folded[key]) + 1
+                raise ToolError(f"{path}:1: the header {folded[key].strip()!r} appears twice (columns {first} and "
+                                f"{position}); which one to load is not clear — remove or rename one")
+            folded.setdefault(key, name)
         chosen: dict[str, str] = {}
         for column in spec.columns:
             found = next((folded[h.strip().casefold()] for h in column.headers if h.strip().casefold() in folded), None)
@@ -139,9 +152,17 @@ class CsvExtractor:
                                 f"{', '.join(repr(h) for h in column.headers)}); fix the export or pass --mapping")
         return chosen
 
+    def _scan(self, path: Path) -> ScanResult:
+        """The file's header and broken lines (read once per file)."""
+        if path not in self._scans:
+            self._scans[path] = scan(path)
+        return self._scans[path]
+
     def _chunks(self, path: Path, usecols: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        broken = {item.line for item in self._scan(path).broken}
+        source = BlankedLines(path, broken) if broken else path
         try:
-            reader = pd.read_csv(path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+            reader = pd.read_csv(source, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
                                  chunksize=self.mapping.chunk_rows, skip_blank_lines=False, usecols=usecols)
             with reader:
                 yield from reader
@@ -151,19 +172,19 @@ class CsvExtractor:
             raise ToolError(f"{path}: not a readable CSV file: {str(error).strip().splitlines()[-1]}") from None
         except pd.errors.EmptyDataError:
             raise ToolError(f"{path}: the file is empty (no header line)") from None
+        finally:
+            if isinstance(source, BlankedLines):
+                source.close()
 
     def _header(self, path: Path) -> list[str]:
-        try:
-            return list(pd.read_csv(path, dtype=str, nrows=0, encoding="utf-8-sig").columns)
-        except pd.errors.EmptyDataError:
-            raise ToolError(f"{path}: the file is empty (no header line)") from None
-        except UnicodeDecodeError as error:
-            raise ToolError(f"{path}: not UTF-8 text (byte {error.start}); export the file as UTF-8 CSV") from None
-        except pd.errors.ParserError as error:
-            raise ToolError(f"{path}: not a readable CSV file: {str(error).strip().splitlines()[-1]}") from None
+        header = self._scan(path).header
+        if not header:
+            raise ToolError(f"{path}: the file is empty (no header line)")
+        return header
 
     def _read_file(self, path: Path, spec: EntityMap) -> Iterator[StagePage]:
         chosen = self._header_map(path, spec, self._header(path))
+        broken = [Rejected(str(path), item.line, item.reason) for item in self._scan(path).broken]
         extra_lines = 0  # line breaks inside quoted values of earlier chunks
         for chunk in self._chunks(path, usecols=sorted(set(chosen.values()))):
             blank = (chunk == "").all(axis=1).to_numpy()
@@ -182,11 +203,13 @@ class CsvExtractor:
             extra_lines += int(embedded.sum())
             if blank.any():
                 chunk, lines = chunk[~blank], lines[~blank]
-            frame, rejected, watermark = self._convert(path, spec, chosen, chunk, lines)
-            yield StagePage(table=spec.table, entity=spec.entity, frame=frame, rejected=rejected, watermark=watermark)
+            frame, rejected, watermark, kept = self._convert(path, spec, chosen, chunk, lines)
+            rejected, broken = broken + rejected, []
+            yield StagePage(table=spec.table, entity=spec.entity, frame=frame, rejected=rejected, watermark=watermark,
+                            origin=str(path), lines=kept.tolist(), labels=chosen)
 
     def _convert(self, path: Path, spec: EntityMap, chosen: dict[str, str], chunk: pd.DataFrame,
-                 lines: np.ndarray) -> tuple[pd.DataFrame, list[Rejected], datetime | None]:
+                 lines: np.ndarray) -> tuple[pd.DataFrame, list[Rejected], datetime | None, np.ndarray]:
         reasons = np.full(len(chunk), "", dtype=object)
         columns: dict[str, pd.Series] = {}
         watermark = None
@@ -208,17 +231,18 @@ class CsvExtractor:
                     for line, reason in zip(lines[bad_rows], reasons[bad_rows], strict=True)]
         if bad_rows.any():
             frame = frame[~bad_rows].reset_index(drop=True)
+            lines = lines[~bad_rows]
         for column in spec.columns:
             if column.watermark and column.column in frame.columns and frame[column.column].notna().any():
                 mark = frame[column.column].max().to_pydatetime()
                 watermark = mark if watermark is None or mark > watermark else watermark
-        return frame, rejected, watermark
+        return frame, rejected, watermark, lines
 
     @staticmethod
     def _problem(column: ColumnMap) -> str:
         return {
-            "int": "is not a whole number",
-            "number": "is not a number",
+            "int": "is not a whole number (or is beyond the 64-bit range)",
+            "number": "is not a number (or is out of range: ±10^15 at most)",
             "datetime": "is not a date/time in a known format (see datetime_formats in the mapping)",
             "date": "is not a date in a known format (see datetime_formats in the mapping)",
             "bool": "is not yes/no, true/false or 1/0",
@@ -233,12 +257,13 @@ class CsvExtractor:
         if kind == "text":
             return raw.where(raw != "", None).astype(object), np.zeros(len(raw), bool)
         if kind in ("int", "number"):
-            numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-            if kind == "int":
-                numbers = numbers.where(numbers == np.floor(numbers))
-                values = numbers.astype("Int64")
-            else:
-                values = numbers.astype("float64")
+            numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce").astype("float64")
+            with np.errstate(invalid="ignore"):  # infinite and huge values are invalid too (see _problem)
+                usable = numbers.abs() < (INT64_LIMIT if kind == "int" else NUMBER_LIMIT)
+                if kind == "int":
+                    usable &= numbers == np.floor(numbers)
+            numbers = numbers.where(usable)
+            values = numbers.astype("Int64") if kind == "int" else numbers
             return values, present & values.isna().to_numpy()
         if kind in ("datetime", "date"):
             values = self._datetimes(raw)
