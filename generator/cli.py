@@ -12,6 +12,7 @@ import typer
 from generator import __version__
 from generator.engine.limits import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT
 from generator.errors import EXIT_BAD_INPUT, ToolError
+from generator.text import plural
 
 EXIT_CODES = """Exit codes: 0 success; 1 findings (mismatches, stale outputs, lint findings);
 2 bad input or usage (invalid specs, bad --db, unreachable database, wrong schema version)."""
@@ -118,7 +119,7 @@ def demo_command(
             refuse_to_overwrite(database, model, state.dataset)
         frames = build_demo(seed=seed, scale=scale, progress=lambda stage: _say(f"generating {stage}"))
         write_tables(database, model, frames, demo_dataset_name(seed, scale),
-                     progress=lambda table, rows: _say(f"wrote {table}: {rows:,} rows"))
+                     progress=lambda table, rows: _say(f"wrote {table}: {plural(rows, 'row')}"))
         tables = read_semantic_tables(database, model)
     typer.echo(summarize(tables, seed=seed, scale=scale, seconds=time.perf_counter() - started))
 
@@ -197,8 +198,9 @@ def build_command(
     docs_path = _docs_path(out, docs)
     changed = write_outputs(outputs, out, docs_path, progress=lambda path: _say(f"wrote {path}"))
     total = len(outputs.files) + 1
-    _say(f"{len(model.measures)} measures, {len(model.semantic_tables)} tables: {len(changed)} of {total} files "
-         f"changed in {out} and {docs_path} ({time.perf_counter() - started:.2f} s)")
+    _say(f"{plural(len(model.measures), 'measure')}, {plural(len(model.semantic_tables), 'table')}: "
+         f"{len(changed)} of {plural(total, 'file')} changed in {out} and {docs_path} "
+         f"({time.perf_counter() - started:.2f} s)")
 
 
 def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: float) -> None:
@@ -242,7 +244,8 @@ def check_command(
     stale = compare_outputs(outputs, out, docs_path, root)
     checked = sorted(shown_path(path, root) for path in outputs.targets(out, docs_path))
     _report_stale(stale, checked, "STALE_OUTPUT", "run gen-measures build and commit the result",
-                  f"{len(stale)} of {len(checked)} outputs are stale", f"all {len(checked)} outputs are current",
+                  f"{len(stale)} of {plural(len(checked), 'output')} {'is' if len(stale) == 1 else 'are'} stale",
+                  "the output is current" if len(checked) == 1 else f"all {len(checked)} outputs are current",
                   output_format, junit)
 
 
@@ -274,9 +277,10 @@ def _check_into(model, into: Path, with_tables: bool, output_format: str, junit:
     root = Path.cwd()
     folder = shown_path(result.folder, root)
     checked = sorted(shown_path(result.folder / path, root) for path in result.before)
+    not_current = len(result.changed_files) + len(result.removed)
     _report_stale(result.stale_files(root), checked, "STALE_MERGE", "run gen-measures build --into and commit "
-                  "the result", f"{len(result.changed_files) + len(result.removed)} file(s) of {folder} are not "
-                  f"current ({result.summary()})", f"the generated objects in {folder} are current",
+                  "the result", f"{plural(not_current, 'file')} of {folder} {'is' if not_current == 1 else 'are'} "
+                  f"not current ({result.summary()})", f"the generated objects in {folder} are current",
                   output_format, junit)
 
 
@@ -323,7 +327,8 @@ def lint_command(
     reported = findings if show_ignored else kept
     _emit_findings(reported, output_format, title, junit, "gen-measures lint", [rule.id for rule in chosen])
     if output_format == "text":
-        _say(f"{len(chosen)} rules checked; {len(ignored)} findings ignored by lint_ignore annotations"
+        _say(f"{plural(len(chosen), 'rule')} checked; {plural(len(ignored), 'finding')} ignored by lint_ignore "
+             "annotations"
              + ("" if show_ignored else " (--show-ignored lists them)"))
     if exceeds(kept, fail_on):
         raise typer.Exit(EXIT_FINDINGS)
@@ -336,14 +341,16 @@ ModelOption = Annotated[Path | None, typer.Option(
 
 @app.command("query", epilog=EXIT_CODES)
 def query_command(
-    dax: Annotated[str | None, typer.Argument(help="The DAX query (EVALUATE …); or use --file.")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", dir_okay=False, exists=True,
+    dax: Annotated[str | None, typer.Argument(help="The DAX query (EVALUATE …); or use -i/--file.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-i", dir_okay=False, exists=True,
                                               help="Read the DAX query from this file.")] = None,
     db: DbOption = "msp_csat.duckdb",
-    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    output_format: Annotated[str, typer.Option(
+        "--format", "-f", help="table (measures shown in their format strings), csv or json (raw values).")
+    ] = "table",
     sql: Annotated[bool, typer.Option("--sql", help="Print the SQL the query runs instead of running it.")] = False,
-    dialect: Annotated[str, typer.Option("--dialect", help="SQL dialect for --sql: duckdb, tsql, postgres or "
-                                                           "spark.")] = "duckdb",
+    dialect: Annotated[str, typer.Option("--dialect", "-d", help="SQL dialect for --sql: duckdb, tsql, postgres "
+                                                                 "or spark.")] = "duckdb",
     model_path: ModelOption = None,
     specs: SpecsOption = None,
     roles: Annotated[list[str] | None, typer.Option(
@@ -357,7 +364,11 @@ def query_command(
 ) -> None:
     """Evaluate a DAX query against the BI_ tables and print the result.
 
-    The query is compiled to SQL and run on the DuckDB file of --db. DEFINE MEASURE / VAR / TABLE, EVALUATE and ORDER BY are supported; functions outside the engine's subset are refused with "unsupported: FUNCTION at line:col". In JSON, columns are keyed by their DAX names (Table[Column], [Name]) and BLANK is null.
+    The query is compiled to SQL and run on the DuckDB file of --db. DEFINE MEASURE / VAR / TABLE, EVALUATE and ORDER BY are supported; functions outside the engine's subset are refused with "unsupported: FUNCTION at line:col". Without ORDER BY the rows come ordered by their columns, left to right (the group-by columns first).
+
+    The table output shows a column that holds a measure's values in the measure's format string (95.8%, 1,234); csv and json keep the raw values. In JSON, columns are keyed by their DAX names (Table[Column], [Name]) and BLANK is null.
+
+    -f is --format, as in the other commands; read the query from a file with -i/--file.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.engine.output import FORMATS, render
     from generator.engine.run import DIALECTS, Engine
@@ -365,12 +376,14 @@ def query_command(
     from generator.engine.sources import load_engine_model
 
     if output_format not in FORMATS:
-        raise ToolError(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+        file_hint = " (-f is short for --format; read the query from a file with -i/--file)" \
+            if Path(output_format).is_file() else ""
+        raise ToolError(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}{file_hint}")
     if dialect not in DIALECTS:
         raise ToolError(f"--dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
     if (dax is None) == (file is None):
-        raise ToolError("give the DAX query as an argument or with --file, not both" if dax else
-                        "give the DAX query as an argument or with --file")
+        raise ToolError("give the DAX query as an argument or with -i/--file, not both" if dax else
+                        "give the DAX query as an argument or with -i/--file")
     text = dax if dax is not None else _read_text(file)
     from generator.engine.security_options import check_role_options
 
@@ -442,7 +455,7 @@ def validate_command(
     chosen_measures = list(dict.fromkeys(measures)) if measures else names
     missing = [m for m in chosen_measures if m not in names]
     if missing:
-        raise ToolError(f"unknown measure {missing[0]!r}; the specs define {len(names)} measures "
+        raise ToolError(f"unknown measure {missing[0]!r}; the specs define {plural(len(names), 'measure')} "
                         "(see docs/measures.md)")
     if (only_roles or all_users) and not check_roles:
         raise ToolError("--role and --all-users go with --roles")
@@ -465,7 +478,7 @@ def validate_command(
             else:
                 result = validate(Engine(model_from_spec(model), connection), tables, chosen_measures, parameters,
                                   chosen_slices, progress=lambda name: _say(
-                                      f"validating slice {name} ({len(chosen_measures)} measures)"))
+                                      f"validating slice {name} ({plural(len(chosen_measures), 'measure')})"))
     finally:
         connection.close()
     if check_roles:
@@ -485,8 +498,9 @@ def validate_command(
     else:
         if mismatches:
             typer.echo(mismatch_table(mismatches))
-        typer.echo(f"{len(result.checks):,} checks ({len(chosen_measures)} measures x {len(chosen_slices)} slices): "
-                   f"{len(mismatches):,} mismatches ({seconds:.1f} s)")
+        typer.echo(f"{plural(len(result.checks), 'check')} ({plural(len(chosen_measures), 'measure')} x "
+                   f"{plural(len(chosen_slices), 'slice')}): {plural(len(mismatches), 'mismatch', 'mismatches')} "
+                   f"({seconds:.1f} s)")
     if mismatches:
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -547,14 +561,15 @@ def tmdl_check_command(
     for error in errors:
         typer.echo(str(error), err=True)
     if errors:
-        typer.echo(f"{len(errors)} of {len(files)} files have syntax errors", err=True)
+        typer.echo(f"{len(errors)} of {plural(len(files), 'file')} "
+                   f"{'has a syntax error' if len(errors) == 1 else 'have syntax errors'}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     for difference in differences:
         typer.echo(f"{difference}: round trip changes the file", err=True)
     if differences:
         raise typer.Exit(EXIT_FINDINGS)
     checked = "parsed and round-tripped byte for byte" if roundtrip else "parsed"
-    typer.echo(f"{len(files)} files, {nodes} nodes {checked}")
+    typer.echo(f"{plural(len(files), 'file')}, {plural(nodes, 'node')} {checked}")
 
 
 LOAD_EXIT_CODES = """Exit codes: 0 success (loaded, nothing rejected); 1 findings: rows were rejected (the rest is

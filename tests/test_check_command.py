@@ -99,7 +99,7 @@ def test_hand_edited_tmdl_file_is_named_with_a_diff(out: Path):
     assert f"{path}: differs" in result.out
     assert re.search(r"^\s+-\t/// The day \(edited by hand\)\.$", result.out, re.MULTILINE), result.out
     assert re.search(r"^\s+\+\t/// The day\.$", result.out, re.MULTILINE), result.out
-    assert f"1 of {TOTAL_OUTPUTS} outputs are stale" in result.out
+    assert f"1 of {TOTAL_OUTPUTS} outputs is stale" in result.out
 
 
 def test_changed_line_endings_are_reported(out: Path):

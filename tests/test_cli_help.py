@@ -119,3 +119,17 @@ def test_unknown_option_exits_2(cli) -> None:
     assert result.code == EXIT_BAD_INPUT
     assert "Traceback" not in result.err
     assert "--no-such-option" in result.err
+
+
+def test_short_f_means_format_in_every_command() -> None:
+    """``-f`` is ``--format`` wherever a command has it (``query`` reads a query file with ``-i``/``--file``)."""
+    seen = 0
+    for path in COMMANDS:
+        command = resolve(path)
+        for param in getattr(command, "params", []):
+            if "-f" in param.opts:
+                assert "--format" in param.opts, (path, param.opts)
+                seen += 1
+    assert seen >= 3
+    query = {tuple(p.opts) for p in resolve(("query",)).params}
+    assert ("--file", "-i") in query or ("-i", "--file") in query

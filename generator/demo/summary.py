@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from generator.reference import evaluate
+from generator.text import plural
 
 
 def _pct(value: object) -> str:
@@ -47,6 +48,6 @@ def summarize(tables: Mapping[str, pd.DataFrame], seed: int, scale: int, seconds
     low = by_client[by_client["CSAT - Low Confidence"].astype(bool)]
     lines.append("  weakest clients  " + ", ".join(
         f"{names[i]} {_pct(row['CSAT - Happy %'])} happy" for i, row in weakest.iterrows()))
-    lines.append(f"  low confidence   {len(low)} clients with fewer than 10 responses: " + ", ".join(
+    lines.append(f"  low confidence   {plural(len(low), 'client')} with fewer than 10 responses: " + ", ".join(
         f"{names[i]} ({int(row['CSAT - Total Ratings'] or 0)})" for i, row in low.iterrows()))
     return "\n".join(lines)

@@ -22,7 +22,7 @@ from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
 from generator.engine import scalars
 from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_filter, placeholder
-from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.errors import DaxEngineError, Unsupported, did_you_mean
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
 from generator.engine.scan import Sources, TableScan, relationships_in_effect, source_table
@@ -149,7 +149,8 @@ class Compiler:
     def _table_named(self, name: str, node: ast.Node) -> EngineTable:
         table = self.model.table(name)
         if table is None:
-            raise DaxEngineError(f"unknown table '{name}'", *node.position)
+            hint = did_you_mean(name, [t.name for t in self.model.tables], lambda t: f"'{t}'")
+            raise DaxEngineError(f"unknown table '{name}'", *node.position, hint=hint)
         return table
 
     def _column_key(self, node: ast.Expr) -> ColumnKey:
@@ -159,7 +160,8 @@ class Compiler:
         table = self._table_named(node.table, node)
         column = table.column(node.column)
         if column is None:
-            raise DaxEngineError(f"unknown column '{node.column}' in table '{table.name}'", *node.position)
+            hint = did_you_mean(node.column, [c.name for c in table.columns], lambda c: f"[{c}]")
+            raise DaxEngineError(f"unknown column '{node.column}' in table '{table.name}'", *node.position, hint=hint)
         return table.name, column.name
 
     def _column_type(self, key: ColumnKey) -> DaxType:
@@ -171,6 +173,21 @@ class Compiler:
 
     def _measure(self, name: str) -> EngineMeasure | None:
         return self.query_measures.get(name.lower()) or self.model.measure(name)
+
+    def format_of(self, node: ast.Expr) -> str | None:
+        """The format string of the measure ``node`` is a plain reference to (``[M]``, ``Table[M]``), else None:
+        a result column holding a measure's values is shown with its format, as Power BI does."""
+        while isinstance(node, ast.Paren):
+            node = node.expr
+        if isinstance(node, ast.NameRef):
+            measure = self._measure(node.name)
+        elif isinstance(node, ast.ColumnRef):
+            table = self.model.table(node.table)
+            plain_column = table is None or table.column(node.column) is not None
+            measure = None if plain_column else self._measure(node.column)
+        else:
+            return None
+        return measure.format_string if measure is not None else None
 
     def _arity(self, node: ast.Call, low: int, high: int | None = None) -> None:
         count = len(node.args)
@@ -332,7 +349,10 @@ class Compiler:
         found = self._row_column(env, None, name)
         if found is not None:
             return found
-        raise DaxEngineError(f"unknown measure or column [{name}]", *node.position)
+        names = [m.name for m in (*self.model.measures, *self.query_measures.values())]
+        names += [c.short_name for frame in env.rows for c in frame.relation.columns]
+        raise DaxEngineError(f"unknown measure or column [{name}]", *node.position,
+                             hint=did_you_mean(name, names, lambda m: f"[{m}]"))
 
     def parsed(self, measure: EngineMeasure) -> ast.Expr:
         """The measure's expression, parsed once (per engine, when it shares ``parses``)."""

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable, Iterable
+
 from generator.errors import ToolError
 
 
 class DaxEngineError(ToolError):
     """DAX the engine cannot evaluate: an unknown name, a wrong argument, a type error (exit code 2).
 
-    ``line`` and ``column`` are 1-based positions in the DAX text (0 when unknown).
+    ``line`` and ``column`` are 1-based positions in the DAX text (0 when unknown); ``hint`` follows the
+    position (``; did you mean [rating]?``, see :func:`did_you_mean`).
     """
 
-    def __init__(self, message: str, line: int = 0, column: int = 0):
+    def __init__(self, message: str, line: int = 0, column: int = 0, hint: str = ""):
         self.detail = message
         self.line = line
         self.column = column
         where = f" at {line}:{column}" if line else ""
-        super().__init__(f"{message}{where}")
+        super().__init__(f"{message}{where}{hint}")
 
 
 class Unsupported(DaxEngineError):
@@ -31,3 +35,15 @@ class Unsupported(DaxEngineError):
         super().__init__(f"unsupported: {what}", line, column)
         if reason:
             self.args = (f"{self.args[0]} ({reason})",)
+
+
+def did_you_mean(name: str, candidates: Iterable[str], spell: Callable[[str], str]) -> str:
+    """``; did you mean X?`` with X the candidate closest to ``name`` (case-insensitively, by difflib), written
+    by ``spell`` (``[rating]``, ``'BI_Date'``); empty when none is close."""
+    if len(name) > 200:  # no name that long is a typo of a model name
+        return ""
+    by_lower: dict[str, str] = {}
+    for candidate in sorted(candidates):
+        by_lower.setdefault(candidate.lower(), candidate)
+    hint = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+    return f"; did you mean {spell(by_lower[hint[0]])}?" if hint else ""

@@ -1,4 +1,5 @@
-"""Query results as text: an aligned table, CSV or JSON (objects keyed by DAX column names, BLANK as null)."""
+"""Query results as text: an aligned table (measures in their format strings), CSV or JSON (raw values; objects
+keyed by DAX column names, BLANK as null)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import json
 import math
 from typing import Any
 
+from generator.engine.display import format_number
 from generator.engine.run import QueryResult
 from generator.spreadsheet import spreadsheet_text
+from generator.text import plural
 
 FORMATS = ("table", "csv", "json")
 
@@ -37,9 +40,17 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _shown(value: Any, format_string: str | None) -> str:
+    """A value as the table shows it: with its measure's format string when that is a numeric format."""
+    formatted = format_number(value, format_string)
+    return formatted if formatted is not None else _text(value)
+
+
 def render_table(result: QueryResult) -> str:
-    """An aligned text table with a header row; numbers right-aligned; BLANK shown as an empty cell."""
-    cells = [[_text(v) for v in row] for row in result.rows]
+    """An aligned text table with a header row; numbers right-aligned, in the format string of the measure
+    that produced them when it has one (``95.8%``, ``1,234``); BLANK shown as an empty cell."""
+    formats = result.formats or (None,) * len(result.columns)
+    cells = [[_shown(v, f) for v, f in zip(row, formats, strict=True)] for row in result.rows]
     widths = [max([len(name)] + [len(row[i]) for row in cells]) for i, name in enumerate(result.columns)]
     numeric = [all((isinstance(row[i], int | float) and not isinstance(row[i], bool)) or row[i] is None
                    for row in result.rows) for i in range(len(result.columns))]
@@ -48,7 +59,7 @@ def render_table(result: QueryResult) -> str:
     for row in cells:
         lines.append("  ".join((c.rjust(w) if numeric[i] else c.ljust(w)) for i, (c, w) in
                                enumerate(zip(row, widths, strict=True))).rstrip())
-    lines.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
+    lines.append(f"({plural(len(result.rows), 'row')})")
     return "\n".join(lines)
 
 

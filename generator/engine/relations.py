@@ -22,13 +22,16 @@ class RelColumn:
     """One column of a compiled table.
 
     ``sql`` is its name in the SQL query; ``name`` the DAX name results show (``Table[Column]`` or ``[Name]``);
-    ``lineage`` the model column it holds values of (None for computed columns).
+    ``lineage`` the model column it holds values of (None for computed columns); ``format_string`` the format
+    string of the measure whose values it holds, when it is a plain reference to one (query results show
+    values with it).
     """
 
     sql: str
     name: str
     lineage: ColumnKey | None
     type: DaxType
+    format_string: str | None = None
 
     @property
     def short_name(self) -> str:

@@ -45,15 +45,21 @@ class Statement:
     sql: exp.Query
     columns: tuple[str, ...]
     types: tuple[DaxType, ...]
+    formats: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
 class QueryResult:
-    """The rows of one EVALUATE: python values, ``None`` for BLANK, columns named as DAX names them."""
+    """The rows of one EVALUATE: python values, ``None`` for BLANK, columns named as DAX names them.
+
+    ``formats`` has, for each column, the format string of the measure whose values it holds (None for the
+    others): how a table for people shows them (:mod:`generator.engine.output`).
+    """
 
     columns: tuple[str, ...]
     types: tuple[DaxType, ...]
     rows: tuple[tuple[Any, ...], ...]
+    formats: tuple[str | None, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """The result as a DataFrame (object columns; ``None`` for BLANK)."""
@@ -103,6 +109,9 @@ def compile_query(model: EngineModel, query: ast.Query,
             measures[define.name.lower()] = EngineMeasure(define.name, table.name, text, origin="query")
         elif define.kind == "COLUMN":
             raise Unsupported("DEFINE COLUMN", *define.position)
+        elif define.kind == "TABLE" and model.table(define.name) is not None:
+            raise DaxEngineError(f"DEFINE TABLE '{define.name}' has the name of a model table; choose another name",
+                                 *define.position)
     compiler = Compiler(model, measures, blank_rows, parses, sources=security, user=user,
                         secured=security.filters_directly if security is not None else None)
     for define in query.defines:
@@ -118,7 +127,7 @@ def compile_query(model: EngineModel, query: ast.Query,
     statements = [_statement(compiler, evaluate, env) for evaluate in query.evaluates]
     if security is None:
         return statements
-    return [Statement(security.with_ctes(s.sql), s.columns, s.types) for s in statements]
+    return [Statement(security.with_ctes(s.sql), s.columns, s.types, s.formats) for s in statements]
 
 
 def _expression_text(expression: ast.Expr) -> str:
@@ -144,7 +153,10 @@ def _statement(compiler: Compiler, evaluate: ast.Evaluate, env: Env) -> Statemen
         query = query.order_by(*keys)
         if evaluate.start_at:
             query = query.where(_start_at(compiler, evaluate, values, env))
-    return Statement(query, tuple(c.name for c in relation.columns), tuple(c.type for c in relation.columns))
+    else:  # rows in a stable order: by the columns left to right (group-by columns come first), BLANK first
+        query = query.order_by(*[exp.Ordered(this=col(alias, c.sql), nulls_first=True) for c in relation.columns])
+    return Statement(query, tuple(c.name for c in relation.columns), tuple(c.type for c in relation.columns),
+                     tuple(c.format_string for c in relation.columns))
 
 
 def _start_at(compiler: Compiler, evaluate: ast.Evaluate, keys: list, env: Env) -> exp.Expression:
@@ -295,7 +307,7 @@ class Engine:
                 raise DaxEngineError(f"the query failed while running: {first_line(error)}") from error
             converted = tuple(tuple(_python(v, t) for v, t in zip(row, statement.types, strict=True))
                               for row in rows)
-            results.append(QueryResult(statement.columns, statement.types, converted))
+            results.append(QueryResult(statement.columns, statement.types, converted, statement.formats))
         return results
 
     def query(self, text: str) -> list[QueryResult]:

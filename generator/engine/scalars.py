@@ -76,6 +76,7 @@ from generator.engine.sqlbuild import (
     _x,
 )
 from generator.engine.values import DaxType, Scalar
+from generator.text import plural
 
 __all__ = [
     "KEYWORD_ARGUMENTS",
@@ -658,9 +659,9 @@ def _arity(args: list[Scalar], call: ast.Call, low: int, high: int | None = None
     if n >= low and (high < 0 or n <= high):
         return
     if high < 0:
-        expected = f"at least {low} arguments"
+        expected = f"at least {plural(low, 'argument')}"
     elif low == high:
-        expected = f"{low} argument{'s' if low != 1 else ''}" if low else "no arguments"
+        expected = plural(low, "argument") if low else "no arguments"
     elif high == low + 1:
         expected = f"{low} or {high} arguments"
     else:

@@ -13,6 +13,7 @@ from generator.engine.context import FilterContext, equals_filter
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
 from generator.engine.values import DaxType, Scalar
+from generator.text import plural
 
 TableHandler = Callable[[Compiler, ast.Call, Env], Relation]
 
@@ -22,7 +23,7 @@ def _alias(name: str) -> exp.TableAlias:
 
 
 def _renumbered(columns: list[RelColumn]) -> tuple[RelColumn, ...]:
-    return tuple(RelColumn(f"c{i}", c.name, c.lineage, c.type) for i, c in enumerate(columns))
+    return tuple(RelColumn(f"c{i}", c.name, c.lineage, c.type, c.format_string) for i, c in enumerate(columns))
 
 
 def _name_argument(node: ast.Expr, function: str) -> str:
@@ -165,7 +166,8 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
             for rel_column in relation.columns:
                 new_name = f"c{len(group_columns)}"
                 selected.append(exp.alias_(col(alias, rel_column.sql), new_name))
-                group_columns.append(RelColumn(new_name, rel_column.name, rel_column.lineage, rel_column.type))
+                group_columns.append(RelColumn(new_name, rel_column.name, rel_column.lineage, rel_column.type,
+                                               rel_column.format_string))
         group_query = exp.select(*selected).from_(sources[0][1].subquery(sources[0][0]))
         for alias, relation in sources[1:]:
             group_query = group_query.join(relation.subquery(alias), join_type="cross")
@@ -200,7 +202,7 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
                                for c in group_columns]) if group_columns else None
         joins.append((exp.Subquery(this=per_group, alias=_alias(joined)), condition))
         outputs.append(exp.alias_(col(joined, "v"), sql_name))
-        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type))
+        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(expression)))
         values.append(sql_name)
     if group_query is not None:
         query = exp.select(*outputs).from_(exp.Subquery(this=group_query, alias=_alias(group_alias)))
@@ -288,7 +290,7 @@ def addcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         value = compiler.scalar(expression, row_env)
         sql_name = f"c{len(columns)}"
         outputs.append(exp.alias_(value.sql, sql_name))
-        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type))
+        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(expression)))
     query = exp.select(*outputs).from_(relation.subquery(alias))
     return Relation(query, tuple(columns), relation.base_table)
 
@@ -313,7 +315,7 @@ def _addcolumns_joined(compiler: Compiler, relation: Relation, named: list[tuple
                       exp.EQ(this=col(joined, "__rn"), expression=col(base_alias, "__rn"))))
         sql_name = f"c{len(columns)}"
         outputs.append(exp.alias_(col(joined, "v"), sql_name))
-        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type))
+        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(expression)))
     query = exp.select(*outputs).from_(exp.Table(this=exp.to_identifier(base_name), alias=_alias(base_alias)))
     for table, condition in joins:
         query = query.join(table, on=condition, join_type="left")
@@ -337,7 +339,7 @@ def selectcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
             compiler.model.table(expression.table).column(expression.column) is not None else None  # type: ignore[union-attr]
         sql_name = f"c{len(columns)}"
         outputs.append(exp.alias_(value.sql, sql_name))
-        columns.append(RelColumn(sql_name, f"[{name}]", lineage, value.type))
+        columns.append(RelColumn(sql_name, f"[{name}]", lineage, value.type, compiler.format_of(expression)))
     return Relation(exp.select(*outputs).from_(relation.subquery(alias)), tuple(columns))
 
 
@@ -353,7 +355,7 @@ def row_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         value = compiler.scalar(node.args[index + 1], env)
         sql_name = f"c{len(columns)}"
         outputs.append(exp.alias_(value.sql, sql_name))
-        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type))
+        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(node.args[index + 1])))
     return Relation(exp.select(*outputs), tuple(columns))
 
 
@@ -399,8 +401,9 @@ def treatas(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     relation = compiler.table(node.args[0], env)
     keys = [compiler._column_key(arg) for arg in node.args[1:]]
     if len(keys) != len(relation.columns):
-        raise DaxEngineError(f"TREATAS: the table has {len(relation.columns)} columns but {len(keys)} target "
-                             "columns are given", *node.position)
+        raise DaxEngineError(f"TREATAS: the table has {plural(len(relation.columns), 'column')} but "
+                             f"{plural(len(keys), 'target column')} {'is' if len(keys) == 1 else 'are'} given",
+                             *node.position)
     columns = tuple(RelColumn(c.sql, column_name(k), k, compiler._column_type(k))
                     for c, k in zip(relation.columns, keys, strict=True))
     return Relation(relation.query, columns)
@@ -418,7 +421,8 @@ def crossjoin(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         for rel_column in relation.columns:
             sql_name = f"c{len(columns)}"
             outputs.append(exp.alias_(col(alias, rel_column.sql), sql_name))
-            columns.append(RelColumn(sql_name, rel_column.name, rel_column.lineage, rel_column.type))
+            columns.append(RelColumn(sql_name, rel_column.name, rel_column.lineage, rel_column.type,
+                                     rel_column.format_string))
         if query is None:
             query = exp.select().from_(relation.subquery(alias))
         else:
@@ -452,7 +456,9 @@ def union(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     first = relations[0].columns
     lineages = [c.lineage if all(r.columns[i].lineage == c.lineage for r in relations) else None
                 for i, c in enumerate(first)]
-    columns = tuple(RelColumn(f"c{i}", c.name, lineages[i], types[i]) for i, c in enumerate(first))
+    formats = [c.format_string if all(r.columns[i].format_string == c.format_string for r in relations) else None
+               for i, c in enumerate(first)]
+    columns = tuple(RelColumn(f"c{i}", c.name, lineages[i], types[i], formats[i]) for i, c in enumerate(first))
     return Relation(query, columns)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from generator.lint.modelview import ColumnView, TableView
 from generator.lint.rules import Problem, Subject, rule
+from generator.text import plural
 
 CATEGORY = "Performance"
 COLUMNS = ("DataColumn", "CalculatedColumn", "CalculatedTableColumn")
@@ -126,7 +127,8 @@ def excessive_bidirectional(subject: Subject) -> Iterator[Problem]:
     if count / max(len(relationships), 1) > 0.3:
         model = subject.model.model_object
         yield (model.object_type, model.object_name,
-               f"{count} bi-directional or many-to-many settings on {len(relationships)} relationships (over 30%)")
+               f"{plural(count, 'bi-directional or many-to-many setting')} on "
+               f"{plural(len(relationships), 'relationship')} (over 30%)")
 
 
 @rule(id="LIMIT_ROW_LEVEL_SECURITY_(RLS)_LOGIC", name="[Performance] Limit row level security (RLS) logic",

@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from generator.spec.model import Column, Model, Table
 from generator.sqlschema.dialects import sqlglot_dialect
+from generator.text import plural
 
 SCHEMA_VERSION = 1
 SCHEMA_INFO_TABLE = "ETL_Schema_Info"
@@ -100,7 +101,8 @@ def schema_script(model: Model, dialect_name: str) -> str:
     header = [
         f"-- msp-csat schema version {SCHEMA_VERSION} for {dialect_name}",
         f"-- fingerprint {schema_fingerprint(model)}",
-        f"-- {len(model.tables)} tables: {len(model.semantic_tables)} BI_ tables of the semantic model, "
+        f"-- {plural(len(model.tables), 'table')}: {plural(len(model.semantic_tables), 'BI_ table')} of the semantic "
+        "model, "
         f"{len(model.tables_with_role('staging'))} staging, {len(model.tables_with_role('etl'))} ETL bookkeeping",
         "-- Run it in one transaction where the database allows it.",
     ]
