@@ -218,8 +218,8 @@ def build_command(
     docs_path = _docs_path(out, docs)
     changed = write_outputs(outputs, out, docs_path, progress=lambda path: _say(f"wrote {path}"))
     total = len(outputs.files) + 1
-    _say(f"{len(model.measures)} measures, {len(model.semantic_tables)} tables: {len(changed)} of {total} files "
-         f"changed in {out} and {docs_path} ({time.perf_counter() - started:.2f} s)")
+    _say(f"{len(model.measures)} measures, {len(model.semantic_tables)} tables, connection {chosen.describe()}: "
+         f"{len(changed)} of {total} files changed in {out} and {docs_path} ({time.perf_counter() - started:.2f} s)")
 
 
 def _connection(kind: str | None, db: str | None, prefix: str | None, reuse: bool, into: Path | None,
@@ -245,7 +245,8 @@ def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: fl
         typer.echo(result.diff(), nl=False)
     else:
         apply(result, progress=lambda path: _say(f"wrote {path}"))
-    _say(f"{'would merge' if dry_run else 'merged'} into {result.folder}: {result.summary()} "
+    tables = f", connection {connection.describe()}" if with_tables else ""
+    _say(f"{'would merge' if dry_run else 'merged'} into {result.folder}{tables}: {result.summary()} "
          f"({time.perf_counter() - started:.2f} s)")
 
 

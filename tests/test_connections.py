@@ -181,7 +181,7 @@ def test_the_default_is_sql_server_and_the_committed_outputs_stay_current(cli, b
 @pytest.mark.parametrize(("db", "kind", "server", "database"), [
     ("odbc:Driver={PostgreSQL Unicode};Server=pg.example;Port=5433;Database=bi;Uid=loader;Pwd=s3cr3t!",
      "postgresql", "pg.example:5433", "bi"),
-    ("odbc:DRIVER={MariaDB Unicode};SERVER=maria.example;DATABASE=msp;USER=loader;PASSWORD={p;w}}d}",
+    ("odbc:DRIVER={MariaDB Unicode};SERVER=maria.example;DATABASE=msp;USER=loader;PASSWORD={p;DATABASE=evil}}x}",
      "mysql", "maria.example", "msp"),
     ("odbc:Driver={ODBC Driver 18 for SQL Server};Server=tcp:sql.example,1433;Database=bi;Uid=sa;Pwd=s3cr3t!",
      "sqlserver", "tcp:sql.example,1433", "bi"),
@@ -198,7 +198,7 @@ def test_the_connection_follows_db_without_its_credentials(cli, tmp_path: Path, 
         assert parse(parameters["Server"][0]).left == Literal("text", server)
     assert FUNCTIONS[kind] in _partitions(tmp_path)["BI_Date"]
     everything = b"".join(path.read_bytes() for path in out.rglob("*") if path.is_file())
-    for secret in (b"s3cr3t", b"p;w", b"loader", b"Uid", b"Pwd", b"PASSWORD"):
+    for secret in (b"s3cr3t", b"p;DATABASE", b"evil", b"loader", b"Uid", b"Pwd", b"PASSWORD"):
         assert secret not in everything
     assert cli("check", "--db", db, "--out", str(out)).code == 0
     assert cli("check", "--connection", kind, "--out", str(out)).code == 1  # other parameter values
@@ -235,7 +235,9 @@ def test_bad_connection_options_are_one_clear_sentence(cli, tmp_path: Path, args
 
 def test_a_parameter_prefix_renames_our_parameters_and_their_uses(cli, tmp_path: Path) -> None:
     out = tmp_path / "powerbi"
-    assert cli("build", "--connection", "mysql", "--parameter-prefix", "MSP_CSAT", "--out", str(out)).code == 0
+    result = cli("build", "--connection", "mysql", "--parameter-prefix", "MSP_CSAT", "--out", str(out))
+    assert result.code == 0, result.err
+    assert "connection mysql (MySQL.Database; parameters MSP_CSAT_Server, MSP_CSAT_Database)" in result.err
     assert sorted(_parameters(tmp_path)) == ["MSP_CSAT_Database", "MSP_CSAT_Server"]
     tree = parse(_partitions(tmp_path)["BI_Date"])
     assert free_identifiers(tree) == {"MySQL.Database", "MSP_CSAT_Server", "MSP_CSAT_Database"}
@@ -308,6 +310,7 @@ def test_reusing_their_parameters_writes_none(cli, own_model: Path) -> None:
     args = ("--with-tables", "--connection", "postgresql", "--reuse-parameters")
     result = cli("build", "--into", str(own_model), *args)
     assert result.code == 0, result.err
+    assert "connection postgresql (PostgreSQL.Database; your parameters Server, Database)" in result.err
     definition = own_model / "definition"
     assert (definition / "expressions.tmdl").read_text() == OWN_PARAMETERS
     partitions = {table.name: table.objects("partition")[0].properties["source"]

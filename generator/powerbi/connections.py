@@ -111,6 +111,11 @@ class Connection:
         found.append(Parameter(self.name("Database"), self.database, connector.database_description))
         return found
 
+    def describe(self) -> str:
+        """One line for messages, e.g. ``postgresql (PostgreSQL.Database; parameters Server, Database)``."""
+        whose = "your parameters" if self.reuse_parameters else "parameters"
+        return f"{self.kind} ({self.connector.function}; {whose} {', '.join(self.parameter_names())})"
+
     def partition_expression(self, table: str) -> str:
         """The Power Query (M) import query of one BI_ table."""
         connector = self.connector
