@@ -204,6 +204,14 @@ def test_the_connection_follows_db_without_its_credentials(cli, tmp_path: Path, 
     assert cli("check", "--connection", kind, "--out", str(out)).code == 1  # other parameter values
 
 
+def test_a_connection_given_beside_an_unclear_db_wins(cli, tmp_path: Path) -> None:
+    out = tmp_path / "powerbi"
+    result = cli("build", "--db", "odbc:DSN=warehouse;Uid=u;Pwd=secret", "--connection", "postgresql", "--out",
+                 str(out))
+    assert result.code == 0, result.err
+    assert parse(_parameters(tmp_path)["Server"][0]).left == Literal("text", "localhost")
+
+
 def test_a_db_value_with_quotes_and_escapes_stays_one_m_text_literal(cli, tmp_path: Path) -> None:
     path = 'C:\\BI\\"quoted" #(lf) msp.duckdb'
     assert cli("build", "--db", path, "--out", str(tmp_path / "powerbi")).code == 0

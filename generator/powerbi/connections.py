@@ -166,30 +166,29 @@ def _kind_of_driver(driver: str) -> str | None:
     return None
 
 
-def _from_db(db: str) -> tuple[str, dict[str, str]]:
-    """The connection kind a ``--db`` value implies, and the non-secret values it gives (server, database)."""
+def _from_db(db: str) -> tuple[str | None, dict[str, str], str]:
+    """The connection kind a ``--db`` value implies (``None`` when its ODBC driver does not tell), the non-secret
+    values it gives (server, database) and, for ``None``, what it named instead."""
     from generator.targets.connect import odbc_attributes, split_target
 
     scheme, rest = split_target(db)
     if scheme == "duckdb":
-        return "duckdb-odbc", {"database": rest.strip()}
+        return "duckdb-odbc", {"database": rest.strip()}, ""
     attributes = odbc_attributes(rest)
     driver = attributes.get("driver", "")
     kind = _kind_of_driver(driver)
     if kind is None:
-        named = f"its ODBC driver '{driver}'" if driver else "an ODBC string without Driver= (a DSN)"
-        raise ConnectionChoiceError(f"cannot tell which Power BI connector --db needs from {named}; give --connection "
-                               f"{', '.join(CONNECTION_KINDS)}")
+        return None, {}, f"its ODBC driver '{driver}'" if driver else "an ODBC string without Driver= (a DSN)"
     # Only these keys are read: user names, passwords and tokens never reach the model.
     values = {}
     server = next((attributes[key] for key in _SERVER_KEYS if attributes.get(key)), "")
     if server and kind != "duckdb-odbc":
         port = attributes.get("port", "")
-        values["server"] = f"{server}{CONNECTORS[kind].port_separator}{port}" if port and port.isdigit() else server
+        values["server"] = f"{server}{CONNECTORS[kind].port_separator}{port}" if port.isdigit() else server
     database = next((attributes[key] for key in _DATABASE_KEYS if attributes.get(key)), "")
     if database:
         values["database"] = database
-    return kind, values
+    return kind, values, ""
 
 
 def resolve_connection(kind: str | None = None, db: str | None = None, prefix: str | None = None,
@@ -197,15 +196,18 @@ def resolve_connection(kind: str | None = None, db: str | None = None, prefix: s
     """The connection ``build``/``check`` write: ``kind`` when given (else implied by ``db``, else SQL Server),
     parameter defaults from ``db`` when it names this kind of database, names prefixed or reused on request."""
     if prefix is not None and reuse_parameters:
-        raise ConnectionChoiceError("--parameter-prefix and --reuse-parameters exclude each other: prefix ours, or use "
-                               "yours")
+        raise ConnectionChoiceError("--parameter-prefix and --reuse-parameters exclude each other: prefix ours, or "
+                                    "use yours")
     if prefix is not None and (len(prefix) > MAX_PREFIX or not _PREFIX.fullmatch(prefix)):
         raise ConnectionChoiceError(f"--parameter-prefix {prefix[:80]!r} is not usable: give letters, digits and _ "
-                               f"(not starting with a digit, at most {MAX_PREFIX} characters), e.g. MSP_CSAT")
+                                    f"(not starting with a digit, at most {MAX_PREFIX} characters), e.g. MSP_CSAT")
     if kind is not None and kind not in CONNECTORS:
         raise ConnectionChoiceError(f"--connection must be one of {', '.join(CONNECTION_KINDS)}, not {kind[:80]!r}")
-    implied, values = _from_db(db) if db is not None else ("sqlserver", {})
-    chosen = kind or implied
+    implied, values, named = _from_db(db) if db is not None else ("sqlserver", {}, "")
+    if kind is None and implied is None:
+        raise ConnectionChoiceError(f"cannot tell which Power BI connector --db needs from {named}; give "
+                                    f"--connection {', '.join(CONNECTION_KINDS)}")
+    chosen = kind or implied or "sqlserver"
     if chosen != implied:
         values = {}  # the --db values describe another kind of database
     return Connection(kind=chosen, server=values.get("server", DEFAULT_SERVER),
