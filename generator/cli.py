@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from generator import __version__
 from generator.engine.limits import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT
 from generator.errors import EXIT_BAD_INPUT, ToolError
+
+if TYPE_CHECKING:
+    from generator.powerbi.connections import Connection
 
 EXIT_CODES = """Exit codes: 0 success; 1 findings (mismatches, stale outputs, lint findings);
 2 bad input or usage (invalid specs, bad --db, unreachable database, wrong schema version)."""
@@ -223,7 +226,7 @@ def build_command(
 
 
 def _connection(kind: str | None, db: str | None, prefix: str | None, reuse: bool, into: Path | None,
-                with_tables: bool):
+                with_tables: bool) -> Connection:
     """The connection ``build``/``check`` write (see :func:`generator.powerbi.connections.resolve_connection`)."""
     from generator.powerbi.connections import resolve_connection
 
@@ -237,7 +240,8 @@ def _connection(kind: str | None, db: str | None, prefix: str | None, reuse: boo
     return connection
 
 
-def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: float, connection) -> None:
+def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: float,
+                connection: Connection) -> None:
     from generator.tmdl.merge import apply, merge_specs_into
 
     result = merge_specs_into(model, into, with_tables, connection)
@@ -308,7 +312,8 @@ def _report_stale(stale: list, checked: list[str], rule: str, hint: str, stale_t
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _check_into(model, into: Path, with_tables: bool, output_format: str, junit: Path | None, connection) -> None:
+def _check_into(model, into: Path, with_tables: bool, output_format: str, junit: Path | None,
+                connection: Connection) -> None:
     from generator.powerbi.outputs import shown_path
     from generator.tmdl.merge import merge_specs_into
 
