@@ -363,3 +363,63 @@ def test_build_into_with_tables_for_postgresql_on_a_bare_model(cli, own_model: P
     assert cli("check", "--into", str(own_model), *args).code == 0
     stale = cli("check", "--into", str(own_model), "--with-tables")
     assert stale.code == 1 and "BI_Autotask_Tickets.tmdl: differs" in stale.out
+
+
+# -- the names the partitions use exist in real databases loaded by the tool -----------------------------------------
+
+def _source_columns(folder: Path) -> dict[str, set[str]]:
+    """Table → the source columns its TMDL columns import."""
+    return {table.name: {str(column.properties["sourceColumn"]) for column in table.objects("column")}
+            for table in read_folder(folder / DEFINITION).tables}
+
+
+@pytest.mark.parametrize(("target", "schema_of"), [("postgres", "public"), ("mariadb", None)])
+def test_the_navigation_names_the_tables_and_columns_of_a_real_database(cli, request, tmp_path: Path, target: str,
+                                                                        schema_of: str | None) -> None:
+    from generator.spec.loader import load_model
+    from generator.spec.locate import default_spec_dir
+    from generator.targets import open_database
+    from generator.targets.schema import ensure_schema
+
+    db = request.getfixturevalue(f"{target}_db")
+    with open_database(db) as database:
+        ensure_schema(database, load_model(default_spec_dir()))
+        rows = database.execute("SELECT table_schema, table_name, column_name FROM information_schema.columns")
+    columns: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in rows:
+        columns.setdefault((schema, table), set()).add(column)
+
+    result = cli("build", "--db", db, "--out", str(tmp_path / "powerbi"))  # the connection follows --db
+    assert result.code == 0, result.err
+    values = {name: parse(text).left.value for name, (text, _) in _parameters(tmp_path).items()}
+    database_name = db.rsplit("Database=", 1)[1]
+    assert values == {"Server": "127.0.0.1:" + ("5432" if target == "postgres" else "3306"),
+                      "Database": database_name}
+    wanted = _source_columns(tmp_path)
+    for table, text in _partitions(tmp_path).items():
+        selector = dict(parse(text).bindings)["Data"].target.selector
+        schema = selector.get("Schema")
+        schema_name = schema.value if isinstance(schema, Literal) else values[schema.name]
+        assert schema_name == (schema_of or database_name)
+        key = (schema_name, selector.get("Item").value)
+        assert key in columns, key
+        assert wanted[table] <= columns[key], table
+
+
+def test_the_duckdb_query_reads_every_column_of_a_loaded_file(cli, demo_db: str, tmp_path: Path) -> None:
+    import duckdb
+
+    result = cli("build", "--db", demo_db, "--out", str(tmp_path / "powerbi"))
+    assert result.code == 0, result.err
+    assert parse(_parameters(tmp_path)["Database"][0]).left == Literal("text", demo_db)
+    wanted = _source_columns(tmp_path)
+    connection = duckdb.connect(demo_db, read_only=True)  # what access_mode = read_only asks of the driver
+    try:
+        for table, text in _partitions(tmp_path).items():
+            query = dict(parse(text).bindings)["Data"].arguments[1].value  # the SQL the ODBC driver runs
+            described = connection.execute(query).description
+            assert wanted[table] <= {column[0] for column in described}, table
+            count = connection.execute(f'SELECT COUNT(*) FROM main."{table}"').fetchone()[0]
+            assert len(connection.execute(query).fetchall()) == count
+    finally:
+        connection.close()
