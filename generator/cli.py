@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from generator import __version__
 from generator.engine.limits import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT
 from generator.errors import EXIT_BAD_INPUT, ToolError
 from generator.text import plural
+
+if TYPE_CHECKING:
+    from generator.powerbi.connections import Connection
 
 EXIT_CODES = """Exit codes: 0 success; 1 findings (mismatches, stale outputs, lint findings);
 2 bad input or usage (invalid specs, bad --db, unreachable database, wrong schema version)."""
@@ -141,6 +144,20 @@ IntoOption = Annotated[Path | None, typer.Option(
 WithTablesOption = Annotated[bool, typer.Option(
     "--with-tables", help="With --into: also merge the BI_ tables, their relationships, the Server/Database "
                           "parameters and the security roles.")]
+ConnectionOption = Annotated[str | None, typer.Option(
+    "--connection", help="The database the model's partitions read: sqlserver (SQL Server, Azure SQL, Fabric "
+                         "warehouse), postgresql, mysql (MariaDB/MySQL) or duckdb-odbc (the DuckDB file through "
+                         "ODBC). Default: the kind of --db when given, else sqlserver.")]
+ConnectionDbOption = Annotated[str | None, typer.Option(
+    "--db", help="The database the BI_ tables were loaded into (a DuckDB path or odbc:<connection string>): it "
+                 "chooses the default --connection and the Server/Database parameter values. Nothing is opened and "
+                 "no credential is copied. MSP_CSAT_DB is not read here.")]
+ParameterPrefixOption = Annotated[str | None, typer.Option(
+    "--parameter-prefix", help="Name our parameters P_Server and P_Database (for a model with its own Server or "
+                               "Database parameter).")]
+ReuseParametersOption = Annotated[bool, typer.Option(
+    "--reuse-parameters", help="With --into --with-tables: write no parameters; the partitions read the model's own "
+                               "Server and Database parameters.")]
 
 
 def _docs_path(out: Path, docs: Path | None) -> Path:
@@ -178,40 +195,64 @@ def build_command(
     with_tables: WithTablesOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --into: print the change as a unified diff "
                                                             "and write nothing.")] = False,
+    connection: ConnectionOption = None,
+    db: ConnectionDbOption = None,
+    parameter_prefix: ParameterPrefixOption = None,
+    reuse_parameters: ReuseParametersOption = False,
 ) -> None:
     """Generate the Power BI outputs from the specs: the PBIP project (TMDL), model.bim, the .pbit template and docs/measures.md.
 
     Everything is rendered in memory first and written atomically: a failed build leaves the previous outputs as they were. The same specs always give byte-identical files.
 
     With --into PATH/X.SemanticModel the generated measures (and with --with-tables the BI_ tables, relationships, parameters and roles) are merged into a model you already own: objects annotated MSP_CSAT_Generated are replaced in place, new ones added beside them, every other line of every file kept byte for byte. A hand-written object that uses a generated name, a table or column the generated measures use that the model lacks, or a path that a symbolic link leads outside the model stops the merge before anything is written (exit 2).
+
+    --connection writes the partitions and parameters for the database the BI_ tables are in: Sql.Database (sqlserver, the default), PostgreSQL.Database (postgresql), MySQL.Database (mysql) or Odbc.Query over the DuckDB ODBC driver (duckdb-odbc); see docs/connectors.md. Example: gen-measures build --connection postgresql
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.powerbi.outputs import render_outputs, write_outputs
 
     started = time.perf_counter()
+    chosen = _connection(connection, db, parameter_prefix, reuse_parameters, into, with_tables)
     model = _load_model(specs)
     if into is not None:
-        _build_into(model, into, with_tables, dry_run, started)
+        _build_into(model, into, with_tables, dry_run, started, chosen)
         return
     if with_tables or dry_run:
         raise ToolError("--with-tables and --dry-run need --into PATH")
-    outputs = render_outputs(model)
+    outputs = render_outputs(model, chosen)
     docs_path = _docs_path(out, docs)
     changed = write_outputs(outputs, out, docs_path, progress=lambda path: _say(f"wrote {path}"))
     total = len(outputs.files) + 1
-    _say(f"{plural(len(model.measures), 'measure')}, {plural(len(model.semantic_tables), 'table')}: "
-         f"{len(changed)} of {plural(total, 'file')} changed in {out} and {docs_path} "
+    _say(f"{plural(len(model.measures), 'measure')}, {plural(len(model.semantic_tables), 'table')}, connection "
+         f"{chosen.describe()}: {len(changed)} of {plural(total, 'file')} changed in {out} and {docs_path} "
          f"({time.perf_counter() - started:.2f} s)")
 
 
-def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: float) -> None:
+def _connection(kind: str | None, db: str | None, prefix: str | None, reuse: bool, into: Path | None,
+                with_tables: bool) -> Connection:
+    """The connection ``build``/``check`` write (see :func:`generator.powerbi.connections.resolve_connection`)."""
+    from generator.powerbi.connections import resolve_connection
+
+    connection = resolve_connection(kind, db, prefix, reuse)
+    if reuse and into is None:
+        raise ToolError("--reuse-parameters needs --into PATH --with-tables: it makes the generated partitions read "
+                        "the parameters of a model you own")
+    if into is not None and not with_tables and (prefix is not None or reuse):
+        raise ToolError("--parameter-prefix and --reuse-parameters go with --with-tables: without it no partitions "
+                        "or parameters are merged")
+    return connection
+
+
+def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: float,
+                connection: Connection) -> None:
     from generator.tmdl.merge import apply, merge_specs_into
 
-    result = merge_specs_into(model, into, with_tables)
+    result = merge_specs_into(model, into, with_tables, connection)
     if dry_run:
         typer.echo(result.diff(), nl=False)
     else:
         apply(result, progress=lambda path: _say(f"wrote {path}"))
-    _say(f"{'would merge' if dry_run else 'merged'} into {result.folder}: {result.summary()} "
+    tables = f", connection {connection.describe()}" if with_tables else ""
+    _say(f"{'would merge' if dry_run else 'merged'} into {result.folder}{tables}: {result.summary()} "
          f"({time.perf_counter() - started:.2f} s)")
 
 
@@ -224,21 +265,26 @@ def check_command(
     junit: JunitOption = None,
     into: IntoOption = None,
     with_tables: WithTablesOption = False,
+    connection: ConnectionOption = None,
+    db: ConnectionDbOption = None,
+    parameter_prefix: ParameterPrefixOption = None,
+    reuse_parameters: ReuseParametersOption = False,
 ) -> None:
     """Exit 1 when the committed outputs differ from what the specs generate (stale or hand-edited); 0 when current.
 
-    Rebuilds everything in memory and compares byte for byte, without writing. This is the command CI runs. With --into PATH/X.SemanticModel it checks instead that merging the generated objects into that model (build --into, same --with-tables) would change nothing.
+    Rebuilds everything in memory and compares byte for byte, without writing. This is the command CI runs. With --into PATH/X.SemanticModel it checks instead that merging the generated objects into that model (build --into, same --with-tables) would change nothing. Give check the --connection, --db, --parameter-prefix and --reuse-parameters the build had.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.powerbi.outputs import compare_outputs, render_outputs, shown_path
 
     _check_format(output_format)
+    chosen = _connection(connection, db, parameter_prefix, reuse_parameters, into, with_tables)
     model = _load_model(specs)
     if into is not None:
-        _check_into(model, into, with_tables, output_format, junit)
+        _check_into(model, into, with_tables, output_format, junit, chosen)
         return
     if with_tables:
         raise ToolError("--with-tables needs --into PATH")
-    outputs = render_outputs(model)
+    outputs = render_outputs(model, chosen)
     docs_path = _docs_path(out, docs)
     root = Path.cwd()
     stale = compare_outputs(outputs, out, docs_path, root)
@@ -269,11 +315,12 @@ def _report_stale(stale: list, checked: list[str], rule: str, hint: str, stale_t
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _check_into(model, into: Path, with_tables: bool, output_format: str, junit: Path | None) -> None:
+def _check_into(model, into: Path, with_tables: bool, output_format: str, junit: Path | None,
+                connection: Connection) -> None:
     from generator.powerbi.outputs import shown_path
     from generator.tmdl.merge import merge_specs_into
 
-    result = merge_specs_into(model, into, with_tables)
+    result = merge_specs_into(model, into, with_tables, connection)
     root = Path.cwd()
     folder = shown_path(result.folder, root)
     checked = sorted(shown_path(result.folder / path, root) for path in result.before)

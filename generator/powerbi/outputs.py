@@ -14,6 +14,7 @@ from pathlib import Path
 
 from generator.output import refuse_paths_outside, write_files_atomically
 from generator.powerbi.bim import bim_json
+from generator.powerbi.connections import DEFAULT_CONNECTION, Connection
 from generator.powerbi.diff import describe_difference
 from generator.powerbi.docs import measures_markdown
 from generator.powerbi.pbip import project_files
@@ -39,9 +40,9 @@ class Outputs:
         return found
 
 
-def render_outputs(model: Model) -> Outputs:
-    """Render every output of ``model`` in memory."""
-    database = semantic_model(model)
+def render_outputs(model: Model, connection: Connection = DEFAULT_CONNECTION) -> Outputs:
+    """Render every output of ``model`` in memory, its partitions and parameters written for ``connection``."""
+    database = semantic_model(model, connection)
     texts = project_files(DATASET_NAME, definition_files(database))
     texts["model.bim"] = bim_json(database)
     files = {path: text.encode("utf-8") for path, text in texts.items()}

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from generator.powerbi.connections import DEFAULT_CONNECTION, Connection
 from generator.powerbi.lineage import lineage_tag
+from generator.powerbi.m import m_text
 from generator.spec.model import Column, Measure, Model, Relationship, Role, Table
 
 COMPATIBILITY_LEVEL = 1550
@@ -18,9 +20,6 @@ CULTURE = "en-US"
 DATASET_NAME = "MSP-CSAT"
 GENERATED_ANNOTATION = "MSP_CSAT_Generated"
 IGNORE_ANNOTATION = "BestPracticeAnalyzer_IgnoreRules"  # Tabular Editor's rule-suppression annotation
-SQL_SCHEMA = "dbo"
-DEFAULT_SERVER = "localhost"
-DEFAULT_DATABASE = "msp_csat"
 
 
 def _ignore_annotation(ignores: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
@@ -75,39 +74,13 @@ def _measure(measure: Measure) -> dict[str, Any]:
     return result
 
 
-_M_ESCAPES = {"\r": "#(cr)", "\n": "#(lf)", "\t": "#(tab)"}
+def partition_expression(table: Table, connection: Connection = DEFAULT_CONNECTION) -> str:
+    """The Power Query (M) import query of a BI_ table over the connection's parameters (see
+    :mod:`.connections`)."""
+    return connection.partition_expression(table.name)
 
 
-def m_text(text: str) -> str:
-    """``text`` as a Power Query (M) text literal: ``"`` doubled, ``#(`` and control characters escaped the M way,
-    so nothing inside can end the literal or the line. Every text put into generated M goes through here."""
-    parts = []
-    for index, character in enumerate(text):
-        if character == '"':
-            parts.append('""')
-        elif character == "#" and text[index + 1:index + 2] == "(":
-            parts.append("#(#)")
-        elif character in _M_ESCAPES:
-            parts.append(_M_ESCAPES[character])
-        elif not character.isprintable():
-            parts.append(f"#({ord(character):04X})" if ord(character) <= 0xFFFF else f"#({ord(character):08X})")
-        else:
-            parts.append(character)
-    return '"' + "".join(parts) + '"'
-
-
-def partition_expression(table: Table) -> str:
-    """The Power Query (M) import query of a BI_ table over the ``Server`` / ``Database`` parameters."""
-    return "\n".join([
-        "let",
-        "    Source = Sql.Database(Server, Database),",
-        f"    Data = Source{{[Schema = {m_text(SQL_SCHEMA)}, Item = {m_text(table.name)}]}}[Data]",
-        "in",
-        "    Data",
-    ])
-
-
-def _table(table: Table, model: Model) -> dict[str, Any]:
+def _table(table: Table, model: Model, connection: Connection) -> dict[str, Any]:
     result: dict[str, Any] = {"name": table.name}
     if table.description:
         result["description"] = table.description
@@ -121,7 +94,7 @@ def _table(table: Table, model: Model) -> dict[str, Any]:
     if measures:
         result["measures"] = measures
     result["partitions"] = [{"name": table.name, "mode": "import",
-                             "source": {"type": "m", "expression": partition_expression(table)}}]
+                             "source": {"type": "m", "expression": partition_expression(table, connection)}}]
     result["annotations"] = [{"name": GENERATED_ANNOTATION, "value": table.origin.file},
                              {"name": "PBI_ResultType", "value": "Table"}, *_ignore_annotation(table.lint_ignore)]
     return result
@@ -173,8 +146,9 @@ def _parameter(name: str, value: str, description: str) -> dict[str, Any]:
     }
 
 
-def semantic_model(model: Model) -> dict[str, Any]:
-    """The TOM database (TMSL ``model.bim`` shape) of the model's BI_ tables, relationships and measures."""
+def semantic_model(model: Model, connection: Connection = DEFAULT_CONNECTION) -> dict[str, Any]:
+    """The TOM database (TMSL ``model.bim`` shape) of the model's BI_ tables, relationships and measures, its
+    partitions and parameters written for ``connection`` (SQL Server by default)."""
     return {
         "name": DATASET_NAME,
         "compatibilityLevel": COMPATIBILITY_LEVEL,
@@ -184,13 +158,10 @@ def semantic_model(model: Model) -> dict[str, Any]:
             "discourageImplicitMeasures": True,
             "sourceQueryCulture": CULTURE,
             "dataAccessOptions": {"legacyRedirects": True, "returnErrorValuesAsNull": True},
-            "tables": [_table(table, model) for table in model.semantic_tables],
+            "tables": [_table(table, model, connection) for table in model.semantic_tables],
             "relationships": [_relationship(rel) for rel in model.relationships],
             **({"roles": [_role(role) for role in model.roles]} if model.roles else {}),
-            "expressions": [
-                _parameter("Server", DEFAULT_SERVER, "SQL Server or Azure SQL server holding the BI_ tables."),
-                _parameter("Database", DEFAULT_DATABASE, "Database holding the BI_ tables."),
-            ],
+            "expressions": [_parameter(p.name, p.value, p.description) for p in connection.parameters()],
             "annotations": [{"name": "__PBI_TimeIntelligenceEnabled", "value": "0"},
                             *_ignore_annotation(model.lint_ignore)],
         },

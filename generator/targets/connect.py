@@ -30,21 +30,69 @@ def describe_target(db: str) -> str:
     return redact(db) if db.lower().startswith("odbc:") else db
 
 
-def open_database(db: str) -> Database:
-    """Open the database named by a ``--db`` value; :class:`TargetError` with one clear sentence on failure."""
+def split_target(db: str) -> tuple[str, str]:
+    """A ``--db`` value as ``("duckdb", path)`` or ``("odbc", connection string)``, without opening anything;
+    :class:`TargetError` for an empty value or an unknown scheme."""
     db = db.strip()
     if not db:
         raise TargetError("--db is empty; give a DuckDB file path or odbc:<connection string>")
     match = _SCHEME.match(db)
     scheme = match.group(1).lower() if match else None
-    if scheme == "odbc":
-        return _open_odbc(db[len("odbc:"):])
-    if scheme == "duckdb":
-        return open_duckdb(Path(db[len("duckdb:"):]))
+    if scheme in ("odbc", "duckdb"):
+        return scheme, db[len(scheme) + 1:]
     if scheme is not None:
         raise TargetError(f"unknown --db scheme '{scheme}:'; use a DuckDB file path (e.g. {DEFAULT_DB}) or "
                           "odbc:<ODBC connection string> (e.g. odbc:Driver={PostgreSQL Unicode};Server=...)")
-    return open_duckdb(Path(db))
+    return "duckdb", db
+
+
+def odbc_attributes(connection_string: str) -> dict[str, str]:
+    """The ``key=value`` pairs of an ODBC connection string, keys lower-cased, ``{...}`` values unwrapped (a
+    ``;`` inside braces belongs to the value, ``}}`` is a literal ``}``). The last of repeated keys wins."""
+    found: dict[str, str] = {}
+    index, length = 0, len(connection_string)
+    while index < length:
+        equals = connection_string.find("=", index)
+        if equals < 0:
+            break
+        key = connection_string[index:equals].strip().lstrip(";").strip().lower()
+        index = equals + 1
+        while index < length and connection_string[index] == " ":
+            index += 1
+        if index < length and connection_string[index] == "{":
+            value, index = _braced(connection_string, index + 1)
+            end = connection_string.find(";", index)
+            index = length if end < 0 else end + 1
+        else:
+            end = connection_string.find(";", index)
+            end = length if end < 0 else end
+            value, index = connection_string[index:end].strip(), end + 1
+        if key:
+            found[key] = value
+    return found
+
+
+def _braced(text: str, index: int) -> tuple[str, int]:
+    """The value of a ``{...}`` ODBC attribute starting after the ``{``, and the index after its ``}``."""
+    value = []
+    while index < len(text):
+        if text[index] == "}":
+            if text[index + 1:index + 2] == "}":
+                value.append("}")
+                index += 2
+                continue
+            return "".join(value), index + 1
+        value.append(text[index])
+        index += 1
+    return "".join(value), index
+
+
+def open_database(db: str) -> Database:
+    """Open the database named by a ``--db`` value; :class:`TargetError` with one clear sentence on failure."""
+    scheme, rest = split_target(db)
+    if scheme == "odbc":
+        return _open_odbc(rest)
+    return open_duckdb(Path(rest))
 
 
 def _open_odbc(connection_string: str) -> Database:

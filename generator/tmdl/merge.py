@@ -25,6 +25,7 @@ from pathlib import Path
 
 from generator.errors import ToolError
 from generator.output import refuse_paths_outside, write_files_atomically
+from generator.powerbi.connections import DEFAULT_CONNECTION, Connection
 from generator.powerbi.diff import describe_difference
 from generator.powerbi.lineage import lineage_tag
 from generator.powerbi.outputs import StaleFile, shown_path
@@ -38,6 +39,9 @@ from generator.tmdl.writer import write_document
 
 #: Top-level object types merged with ``with_tables`` (checked for hand-written objects with generated names).
 MERGED_TYPES = ("table", "relationship", "expression", "role")
+#: What to do when the model's own parameter has the name of a generated one (``Server``, ``Database``).
+PARAMETER_WAY_OUT = ("rename or delete it, or build with --parameter-prefix P (ours become P_Server and P_Database) "
+                     "or --reuse-parameters (the generated partitions read yours; none is written)")
 
 
 class MergeConflict(ToolError):
@@ -271,10 +275,11 @@ class _Located:
 
 
 class _Merger:
-    def __init__(self, target: Model, ours: Model, with_tables: bool):
+    def __init__(self, target: Model, ours: Model, with_tables: bool, reused_parameters: tuple[str, ...] = ()):
         self.target = target
         self.ours = ours
         self.with_tables = with_tables
+        self.reused_parameters = reused_parameters
         self.changes: list[Change] = []
         self.unchanged = 0
         self.problems: list[str] = []
@@ -337,12 +342,29 @@ class _Merger:
             for ours in self._top(self.ours, object_type):
                 found = existing.get(ours.node.name)
                 if found is not None and not is_generated(found.node):
+                    way_out = (PARAMETER_WAY_OUT if object_type == "expression"
+                               else "rename or delete it, or merge without --with-tables")
                     self.problems.append(
                         f"{self._where(found)}: {object_type} {found.node.name!r} is hand-written (no "
                         f"{GENERATED_ANNOTATION} annotation) but has the name of a generated {object_type}; "
-                        "rename or delete it, or merge without --with-tables")
+                        f"{way_out}")
+        self._check_reused_parameters()
         self._check_relationship_endpoints()
         self._check_generated_tables()
+
+    def _check_reused_parameters(self) -> None:
+        """With ``--reuse-parameters`` the partitions read the model's own parameters: each must exist and be
+        hand-written (a generated one would be removed by this very merge)."""
+        existing = {located.node.name: located for located in self._top(self.target, "expression")}
+        for name in self.reused_parameters:
+            found = existing.get(name)
+            if found is None:
+                self.problems.append(f"--reuse-parameters: the model has no parameter (expression) {name!r} for the "
+                                     "generated partitions to read; add it, or build without --reuse-parameters")
+            elif is_generated(found.node):
+                self.problems.append(f"{self._where(found)}: --reuse-parameters: parameter {name!r} is one this "
+                                     f"tool generated ({GENERATED_ANNOTATION} annotation), not yours; build without "
+                                     "--reuse-parameters to keep it generated")
 
     def _owned_column(self, table: str, column: Node) -> bool:
         return _lineage(column) == lineage_tag("column", table, column.name or "")
@@ -574,17 +596,20 @@ class _Merger:
             self.touched.add(self.key(document))
 
 
-def merge_into(folder: Path, generated_files: dict[str, str], with_tables: bool = False) -> MergeResult:
+def merge_into(folder: Path, generated_files: dict[str, str], with_tables: bool = False,
+               reused_parameters: tuple[str, ...] = ()) -> MergeResult:
     """Plan the merge of the generator's definition files into the TMDL model at ``folder`` (nothing written).
 
-    Raises :class:`MergeConflict` listing every hand-written object that uses a generated name, and
-    :class:`~generator.tmdl.reader.TmdlSyntaxError` when a target file does not parse.
+    ``reused_parameters`` names the model's own parameters the generated partitions read (``--reuse-parameters``).
+    Raises :class:`MergeConflict` listing every hand-written object that uses a generated name (or a reused
+    parameter that is missing), and :class:`~generator.tmdl.reader.TmdlSyntaxError` when a target file does not
+    parse.
     """
     definition = definition_folder(folder)
     refuse_paths_outside(Path(folder), [definition, *_folders_and_tmdl(definition)], "the model folder")
     target = read_folder(definition)
     before = {path: (definition / path).read_bytes() for path in target.documents}
-    merger = _Merger(target, generated_model(generated_files), with_tables)
+    merger = _Merger(target, generated_model(generated_files), with_tables, reused_parameters if with_tables else ())
     merger.check_conflicts()
     if merger.problems:
         raise MergeConflict(merger.problems)
@@ -609,9 +634,12 @@ def merge_into(folder: Path, generated_files: dict[str, str], with_tables: bool 
     return result
 
 
-def merge_specs_into(specs: SpecModel, folder: Path, with_tables: bool = False) -> MergeResult:
-    """Plan the merge of what ``specs`` generate into the model at ``folder`` (see :func:`merge_into`)."""
-    return merge_into(folder, definition_files(semantic_model(specs)), with_tables)
+def merge_specs_into(specs: SpecModel, folder: Path, with_tables: bool = False,
+                     connection: Connection = DEFAULT_CONNECTION) -> MergeResult:
+    """Plan the merge of what ``specs`` generate, written for ``connection``, into the model at ``folder`` (see
+    :func:`merge_into`)."""
+    reused = connection.parameter_names() if connection.reuse_parameters else ()
+    return merge_into(folder, definition_files(semantic_model(specs, connection)), with_tables, reused)
 
 
 def apply(result: MergeResult, progress: Callable[[str], None] | None = None) -> None:
