@@ -10,4 +10,12 @@ def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else plural_form or noun + 's'}"
 
 
-__all__ = ["plural"]
+def singular(noun: str) -> str:
+    """The singular of a plural English noun as entity names are written: ``Companies`` → ``Company``,
+    ``Tickets`` → ``Ticket``; a noun not ending in ``s`` is returned as it is."""
+    if noun.lower().endswith("ies"):
+        return noun[:-3] + ("Y" if noun[-3:].isupper() else "y")
+    return noun[:-1] if noun.lower().endswith("s") else noun
+
+
+__all__ = ["plural", "singular"]

@@ -282,3 +282,18 @@ def test_nps_score_outside_0_to_10_is_rejected(autotask_db: str, tmp_path: Path)
     assert [(r["line"], r["reason"]) for r in rejected(rejects)] == [
         ("3", "Score 11 is not between 0 and 10 for an NPS score")]
     assert rows(autotask_db, 'SELECT nps_response_id FROM "BI_SmileBack_NPS" ORDER BY 1') == [(1,)]
+
+
+def test_an_unknown_company_name_is_named_in_the_singular(tmp_path: Path) -> None:
+    """A ticket naming a company no export knows: the reason says 'no known company' (it said 'companie')."""
+    exports = tmp_path / "autotask"
+    shutil.copytree(FIXTURES / "autotask", exports)
+    tickets = exports / "tickets.csv"
+    lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].replace(",174,Client Portal,", ",Nobody Incorporated,Client Portal,", 1)
+    tickets.write_text("".join(lines), encoding="utf-8")
+    result = load("autotask-csv", exports, str(tmp_path / "t.duckdb"), "--rejects", str(tmp_path / "r.csv"))
+    assert result.code == 1, result.err
+    reasons = [row["reason"] for row in rejected(tmp_path / "r.csv")]
+    assert any("'Nobody Incorporated' names no known company (not an id and not in the Companies export)" in reason
+               for reason in reasons), reasons

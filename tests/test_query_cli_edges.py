@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator.engine.display import format_number
-from generator.text import plural
+from generator.text import plural, singular
 
 MONTHLY = ('EVALUATE SUMMARIZECOLUMNS(BI_Date[month_start], "Happy", [CSAT - Happy %], '
            '"Reviews", [CSAT - Total Ratings], "Average", [CSAT - Average Rating], '
@@ -150,3 +150,9 @@ def test_twice_is_byte_identical_for_a_multi_column_table(cli, demo_db: str) -> 
     assert first.out == second.out
     pairs = [tuple(record.values()) for record in json.loads(first.out)]
     assert pairs == sorted(pairs) and len({name for name, _ in pairs}) > 1
+
+
+@pytest.mark.parametrize(("noun", "one"), [("Companies", "Company"), ("Resources", "Resource"), ("Tickets", "Ticket"),
+                                          ("row", "row"), ("QUERIES", "QUERY")])
+def test_singular(noun: str, one: str) -> None:
+    assert singular(noun) == one

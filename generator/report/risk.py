@@ -118,7 +118,7 @@ def recommended_actions(data: ReportData) -> list[Action]:
     for client in groups["High"]:
         actions.append(Action("review", f"Review {client.name} with its account manager",
                               f"{pct(client.happy)} happy and {pct(client.unhappy)} unhappy of "
-                              f"{count(client.responses)} responses, {pts(client.vs_portfolio)} the portfolio; "
+                              f"{_responses(client.responses)}, {pts(client.vs_portfolio)} the portfolio; "
                               f"Happy % {_trend_words(client.trend, th)}{trend_words}."))
     for client in sorted(groups["Moderate"], key=lambda c: (trend_label(c.trend, th) != "worsening", c.name)):
         actions.append(Action("follow-up", f"Follow up with {client.name}",
@@ -140,7 +140,7 @@ def recommended_actions(data: ReportData) -> list[Action]:
     if queue is not None:
         actions.append(Action("queue", f"Look into the {queue.name} queue",
                               f"{pct(queue.happy)} happy and {pct(queue.unhappy)} unhappy of "
-                              f"{count(queue.responses)} responses, the lowest Happy % of the queues."))
+                              f"{_responses(queue.responses)}, the lowest Happy % of the queues."))
     technician = _weakest_technician(data.technicians, th)
     if technician is not None:
         fastest = min((t.hours_per_ticket for t in data.technicians if t.hours_per_ticket is not None
@@ -150,7 +150,7 @@ def recommended_actions(data: ReportData) -> list[Action]:
         handle = (f", with {hours(technician.hours_per_ticket)} per ticket{speed}"
                   if technician.hours_per_ticket is not None else "")
         actions.append(Action("technician", f"Review closed tickets of {technician.name}",
-                              f"{pct(technician.happy)} happy of {count(technician.responses)} responses, the "
+                              f"{pct(technician.happy)} happy of {_responses(technician.responses)}, the "
                               f"lowest of the technicians{handle}."))
     actions.append(_monitor(data))
     return actions
@@ -217,3 +217,8 @@ def _actions_without_reviews(data: ReportData) -> list[Action]:
     actions.append(Action("responses", "No CSAT reviews in this period",
                           "check that SmileBack reviews are being loaded, or choose another --period."))
     return actions
+
+
+def _responses(number: int | None) -> str:
+    """``1 response``, ``3,024 responses`` (a missing count as the page's dash)."""
+    return f"{count(number)} {'response' if number == 1 else 'responses'}"

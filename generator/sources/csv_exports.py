@@ -25,6 +25,7 @@ from generator.load.plausible import INT64_LIMIT, NUMBER_LIMIT
 from generator.sources.base import Rejected, StagePage
 from generator.sources.csv_mapping import ColumnMap, CsvMapping, EntityMap
 from generator.sources.csv_scan import BlankedLines, ScanResult, scan
+from generator.text import singular
 
 ORDER = {"autotask": ("Companies", "Resources", "Tickets", "TimeEntries", "Picklists"),
          "smileback": ("Reviews", "NPS")}
@@ -247,7 +248,7 @@ class CsvExtractor:
             "date": "is not a date in a known format (see datetime_formats in the mapping)",
             "bool": "is not yes/no, true/false or 1/0",
             "rating": "is not a known rating (positive/neutral/negative, happy/neutral/unhappy, 1/0/-1)",
-            "ref": f"names no known {column.ref[:-1].lower() if column.ref else 'row'} "
+            "ref": f"names no known {singular(column.ref).lower() if column.ref else 'row'} "
                    f"(not an id and not in the {column.ref} export)",
         }.get(column.kind, "is not valid")
 
