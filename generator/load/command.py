@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from generator.errors import EXIT_FINDINGS, EXIT_OK
+from generator.errors import EXIT_FINDINGS, EXIT_OK, ToolError
 from generator.load.pipeline import LoadOptions, run_load
+from generator.load.plan import SOURCES, is_api
 from generator.load.plausible import DEFAULT_WINDOW, parse_window
 from generator.load.report import LoadProgress, render_summary
 from generator.load.sources import make_extractor
@@ -25,6 +26,9 @@ def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mappin
     from generator.targets import describe_target, open_database
     from generator.targets.schema import ensure_schema
 
+    if full and source in (*SOURCES, CLIENT_USERS_SOURCE) and not is_api(source):
+        raise ToolError(f"--full applies to the API sources only (autotask-api, smileback-api): --source {source} "
+                        "reads its files whole every time")
     model = load_model(spec_dir)
     if source == CLIENT_USERS_SOURCE:
         return _load_client_users(model, paths, db, strict, rejects)
@@ -42,7 +46,6 @@ def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mappin
 
 def _load_client_users(model, paths: list[Path], db: str, strict: bool, rejects: Path) -> int:
     """The Client role's user mapping: the files replace BI_Security_ClientUsers (see load/client_users.py)."""
-    from generator.errors import ToolError
     from generator.load.client_users import load_client_users
     from generator.targets import open_database
     from generator.targets.schema import ensure_schema
