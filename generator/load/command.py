@@ -24,6 +24,7 @@ def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mappin
     ``allow_dates`` is ``--allow-dates FROM:TO`` (default window: 1990 to 2100)."""
     from generator.spec.loader import load_model
     from generator.targets import describe_target, open_database
+    from generator.targets.locks import load_lock
     from generator.targets.schema import ensure_schema
 
     if full and source in (*SOURCES, CLIENT_USERS_SOURCE) and not is_api(source):
@@ -36,7 +37,7 @@ def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mappin
     extractor = make_extractor(source, paths, mapping or spec_dir / DEFAULT_MAPPING)
     options = LoadOptions(spec_dir=spec_dir, rejects_path=rejects, strict=strict, full=full, dates=dates)
     target = describe_target(db)
-    with open_database(db) as database:
+    with open_database(db) as database, load_lock(database):
         ensure_schema(database, model)
         with LoadProgress(LoadProgress.wanted(quiet)) as progress:
             summary = run_load(database, model, extractor, options, progress, target)
@@ -48,11 +49,12 @@ def _load_client_users(model, paths: list[Path], db: str, strict: bool, rejects:
     """The Client role's user mapping: the files replace BI_Security_ClientUsers (see load/client_users.py)."""
     from generator.load.client_users import load_client_users
     from generator.targets import open_database
+    from generator.targets.locks import load_lock
     from generator.targets.schema import ensure_schema
 
     if not paths:
         raise ToolError(f"--source {CLIENT_USERS_SOURCE} needs --path: the mapping CSV file(s) or their folder")
-    with open_database(db) as database:
+    with open_database(db) as database, load_lock(database):
         ensure_schema(database, model)
         result = load_client_users(database, model, paths, rejects, strict)
     typer.echo(result.render(), nl=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,10 @@ from generator.engine.session import first_line
 from generator.errors import DataError, TargetError
 from generator.sqlschema.ddl import quoted_table
 from generator.targets.database import Database, select_all
+from generator.targets.locks import LoadBusy, lock_timeout, try_again
+
+_POLL_SECONDS = 0.2
+_HOLDER = re.compile(r"\(PID (\d+)\)")  # DuckDB names the process holding the file's lock
 
 
 class DuckDBDatabase(Database):
@@ -96,23 +102,33 @@ def wal_path(path: Path) -> Path:
 def open_duckdb(path: Path) -> DuckDBDatabase:
     """Open (or create) a DuckDB file; TargetError when its folder is missing or the file is not DuckDB.
 
-    Files that did not exist before (the database, its ``.wal``) are removed again if the command fails."""
+    While another process has the file open (DuckDB locks it), wait for it up to ``MSP_CSAT_LOCK_TIMEOUT`` seconds
+    (default 10), then :class:`LoadBusy`. Files that did not exist before (the database, its ``.wal``) are removed
+    again if the command fails."""
     if path.is_dir():
         raise TargetError(f"--db {path} is a folder; give a DuckDB file path such as {path / 'msp_csat.duckdb'}")
     if not path.parent.exists():
         raise TargetError(f"cannot create DuckDB file {path}: the folder {path.parent} does not exist")
-    created = [file for file in (path, wal_path(path)) if not file.exists()]
-    try:
-        connection = duckdb.connect(str(path))
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            reason = "another process has it open"
-        elif "not a valid DuckDB database file" in text or "invalid" in text.lower():
-            reason = "the file is not a DuckDB database"
-        else:
-            reason = text.splitlines()[0]
-        raise TargetError(f"cannot open DuckDB file {path}: {reason}") from None
-    except duckdb.Error as exc:
-        raise TargetError(f"cannot open DuckDB file {path}: {str(exc).splitlines()[0]}") from None
-    return DuckDBDatabase(connection, path, created)
+    timeout = lock_timeout()
+    deadline = time.monotonic() + timeout
+    while True:
+        created = [file for file in (path, wal_path(path)) if not file.exists()]
+        try:
+            return DuckDBDatabase(duckdb.connect(str(path)), path, created)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                if time.monotonic() < deadline:
+                    time.sleep(_POLL_SECONDS)
+                    continue
+                holder = _HOLDER.search(text)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                raise LoadBusy(f"cannot open DuckDB file {path}: {who} has it open (a load, demo, query or "
+                               f"report); {try_again(timeout)}") from None
+            if "not a valid DuckDB database file" in text or "invalid" in text.lower():
+                reason = "the file is not a DuckDB database"
+            else:
+                reason = text.splitlines()[0]
+            raise TargetError(f"cannot open DuckDB file {path}: {reason}") from None
+        except duckdb.Error as exc:
+            raise TargetError(f"cannot open DuckDB file {path}: {str(exc).splitlines()[0]}") from None
