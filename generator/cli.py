@@ -633,7 +633,8 @@ def load_command(
                                                                           "export files (repeatable).")] = None,
     db: DbOption = "msp_csat.duckdb",
     strict: Annotated[bool, typer.Option("--strict", help="Any rejected row is fatal: nothing is written.")] = False,
-    full: Annotated[bool, typer.Option("--full", help="Ignore the stored watermarks and read everything.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="API sources: ignore the stored watermarks and read "
+                                                     "everything.")] = False,
     mapping: Annotated[Path | None, typer.Option("--mapping", dir_okay=False, help="CSV header mapping YAML "
                                                  "(default: sql/mappings/csv.yaml of the specs).")] = None,
     rejects: Annotated[Path, typer.Option("--rejects", dir_okay=False, help="Where the full list of rejected rows "

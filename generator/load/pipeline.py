@@ -19,7 +19,7 @@ from generator.errors import DataError, ToolError
 from generator.load.dates import merge_dates
 from generator.load.merge import MergeCounts, Merger, q
 from generator.load.orphans import reject_orphans
-from generator.load.plan import PLANS, family
+from generator.load.plan import PLANS, family, reload_hint
 from generator.load.plausible import DEFAULT_WINDOW, DateWindow
 from generator.load.rejects import RejectLog
 from generator.load.report import LoadProgress, Summary, SummaryRow
@@ -146,7 +146,7 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
             for note in plan.notes:
                 number = merger.count(note.sql)
                 if number:
-                    summary.notes.append(note.text.format(n=f"{number:,}"))
+                    summary.notes.append(note.text.format(n=f"{number:,}", reload=reload_hint(source)))
             written = write_watermarks(merger, source, marks, stored)
             summary.watermarks = {entity: marks[entity].isoformat(sep=" ") for entity in written}
             fault_point("watermarks")

@@ -13,7 +13,7 @@ SOURCES = ("autotask-api", "autotask-csv", "smileback-api", "smileback-csv")
 class Note:
     """A count reported after the merge: rows that are valid but not loaded, or loaded without a link."""
 
-    text: str  # "{n} ..." filled with the count
+    text: str  # "{n} ..." filled with the count, "{reload}" with :func:`reload_hint`
     sql: str  # neutral SELECT COUNT(*)
 
 
@@ -46,12 +46,23 @@ PLANS: dict[str, FamilyPlan] = {
                  'SELECT COUNT(*) FROM "STG_SmileBack_Reviews" WHERE "rating" IS NULL '
                  "AND COALESCE(\"status\", '') <> 'deleted'"),
             Note("{n} loaded reviews match no Autotask ticket (by id or ticket number); they keep their company "
-                 "but have no ticket, technician or queue — load Autotask first, then reload with --full",
+                 "but have no ticket, technician or queue — load Autotask first, then {reload}",
                  'SELECT COUNT(*) FROM "WRK_BI_SmileBack_Reviews" WHERE "ticket_id" IS NULL '
                  "AND \"merge_action\" <> 'R'"),
         ),
     ),
 }
+
+
+def reload_hint(source: str) -> str:
+    """How to read a source's rows again: a CSV export is read whole every time; the API sources skip rows older
+    than their watermark unless given ``--full``."""
+    return f"load --source {source} again with --full" if is_api(source) else f"load this {source} export again"
+
+
+def is_api(source: str) -> bool:
+    """Whether ``source`` reads a REST API (watermarks and ``--full`` apply) rather than CSV exports."""
+    return source.endswith("-api")
 
 
 def family(source: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,10 @@ from generator.engine.session import first_line
 from generator.errors import DataError, TargetError
 from generator.sqlschema.ddl import quoted_table
 from generator.targets.database import Database, select_all
+from generator.targets.locks import LoadBusy, lock_timeout, try_again
+
+_POLL_SECONDS = 0.2
+_HOLDER = re.compile(r"\(PID (\d+)\)")  # DuckDB names the process holding the file's lock
 
 
 class DuckDBDatabase(Database):
@@ -23,9 +29,12 @@ class DuckDBDatabase(Database):
     dialect = "duckdb"
     transactional_ddl = True
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path):
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path, created: Sequence[Path] = ()):
+        """``created``: the files this open created (the database and its ``.wal``); a command that fails removes
+        them again when it leaves the ``with`` block (see :meth:`__exit__`)."""
         self.connection = connection
         self.description = str(path)
+        self.created = tuple(created)
         self.connection.begin()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
@@ -69,6 +78,15 @@ class DuckDBDatabase(Database):
             self.connection.rollback()
         self.connection.close()
 
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        """Close; when the command failed, also remove the files this open created, so that a failed ``load`` or
+        ``demo`` into a new path leaves no (empty) database behind."""
+        self.close()
+        if exc_type is not None:
+            for path in self.created:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+
     def existing_tables(self) -> set[str]:
         rows = self.execute("SELECT table_name FROM information_schema.tables "
                             "WHERE table_schema = current_schema() AND table_catalog = current_database() "
@@ -76,23 +94,41 @@ class DuckDBDatabase(Database):
         return {row[0] for row in rows}
 
 
+def wal_path(path: Path) -> Path:
+    """The write-ahead log DuckDB keeps beside a database file."""
+    return path.with_name(path.name + ".wal")
+
+
 def open_duckdb(path: Path) -> DuckDBDatabase:
-    """Open (or create) a DuckDB file; TargetError when its folder is missing or the file is not DuckDB."""
+    """Open (or create) a DuckDB file; TargetError when its folder is missing or the file is not DuckDB.
+
+    While another process has the file open (DuckDB locks it), wait for it up to ``MSP_CSAT_LOCK_TIMEOUT`` seconds
+    (default 10), then :class:`LoadBusy`. Files that did not exist before (the database, its ``.wal``) are removed
+    again if the command fails."""
     if path.is_dir():
         raise TargetError(f"--db {path} is a folder; give a DuckDB file path such as {path / 'msp_csat.duckdb'}")
     if not path.parent.exists():
         raise TargetError(f"cannot create DuckDB file {path}: the folder {path.parent} does not exist")
-    try:
-        connection = duckdb.connect(str(path))
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            reason = "another process has it open"
-        elif "not a valid DuckDB database file" in text or "invalid" in text.lower():
-            reason = "the file is not a DuckDB database"
-        else:
-            reason = text.splitlines()[0]
-        raise TargetError(f"cannot open DuckDB file {path}: {reason}") from None
-    except duckdb.Error as exc:
-        raise TargetError(f"cannot open DuckDB file {path}: {str(exc).splitlines()[0]}") from None
-    return DuckDBDatabase(connection, path)
+    timeout = lock_timeout()
+    deadline = time.monotonic() + timeout
+    while True:
+        created = [file for file in (path, wal_path(path)) if not file.exists()]
+        try:
+            return DuckDBDatabase(duckdb.connect(str(path)), path, created)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                if time.monotonic() < deadline:
+                    time.sleep(_POLL_SECONDS)
+                    continue
+                holder = _HOLDER.search(text)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                raise LoadBusy(f"cannot open DuckDB file {path}: {who} has it open (a load, demo, query or "
+                               f"report); {try_again(timeout)}") from None
+            if "not a valid DuckDB database file" in text or "invalid" in text.lower():
+                reason = "the file is not a DuckDB database"
+            else:
+                reason = text.splitlines()[0]
+            raise TargetError(f"cannot open DuckDB file {path}: {reason}") from None
+        except duckdb.Error as exc:
+            raise TargetError(f"cannot open DuckDB file {path}: {str(exc).splitlines()[0]}") from None
