@@ -110,12 +110,13 @@ def demo_command(
     from generator.demo.summary import summarize
     from generator.targets import describe_target, open_database
     from generator.targets.frames import read_semantic_tables
+    from generator.targets.locks import load_lock
     from generator.targets.schema import ensure_schema
 
     model = _load_model(specs)
     started = time.perf_counter()
     _say(f"target: {describe_target(db)}")
-    with open_database(db) as database:
+    with open_database(db) as database, load_lock(database):  # a demo writes BI_ rows as a load does
         state = ensure_schema(database, model)
         _say("schema: created" if state.created else "schema: present, version checked")
         if not force:

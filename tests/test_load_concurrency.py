@@ -70,3 +70,17 @@ def test_a_bad_lock_timeout_is_one_sentence(tmp_path: Path) -> None:
     assert result.code == 2
     assert result.err.strip() == "error: MSP_CSAT_LOCK_TIMEOUT must be a number of seconds, 0 or more (it is 'soon')"
 
+
+
+def test_a_demo_waits_for_a_running_load_on_a_server(postgres_db: str, tmp_path: Path) -> None:
+    """``demo`` writes BI_ rows as a load does, so it takes the same lock: while a load holds a PostgreSQL target,
+    a demo into it ends with the sentence instead of racing the load's schema and rows."""
+    holder = _start(postgres_db, tmp_path, MSP_CSAT_LOAD_FAULT="pause:staged")
+    try:
+        assert holder.stderr.readline().strip() == "paused at staged"
+        busy = run_cli("demo", "--db", postgres_db, env={"MSP_CSAT_LOCK_TIMEOUT": "1"}, cwd=tmp_path)
+        assert busy.code == 2, busy.err
+        assert busy.err.strip().splitlines()[-1] == BUSY
+    finally:
+        holder.kill()
+        holder.communicate(timeout=60)
