@@ -648,7 +648,7 @@ def load_command(
 ) -> None:
     """Load Autotask / SmileBack data (REST APIs or CSV exports) into the BI_ tables of --db.
 
-    Rows are staged, transformed by the SQL in sql/transform (transpiled to the target's dialect) and merged in one transaction: a failure leaves the BI_ tables and watermarks as they were, a second identical load changes nothing. Only changed rows are updated; SmileBack reviews deleted upstream are removed. Credentials for the API sources come from environment variables (see the README).
+    Rows are staged, transformed by the SQL in sql/transform (transpiled to the target's dialect) and merged in one transaction: a failure leaves the BI_ tables and watermarks as they were, a second identical load changes nothing. Only changed rows are updated; SmileBack reviews deleted upstream are removed. Credentials for the API sources come from environment variables (see docs/loading.md).
 
     Example: gen-measures load --source autotask-csv --path exports/ --db msp_csat.duckdb
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
@@ -724,7 +724,7 @@ def deploy_command(
 ) -> None:
     """Publish the semantic model and the report of the PBIP folder to a Power BI / Fabric workspace (Microsoft's fabric-cicd), with the Server and Database parameters of the chosen environment.
 
-    The config file, the items, the parameters and the sign-in are all checked before the first request. Needs fabric-cicd and azure-identity: the package's optional 'deploy' extra (see the README).
+    The config file, the items, the parameters and the sign-in are all checked before the first request. Needs fabric-cicd and azure-identity: the package's optional 'deploy' extra (see docs/deployment.md).
 
     Example: gen-measures deploy --environment prod --refresh
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable

@@ -1,6 +1,6 @@
 """Shared fixtures: the repository's specs, a CLI runner, and throw-away PostgreSQL / MariaDB databases.
 
-The PostgreSQL and MariaDB tests use the servers on 127.0.0.1 (see the README). Locally they are skipped
+The PostgreSQL and MariaDB tests use the servers on 127.0.0.1 (see docs/testing.md). Locally they are skipped
 when a server or its ODBC driver is missing; with CI=true they fail instead, so CI never passes without them.
 """
 
@@ -57,7 +57,7 @@ def spec_copy(tmp_path: Path) -> Path:
 
 
 def _unavailable(server: str, why: str) -> None:
-    message = f"{server} is not available ({why}); see the README's test set-up"
+    message = f"{server} is not available ({why}); see docs/testing.md"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message + " — CI=true, so this is a failure, not a skip")
     pytest.skip(message)

@@ -111,7 +111,7 @@ def test_query_role_options_are_checked(demo_db: str, args: list[str], message: 
 
 def test_validate_roles_on_the_demo_every_user_equals_the_reference_and_nothing_leaks(demo_db: str) -> None:
     # Every measure on the client slice (the one a client sees), two users per role and one with no mapping;
-    # `validate --roles` with every slice is the same code on more rows (see the README for its figures).
+    # `validate --roles` with every slice is the same code on more rows (docs/row-level-security.md has its figures).
     result = run_cli("validate", "--db", demo_db, "--roles", "--slice", "client", "--json")
     assert result.code == 0, result.out[-3000:] + result.err
     report = json.loads(result.out)

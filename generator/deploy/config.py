@@ -75,8 +75,8 @@ def workspace_guid(value: str) -> str | None:
 def load_config(path: Path) -> DeployConfig:
     """Read and validate ``path``; raise :class:`SpecError` listing every problem with its line."""
     if not path.is_file():
-        raise DeployError(f"the deploy config {path} does not exist; write one (see the README's \"Deploying\" "
-                          "section) or pass --config FILE")
+        raise DeployError(f"the deploy config {path} does not exist; write one (see docs/deployment.md) or "
+                          "pass --config FILE")
     name = str(path)
     data = load_yaml(path, name)
     problems: list[SpecProblem] = []
