@@ -504,3 +504,22 @@ print("ok")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           cwd=project, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr
+
+
+def test_a_duckdb_odbc_model_deploys_with_its_file_path_and_no_server(project, service, monkeypatch, capsys):
+    """A model built with --connection duckdb-odbc has one parameter, the file path (Database): an environment
+    without server: deploys it; the same environment for a SQL Server model is refused before any request."""
+    config = f"environments:\n  dev:\n    workspace_id: {WS_DEV}\n    database: /srv/bi/msp_csat.duckdb\n"
+    (project / "deploy.yaml").write_text(config, encoding="utf-8")
+    with pytest.raises(DeployError) as failure:
+        run(project, "dev")
+    assert "has no server:, but semantic model 'MSP-CSAT' has the M parameter 'Server'" in str(failure.value)
+    assert calls(service) == []
+    built = subprocess.run([sys.executable, "-m", "generator.cli", "build", "--connection", "duckdb-odbc", "--out",
+                            str(project / "powerbi"), "--docs", str(project / "measures.md")],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert built.returncode == 0, built.stderr
+    code, _, err = run_main(["deploy", "-e", "dev", "--dry-run"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "deploy: MSP-CSAT: Database 'msp_csat.duckdb' -> '/srv/bi/msp_csat.duckdb' (dev)" in err
+    assert "Server" not in err

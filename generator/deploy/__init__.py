@@ -17,9 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from generator.deploy.auth import FABRIC_SCOPE, POWER_BI_SCOPE, SignIn, make_credential, quiet_azure_logs, sign_in
-from generator.deploy.config import Environment, load_config, workspace_guid
+from generator.deploy.config import DeployConfig, Environment, load_config, workspace_guid
 from generator.deploy.errors import DeployError
-from generator.deploy.project import Project, Replacement, plan_replacements, read_project
+from generator.deploy.project import (
+    EXPRESSIONS,
+    Project,
+    Replacement,
+    declared_parameters,
+    plan_replacements,
+    read_project,
+)
 from generator.deploy.refresh import RefreshWait
 
 __all__ = ["DeployError", "DeployOptions", "DeployResult", "deploy"]
@@ -113,6 +120,23 @@ def _prepare(options: DeployOptions) -> tuple[Environment, str, Project, list[Re
         raise DeployError(f"environment {environment.name!r} of {config.file} has no workspace_id; add one or pass "
                           "--workspace-id")
     project = read_project(options.out)
-    plan = plan_replacements(project, {config.server_parameter: environment.server,
-                                       config.database_parameter: environment.database})
+    values = {config.database_parameter: environment.database}
+    if environment.server is not None:
+        values[config.server_parameter] = environment.server
+    else:
+        _refuse_a_missing_server(project, config, environment)
+    plan = plan_replacements(project, values)
     return environment, workspace_id, project, plan
+
+
+def _refuse_a_missing_server(project: Project, config: DeployConfig, environment: Environment) -> None:
+    """An environment without ``server:`` suits only models without that parameter (``--connection duckdb-odbc``):
+    a model that has one would keep the value it was built with."""
+    for model in project.models:
+        expressions = model.folder / EXPRESSIONS
+        text = expressions.read_text(encoding="utf-8-sig") if expressions.is_file() else ""
+        if config.server_parameter in declared_parameters(text):
+            raise DeployError(f"environment {environment.name!r} of {config.file} has no server:, but semantic model "
+                              f"{model.name!r} has the M parameter {config.server_parameter!r}; add server: (only a "
+                              "model built with --connection duckdb-odbc, whose one parameter is the file path, "
+                              "needs none)")

@@ -15,8 +15,10 @@
         server: sql.example.com
         database: msp_csat
 
-It is read with the specs' YAML loader (:func:`generator.spec.yamlsrc.load_yaml`: no aliases, no duplicate keys,
-no control characters) and every problem is reported as ``file:line: sentence`` before anything is sent.
+``server`` may be left out only for a model built with ``--connection duckdb-odbc``, whose one parameter is the
+DuckDB file's path (``database``). The file is read with the specs' YAML loader
+(:func:`generator.spec.yamlsrc.load_yaml`: no aliases, no duplicate keys, no control characters) and every problem
+is reported as ``file:line: sentence`` before anything is sent.
 Secrets never belong here: the service principal comes from environment variables.
 """
 
@@ -44,7 +46,7 @@ class Environment:
 
     name: str
     workspace_id: str | None
-    server: str
+    server: str | None  # None: the model has no server (a duckdb-odbc model's only parameter is the file path)
     database: str
 
 
@@ -162,13 +164,14 @@ def _environments(data: SpecMap, problems: list[SpecProblem]) -> dict[str, Envir
             problems.append(SpecProblem(entry.file, entry.line_of("workspace_id"), f"workspace_id of {where} must "
                                         "be the workspace's GUID (the part after /groups/ in its URL)"))
             workspace = None
-        server = _text(entry, "server", where, problems, line_if_missing=line)
+        server = _text(entry, "server", where, problems, required=False)
         database = _text(entry, "database", where, problems, line_if_missing=line)
         for key, value in (("server", server), ("database", database)):
-            if value is not None and value.startswith("$"):
+            if value and value.startswith("$"):
                 problems.append(SpecProblem(entry.file, entry.line_of(key), f"{key} of {where} may not start with "
                                             "'$' (fabric-cicd reads such values as variables)"))
-        if server and database:
+        server_ok = "server" not in entry or server is not None
+        if database and server_ok:
             environments[env_name] = Environment(env_name, workspace_guid(workspace) if workspace else None,
                                                  server, database)
     return environments
