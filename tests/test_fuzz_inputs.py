@@ -89,6 +89,20 @@ def specs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def build_or_refuse(specs: Path, name: str, document: str) -> None:
+    """``document`` as ``measures/<name>`` of the specs: every output renders, or a ToolError says why, in bounded
+    time; the file is removed again."""
+    (specs / "measures" / name).write_text(document, encoding="utf-8")
+    started = time.monotonic()
+    try:
+        render_outputs(load_model(specs))
+    except ToolError as error:
+        assert str(error).strip()
+    finally:
+        (specs / "measures" / name).unlink()
+    assert time.monotonic() - started < SECONDS
+
+
 YAML_PIECES = ["&a [x, x, x, x, x, x, x, x, x]", "*a", "[*a, *a, *a, *a, *a, *a]", "<<: *a", "- ", ": ", "[", "]",
                "{", "}", "\n", "  ", "!!python/object/apply:os.system ['id']", "? ", "|", ">", "\"", "'", "#", "%YAML",
                "---", "...", "measures:", "name:", "kind: count", "\t"]
@@ -99,15 +113,7 @@ yaml_documents = st.lists(st.sampled_from(YAML_PIECES) | st.text(max_size=5), ma
 @given(document=yaml_documents)
 def test_spec_files_of_any_text_are_read_or_refused(specs: Path, document: str) -> None:
     """A measures file of arbitrary YAML-ish text (anchors, aliases, merge keys, Python tags, bad indentation)."""
-    (specs / "measures" / "98-fuzz.yaml").write_text(document, encoding="utf-8")
-    started = time.monotonic()
-    try:
-        render_outputs(load_model(specs))
-    except ToolError as error:
-        assert str(error).strip()
-    finally:
-        (specs / "measures" / "98-fuzz.yaml").unlink()
-    assert time.monotonic() - started < SECONDS
+    build_or_refuse(specs, "98-fuzz.yaml", document)
 
 
 @settings(FUZZ, max_examples=120)
@@ -121,15 +127,7 @@ def test_spec_strings_build_or_are_one_sentence(specs: Path, field: str, value: 
     document = yaml.safe_dump({"measures": [measure]}, allow_unicode=True)
     if raw:
         document = document.replace(yaml.safe_dump(value, allow_unicode=True).split("\n...")[0].strip(), value, 1)
-    (specs / "measures" / "99-fuzz.yaml").write_text(document, encoding="utf-8")
-    started = time.monotonic()
-    try:
-        render_outputs(load_model(specs))
-    except ToolError as error:
-        assert str(error).strip()
-    finally:
-        (specs / "measures" / "99-fuzz.yaml").unlink()
-    assert time.monotonic() - started < SECONDS
+    build_or_refuse(specs, "99-fuzz.yaml", document)
 
 
 # ------------------------------------------------------------------------------------------------- CSV bytes
