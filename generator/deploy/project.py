@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.deploy.errors import DeployError
+from generator.powerbi.m import m_text
 
 SEMANTIC_MODEL = "SemanticModel"
 REPORT = "Report"
@@ -124,11 +125,6 @@ def _check_report_binding(report: Item, models: tuple[Item, ...]) -> None:
                           "then fail on the report")
 
 
-def m_text(value: str) -> str:
-    """``value`` as the inside of an M text literal (a double quote is written twice)."""
-    return value.replace('"', '""')
-
-
 def _name_pattern(name: str) -> str:
     quoted = "'" + name.replace("'", "''") + "'"
     return f"(?:{re.escape(name)}|{re.escape(quoted)})" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) \
@@ -163,7 +159,7 @@ def plan_replacements(project: Project, values: dict[str, str]) -> list[Replacem
                                   f"in {expressions} (its parameters: {declared}); name yours under parameters: in "
                                   "the deploy config")
             relative = expressions.relative_to(project.root).as_posix()
-            plan.append(Replacement(model, parameter, matches[0].group(1), m_text(value), pattern, relative))
+            plan.append(Replacement(model, parameter, matches[0].group(1), m_text(value)[1:-1], pattern, relative))
     return plan
 
 
