@@ -34,7 +34,21 @@ from enum import Enum
 
 from sqlglot import exp
 
-from generator.engine.sqlbuild import _add, _and, _case, _div, _double, _func, _int, _mul, _or, _p, _sub, _x
+from generator.engine.sqlbuild import (
+    _add,
+    _and,
+    _case,
+    _div,
+    _double,
+    _func,
+    _int,
+    _mul,
+    _or,
+    _p,
+    _static_number,
+    _sub,
+    _x,
+)
 
 __all__ = ["Rounding", "round_number", "round_sql"]
 
@@ -110,18 +124,6 @@ def _negated(value: int | exp.Expression) -> int | exp.Expression:
     return -value if isinstance(value, int) else _x(exp.Neg, this=_p(value))
 
 
-def _constant_number(e: exp.Expression) -> float | None:
-    """The value of a numeric literal (possibly cast, negated or parenthesised), else None."""
-    while isinstance(e, (exp.Cast, exp.Paren)) and not isinstance(e, exp.TryCast):
-        e = e.this
-    if isinstance(e, exp.Neg):
-        inner = _constant_number(e.this)
-        return None if inner is None else -inner
-    if isinstance(e, exp.Literal) and not e.is_string:
-        return float(e.this)
-    return None
-
-
 def _column(name: str) -> exp.Column:
     return exp.column(name, table=_ALIAS)
 
@@ -142,7 +144,7 @@ def round_sql(x: exp.Expression, digits: int | exp.Expression, how: Rounding = R
     A constant ``x`` with constant digits is folded (:func:`round_number`). Otherwise the result is a scalar subquery
     over four nested single-row steps (x and digits; the scale s; N and p; the kept q), so that each is computed
     once; it reads outer columns only through ``x`` and ``digits``."""
-    constant = _constant_number(x)
+    constant = _static_number(x)
     if constant is not None and isinstance(digits, int):
         return _double(round_number(constant, digits, how))
     if isinstance(digits, int):

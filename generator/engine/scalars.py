@@ -53,6 +53,7 @@ from generator.dax import ast
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.rounding import Rounding, round_number, round_sql
 from generator.engine.sqlbuild import (
+    _NOT_STATIC,
     _add,
     _and,
     _bin,
@@ -70,6 +71,8 @@ from generator.engine.sqlbuild import (
     _not,
     _or,
     _p,
+    _static,
+    _static_number,
     _str,
     _sub,
     _timestamp,
@@ -115,7 +118,6 @@ _SQL_TYPE = {
 _OFFSET_US = 2_209_161_600_000_000  # microseconds from 1899-12-30 (DAX day 0) to 1970-01-01
 _US_PER_DAY = 86_400_000_000
 _DAY_ZERO = "1899-12-30 00:00:00"
-_NOT_STATIC = object()
 
 
 def _error(message: str, t: DaxType) -> exp.Expression:
@@ -152,37 +154,6 @@ def _nullable(e: exp.Expression) -> bool:
     return True
 
 
-def _static(e: exp.Expression) -> object:
-    """The Python value of a constant expression (number, str, bool, None for NULL), else ``_NOT_STATIC``."""
-    if isinstance(e, exp.Paren):
-        return _static(e.this)
-    if isinstance(e, exp.Null):
-        return None
-    if isinstance(e, exp.Boolean):
-        return bool(e.this)
-    if isinstance(e, exp.Literal):
-        if e.is_string:
-            return e.this
-        text = e.this
-        return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
-    if (
-        isinstance(e, exp.Cast)
-        and not isinstance(e, exp.TryCast)
-        and (isinstance(e.this, exp.Null) or (isinstance(e.this, exp.Literal) and not e.this.is_string))
-    ):
-        return _static(e.this)
-    if isinstance(e, exp.Neg):
-        value = _static(e.this)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value
-    return _NOT_STATIC
-
-
-def _static_number(e: exp.Expression) -> float | None:
-    value = _static(e)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    return None
 
 
 # ----------------------------------------------------------------------------------------------------- literals

@@ -5,6 +5,7 @@ parent, so an argument already in another tree is copied)."""
 from __future__ import annotations
 
 import functools
+import re
 
 from sqlglot import exp
 
@@ -122,3 +123,40 @@ def _bool(b: bool) -> exp.Expression:
 
 def _timestamp(text: str) -> exp.Expression:
     return _cast(_str(text), "TIMESTAMP")
+
+
+_NOT_STATIC = object()
+
+
+def _static(e: exp.Expression) -> object:
+    """The Python value of a constant expression (number, str, bool, None for NULL), else ``_NOT_STATIC``."""
+    if isinstance(e, exp.Paren):
+        return _static(e.this)
+    if isinstance(e, exp.Null):
+        return None
+    if isinstance(e, exp.Boolean):
+        return bool(e.this)
+    if isinstance(e, exp.Literal):
+        if e.is_string:
+            return e.this
+        text = e.this
+        return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
+    if (
+        isinstance(e, exp.Cast)
+        and not isinstance(e, exp.TryCast)
+        and (isinstance(e.this, exp.Null) or (isinstance(e.this, exp.Literal) and not e.this.is_string))
+    ):
+        return _static(e.this)
+    if isinstance(e, exp.Neg):
+        value = _static(e.this)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return -value
+    return _NOT_STATIC
+
+
+def _static_number(e: exp.Expression) -> float | None:
+    """The value of a numeric constant expression, else None."""
+    value = _static(e)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return None
