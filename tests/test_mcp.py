@@ -280,3 +280,12 @@ def test_http_needs_a_token_and_the_extra_is_named(demo_db: str) -> None:
     result = run_cli("mcp", "--db", demo_db, "--transport", "http")
     assert result.code == 2 and "needs a token of at least 16 characters in MSP_CSAT_MCP_TOKEN" in result.err
     assert json.dumps(result.err).count("\\n") == 1  # one line
+
+
+def test_without_the_mcp_extra_the_command_says_how_to_install(demo_db: str) -> None:
+    script = ("import sys; sys.modules['mcp'] = None; sys.argv = ['gen-measures', 'mcp', '--db', sys.argv[1]]; "
+              "from generator.cli import main; main()")  # None in sys.modules: what an install without the extra sees
+    result = subprocess.run([sys.executable, "-c", script, demo_db], capture_output=True, text=True, cwd=ROOT,
+                            env=_environment(), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == "error: gen-measures mcp needs the optional package mcp: pip install 'msp-csat[mcp]'\n"
