@@ -141,18 +141,26 @@ HTTP_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
                                   'BI_Autotask_Companies[company_name] ) ) )'}),
     "other": ("query_measures", {"measures": ["CSAT - Total Ratings"], "filters": {COMPANY: ["Atlas Corp"]}}),
     "atlas": ("explain_client", {"client": "Atlas Corp"}),
-    "slow": ("run_dax", {"query": HEAVY}),
 }
 
 
 @pytest.fixture(scope="module")
 def http(http_server: str) -> dict[str, Any]:
-    """HTTP_CALLS in one session bearing the token."""
+    """HTTP_CALLS in one session bearing the token, then five slow queries at once (the server takes four)."""
     async def session() -> dict[str, Any]:
         async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as web, \
                 Client(streamable_http_client(http_server, http_client=web)) as client:
-            return {"tools": {tool.name for tool in (await client.list_tools()).tools},
-                    **(await _calls(client, HTTP_CALLS))}
+            answers = {"tools": {tool.name for tool in (await client.list_tools()).tools},
+                       **(await _calls(client, HTTP_CALLS))}
+            slow: list[Any] = []
+
+            async def heavy() -> None:
+                slow.append(_answer(await client.call_tool("run_dax", {"query": HEAVY})))
+
+            async with anyio.create_task_group() as group:
+                for _ in range(5):
+                    group.start_soon(heavy)
+            return {**answers, "slow": slow}
 
     return anyio.run(session)
 
@@ -262,11 +270,14 @@ def test_a_client_user_sees_only_their_companies(http: dict[str, Any]) -> None:
     assert "(2 clients visible)" in http["atlas"]
 
 
-def test_the_row_and_time_limits_end_in_a_sentence(http: dict[str, Any]) -> None:
+def test_the_row_time_and_call_limits_end_in_a_sentence(http: dict[str, Any]) -> None:
     companies = http["companies"]
     assert len(companies["rows"]) == 1 and companies["truncated"] is True
     assert companies["note"].startswith("The answer is cut at 1 row (the server's --max-rows)")
-    assert http["slow"].startswith("error: ") and "did not finish within 8 s" in http["slow"]
+    slow = sorted(http["slow"])
+    assert len(slow) == 5 and all(answer.startswith("error: ") for answer in slow)
+    assert sum("the query did not finish within 8 s; raise --timeout" in answer for answer in slow) == 4
+    assert sum("the server is answering 4 calls already (its --max-calls)" in answer for answer in slow) == 1
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token-0123456789"}])
