@@ -760,7 +760,7 @@ def mcp_command(
 ) -> None:
     """Serve the measure catalogue, measure queries and DAX to AI assistants over the Model Context Protocol.
 
-    Tools: list_measures, describe_measure, list_dimensions, query_measures, run_dax, report, explain_client; the measure catalogue as a resource and a "how to ask" prompt. Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db, read-only, under the row-level security of --role/--user. Needs the optional mcp package: pip install 'msp-csat[mcp]' (see docs/mcp.md).
+    Tools: list_measures, describe_measure, list_dimensions, query_measures, run_dax, report, explain_client; the measure catalogue as a resource and a "how to ask" prompt. Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db, read-only, under the row-level security of --role/--user. Needs the package's optional 'mcp' extra (see docs/mcp.md).
 
     Example: MSP_CSAT_MCP_TOKEN=... gen-measures mcp --transport http --role Client --user alex@client.example
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable

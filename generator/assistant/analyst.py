@@ -29,7 +29,7 @@ from generator.report import risk
 from generator.report.build import ReportOptions, report_thresholds, write_report
 from generator.report.catalogue import catalogue_of
 from generator.report.data import clients, data_span, trend_halves
-from generator.report.period import Period, PeriodError, check_period, resolve_period
+from generator.report.period import DEFAULT_PERIOD, Period, PeriodError, check_period, resolve_period
 from generator.spec.model import Model
 from generator.text import plural
 
@@ -199,7 +199,7 @@ class Analyst:
         options = ReportOptions(db=self.db, out=Path("unused.html"), period=period)
         thresholds = report_thresholds(options, self.catalogue)
         with self._engine() as engine:
-            chosen = self._period(engine, period or "last-6-months")
+            chosen = self._period(engine, period or DEFAULT_PERIOD)
             if chosen is None:
                 raise ToolError("the database holds no reviews, surveys or closed tickets this identity may see")
             rows = clients(engine, chosen, thresholds, trend_halves(chosen.trend_window()))
