@@ -26,6 +26,7 @@ from generator.spec.loader import load_model
 from generator.spec.locate import default_spec_dir
 from generator.targets.duckdb_db import DuckDBDatabase
 from generator.targets.frames import read_semantic_tables
+from generator.validation_roles import LEAK_QUERIES
 from tests.conftest import ROOT, run_cli
 
 TOKEN = "test-token-0123456789abcdef"
@@ -55,6 +56,12 @@ async def _calls(client: Client, calls: dict[str, tuple[str, dict[str, Any]]]) -
     return {key: _answer(await client.call_tool(tool, arguments)) for key, (tool, arguments) in calls.items()}
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 STDIO_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "measures": ("list_measures", {}),
     "describe": ("describe_measure", {"name": "csat - happy %"}),
@@ -78,8 +85,9 @@ STDIO_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 @pytest.fixture(scope="module")
-def stdio(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One stdio server (no role: every row) and one session: the tool list, resources, prompts and STDIO_CALLS."""
+def stdio(demo_db: str, tmp_path_factory: pytest.TempPathFactory, http_process: Any) -> dict[str, Any]:
+    """One stdio server (no role: every row) and one session: the tool list, resources, prompts and STDIO_CALLS.
+    (``http_process`` only makes the HTTP server start first.)"""
     reports = tmp_path_factory.mktemp("mcp_reports")
     parameters = StdioServerParameters(command=sys.executable, args=[
         "-m", "generator.cli", "mcp", "--db", demo_db, "--reports", str(reports)], env=_environment(), cwd=str(ROOT))
@@ -100,47 +108,49 @@ def stdio(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
     return anyio.run(session)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def http_server(demo_db: str) -> Iterator[str]:
-    """An HTTP server for a Client user, with a 1-row limit and an 8-second deadline; yields its URL."""
+def http_process(demo_db: str) -> Iterator[tuple[subprocess.Popen, int]]:
+    """An HTTP server for a Client user, with a 50-row limit and an 8-second deadline, started first (it boots while
+    the stdio session runs)."""
     port = _free_port()
     env = {**_environment(), "MSP_CSAT_MCP_TOKEN": TOKEN}
     process = subprocess.Popen([sys.executable, "-m", "generator.cli", "mcp", "--db", demo_db, "--transport", "http",
-                                "--port", str(port), "--role", "Client", "--user", CLIENT_USER, "--max-rows", "1",
+                                "--port", str(port), "--role", "Client", "--user", CLIENT_USER, "--max-rows", "50",
                                 "--timeout", "8"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/mcp"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the MCP server did not listen within 60 s"
-                time.sleep(0.1)
-        yield url
+        yield process, port
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def http_server(http_process: tuple[subprocess.Popen, int]) -> str:
+    """The HTTP server's URL, once it listens."""
+    process, port = http_process
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return f"http://127.0.0.1:{port}/mcp"
+        except OSError:
+            assert time.monotonic() < deadline, "the MCP server did not listen within 60 s"
+            time.sleep(0.1)
+
+
 HTTP_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "measures": ("list_measures", {"folder": "CSAT"}),
     "companies": ("query_measures", {"measures": ["CSAT - Total Ratings"], "group_by": [COMPANY]}),
+    "days": ("query_measures", {"measures": ["CSAT - Total Ratings"], "group_by": ["BI_Date[date]"]}),
     "vanguard": ("query_measures", {"measures": ["CSAT - Happy %"], "filters": {COMPANY: ["Vanguard Tech"]}}),
     "leak": ("run_dax", {"query": 'EVALUATE ROW ( "all", CALCULATE ( [CSAT - Total Ratings], ALL ( '
                                   'BI_Autotask_Companies ) ), "names", COUNTROWS ( ALL ( '
                                   'BI_Autotask_Companies[company_name] ) ) )'}),
     "other": ("query_measures", {"measures": ["CSAT - Total Ratings"], "filters": {COMPANY: ["Atlas Corp"]}}),
     "atlas": ("explain_client", {"client": "Atlas Corp"}),
+    **{f"leak: {name}": ("run_dax", {"query": query}) for name, query in LEAK_QUERIES},
 }
 
 
@@ -260,7 +270,7 @@ def test_bad_arguments_get_one_sentence(stdio: dict[str, Any], key: str, sentenc
 def test_a_client_user_sees_only_their_companies(http: dict[str, Any]) -> None:
     assert http["tools"] == TOOLS
     assert http["measures"]["identity"] == {"roles": ["Client"], "user": CLIENT_USER, "row_level_security": True,
-                                            "limits": {"max_rows": 1, "timeout": 8.0, "memory_limit": "2GB",
+                                            "limits": {"max_rows": 50, "timeout": 8.0, "memory_limit": "2GB",
                                                        "max_calls": 4}}
     assert http["vanguard"]["rows"] == [{HAPPY: "68.2%"}]
     # ALL() under the role still sees only the two mapped companies (their 325 reviews, as in test_rls_validate.py)
@@ -270,10 +280,37 @@ def test_a_client_user_sees_only_their_companies(http: dict[str, Any]) -> None:
     assert "(2 clients visible)" in http["atlas"]
 
 
+def _mapped_companies(demo_db: str) -> dict[int, str]:
+    connection = connect_read_only(demo_db)
+    try:
+        return dict(connection.execute(
+            'SELECT c.company_id, c.company_name FROM "BI_Security_ClientUsers" u JOIN "BI_Autotask_Companies" c '
+            "USING (company_id) WHERE u.user_principal_name = ?", [CLIENT_USER]).fetchall())
+    finally:
+        connection.close()
+
+
+def test_the_leak_queries_of_validate_roles_show_only_the_users_companies(http: dict[str, Any], demo_db: str) -> None:
+    mapped = _mapped_companies(demo_db)
+    assert sorted(mapped.values()) == ["Pinnacle Tech", "Vanguard Tech"]
+    allowed = {"company_id": set(mapped), "company_name": set(mapped.values())}
+    for name, _ in LEAK_QUERIES:
+        answer = http[f"leak: {name}"]
+        assert not isinstance(answer, str), f"{name}: {answer}"
+        values = answer["results"][0]["values"]
+        for row in values:
+            for column, value in row.items():
+                short = column[column.index("[") + 1:-1]
+                assert value in allowed.get(short, {value}), f"{name}: {column} shows {value}"
+        if name == "client user mapping":
+            assert values == []
+
+
 def test_the_row_time_and_call_limits_end_in_a_sentence(http: dict[str, Any]) -> None:
-    companies = http["companies"]
-    assert len(companies["rows"]) == 1 and companies["truncated"] is True
-    assert companies["note"].startswith("The answer is cut at 1 row (the server's --max-rows)")
+    days = http["days"]
+    assert len(days["rows"]) == 50 and days["truncated"] is True
+    assert days["note"].startswith("The answer is cut at 50 rows (the server's --max-rows)")
+    assert "truncated" not in http["companies"]
     slow = sorted(http["slow"])
     assert len(slow) == 5 and all(answer.startswith("error: ") for answer in slow)
     assert sum("the query did not finish within 8 s; raise --timeout" in answer for answer in slow) == 4
