@@ -128,12 +128,14 @@ def demo_command(
     typer.echo(summarize(tables, seed=seed, scale=scale, seconds=time.perf_counter() - started))
 
 
-OutOption = Annotated[Path, typer.Option(
+OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", file_okay=False,
-    help="Output folder for the PBIP project, model.bim and the .pbit template.")]
+    help="Output folder for the PBIP project, model.bim, the .pbit template and, unless --docs says otherwise, "
+         "the measure catalogue page (DIR/measures.md). Default: powerbi, with the catalogue in docs/measures.md "
+         "(the repository's layout).")]
 DocsOption = Annotated[Path | None, typer.Option(
-    "--docs", dir_okay=False, help="Where the measure catalogue page goes (default: docs/measures.md beside "
-                                   "the output folder).")]
+    "--docs", dir_okay=False, help="Where the measure catalogue page goes (default: docs/measures.md, or "
+                                   "DIR/measures.md with --out DIR).")]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="text, json or github (workflow annotations).")]
 JunitOption = Annotated[Path | None, typer.Option("--junit", dir_okay=False,
                                                   help="Also write a JUnit XML report to this file.")]
@@ -161,8 +163,20 @@ ReuseParametersOption = Annotated[bool, typer.Option(
                                "Server and Database parameters.")]
 
 
-def _docs_path(out: Path, docs: Path | None) -> Path:
-    return docs if docs is not None else out.resolve().parent / "docs" / "measures.md"
+DEFAULT_OUT = Path("powerbi")
+DEFAULT_DOCS = Path("docs") / "measures.md"
+
+
+def _output_paths(out: Path | None, docs: Path | None) -> tuple[Path, Path]:
+    """The output folder and the catalogue page of ``build``/``check``.
+
+    Without --out the repository's layout: ``powerbi/`` and ``docs/measures.md``. With --out DIR everything is
+    written inside DIR, the catalogue as ``DIR/measures.md``, so a build never writes beside the folder it was
+    given. --docs overrides the catalogue's place either way.
+    """
+    if out is None:
+        return DEFAULT_OUT, docs if docs is not None else DEFAULT_DOCS
+    return out, docs if docs is not None else out / "measures.md"
 
 
 def _check_format(output_format: str) -> None:
@@ -189,7 +203,7 @@ def _emit_findings(findings: list, output_format: str, title: str, junit: Path |
 
 @app.command("build", epilog=EXIT_CODES)
 def build_command(
-    out: OutOption = Path("powerbi"),
+    out: OutOption = None,
     docs: DocsOption = None,
     specs: SpecsOption = None,
     into: IntoOption = None,
@@ -220,7 +234,7 @@ def build_command(
     if with_tables or dry_run:
         raise ToolError("--with-tables and --dry-run need --into PATH")
     outputs = render_outputs(model, chosen)
-    docs_path = _docs_path(out, docs)
+    out, docs_path = _output_paths(out, docs)
     changed = write_outputs(outputs, out, docs_path, progress=lambda path: _say(f"wrote {path}"))
     total = len(outputs.files) + 1
     _say(f"{plural(len(model.measures), 'measure')}, {plural(len(model.semantic_tables), 'table')}, connection "
@@ -259,7 +273,7 @@ def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: fl
 
 @app.command("check", epilog=EXIT_CODES)
 def check_command(
-    out: OutOption = Path("powerbi"),
+    out: OutOption = None,
     docs: DocsOption = None,
     specs: SpecsOption = None,
     output_format: FormatOption = "text",
@@ -286,7 +300,7 @@ def check_command(
     if with_tables:
         raise ToolError("--with-tables needs --into PATH")
     outputs = render_outputs(model, chosen)
-    docs_path = _docs_path(out, docs)
+    out, docs_path = _output_paths(out, docs)
     root = Path.cwd()
     stale = compare_outputs(outputs, out, docs_path, root)
     checked = sorted(shown_path(path, root) for path in outputs.targets(out, docs_path))

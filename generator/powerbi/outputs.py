@@ -23,8 +23,6 @@ from generator.powerbi.semantic import DATASET_NAME, semantic_model
 from generator.powerbi.tmdl import definition_files
 from generator.spec.model import Model
 
-DOCS_PATH = "docs/measures.md"
-
 
 @dataclass(frozen=True)
 class Outputs:
@@ -64,8 +62,10 @@ def write_outputs(outputs: Outputs, out_dir: Path, docs_path: Path,
     Refuses (:class:`ToolError`, nothing written) when a symbolic link inside ``out_dir`` would make an output
     land outside it."""
     targets = outputs.targets(out_dir, docs_path)
-    refuse_paths_outside(out_dir, [*(out_dir / relative for relative in outputs.files), *owned_files(out_dir)],
-                         "the output folder")
+    inside = [*(out_dir / relative for relative in outputs.files), *owned_files(out_dir)]
+    if docs_path.is_relative_to(out_dir):
+        inside.append(docs_path)
+    refuse_paths_outside(out_dir, inside, "the output folder")
     changed = [path for path, content in targets.items() if not path.is_file() or path.read_bytes() != content]
     write_files_atomically({path: targets[path] for path in changed}, progress)
     for stale in set(owned_files(out_dir)) - set(targets):
