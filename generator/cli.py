@@ -750,6 +750,58 @@ def deploy_command(
     typer.echo(result.summary())
 
 
+@app.command("mcp", epilog=EXIT_CODES)
+def mcp_command(
+    db: DbOption = "msp_csat.duckdb",
+    specs: SpecsOption = None,
+    roles: Annotated[list[str] | None, typer.Option(
+        "--role", help="Answer every tool under this row-level security role (repeatable); needs --user. Default: "
+                       "no role, every row (the Manager's view).")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", help="The user principal name the role is evaluated for; only with --role.")] = None,
+    transport: Annotated[str, typer.Option("--transport", help="stdio (the client starts the server) or http "
+                                           "(streamable HTTP on 127.0.0.1:--port, token from "
+                                           "MSP_CSAT_MCP_TOKEN).")] = "stdio",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The port of --transport http.")] = 8765,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Rows a tool returns at most.")] = 1000,
+    max_calls: Annotated[int, typer.Option("--max-calls", min=1, help="Tool calls answered at once; more are "
+                                           "refused.")] = 4,
+    reports: Annotated[Path, typer.Option("--reports", file_okay=False, help="Where the report tool writes "
+                                          "its HTML pages.")] = Path("reports"),
+    timeout: Annotated[float, typer.Option("--timeout", min=0, help="Seconds of database work one tool call "
+                                           "may take (0: no limit).")] = 30.0,
+    memory_limit: MemoryLimitOption = "2GB",
+) -> None:
+    """Serve the measure catalogue, measure queries and DAX to AI assistants over the Model Context Protocol.
+
+    Tools: list_measures, describe_measure, list_dimensions, query_measures, run_dax, report, explain_client; the measure catalogue as a resource and a "how to ask" prompt. Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db, read-only, under the row-level security of --role/--user. Needs the package's optional 'mcp' extra (see docs/mcp.md).
+
+    Example: MSP_CSAT_MCP_TOKEN=... gen-measures mcp --transport http --role Client --user alex@client.example
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    import os
+
+    from generator.assistant.server import MIN_TOKEN_LENGTH, import_mcp
+    from generator.engine.security_options import check_role_options
+
+    import_mcp()
+    check_role_options(roles, user)
+    if transport not in ("stdio", "http"):
+        raise ToolError(f"--transport must be stdio or http, not {transport!r}")
+    token = os.environ.get("MSP_CSAT_MCP_TOKEN")
+    if transport == "http" and (token is None or len(token.strip()) < MIN_TOKEN_LENGTH):
+        raise ToolError(f"--transport http needs a token of at least {MIN_TOKEN_LENGTH} characters in "
+                        "MSP_CSAT_MCP_TOKEN (clients send it as Authorization: Bearer <token>)")
+    from generator.assistant.analyst import Analyst, Limits
+    from generator.assistant.server import serve
+
+    analyst = Analyst(db, _load_model(specs), roles or (), user,
+                      Limits(max_rows=max_rows, timeout=timeout, memory_limit=memory_limit, max_calls=max_calls),
+                      reports)
+    if transport == "http":
+        _say(f"gen-measures mcp: http://127.0.0.1:{port}/mcp as {analyst.identity()['roles'][0]}")
+    serve(analyst, transport, port, token.strip() if token else None)
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning ToolError into one line on stderr and its exit code."""
     from generator.dax.depth import recursion_room

@@ -36,6 +36,8 @@ class ReportOptions:
     specs: Path | None = None
     timeout: float | None = DEFAULT_TIMEOUT  # seconds of database work; None or 0: no limit
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT
+    roles: tuple[str, ...] = ()  # evaluate as ``user`` under these row-level security roles (none: every row)
+    user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,16 +74,21 @@ def _parameters_note(catalogue: cat.Catalogue) -> str:
     return "This report overrides catalogue parameters: the Power BI model uses " + " and ".join(changed) + "."
 
 
-def report_data(engine: Engine, options: ReportOptions, catalogue: cat.Catalogue,
-                progress: Callable[[str], None] = lambda step: None) -> ReportData:
-    """The figures of the report for ``options`` from an engine bound to ``catalogue``'s model; ``progress`` is told
-    each step."""
+def report_thresholds(options: ReportOptions, catalogue: cat.Catalogue) -> Thresholds:
+    """The report's settings for ``options``: its benchmarks, and the catalogue's target and risk parameters."""
     parameters = catalogue.parameters
-    thresholds = Thresholds(
+    return Thresholds(
         industry_median=options.industry_median / 100, top_quartile=options.top_quartile / 100,
         target=float(parameters[cat.TARGET]), min_responses=int(parameters[cat.MIN_RESPONSES]),
         min_response_rate=options.min_response_rate / 100, high_gap_points=float(parameters[cat.HIGH_GAP]),
         moderate_gap_points=float(parameters[cat.MODERATE_GAP]))
+
+
+def report_data(engine: Engine, options: ReportOptions, catalogue: cat.Catalogue,
+                progress: Callable[[str], None] = lambda step: None) -> ReportData:
+    """The figures of the report for ``options`` from an engine bound to ``catalogue``'s model; ``progress`` is told
+    each step."""
+    thresholds = report_thresholds(options, catalogue)
     progress("reading the data's dates")
     span = data_span(engine)
     period = resolve_period(options.period, span)
@@ -90,18 +97,22 @@ def report_data(engine: Engine, options: ReportOptions, catalogue: cat.Catalogue
     return collect(engine, period, span, thresholds, progress)
 
 
-def write_report(options: ReportOptions, progress: Callable[[str], None] = lambda step: None) -> ReportSummary:
+def write_report(options: ReportOptions, progress: Callable[[str], None] = lambda step: None,
+                 catalogue: cat.Catalogue | None = None) -> ReportSummary:
     """Evaluate the report's measures on ``options.db`` and write the page to ``options.out`` atomically;
-    ``progress`` is told each step (the sections take seconds each on a large database)."""
+    ``progress`` is told each step (the sections take seconds each on a large database). ``catalogue``: one already
+    loaded (then ``options.specs``, ``target`` and ``min_responses`` are not read)."""
     check_period(options.period)
     _check(options)
-    overrides = {cat.TARGET: None if options.target is None else options.target / 100,
-                 cat.MIN_RESPONSES: options.min_responses}
-    catalogue = cat.load_catalogue(options.specs, overrides)
+    if catalogue is None:
+        overrides = {cat.TARGET: None if options.target is None else options.target / 100,
+                     cat.MIN_RESPONSES: options.min_responses}
+        catalogue = cat.load_catalogue(options.specs, overrides)
     connection = connect_read_only(options.db, options.memory_limit)
     try:
         with deadline(connection, options.timeout, options.memory_limit):
-            data = report_data(Engine(catalogue.model, connection), options, catalogue, progress)
+            engine = Engine(catalogue.model, connection, options.roles or None, options.user)
+            data = report_data(engine, options, catalogue, progress)
     finally:
         connection.close()
     progress("rendering the page")
