@@ -462,7 +462,7 @@ def validate_command(
                                             "one per slice) into this folder.")] = None,
     slices: Annotated[list[str] | None, typer.Option(
         "--slice", help="Only this slice (repeatable): total, client, month, technician, queue, "
-                        "client_month.")] = None,
+                        "client_month, week.")] = None,
     measures: Annotated[list[str] | None, typer.Option("--measure", help="Only this measure (repeatable).")] = None,
     check_roles: Annotated[bool, typer.Option(
         "--roles", help="Validate under every row-level security role, as the users the data gives each role "
@@ -478,7 +478,7 @@ def validate_command(
 ) -> None:
     """Evaluate every generated measure with the DAX engine and compare it with the pandas reference.
 
-    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
+    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month, by week; measures defined by calendar months are not compared by week) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
 
     With --roles the same runs under each row-level security role for a sample of its users (--users-per-role, or --all-users) and compares with the reference computed on that user's rows only; query shapes that could leak other clients' rows (ALL, REMOVEFILTERS, RELATED, the portfolio comparison) are checked too. Exit 1 on any mismatch or leak.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
