@@ -21,7 +21,8 @@ from tests.conftest import run_cli
 
 BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "dt", "dd", "section", "header", "footer",
           "figcaption", "title", "table", "ul", "ol"}
-SECTIONS = ("headline", "clients", "queues", "trend", "technicians", "low-confidence", "risk")
+SECTIONS = ("headline", "clients", "queues", "trend", "technicians", "low-confidence", "risk", "drill-down", "weekly",
+            "follow-up")
 
 
 class Page(HTMLParser):
@@ -117,7 +118,8 @@ def test_progress_is_on_stderr_step_by_step(demo_run: tuple[Path, str, str]) -> 
     steps = [line.split("report: ", 1)[1].rsplit(" (", 1)[0] for line in demo_run[2].splitlines()
              if line.startswith("report: ")]
     assert steps == ["reading the data's dates", "period Nov 2025 – Apr 2026", "monthly trend", "headline",
-                     "clients", "queues", "technicians", "rendering the page"]
+                     "clients", "queues", "technicians", "weekly view", "drill-down", "follow-up list",
+                     "portfolio statements", "rendering the page"]
 
 
 def test_default_period_is_the_six_full_months_of_the_demo(demo_page: tuple[Path, str]) -> None:
@@ -194,7 +196,7 @@ def test_queues_and_risk_tiers(demo_page: tuple[Path, str]) -> None:
         assert expected in actions, expected
 
 
-def test_page_is_self_contained_with_seven_sections_and_inline_svg(demo_page: tuple[Path, str]) -> None:
+def test_page_is_self_contained_with_ten_sections_and_inline_svg(demo_page: tuple[Path, str]) -> None:
     html = demo_page[1]
     page = Page(html)
     assert page.sections == list(SECTIONS)
@@ -426,15 +428,17 @@ def test_client_without_reviews_is_no_data_not_nan(demo_db: str, tmp_path: Path)
 
 def test_thresholds_override_the_catalogue_parameters(cli, demo_db: str, tmp_path: Path) -> None:
     out = tmp_path / "strict.html"
-    result = cli("report", "--db", demo_db, "--out", str(out), "--target", "95", "--min-responses", "250",
+    result = cli("report", "--db", demo_db, "--out", str(out), "--target", "95", "--min-responses", "100",
                  "--industry-median", "80", "--top-quartile", "97", "--period", "last-quarter")
     assert result.code == 0, result.err
     page = Page(out.read_text(encoding="utf-8"))
     assert "Q1 2026" in page.text
     tiers = {untagged(row[1]): row[0] for row in page.tables["risk"] if row[0] != "Tier"}
-    assert tiers["Vanguard Tech"] == "High"
+    assert tiers["Pinnacle Tech"] == "High"  # 81.1 % happy of 106 in Q1, under 85 %
     lows = [row[0] for row in page.tables["low-confidence"] if row[0] != "Client"]
-    assert "Summit Dental Group" in lows  # fewer than 250 responses in the quarter
+    assert "Vanguard Tech" in lows and "Lakeside Veterinary" in lows  # fewer than 100 responses in the quarter
+    assert "Vanguard Tech" not in tiers and "Lakeside Veterinary" not in tiers  # low confidence: no tier
+    assert re.search(r"Not tiered and given no trend \(low confidence[^)]*\): [^.]*Vanguard Tech", page.text)
     assert "the Power BI model uses a 90 % target and a low-confidence threshold of 10 responses" in page.text
     assert "industry median 80 %" in page.text and "top quartile 97 %" in page.text
     high = [name for name, tier in tiers.items() if tier == "High"]
