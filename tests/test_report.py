@@ -345,6 +345,16 @@ def test_client_page_shows_trend_distribution_technicians_comments_and_gap(clien
     assert_no_blank_words(html)
 
 
+def test_client_page_under_a_role_is_what_the_user_sees(cli, demo_db: str, tmp_path: Path) -> None:
+    """A user of the Client role sees only Pinnacle Tech: their portfolio is that one client."""
+    out = tmp_path / "pinnacle.html"
+    result = cli("report", "--db", demo_db, "--out", str(out), "--client", "pinnacle tech", "--role", "Client",
+                 "--user", "alex@pinnacletech.example")
+    assert result.code == 0, result.err
+    text = Page(out.read_text(encoding="utf-8")).text
+    assert "Pinnacle Tech is 78.6 % happy: level with the portfolio's 78.6 %" in text
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("--client", "Vangard"), "error: --client 'Vangard': no client of that name in the data; did you mean "
                               "'Vanguard Tech'?"),

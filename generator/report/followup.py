@@ -21,7 +21,7 @@ REVIEWS = "BI_SmileBack_Reviews"
 
 @dataclass(frozen=True)
 class FollowUp:
-    """One review to follow up."""
+    """One review: to follow up, or a comment on the client's page."""
 
     rated_at: dt.datetime
     rating: str
@@ -56,8 +56,8 @@ def review_rows(engine: Engine, first: dt.date, last: dt.date, condition: str, s
     text = (f"EVALUATE CALCULATETABLE ( SELECTCOLUMNS ( FILTER ( {REVIEWS}, {condition} ), {columns}, \"Age\", "
             f"DATEDIFF ( {REVIEWS}[rated_date], {dax_date(last)}, DAY ) ), {dates_between(first, last)}"
             f"{', ' + scope if scope else ''} )")
-    rows = sorted(query_rows(engine, text), key=lambda row: (row["[rated_at]"], str(row["[company_name]"])),
-                  reverse=True)
+    rows = sorted(query_rows(engine, text), reverse=True, key=lambda row: (
+        row["[rated_at]"], str(row["[company_name]"]), str(row["[ticket_number]"] or "")))
     return [FollowUp(row["[rated_at]"], row["[rating_label]"], row["[company_name]"], row["[technician_name]"],
                      row["[ticket_number]"], row["[comment]"], int(row["[Age]"])) for row in rows]
 
