@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import duckdb
+
 from generator.engine.limits import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, deadline
 from generator.engine.run import Engine
 from generator.engine.security_options import check_role_options
@@ -118,10 +120,10 @@ def report_data(engine: Engine, options: ReportOptions, catalogue: cat.Catalogue
                    portfolio=portfolio.statements(engine, data))
 
 
-def engine_for(catalogue: cat.Catalogue, connection: object, options: ReportOptions) -> Engine:
+def engine_for(catalogue: cat.Catalogue, connection: duckdb.DuckDBPyConnection, options: ReportOptions) -> Engine:
     """The engine over ``connection`` bound to the catalogue's model, under ``options``' roles (if any)."""
     roles = list(options.roles) if options.roles else None
-    return Engine(catalogue.model, connection, roles, options.user if roles else None)  # type: ignore[arg-type]
+    return Engine(catalogue.model, connection, roles, options.user if roles else None)
 
 
 def write_report(options: ReportOptions, progress: Callable[[str], None] = lambda step: None) -> ReportSummary:
