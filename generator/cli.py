@@ -476,7 +476,7 @@ def validate_command(
                                             "one per slice) into this folder.")] = None,
     slices: Annotated[list[str] | None, typer.Option(
         "--slice", help="Only this slice (repeatable): total, client, month, technician, queue, "
-                        "client_month.")] = None,
+                        "client_month, week.")] = None,
     measures: Annotated[list[str] | None, typer.Option("--measure", help="Only this measure (repeatable).")] = None,
     check_roles: Annotated[bool, typer.Option(
         "--roles", help="Validate under every row-level security role, as the users the data gives each role "
@@ -492,7 +492,7 @@ def validate_command(
 ) -> None:
     """Evaluate every generated measure with the DAX engine and compare it with the pandas reference.
 
-    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
+    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month, by week; measures defined by calendar months are not compared by week) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
 
     With --roles the same runs under each row-level security role for a sample of its users (--users-per-role, or --all-users) and compares with the reference computed on that user's rows only; query shapes that could leak other clients' rows (ALL, REMOVEFILTERS, RELATED, the portfolio comparison) are checked too. Exit 1 on any mismatch or leak.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
@@ -692,13 +692,22 @@ def report_command(
                                                       "low_confidence_threshold, 10).")] = None,
     min_response_rate: Annotated[float, typer.Option("--min-response-rate", min=0, max=100,
                                                      help="Low confidence under this response rate, in %.")] = 20.0,
+    follow_up_days: Annotated[int, typer.Option("--follow-up-days", min=1, help="The follow-up list holds the "
+                                                "unhappy and neutral reviews of this many last days.")] = 7,
+    client: Annotated[str | None, typer.Option("--client", help="Write this client's QBR page (trend, distribution, "
+                                               "categories, technicians, comments, gap to the portfolio) instead "
+                                               "of the portfolio report.")] = None,
+    roles: Annotated[list[str] | None, typer.Option(
+        "--role", help="Evaluate under this row-level security role of the model (repeatable); needs --user.")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", help="The user principal name the role is evaluated for; only with --role.")] = None,
     specs: SpecsOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     memory_limit: MemoryLimitOption = DEFAULT_MEMORY_LIMIT,
 ) -> None:
     """Write the CSAT sentiment report for a period as one self-contained HTML page (inline SVG charts, prints well).
 
-    Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db. "Full" months are relative to the data's latest review, survey response or closed ticket, not to today, so the same data gives the same page.
+    Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db. "Full" months are relative to the data's latest review, survey response or closed ticket, not to today, so the same data gives the same page. With --client NAME the page is that client's QBR page; with --role/--user the figures are those the user sees.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.report import ReportOptions, write_report
 
@@ -710,7 +719,8 @@ def report_command(
     summary = write_report(ReportOptions(db=db, out=out, period=period, industry_median=industry_median,
                                          top_quartile=top_quartile, target=target, min_responses=min_responses,
                                          min_response_rate=min_response_rate, specs=specs, timeout=timeout,
-                                         memory_limit=memory_limit), progress)
+                                         memory_limit=memory_limit, follow_up_days=follow_up_days, roles=roles,
+                                         user=user, client=client), progress)
     _say(f"wrote {summary.out} ({summary.period_label}; {summary.bytes_written:,} bytes)")
 
 

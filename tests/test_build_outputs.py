@@ -59,7 +59,8 @@ CATALOGUE = (
     "CSAT - Total Ratings", "CSAT - Positive", "CSAT - Neutral", "CSAT - Negative", "CSAT - Happy %",
     "CSAT - Neutral %", "CSAT - Unhappy %", "CSAT - Average Rating", "CSAT - Net Sentiment",
     "CSAT - Low Confidence", "CSAT - Happy % vs Portfolio", "CSAT - Risk Tier", "CSAT - Happy % MoM Change",
-    "SB - Survey Responses", "SB - Average CSAT Score", "SB - Survey Response Rate %", "NPS - Score",
+    "CSAT - Happy % WoW Change", "SB - Survey Responses", "SB - Average CSAT Score", "SB - Survey Response Rate %",
+    "NPS - Score",
     "Tickets - Opened", "Tickets - Closed", "Tickets - Open/Close Ratio", "Tickets - Backlog Change",
     "Tickets - Avg First Response (h)", "Tickets - Avg Resolution (h)", "Tickets - First Contact Resolution %",
     "Tickets - SLA Compliance %", "Tickets - Avg Hours per Ticket", "Clients - Churn Rate %",
@@ -749,7 +750,7 @@ def test_bi_date_is_marked_as_the_date_table(tmdl: dict[str, TmdlObject], bim: d
 
 def test_every_catalogue_measure_exists_with_folder_description_and_annotation(tmdl: dict[str, TmdlObject]):
     measures = all_measures(tmdl)
-    assert len(CATALOGUE) == len(set(CATALOGUE)) == 27
+    assert len(CATALOGUE) == len(set(CATALOGUE)) == 28
     assert sorted(measures) == sorted(CATALOGUE)
     for name in CATALOGUE:
         measure = measures[name]
