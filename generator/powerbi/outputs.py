@@ -22,6 +22,7 @@ from generator.powerbi.pbit import pbit_bytes
 from generator.powerbi.semantic import DATASET_NAME, semantic_model
 from generator.powerbi.tmdl import definition_files
 from generator.spec.model import Model
+from generator.spec.report import EMPTY_REPORT
 
 DOCS_PATH = "docs/measures.md"
 
@@ -43,18 +44,25 @@ class Outputs:
 def render_outputs(model: Model, connection: Connection = DEFAULT_CONNECTION) -> Outputs:
     """Render every output of ``model`` in memory, its partitions and parameters written for ``connection``."""
     database = semantic_model(model, connection)
-    texts = project_files(DATASET_NAME, definition_files(database))
+    report = model.report or EMPTY_REPORT
+    texts = project_files(DATASET_NAME, definition_files(database), report)
     texts["model.bim"] = bim_json(database)
     files = {path: text.encode("utf-8") for path, text in texts.items()}
-    files[f"{DATASET_NAME}.pbit"] = pbit_bytes(database)
+    files[f"{DATASET_NAME}.pbit"] = pbit_bytes(database, report)
     return Outputs(files=dict(sorted(files.items())), docs=measures_markdown(model).encode("utf-8"))
 
 
 def owned_files(out_dir: Path) -> list[Path]:
-    """Files under ``out_dir`` the generator owns: the TMDL definition folder (Desktop's own files elsewhere in
-    the project, like ``.pbi/localSettings.json``, are left alone)."""
-    definition = out_dir / f"{DATASET_NAME}.SemanticModel" / "definition"
-    return sorted(path for path in definition.rglob("*.tmdl") if path.is_file()) if definition.is_dir() else []
+    """Files under ``out_dir`` the generator owns: the TMDL definition folder, the report's PBIR definition folder,
+    its registered theme and the PBIR-Legacy ``report.json`` earlier versions wrote (Desktop's own files elsewhere
+    in the project, like ``.pbi/localSettings.json``, are left alone)."""
+    report_dir = out_dir / f"{DATASET_NAME}.Report"
+    found = [path for folder, pattern in ((out_dir / f"{DATASET_NAME}.SemanticModel" / "definition", "*.tmdl"),
+                                          (report_dir / "definition", "*.json"),
+                                          (report_dir / "StaticResources" / "RegisteredResources", "*.json"))
+             if folder.is_dir() for path in folder.rglob(pattern)]
+    legacy = report_dir / "report.json"
+    return sorted(path for path in [*found, legacy] if path.is_file())
 
 
 def write_outputs(outputs: Outputs, out_dir: Path, docs_path: Path,
@@ -68,12 +76,21 @@ def write_outputs(outputs: Outputs, out_dir: Path, docs_path: Path,
                          "the output folder")
     changed = [path for path, content in targets.items() if not path.is_file() or path.read_bytes() != content]
     write_files_atomically({path: targets[path] for path in changed}, progress)
-    for stale in set(owned_files(out_dir)) - set(targets):
+    for stale in sorted(set(owned_files(out_dir)) - set(targets)):
         stale.unlink()
+        _remove_empty_folders(stale.parent, out_dir)
         changed.append(stale)
         if progress:
             progress(f"{stale} (removed)")
     return changed
+
+
+def _remove_empty_folders(folder: Path, out_dir: Path) -> None:
+    """Remove ``folder`` and its parents while they are empty, below ``out_dir`` (a report page that is gone
+    leaves no empty ``pages/<page>/visuals/<visual>`` folders for Desktop to trip over)."""
+    while folder != out_dir and folder.is_relative_to(out_dir) and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 @dataclass(frozen=True)
