@@ -235,3 +235,38 @@ def test_check_is_stale_after_a_report_spec_edit_until_build(tmp_path: Path) -> 
     assert run_cli("build", *common).code == 0
     assert not legacy.exists() and not (out / REPORT_DIR / "definition/pages/queues").exists()
     assert run_cli("check", *common).code == 0
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
+            if path.is_file()}
+
+
+def test_build_into_leaves_the_users_report_alone_unless_asked(tmp_path: Path) -> None:
+    model = tmp_path / "Acme.SemanticModel"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "tmdl" / "user_model", model)
+    report = tmp_path / "Acme.Report"
+    (report / "StaticResources" / "RegisteredResources").mkdir(parents=True)
+    (report / "report.json").write_text('{"sections": []}\n', encoding="utf-8")
+    (report / "definition.pbir").write_text('{"version": "1.0"}\n', encoding="utf-8")
+    (report / "StaticResources" / "RegisteredResources" / "logo.png").write_bytes(b"\x89PNG")
+    before = _snapshot(report)
+
+    assert run_cli("build", "--into", str(model)).code == 0
+    assert _snapshot(report) == before
+
+    result = run_cli("build", "--into", str(model), "--with-report")
+    assert result.code == 0, result.err
+    after = _snapshot(report)
+    assert "report.json" not in after and after["StaticResources/RegisteredResources/logo.png"] == b"\x89PNG"
+    assert json.loads(after["definition.pbir"])["datasetReference"] == {"byPath": {"path": "../Acme.SemanticModel"}}
+    assert len(json.loads(after["definition/pages/pages.json"])["pageOrder"]) == 9
+    assert run_cli("check", "--into", str(model), "--with-report").code == 0
+
+    page = report / "definition" / "pages" / "headline" / "page.json"
+    page.write_text(page.read_text(encoding="utf-8").replace('"Headline"', '"Mine"'), encoding="utf-8")
+    stale = run_cli("check", "--into", str(model), "--with-report")
+    assert stale.code == 1 and "headline/page.json" in stale.out
+    assert run_cli("check", "--into", str(model)).code == 0  # without --with-report the report is not looked at
+    refused = run_cli("build", "--with-report")
+    assert refused.code == 2 and "need --into" in refused.err

@@ -53,16 +53,23 @@ def render_outputs(model: Model, connection: Connection = DEFAULT_CONNECTION) ->
 
 
 def owned_files(out_dir: Path) -> list[Path]:
-    """Files under ``out_dir`` the generator owns: the TMDL definition folder, the report's PBIR definition folder,
-    its registered theme and the PBIR-Legacy ``report.json`` earlier versions wrote (Desktop's own files elsewhere
-    in the project, like ``.pbi/localSettings.json``, are left alone)."""
-    report_dir = out_dir / f"{DATASET_NAME}.Report"
-    found = [path for folder, pattern in ((out_dir / f"{DATASET_NAME}.SemanticModel" / "definition", "*.tmdl"),
-                                          (report_dir / "definition", "*.json"),
-                                          (report_dir / "StaticResources" / "RegisteredResources", "*.json"))
-             if folder.is_dir() for path in folder.rglob(pattern)]
-    legacy = report_dir / "report.json"
-    return sorted(path for path in [*found, legacy] if path.is_file())
+    """Files under ``out_dir`` the generator owns: the TMDL definition folder, the report (see
+    :func:`owned_report_files`) and its registered theme (Desktop's own files elsewhere in the project, like
+    ``.pbi/localSettings.json``, are left alone)."""
+    definition = out_dir / f"{DATASET_NAME}.SemanticModel" / "definition"
+    resources = out_dir / f"{DATASET_NAME}.Report" / "StaticResources" / "RegisteredResources"
+    found = [*owned_report_files(out_dir / f"{DATASET_NAME}.Report"),
+             *(path for folder, pattern in ((definition, "*.tmdl"), (resources, "*.json")) if folder.is_dir()
+               for path in folder.rglob(pattern))]
+    return sorted(path for path in found if path.is_file())
+
+
+def owned_report_files(report_dir: Path) -> list[Path]:
+    """The report's pages and visuals (``definition/**/*.json``) and the PBIR-Legacy ``report.json`` that
+    earlier versions wrote (a report holds one format or the other)."""
+    definition = report_dir / "definition"
+    found = [*(definition.rglob("*.json") if definition.is_dir() else ()), report_dir / "report.json"]
+    return sorted(path for path in found if path.is_file())
 
 
 def write_outputs(outputs: Outputs, out_dir: Path, docs_path: Path,
@@ -74,11 +81,18 @@ def write_outputs(outputs: Outputs, out_dir: Path, docs_path: Path,
     targets = outputs.targets(out_dir, docs_path)
     refuse_paths_outside(out_dir, [*(out_dir / relative for relative in outputs.files), *owned_files(out_dir)],
                          "the output folder")
+    return sync_files(targets, owned_files(out_dir), out_dir, progress)
+
+
+def sync_files(targets: dict[Path, bytes], owned: list[Path], root: Path,
+               progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write the ``targets`` that differ as one atomic set, then remove the ``owned`` files no target replaces
+    (and folders under ``root`` they leave empty); returns the files that changed."""
     changed = [path for path, content in targets.items() if not path.is_file() or path.read_bytes() != content]
     write_files_atomically({path: targets[path] for path in changed}, progress)
-    for stale in sorted(set(owned_files(out_dir)) - set(targets)):
+    for stale in sorted(set(owned) - set(targets)):
         stale.unlink()
-        _remove_empty_folders(stale.parent, out_dir)
+        _remove_empty_folders(stale.parent, root)
         changed.append(stale)
         if progress:
             progress(f"{stale} (removed)")
@@ -104,17 +118,23 @@ class StaleFile:
 
 def compare_outputs(outputs: Outputs, out_dir: Path, docs_path: Path, root: Path) -> list[StaleFile]:
     """Every output that is missing, differs from the specs' output, or is an owned file no longer generated."""
+    return compare_files(outputs.targets(out_dir, docs_path), owned_files(out_dir), root)
+
+
+def compare_files(targets: dict[Path, bytes], owned: list[Path], root: Path,
+                  hint: str = "run gen-measures build") -> list[StaleFile]:
+    """Every target missing or different on disk, and every ``owned`` file no target replaces; paths shown
+    relative to ``root``."""
     found = []
-    targets = outputs.targets(out_dir, docs_path)
     for path, content in targets.items():
         shown = shown_path(path, root)
         if not path.is_file():
-            found.append(StaleFile(shown, "missing", "not on disk; run gen-measures build"))
+            found.append(StaleFile(shown, "missing", f"not on disk; {hint}"))
         else:
             current = path.read_bytes()
             if current != content:
                 found.append(StaleFile(shown, "differs", describe_difference(current, content, path.name)))
-    for extra in sorted(set(owned_files(out_dir)) - set(targets)):
+    for extra in sorted(set(owned) - set(targets)):
         found.append(StaleFile(shown_path(extra, root), "not generated", "no spec produces this file any more"))
     return sorted(found, key=lambda stale: stale.path)
 
