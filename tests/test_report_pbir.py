@@ -83,7 +83,7 @@ def test_the_report_is_pbir_with_the_nine_pages_and_their_visuals(built: Path) -
     pages = files["definition/pages/pages.json"]["pageOrder"]
     assert len(pages) == 9 and pages[0] == files["definition/pages/pages.json"]["activePageName"]
     visuals = [path for path in files if path.endswith("/visual.json")]
-    assert len(visuals) == 39
+    assert len(visuals) == 40
     for page in pages:
         document = files[f"definition/pages/{page}/page.json"]
         assert (document["name"], document["width"], document["height"]) == (page, 1280, 720)
@@ -98,6 +98,9 @@ def test_the_report_is_pbir_with_the_nine_pages_and_their_visuals(built: Path) -
                      "scatterChart", "tableEx", "pivotTable", "slicer"}
     groups = {files[path]["visual"].get("syncGroup", {}).get("groupName") for path in visuals} - {None}
     assert groups == {"period", "client"}
+    benchmarks = files["definition/pages/headline/visuals/benchmarks/visual.json"]["visual"]
+    lines = benchmarks["objects"]["y1AxisReferenceLine"]
+    assert [line["properties"]["value"]["expr"]["Literal"]["Value"] for line in lines] == ["0.85D", "0.9D", "0.92D"]
 
 
 def test_the_custom_theme_is_registered_and_present(built: Path) -> None:
@@ -130,7 +133,7 @@ def test_every_report_file_names_its_schema(documents: dict[str, Any]) -> None:
 def test_every_report_file_is_valid_against_its_published_schema(documents: dict[str, Any]) -> None:
     problems = {path: errors_of(document) for path, document in documents.items()
                 if path.startswith("definition/") and "$schema" in document}
-    assert len(problems) == 3 + 9 + 39  # version, report and pages.json; nine pages; 39 visuals
+    assert len(problems) == 3 + 9 + 40  # version, report and pages.json; nine pages; 40 visuals
     assert {path: found for path, found in problems.items() if found} == {}
 
 
@@ -204,7 +207,7 @@ def test_the_pbit_carries_the_same_report(built: Path) -> None:
     folder = built / REPORT_DIR
     on_disk = {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*.json")
                if path.relative_to(folder).parts[0] in ("definition", "StaticResources")}
-    assert len(on_disk) == 52 and parts == on_disk
+    assert len(on_disk) == 53 and parts == on_disk
 
 
 def _specs(tmp_path: Path) -> Path:

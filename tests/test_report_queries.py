@@ -44,7 +44,7 @@ def pct(value: float) -> float:
 
 def test_every_visual_query_runs_and_returns_rows(results: dict[str, list[dict]]) -> None:
     report = load_model(ROOT).report
-    assert len(results) == sum(len(page.visuals) for page in report.pages) == 39
+    assert len(results) == sum(len(page.visuals) for page in report.pages) == 40
     assert {name: rows for name, rows in results.items() if not rows} == {}
     for page in report.pages:
         for visual in page.visuals:
@@ -65,6 +65,8 @@ def test_headline_cards_show_the_reference_figures(results: dict[str, list[dict]
     distribution = {row["BI_SmileBack_Reviews[rating_label]"]: row["[CSAT - Total Ratings]"]
                     for row in results["headline/distribution"]}
     assert distribution == {"Happy": 2721, "Neutral": 178, "Unhappy": 125}
+    [benchmarks] = results["headline/benchmarks"]  # one bar, drawn against the 85/90/92 % reference lines
+    assert pct(benchmarks["[CSAT - Happy %]"]) == 90.0
 
 
 def test_clients_are_ranked_weakest_first_without_the_low_confidence_ones(results: dict[str, list[dict]]) -> None:

@@ -82,11 +82,17 @@ CASES = {
                        "position: {x: 80, y: 90, width: 1240, height: 300}", "x: 80, y: 90, width: 1240",
                        "does not fit the 1280×720 page"),
     "unknown key": ("    title: Queues\n", "    titel: Queues\n", "titel: Queues", "did you mean 'title'?"),
-    "sort by a field not shown": ("sort: {field: CSAT - Total Ratings, direction: descending}\n\n  - name: clients",
-                                  "sort: {field: CSAT - Happy %, direction: descending}\n\n  - name: clients",
-                                  "sort: {field: CSAT - Happy %, direction: descending}",
-                                  "sorts by [CSAT - Happy %], which is not one of its fields"),
+    "sort by a field not shown": ('field: "BI_Date[month_start]", direction: ascending}\n\n  - name: technicians',
+                                  "field: CSAT - Neutral %, direction: ascending}\n\n  - name: technicians",
+                                  "sort: {field: CSAT - Neutral %, direction: ascending}",
+                                  "sorts by [CSAT - Neutral %], which is not one of its fields"),
     "bad colour": ('good: "#2E7D32"', 'good: "green"', 'good: "green"', "must be a colour like #1F6FB2"),
+    "reference line on a table": ("          - {field: CSAT - Low Confidence, op: \"=\", value: false}\n"
+                                  "        conditional_formatting:",
+                                  "          - {field: CSAT - Low Confidence, op: \"=\", value: false}\n"
+                                  "        reference_lines: [{value: 0.9, label: target}]\n"
+                                  "        conditional_formatting:",
+                                  "reference_lines: [{value: 0.9", "reference lines go on a"),
     "duplicate visual": ("name: gap\n        type: table", "name: ranked\n        type: table",
                          "name: ranked\n", "visual of page 'clients' 'ranked' is declared twice"),
 }

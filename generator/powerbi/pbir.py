@@ -82,6 +82,13 @@ def _query(visual: Visual) -> dict[str, Any]:
     return query
 
 
+def _reference_lines(visual: Visual) -> dict[str, Any]:
+    lines = [{"properties": {"show": _expr(True), "value": _expr(line.value), "displayName": _expr(line.label),
+                             "style": _expr("dashed"), "dataLabelShow": _expr(True)},
+              "selector": {"id": f"reference{number}"}} for number, line in enumerate(visual.reference_lines, 1)]
+    return {"y1AxisReferenceLine": lines} if lines else {}
+
+
 def _conditional_formatting(visual: Visual) -> dict[str, Any]:
     rules = []
     for rule in visual.formatting:
@@ -98,7 +105,7 @@ def visual_json(page: Page, visual: Visual, index: int) -> dict[str, Any]:
     """``visual.json`` of one visual (``index`` orders it on the page: z-order and tab order)."""
     x, y, width, height = visual.position
     body: dict[str, Any] = {"visualType": VISUAL_KINDS[visual.kind].visual_type, "query": _query(visual)}
-    objects = _conditional_formatting(visual)
+    objects = {**_conditional_formatting(visual), **_reference_lines(visual)}
     if objects:
         body["objects"] = objects
     if visual.title:

@@ -29,7 +29,10 @@ COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 FILE_KEYS = {"theme", "pages"}
 THEME_KEYS = {"name", "data_colors", "good", "neutral", "bad", "background", "foreground"}
 PAGE_KEYS = {"name", "title", "visuals", "filters", "drillthrough", "hidden"}
-VISUAL_KEYS = {"name", "type", "title", "position", "fields", "sort", "filters", "conditional_formatting", "sync"}
+VISUAL_KEYS = {"name", "type", "title", "position", "fields", "sort", "filters", "conditional_formatting", "sync",
+               "reference_lines"}
+REFERENCE_LINE_KEYS = {"value", "label"}
+WITH_REFERENCE_LINES = ("clustered_bar", "stacked_bar", "line", "area")
 POSITION_KEYS = {"x", "y", "width", "height"}
 FILTER_KEYS = {"field", "in", "op", "value"}
 FORMATTING_KEYS = {"field", "min_color", "max_color"}
@@ -109,6 +112,14 @@ class Formatting:
 
 
 @dataclass(frozen=True)
+class ReferenceLine:
+    """A constant line on a chart's value axis (a benchmark such as the 90 % target)."""
+
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
 class Visual:
     """One visual of a page."""
 
@@ -122,6 +133,7 @@ class Visual:
     formatting: tuple[Formatting, ...]
     sync: str | None
     origin: Origin
+    reference_lines: tuple[ReferenceLine, ...] = ()
 
     @property
     def all_fields(self) -> list[Field]:
@@ -312,10 +324,31 @@ class _Reader:
             self.problems.at(raw, "sync", f"'sync' of {what} must be a group name (lower-case letters, digits, "
                                           "underscores) on a slicer")
         filters = self.filters(raw, what)
+        lines = self.reference_lines(raw, kind_name, what)
         if name is None or kind is None:
             return None
         return Visual(name, kind_name, title, position, fields, sort, filters, formatting, sync,
-                      Origin(raw.file, raw.line))
+                      Origin(raw.file, raw.line), lines)
+
+    def reference_lines(self, raw: SpecMap, kind: Any, what: str) -> tuple[ReferenceLine, ...]:
+        found = []
+        for parent, index, item in self.items(raw, "reference_lines", what):
+            node = self.mapping(parent, index, item, f"reference line {index + 1} of {what}")
+            if node is None:
+                continue
+            _check_keys(node, REFERENCE_LINE_KEYS, sorted(REFERENCE_LINE_KEYS), f"a reference line of {what}",
+                        self.problems)
+            value = node.get("value")
+            label = self.text(node, "label", f"a reference line of {what}")
+            if kind not in WITH_REFERENCE_LINES:
+                self.problems.add(parent, parent.line, f"reference lines go on a {', '.join(WITH_REFERENCE_LINES)} "
+                                                       f"chart; {what} is a {kind}")
+                return ()
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self.problems.at(node, "value", f"the value of a reference line of {what} must be a number")
+                continue
+            found.append(ReferenceLine(float(value), label))
+        return tuple(found)
 
     def roles(self, raw: SpecMap, kind: VisualKind, what: str) -> tuple[tuple[str, tuple[Field, ...]], ...]:
         node = raw.get("fields")
