@@ -9,6 +9,7 @@ implicit measures: a column is never summed by a visual). Positions are on a 128
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -261,13 +262,18 @@ class _Reader:
             return None
         return item
 
+    def entries(self, node: SpecMap, key: str, what: str, label: str, allowed: set[str],
+                required: Iterable[str]) -> Iterator[tuple[SpecList, SpecMap]]:
+        """The mappings listed under ``key``, each checked for its keys (``label`` names one in messages)."""
+        for parent, index, item in self.items(node, key, what):
+            entry = self.mapping(parent, index, item, f"{label} {index + 1} of {what}")
+            if entry is not None:
+                _check_keys(entry, allowed, required, f"{label} of {what}", self.problems)
+                yield parent, entry
+
     def filters(self, node: SpecMap, what: str) -> tuple[Filter, ...]:
         found = []
-        for parent, index, item in self.items(node, "filters", what):
-            raw = self.mapping(parent, index, item, f"filter {index + 1} of {what}")
-            if raw is None:
-                continue
-            _check_keys(raw, FILTER_KEYS, ("field",), f"a filter of {what}", self.problems)
+        for _, raw in self.entries(node, "filters", what, "filter", FILTER_KEYS, ("field",)):
             field = self.field(raw, raw.line_of("field"), raw.get("field"), f"a filter of {what}")
             if field is None:
                 continue
@@ -332,12 +338,8 @@ class _Reader:
 
     def reference_lines(self, raw: SpecMap, kind: Any, what: str) -> tuple[ReferenceLine, ...]:
         found = []
-        for parent, index, item in self.items(raw, "reference_lines", what):
-            node = self.mapping(parent, index, item, f"reference line {index + 1} of {what}")
-            if node is None:
-                continue
-            _check_keys(node, REFERENCE_LINE_KEYS, sorted(REFERENCE_LINE_KEYS), f"a reference line of {what}",
-                        self.problems)
+        for parent, node in self.entries(raw, "reference_lines", what, "reference line", REFERENCE_LINE_KEYS,
+                                         sorted(REFERENCE_LINE_KEYS)):
             value = node.get("value")
             label = self.text(node, "label", f"a reference line of {what}")
             if kind not in WITH_REFERENCE_LINES:
@@ -399,12 +401,8 @@ class _Reader:
 
     def formatting(self, raw: SpecMap, kind: Any, what: str, used: list[Field]) -> tuple[Formatting, ...]:
         found = []
-        for parent, index, item in self.items(raw, "conditional_formatting", what):
-            node = self.mapping(parent, index, item, f"conditional formatting {index + 1} of {what}")
-            if node is None:
-                continue
-            _check_keys(node, FORMATTING_KEYS, sorted(FORMATTING_KEYS), f"conditional formatting of {what}",
-                        self.problems)
+        for parent, node in self.entries(raw, "conditional_formatting", what, "conditional formatting",
+                                         FORMATTING_KEYS, sorted(FORMATTING_KEYS)):
             field = self.field(node, node.line_of("field"), node.get("field"), f"conditional formatting of {what}")
             low = self.color(node, "min_color", what, DEFAULT_THEME.bad)
             high = self.color(node, "max_color", what, DEFAULT_THEME.good)
