@@ -257,6 +257,8 @@ def test_build_into_leaves_the_users_report_alone_unless_asked(tmp_path: Path) -
 
     assert run_cli("build", "--into", str(model)).code == 0
     assert _snapshot(report) == before
+    dry = run_cli("build", "--into", str(model), "--with-report", "--dry-run")
+    assert dry.code == 0 and "would write 54 files" in dry.err and _snapshot(report) == before
 
     result = run_cli("build", "--into", str(model), "--with-report")
     assert result.code == 0, result.err
