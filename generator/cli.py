@@ -128,12 +128,14 @@ def demo_command(
     typer.echo(summarize(tables, seed=seed, scale=scale, seconds=time.perf_counter() - started))
 
 
-OutOption = Annotated[Path, typer.Option(
+OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", file_okay=False,
-    help="Output folder for the PBIP project, model.bim and the .pbit template.")]
+    help="Output folder for the PBIP project, model.bim, the .pbit template and, unless --docs says otherwise, "
+         "the measure catalogue page (DIR/measures.md). Default: powerbi, with the catalogue in docs/measures.md "
+         "(the repository's layout).")]
 DocsOption = Annotated[Path | None, typer.Option(
-    "--docs", dir_okay=False, help="Where the measure catalogue page goes (default: docs/measures.md beside "
-                                   "the output folder).")]
+    "--docs", dir_okay=False, help="Where the measure catalogue page goes (default: docs/measures.md, or "
+                                   "DIR/measures.md with --out DIR).")]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="text, json or github (workflow annotations).")]
 JunitOption = Annotated[Path | None, typer.Option("--junit", dir_okay=False,
                                                   help="Also write a JUnit XML report to this file.")]
@@ -164,8 +166,20 @@ ReuseParametersOption = Annotated[bool, typer.Option(
                                "Server and Database parameters.")]
 
 
-def _docs_path(out: Path, docs: Path | None) -> Path:
-    return docs if docs is not None else out.resolve().parent / "docs" / "measures.md"
+DEFAULT_OUT = Path("powerbi")
+DEFAULT_DOCS = Path("docs") / "measures.md"
+
+
+def _output_paths(out: Path | None, docs: Path | None) -> tuple[Path, Path]:
+    """The output folder and the catalogue page of ``build``/``check``.
+
+    Without --out the repository's layout: ``powerbi/`` and ``docs/measures.md``. With --out DIR everything is
+    written inside DIR, the catalogue as ``DIR/measures.md``, so a build never writes beside the folder it was
+    given. --docs overrides the catalogue's place either way.
+    """
+    if out is None:
+        return DEFAULT_OUT, docs if docs is not None else DEFAULT_DOCS
+    return out, docs if docs is not None else out / "measures.md"
 
 
 def _check_format(output_format: str) -> None:
@@ -192,7 +206,7 @@ def _emit_findings(findings: list, output_format: str, title: str, junit: Path |
 
 @app.command("build", epilog=EXIT_CODES)
 def build_command(
-    out: OutOption = Path("powerbi"),
+    out: OutOption = None,
     docs: DocsOption = None,
     specs: SpecsOption = None,
     into: IntoOption = None,
@@ -224,7 +238,7 @@ def build_command(
     if with_tables or dry_run or with_report:
         raise ToolError("--with-tables, --with-report and --dry-run need --into PATH")
     outputs = render_outputs(model, chosen)
-    docs_path = _docs_path(out, docs)
+    out, docs_path = _output_paths(out, docs)
     changed = write_outputs(outputs, out, docs_path, progress=lambda path: _say(f"wrote {path}"))
     total = len(outputs.files) + 1
     _say(f"{plural(len(model.measures), 'measure')}, {plural(len(model.semantic_tables), 'table')}, connection "
@@ -273,7 +287,7 @@ def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: fl
 
 @app.command("check", epilog=EXIT_CODES)
 def check_command(
-    out: OutOption = Path("powerbi"),
+    out: OutOption = None,
     docs: DocsOption = None,
     specs: SpecsOption = None,
     output_format: FormatOption = "text",
@@ -301,7 +315,7 @@ def check_command(
     if with_tables or with_report:
         raise ToolError("--with-tables and --with-report need --into PATH")
     outputs = render_outputs(model, chosen)
-    docs_path = _docs_path(out, docs)
+    out, docs_path = _output_paths(out, docs)
     root = Path.cwd()
     stale = compare_outputs(outputs, out, docs_path, root)
     checked = sorted(shown_path(path, root) for path in outputs.targets(out, docs_path))
@@ -485,7 +499,7 @@ def validate_command(
                                             "one per slice) into this folder.")] = None,
     slices: Annotated[list[str] | None, typer.Option(
         "--slice", help="Only this slice (repeatable): total, client, month, technician, queue, "
-                        "client_month.")] = None,
+                        "client_month, week.")] = None,
     measures: Annotated[list[str] | None, typer.Option("--measure", help="Only this measure (repeatable).")] = None,
     check_roles: Annotated[bool, typer.Option(
         "--roles", help="Validate under every row-level security role, as the users the data gives each role "
@@ -501,7 +515,7 @@ def validate_command(
 ) -> None:
     """Evaluate every generated measure with the DAX engine and compare it with the pandas reference.
 
-    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
+    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month, by week; measures defined by calendar months are not compared by week) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
 
     With --roles the same runs under each row-level security role for a sample of its users (--users-per-role, or --all-users) and compares with the reference computed on that user's rows only; query shapes that could leak other clients' rows (ALL, REMOVEFILTERS, RELATED, the portfolio comparison) are checked too. Exit 1 on any mismatch or leak.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
@@ -701,13 +715,22 @@ def report_command(
                                                       "low_confidence_threshold, 10).")] = None,
     min_response_rate: Annotated[float, typer.Option("--min-response-rate", min=0, max=100,
                                                      help="Low confidence under this response rate, in %.")] = 20.0,
+    follow_up_days: Annotated[int, typer.Option("--follow-up-days", min=1, help="The follow-up list holds the "
+                                                "unhappy and neutral reviews of this many last days.")] = 7,
+    client: Annotated[str | None, typer.Option("--client", help="Write this client's QBR page (trend, distribution, "
+                                               "categories, technicians, comments, gap to the portfolio) instead "
+                                               "of the portfolio report.")] = None,
+    roles: Annotated[list[str] | None, typer.Option(
+        "--role", help="Evaluate under this row-level security role of the model (repeatable); needs --user.")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", help="The user principal name the role is evaluated for; only with --role.")] = None,
     specs: SpecsOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     memory_limit: MemoryLimitOption = DEFAULT_MEMORY_LIMIT,
 ) -> None:
     """Write the CSAT sentiment report for a period as one self-contained HTML page (inline SVG charts, prints well).
 
-    Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db. "Full" months are relative to the data's latest review, survey response or closed ticket, not to today, so the same data gives the same page.
+    Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db. "Full" months are relative to the data's latest review, survey response or closed ticket, not to today, so the same data gives the same page. With --client NAME the page is that client's QBR page; with --role/--user the figures are those the user sees.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.report import ReportOptions, write_report
 
@@ -719,7 +742,8 @@ def report_command(
     summary = write_report(ReportOptions(db=db, out=out, period=period, industry_median=industry_median,
                                          top_quartile=top_quartile, target=target, min_responses=min_responses,
                                          min_response_rate=min_response_rate, specs=specs, timeout=timeout,
-                                         memory_limit=memory_limit), progress)
+                                         memory_limit=memory_limit, follow_up_days=follow_up_days, roles=roles,
+                                         user=user, client=client), progress)
     _say(f"wrote {summary.out} ({summary.period_label}; {summary.bytes_written:,} bytes)")
 
 
@@ -757,6 +781,58 @@ def deploy_command(
                                   refresh=refresh, refresh_timeout=refresh_timeout, poll_seconds=poll_seconds,
                                   auth=auth, dry_run=dry_run), progress=lambda line: _say(f"deploy: {line}"))
     typer.echo(result.summary())
+
+
+@app.command("mcp", epilog=EXIT_CODES)
+def mcp_command(
+    db: DbOption = "msp_csat.duckdb",
+    specs: SpecsOption = None,
+    roles: Annotated[list[str] | None, typer.Option(
+        "--role", help="Answer every tool under this row-level security role (repeatable); needs --user. Default: "
+                       "no role, every row (the Manager's view).")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", help="The user principal name the role is evaluated for; only with --role.")] = None,
+    transport: Annotated[str, typer.Option("--transport", help="stdio (the client starts the server) or http "
+                                           "(streamable HTTP on 127.0.0.1:--port, token from "
+                                           "MSP_CSAT_MCP_TOKEN).")] = "stdio",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The port of --transport http.")] = 8765,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Rows a tool returns at most.")] = 1000,
+    max_calls: Annotated[int, typer.Option("--max-calls", min=1, help="Tool calls answered at once; more are "
+                                           "refused.")] = 4,
+    reports: Annotated[Path, typer.Option("--reports", file_okay=False, help="Where the report tool writes "
+                                          "its HTML pages.")] = Path("reports"),
+    timeout: Annotated[float, typer.Option("--timeout", min=0, help="Seconds of database work one tool call "
+                                           "may take (0: no limit).")] = 30.0,
+    memory_limit: MemoryLimitOption = "2GB",
+) -> None:
+    """Serve the measure catalogue, measure queries and DAX to AI assistants over the Model Context Protocol.
+
+    Tools: list_measures, describe_measure, list_dimensions, query_measures, run_dax, report, explain_client; the measure catalogue as a resource and a "how to ask" prompt. Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db, read-only, under the row-level security of --role/--user. Needs the package's optional 'mcp' extra (see docs/mcp.md).
+
+    Example: MSP_CSAT_MCP_TOKEN=... gen-measures mcp --transport http --role Client --user alex@client.example
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    import os
+
+    from generator.assistant.server import MIN_TOKEN_LENGTH, import_mcp
+    from generator.engine.security_options import check_role_options
+
+    import_mcp()
+    check_role_options(roles, user)
+    if transport not in ("stdio", "http"):
+        raise ToolError(f"--transport must be stdio or http, not {transport!r}")
+    token = os.environ.get("MSP_CSAT_MCP_TOKEN")
+    if transport == "http" and (token is None or len(token.strip()) < MIN_TOKEN_LENGTH):
+        raise ToolError(f"--transport http needs a token of at least {MIN_TOKEN_LENGTH} characters in "
+                        "MSP_CSAT_MCP_TOKEN (clients send it as Authorization: Bearer <token>)")
+    from generator.assistant.analyst import Analyst, Limits
+    from generator.assistant.server import serve
+
+    analyst = Analyst(db, _load_model(specs), roles or (), user,
+                      Limits(max_rows=max_rows, timeout=timeout, memory_limit=memory_limit, max_calls=max_calls),
+                      reports)
+    if transport == "http":
+        _say(f"gen-measures mcp: http://127.0.0.1:{port}/mcp as {analyst.identity()['roles'][0]}")
+    serve(analyst, transport, port, token.strip() if token else None)
 
 
 def main() -> None:

@@ -48,9 +48,9 @@ TABLES = ("BI_Autotask_Companies", "BI_Autotask_Queues", "BI_Autotask_Resources"
 ROLES = ("Client", "Technician", "Manager")  # row-level security roles (model/security.yaml)
 # The PBIR report's files (pages and visuals of report/*.yaml); tests/test_report_pbir.py checks their content.
 REPORT_FILES = {f"{REPORT_DIR}/{path}" for path in report_definition(load_model(ROOT).report)}
-# Every file a build writes into the output folder; docs/measures.md goes beside it.
+# Every file a build writes into the output folder (--out DIR puts the catalogue in DIR/measures.md).
 EXPECTED_FILES = {
-    ".gitignore", f"{DATASET}.pbip", f"{DATASET}.pbit", "model.bim",
+    ".gitignore", "measures.md", f"{DATASET}.pbip", f"{DATASET}.pbit", "model.bim",
     f"{MODEL_DIR}/definition.pbism", f"{MODEL_DIR}/.platform",
     f"{REPORT_DIR}/definition.pbir", f"{REPORT_DIR}/.platform", *REPORT_FILES,
     *(f"{DEFINITION}/{name}.tmdl" for name in ("database", "model", "relationships", "expressions")),
@@ -63,7 +63,8 @@ CATALOGUE = (
     "CSAT - Total Ratings", "CSAT - Positive", "CSAT - Neutral", "CSAT - Negative", "CSAT - Happy %",
     "CSAT - Neutral %", "CSAT - Unhappy %", "CSAT - Average Rating", "CSAT - Net Sentiment",
     "CSAT - Low Confidence", "CSAT - Happy % vs Portfolio", "CSAT - Risk Tier", "CSAT - Happy % MoM Change",
-    "SB - Survey Responses", "SB - Average CSAT Score", "SB - Survey Response Rate %", "NPS - Score",
+    "CSAT - Happy % WoW Change", "SB - Survey Responses", "SB - Average CSAT Score", "SB - Survey Response Rate %",
+    "NPS - Score",
     "Tickets - Opened", "Tickets - Closed", "Tickets - Open/Close Ratio", "Tickets - Backlog Change",
     "Tickets - Avg First Response (h)", "Tickets - Avg Resolution (h)", "Tickets - First Contact Resolution %",
     "Tickets - SLA Compliance %", "Tickets - Avg Hours per Ticket", "Clients - Churn Rate %",
@@ -95,7 +96,7 @@ def build(out: Path, *args: str, env: dict[str, str] | None = None):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One build of the repository's specs into ``<tmp>/powerbi`` (docs in ``<tmp>/docs``); read only."""
+    """One build of the repository's specs into ``<tmp>/powerbi`` (the catalogue in it); read only."""
     out = tmp_path_factory.mktemp("build") / "powerbi"
     build(out)
     return out
@@ -136,7 +137,20 @@ def unlined(value: Any) -> Any:
 
 def test_build_writes_exactly_the_expected_files(built: Path):
     assert set(snapshot(built)) == EXPECTED_FILES
-    assert sorted(p.name for p in (built.parent / "docs").iterdir()) == ["measures.md"]
+    assert [path.name for path in built.parent.iterdir()] == ["powerbi"]  # nothing written beside --out DIR
+
+
+def test_build_without_out_keeps_the_repository_layout(tmp_path: Path):
+    result = run_cli("build", "--specs", str(ROOT), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["docs", "powerbi"]
+    assert [path.name for path in (tmp_path / "docs").iterdir()] == ["measures.md"]
+    assert "measures.md" not in {path.name for path in (tmp_path / "powerbi").iterdir()}
+
+
+def test_docs_option_places_the_catalogue(tmp_path: Path):
+    build(tmp_path / "powerbi", "--docs", str(tmp_path / "catalogue.md"))
+    assert (tmp_path / "catalogue.md").is_file() and not (tmp_path / "powerbi" / "measures.md").exists()
 
 
 # ------------------------------------------------------------------------------------ 1. JSON schemas
@@ -740,7 +754,7 @@ def test_bi_date_is_marked_as_the_date_table(tmdl: dict[str, TmdlObject], bim: d
 
 def test_every_catalogue_measure_exists_with_folder_description_and_annotation(tmdl: dict[str, TmdlObject]):
     measures = all_measures(tmdl)
-    assert len(CATALOGUE) == len(set(CATALOGUE)) == 27
+    assert len(CATALOGUE) == len(set(CATALOGUE)) == 28
     assert sorted(measures) == sorted(CATALOGUE)
     for name in CATALOGUE:
         measure = measures[name]
@@ -790,7 +804,7 @@ def test_lineage_tags_are_unique_valid_uuids(tmdl: dict[str, TmdlObject], bim: d
 
 
 def test_docs_page_lists_every_measure(built: Path):
-    page = (built.parent / "docs" / "measures.md").read_text(encoding="utf-8")
+    page = (built / "measures.md").read_text(encoding="utf-8")
     headings = re.findall(r"^### (.+)$", page, re.MULTILINE)
     assert sorted(headings) == sorted(CATALOGUE)
     assert f"{len(CATALOGUE)} measures." in page
@@ -805,7 +819,7 @@ def test_builds_are_byte_identical(tmp_path: Path):
     build(second, env={"PYTHONHASHSEED": "2"})
     tree = snapshot(first.parent)
     assert tree == snapshot(second.parent)
-    assert set(tree) == {f"powerbi/{path}" for path in EXPECTED_FILES} | {"docs/measures.md"}
+    assert set(tree) == {f"powerbi/{path}" for path in EXPECTED_FILES}
 
     again = build(first, env={"PYTHONHASHSEED": "3"})
     assert snapshot(first.parent) == tree

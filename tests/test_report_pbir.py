@@ -246,8 +246,10 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_build_into_leaves_the_users_report_alone_unless_asked(tmp_path: Path) -> None:
-    model = tmp_path / "Acme.SemanticModel"
-    shutil.copytree(ROOT / "tests" / "fixtures" / "tmdl" / "user_model", model)
+    model = tmp_path / "Acme.SemanticModel"  # a model of the user's own; --with-tables adds the BI_ tables
+    (model / "definition" / "tables").mkdir(parents=True)
+    (model / "definition" / "database.tmdl").write_text("database Acme\n\tcompatibilityLevel: 1567\n")
+    (model / "definition" / "model.tmdl").write_text("model Model\n\tculture: en-US\n")
     report = tmp_path / "Acme.Report"
     (report / "StaticResources" / "RegisteredResources").mkdir(parents=True)
     (report / "report.json").write_text('{"sections": []}\n', encoding="utf-8")
@@ -255,23 +257,24 @@ def test_build_into_leaves_the_users_report_alone_unless_asked(tmp_path: Path) -
     (report / "StaticResources" / "RegisteredResources" / "logo.png").write_bytes(b"\x89PNG")
     before = _snapshot(report)
 
-    assert run_cli("build", "--into", str(model)).code == 0
+    into = ("--into", str(model), "--with-tables")
+    assert run_cli("build", *into).code == 0
     assert _snapshot(report) == before
-    dry = run_cli("build", "--into", str(model), "--with-report", "--dry-run")
+    dry = run_cli("build", *into, "--with-report", "--dry-run")
     assert dry.code == 0 and "would write 54 files" in dry.err and _snapshot(report) == before
 
-    result = run_cli("build", "--into", str(model), "--with-report")
+    result = run_cli("build", *into, "--with-report")
     assert result.code == 0, result.err
     after = _snapshot(report)
     assert "report.json" not in after and after["StaticResources/RegisteredResources/logo.png"] == b"\x89PNG"
     assert json.loads(after["definition.pbir"])["datasetReference"] == {"byPath": {"path": "../Acme.SemanticModel"}}
     assert len(json.loads(after["definition/pages/pages.json"])["pageOrder"]) == 9
-    assert run_cli("check", "--into", str(model), "--with-report").code == 0
+    assert run_cli("check", *into, "--with-report").code == 0
 
     page = report / "definition" / "pages" / "headline" / "page.json"
     page.write_text(page.read_text(encoding="utf-8").replace('"Headline"', '"Mine"'), encoding="utf-8")
-    stale = run_cli("check", "--into", str(model), "--with-report")
+    stale = run_cli("check", *into, "--with-report")
     assert stale.code == 1 and "headline/page.json" in stale.out
-    assert run_cli("check", "--into", str(model)).code == 0  # without --with-report the report is not looked at
+    assert run_cli("check", *into).code == 0  # without --with-report the report is not looked at
     refused = run_cli("build", "--with-report")
     assert refused.code == 2 and "need --into" in refused.err

@@ -24,8 +24,6 @@ from generator.powerbi.tmdl import definition_files
 from generator.spec.model import Model
 from generator.spec.report import EMPTY_REPORT
 
-DOCS_PATH = "docs/measures.md"
-
 
 @dataclass(frozen=True)
 class Outputs:
@@ -79,8 +77,10 @@ def write_outputs(outputs: Outputs, out_dir: Path, docs_path: Path,
     Refuses (:class:`ToolError`, nothing written) when a symbolic link inside ``out_dir`` would make an output
     land outside it."""
     targets = outputs.targets(out_dir, docs_path)
-    refuse_paths_outside(out_dir, [*(out_dir / relative for relative in outputs.files), *owned_files(out_dir)],
-                         "the output folder")
+    inside = [*(out_dir / relative for relative in outputs.files), *owned_files(out_dir)]
+    if docs_path.is_relative_to(out_dir):
+        inside.append(docs_path)
+    refuse_paths_outside(out_dir, inside, "the output folder")
     return sync_files(targets, owned_files(out_dir), out_dir, progress)
 
 
