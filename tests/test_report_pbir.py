@@ -27,6 +27,9 @@ SCHEMA_ROOT = REFERENCE / "json-schemas" / "fabric"
 SCHEMA_URL = "https://developer.microsoft.com/json-schemas/fabric/"
 MODEL_FILES = ("model", "measures", "sql")
 
+# One build (one engine session) per module: its tests stay on one xdist worker.
+pytestmark = pytest.mark.xdist_group("report_pbir")
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -21,6 +21,9 @@ from generator.spec.loader import load_model
 ROOT = Path(__file__).resolve().parent.parent
 DRILL_CLIENT = "Pinnacle Tech"
 
+# One build (one engine session) per module: its tests stay on one xdist worker.
+pytestmark = pytest.mark.xdist_group("report_queries")
+
 
 @pytest.fixture(scope="module")
 def results(demo_db: str) -> Iterator[dict[str, list[dict]]]:
