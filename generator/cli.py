@@ -147,6 +147,9 @@ IntoOption = Annotated[Path | None, typer.Option(
 WithTablesOption = Annotated[bool, typer.Option(
     "--with-tables", help="With --into: also merge the BI_ tables, their relationships, the Server/Database "
                           "parameters and the security roles.")]
+WithReportOption = Annotated[bool, typer.Option(
+    "--with-report", help="With --into: also write the generated report pages (PBIR) into the X.Report folder "
+                          "beside the model, replacing that report's pages; without it no report file is touched.")]
 ConnectionOption = Annotated[str | None, typer.Option(
     "--connection", help="The database the model's partitions read: sqlserver (SQL Server, Azure SQL, Fabric "
                          "warehouse), postgresql, mysql (MariaDB/MySQL) or duckdb-odbc (the DuckDB file through "
@@ -208,6 +211,7 @@ def build_command(
     specs: SpecsOption = None,
     into: IntoOption = None,
     with_tables: WithTablesOption = False,
+    with_report: WithReportOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --into: print the change as a unified diff "
                                                             "and write nothing.")] = False,
     connection: ConnectionOption = None,
@@ -219,7 +223,7 @@ def build_command(
 
     Everything is rendered in memory first and written atomically: a failed build leaves the previous outputs as they were. The same specs always give byte-identical files.
 
-    With --into PATH/X.SemanticModel the generated measures (and with --with-tables the BI_ tables, relationships, parameters and roles) are merged into a model you already own: objects annotated MSP_CSAT_Generated are replaced in place, new ones added beside them, every other line of every file kept byte for byte. A hand-written object that uses a generated name, a table or column the generated measures use that the model lacks, or a path that a symbolic link leads outside the model stops the merge before anything is written (exit 2).
+    With --into PATH/X.SemanticModel the generated measures (and with --with-tables the BI_ tables, relationships, parameters and roles) are merged into a model you already own: objects annotated MSP_CSAT_Generated are replaced in place, new ones added beside them, every other line of every file kept byte for byte. A hand-written object that uses a generated name, a table or column the generated measures use that the model lacks, or a path that a symbolic link leads outside the model stops the merge before anything is written (exit 2). Your report (X.Report) is left alone unless you add --with-report.
 
     --connection writes the partitions and parameters for the database the BI_ tables are in: Sql.Database (sqlserver, the default), PostgreSQL.Database (postgresql), MySQL.Database (mysql) or Odbc.Query over the DuckDB ODBC driver (duckdb-odbc); see docs/connectors.md. Example: gen-measures build --connection postgresql
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
@@ -229,10 +233,10 @@ def build_command(
     chosen = _connection(connection, db, parameter_prefix, reuse_parameters, into, with_tables)
     model = _load_model(specs)
     if into is not None:
-        _build_into(model, into, with_tables, dry_run, started, chosen)
+        _build_into(model, into, with_tables, dry_run, started, chosen, with_report)
         return
-    if with_tables or dry_run:
-        raise ToolError("--with-tables and --dry-run need --into PATH")
+    if with_tables or dry_run or with_report:
+        raise ToolError("--with-tables, --with-report and --dry-run need --into PATH")
     outputs = render_outputs(model, chosen)
     out, docs_path = _output_paths(out, docs)
     changed = write_outputs(outputs, out, docs_path, progress=lambda path: _say(f"wrote {path}"))
@@ -258,10 +262,15 @@ def _connection(kind: str | None, db: str | None, prefix: str | None, reuse: boo
 
 
 def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: float,
-                connection: Connection) -> None:
+                connection: Connection, with_report: bool) -> None:
+    from generator.powerbi.outputs import sync_files
+    from generator.powerbi.report_into import report_targets
+    from generator.spec.report import EMPTY_REPORT
     from generator.tmdl.merge import apply, merge_specs_into
 
     result = merge_specs_into(model, into, with_tables, connection)
+    if with_report:
+        folder, targets, owned = report_targets(model.report or EMPTY_REPORT, result.folder.parent)
     if dry_run:
         typer.echo(result.diff(), nl=False)
     else:
@@ -269,6 +278,11 @@ def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: fl
     tables = f", connection {connection.describe()}" if with_tables else ""
     _say(f"{'would merge' if dry_run else 'merged'} into {result.folder}{tables}: {result.summary()} "
          f"({time.perf_counter() - started:.2f} s)")
+    if with_report and not dry_run:
+        changed = sync_files(targets, owned, folder, progress=lambda path: _say(f"wrote {path}"))
+        _say(f"report: {len(changed)} of {plural(len(targets), 'file')} changed in {folder}")
+    elif with_report:
+        _say(f"report: would write {plural(len(targets), 'file')} into {folder} and replace its pages")
 
 
 @app.command("check", epilog=EXIT_CODES)
@@ -280,6 +294,7 @@ def check_command(
     junit: JunitOption = None,
     into: IntoOption = None,
     with_tables: WithTablesOption = False,
+    with_report: WithReportOption = False,
     connection: ConnectionOption = None,
     db: ConnectionDbOption = None,
     parameter_prefix: ParameterPrefixOption = None,
@@ -287,7 +302,7 @@ def check_command(
 ) -> None:
     """Exit 1 when the committed outputs differ from what the specs generate (stale or hand-edited); 0 when current.
 
-    Rebuilds everything in memory and compares byte for byte, without writing. This is the command CI runs. With --into PATH/X.SemanticModel it checks instead that merging the generated objects into that model (build --into, same --with-tables) would change nothing. Give check the --connection, --db, --parameter-prefix and --reuse-parameters the build had.
+    Rebuilds everything in memory and compares byte for byte, without writing. This is the command CI runs. With --into PATH/X.SemanticModel it checks instead that merging the generated objects into that model (build --into, same --with-tables and --with-report) would change nothing. Give check the --connection, --db, --parameter-prefix and --reuse-parameters the build had.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.powerbi.outputs import compare_outputs, render_outputs, shown_path
 
@@ -295,10 +310,10 @@ def check_command(
     chosen = _connection(connection, db, parameter_prefix, reuse_parameters, into, with_tables)
     model = _load_model(specs)
     if into is not None:
-        _check_into(model, into, with_tables, output_format, junit, chosen)
+        _check_into(model, into, with_tables, output_format, junit, chosen, with_report)
         return
-    if with_tables:
-        raise ToolError("--with-tables needs --into PATH")
+    if with_tables or with_report:
+        raise ToolError("--with-tables and --with-report need --into PATH")
     outputs = render_outputs(model, chosen)
     out, docs_path = _output_paths(out, docs)
     root = Path.cwd()
@@ -331,16 +346,24 @@ def _report_stale(stale: list, checked: list[str], rule: str, hint: str, stale_t
 
 
 def _check_into(model, into: Path, with_tables: bool, output_format: str, junit: Path | None,
-                connection: Connection) -> None:
-    from generator.powerbi.outputs import shown_path
+                connection: Connection, with_report: bool) -> None:
+    from generator.powerbi.outputs import compare_files, shown_path
+    from generator.powerbi.report_into import report_targets
+    from generator.spec.report import EMPTY_REPORT
     from generator.tmdl.merge import merge_specs_into
 
     result = merge_specs_into(model, into, with_tables, connection)
     root = Path.cwd()
     folder = shown_path(result.folder, root)
     checked = sorted(shown_path(result.folder / path, root) for path in result.before)
+    stale = result.stale_files(root)
     not_current = len(result.changed_files) + len(result.removed)
-    _report_stale(result.stale_files(root), checked, "STALE_MERGE", "run gen-measures build --into and commit "
+    if with_report:
+        _, targets, owned = report_targets(model.report or EMPTY_REPORT, result.folder.parent)
+        report_stale = compare_files(targets, owned, root, "run gen-measures build --into --with-report")
+        stale, not_current = stale + report_stale, not_current + len(report_stale)
+        checked = sorted({*checked, *(shown_path(path, root) for path in targets)})
+    _report_stale(stale, checked, "STALE_MERGE", "run gen-measures build --into and commit "
                   "the result", f"{plural(not_current, 'file')} of {folder} {'is' if not_current == 1 else 'are'} "
                   f"not current ({result.summary()})", f"the generated objects in {folder} are current",
                   output_format, junit)

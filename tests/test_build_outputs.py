@@ -30,6 +30,8 @@ from conftest import ROOT, run_cli
 from tmdl_props import TmdlError, TmdlObject, parse_tmdl, read_folder, split_reference
 
 from generator.dax.lexer import TokenKind, tokenize
+from generator.powerbi.pbir import report_definition
+from generator.spec.loader import load_model
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE = SHARED / "reference"
@@ -44,11 +46,13 @@ TABLES = ("BI_Autotask_Companies", "BI_Autotask_Queues", "BI_Autotask_Resources"
           "BI_Autotask_TimeEntries", "BI_Date", "BI_Security_ClientUsers", "BI_SmileBack_NPS", "BI_SmileBack_Reviews",
           "BI_SmileBack_Surveys")
 ROLES = ("Client", "Technician", "Manager")  # row-level security roles (model/security.yaml)
+# The PBIR report's files (pages and visuals of report/*.yaml); tests/test_report_pbir.py checks their content.
+REPORT_FILES = {f"{REPORT_DIR}/{path}" for path in report_definition(load_model(ROOT).report)}
 # Every file a build writes into the output folder (--out DIR puts the catalogue in DIR/measures.md).
 EXPECTED_FILES = {
     ".gitignore", "measures.md", f"{DATASET}.pbip", f"{DATASET}.pbit", "model.bim",
     f"{MODEL_DIR}/definition.pbism", f"{MODEL_DIR}/.platform",
-    f"{REPORT_DIR}/definition.pbir", f"{REPORT_DIR}/report.json", f"{REPORT_DIR}/.platform",
+    f"{REPORT_DIR}/definition.pbir", f"{REPORT_DIR}/.platform", *REPORT_FILES,
     *(f"{DEFINITION}/{name}.tmdl" for name in ("database", "model", "relationships", "expressions")),
     *(f"{DEFINITION}/tables/{table}.tmdl" for table in TABLES),
     *(f"{DEFINITION}/roles/{role}.tmdl" for role in ROLES),
@@ -209,7 +213,7 @@ def test_every_json_output_parses_and_each_schema_reference_is_validated(built: 
             document = json.loads((built / relative).read_text(encoding="utf-8"))
             if isinstance(document, dict) and "$schema" in document:
                 with_schema.add(relative)
-    assert with_schema == set(JSON_SCHEMAS)
+    assert with_schema - REPORT_FILES == set(JSON_SCHEMAS)  # the PBIR files: tests/test_report_pbir.py
 
 
 def test_project_paths_point_at_the_generated_folders(built: Path):
@@ -637,7 +641,7 @@ def test_multiline_expressions_are_arrays_of_lines_in_model_bim(bim):
 
 # ------------------------------------------------------------------------------------------ 4. .pbit
 
-UTF16_PARTS = ("Version", "DataModelSchema", "Report/Layout", "DiagramLayout", "Settings", "Metadata")
+UTF16_PARTS = ("Version", "DataModelSchema", "DiagramLayout", "Settings", "Metadata")
 
 
 @pytest.fixture(scope="module")

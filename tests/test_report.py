@@ -19,6 +19,9 @@ from generator.report import ReportOptions, write_report
 from generator.report.period import DataSpan, PeriodError, check_period, resolve_period
 from tests.conftest import run_cli
 
+# The module renders its report pages once: its tests stay on one xdist worker.
+pytestmark = pytest.mark.xdist_group("report")
+
 BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "dt", "dd", "section", "header", "footer",
           "figcaption", "title", "table", "ul", "ol"}
 SECTIONS = ("headline", "clients", "queues", "trend", "technicians", "low-confidence", "risk", "drill-down", "weekly",
