@@ -20,8 +20,16 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from generator.assistant.analyst import Analyst
+from generator.engine.run import Engine
 from generator.engine.session import connect_read_only
 from generator.reference import evaluate
+from generator.report import drill
+from generator.report.build import ReportOptions, report_thresholds
+from generator.report.catalogue import catalogue_of
+from generator.report.client import company_names
+from generator.report.data import ClientRow, data_span
+from generator.report.period import resolve_period
 from generator.spec.loader import load_model
 from generator.spec.locate import default_spec_dir
 from generator.targets.duckdb_db import DuckDBDatabase
@@ -75,6 +83,7 @@ STDIO_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "bottom_two": ("query_measures", {"measures": ["CSAT - Happy %"], "group_by": ["company_name"], "top_n": 2,
                                       "order": "asc", "filters": {"BI_Autotask_Companies[is_active]": [True]}}),
     "atlas": ("explain_client", {"client": "atlas corp"}),
+    "vanguard": ("explain_client", {"client": "Vanguard Tech"}),
     "dax": ("run_dax", {"query": 'EVALUATE ROW ( "Responses", [CSAT - Total Ratings] )'}),
     "unknown_measure": ("query_measures", {"measures": ["CSAT - Happy Pct"]}),
     "unknown_column": ("query_measures", {"measures": ["CSAT - Happy %"], "group_by": ["company_nam"]}),
@@ -112,15 +121,21 @@ def stdio(demo_db: str, tmp_path_factory: pytest.TempPathFactory, http_process: 
 
 
 @pytest.fixture(scope="module")
-def http_process(demo_db: str) -> Iterator[tuple[subprocess.Popen, int]]:
+def http_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HTTP server's --reports folder."""
+    return tmp_path_factory.mktemp("mcp_http_reports")
+
+
+@pytest.fixture(scope="module")
+def http_process(demo_db: str, http_reports: Path) -> Iterator[tuple[subprocess.Popen, int]]:
     """An HTTP server for a Client user, with a 50-row limit and an 8-second deadline, started first (it boots while
     the stdio session runs)."""
     port = _free_port()
     env = {**_environment(), "MSP_CSAT_MCP_TOKEN": TOKEN}
     process = subprocess.Popen([sys.executable, "-m", "generator.cli", "mcp", "--db", demo_db, "--transport", "http",
                                 "--port", str(port), "--role", "Client", "--user", CLIENT_USER, "--max-rows", "50",
-                                "--timeout", "8"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+                                "--timeout", "8", "--reports", str(http_reports)], env=env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         yield process, port
     finally:
@@ -153,6 +168,7 @@ HTTP_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
                                   'BI_Autotask_Companies[company_name] ) ) )'}),
     "other": ("query_measures", {"measures": ["CSAT - Total Ratings"], "filters": {COMPANY: ["Atlas Corp"]}}),
     "atlas": ("explain_client", {"client": "Atlas Corp"}),
+    "other_page": ("report", {"client": "Atlas Corp"}),
     **{f"leak: {name}": ("run_dax", {"query": query}) for name, query in LEAK_QUERIES},
 }
 
@@ -242,6 +258,44 @@ def test_explain_client_flags_atlas_corp_low_confidence(stdio: dict[str, Any]) -
     assert atlas["client"]["name"] == "Atlas Corp" and atlas["client"]["responses"] == 6
     assert atlas["client"]["tickets_closed"] == 42 and round(atlas["client"]["response_rate"] * 100, 1) == 14.3
     assert atlas["confidence"] == "Low confidence" and atlas["low_confidence"] is True
+    assert atlas["drill_down"]["available"] is False and "concentrations" not in atlas["drill_down"]
+    assert atlas["drill_down"]["note"].startswith("No drill-down: Atlas Corp is low confidence (6 responses, under "
+                                                  "the threshold of 10; a response rate of 14.3 %")
+
+
+def _drill_down(demo_db: str, name: str) -> drill.DrillDown:
+    """``gen-measures report``'s drill-down of the client ``name`` over the default period, computed directly."""
+    catalogue = catalogue_of(load_model(default_spec_dir()))
+    connection = connect_read_only(demo_db)
+    try:
+        engine = Engine(catalogue.model, connection)
+        period = resolve_period(None, data_span(engine))
+        assert period is not None
+        client = ClientRow(company_names(engine)[name], name, True, None, None, None, None, False, None, None, None,
+                           None, None)
+        thresholds = report_thresholds(ReportOptions(db=demo_db, out=Path("unused.html")), catalogue)
+        return drill.drill_downs(engine, period, [client], thresholds.min_responses)[0]
+    finally:
+        connection.close()
+
+
+def test_explain_client_gives_the_reports_drill_down_and_follow_ups(stdio: dict[str, Any], demo_db: str) -> None:
+    answer = stdio["vanguard"]["drill_down"]
+    expected = _drill_down(demo_db, "Vanguard Tech").concentrations
+    assert answer["available"] is True and expected
+    assert [tuple(c.values()) for c in answer["concentrations"]] == [tuple(vars(c).values()) for c in expected]
+    top = max(expected, key=lambda c: c.unhappy_share)
+    assert answer["top"] == vars(top)
+    assert f"{top.dimension} {top.member} ({top.unhappy_share * 100:.1f} % of the unhappy ratings" in answer["summary"]
+    assert "at least 3 unhappy ratings and 10 responses" in answer["rule"] and answer["min_lift"] == drill.MIN_LIFT
+    follow = stdio["vanguard"]["follow_ups"]
+    (count,), = connect_read_only(demo_db).execute(
+        "SELECT count(*) FROM BI_SmileBack_Reviews WHERE company_name = 'Vanguard Tech' AND rating <> 5 "
+        "AND rated_date BETWEEN DATE '2026-04-24' AND DATE '2026-04-30'").fetchall()
+    assert (follow["first"], follow["last"]) == ("2026-04-24", "2026-04-30")
+    assert follow["count"] == len(follow["reviews"]) == count > 0
+    assert [r["rated_at"] for r in follow["reviews"]] == sorted((r["rated_at"] for r in follow["reviews"]),
+                                                                reverse=True)
 
 
 def test_run_dax_and_report(stdio: dict[str, Any]) -> None:
@@ -282,6 +336,23 @@ def test_a_client_user_sees_only_their_companies(http: dict[str, Any]) -> None:
     assert http["other"]["values"] == [{"[CSAT - Total Ratings]": None}]
     assert http["atlas"].startswith("error: ") and "no client 'Atlas Corp'" in http["atlas"]
     assert "(2 clients visible)" in http["atlas"]
+
+
+def test_report_with_a_client_writes_that_clients_page_for_its_own_users_only(
+        http: dict[str, Any], http_reports: Path, demo_db: str, tmp_path: Path) -> None:
+    # the server's own tool for the same identity, without its 8-second deadline (a client page's dozen queries
+    # can take longer on a loaded machine)
+    analyst = Analyst(demo_db, load_model(default_spec_dir()), ["Client"], CLIENT_USER, reports=tmp_path)
+    own = analyst.report("2026-04", "pinnacle tech")
+    assert own["period"] == "Pinnacle Tech, April 2026" and own["responses"] > 0
+    assert Path(own["path"]) == tmp_path / "client-pinnacle-tech-2026-04.html"
+    assert "Pinnacle Tech is " in Path(own["path"]).read_text()
+    # the sentence of `gen-measures report --client 'Atlas Corp'` under the same role, and no page
+    refused = http["other_page"]
+    assert refused.startswith("error: ") and refused.endswith(
+        ": client 'Atlas Corp': no client of that name in the data; run gen-measures query \"EVALUATE VALUES ( "
+        "BI_Autotask_Companies[company_name] )\" for the names.")
+    assert list(http_reports.iterdir()) == []
 
 
 def _mapped_companies(demo_db: str) -> dict[int, str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.assistant.catalogue import Dimension, dimensions, find_dimension, find_measure, measure_infos
+from generator.assistant.client_view import drill_down, follow_up_list
 from generator.assistant.dax import ORDERS, MeasureQuery, measure_query_dax
 from generator.engine.errors import did_you_mean
 from generator.engine.limits import deadline
@@ -28,8 +29,8 @@ from generator.powerbi.docs import measures_markdown
 from generator.report import risk
 from generator.report.build import ReportOptions, report_thresholds, write_report
 from generator.report.catalogue import catalogue_of
-from generator.report.data import clients, data_span, trend_halves
-from generator.report.period import DEFAULT_PERIOD, Period, PeriodError, check_period, resolve_period
+from generator.report.data import ClientRow, clients, data_span, trend_halves
+from generator.report.period import DEFAULT_PERIOD, DataSpan, Period, PeriodError, check_period, resolve_period
 from generator.spec.model import Model
 from generator.text import plural
 
@@ -49,6 +50,10 @@ class Limits:
 
 def _period_error(error: PeriodError) -> ToolError:
     return ToolError(str(error).replace("--period", "period", 1))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 class Analyst:
@@ -137,12 +142,12 @@ class Analyst:
             chosen.append((find_dimension(column, self.dimensions), listed))
         return tuple(chosen)
 
-    def _period(self, engine: Engine, text: str | None) -> Period | None:
+    def _period(self, engine: Engine, text: str | None, span: DataSpan | None = None) -> Period | None:
         if text is None or not text.strip():
             return None
         try:
             check_period(text)
-            return resolve_period(text, data_span(engine))
+            return resolve_period(text, span or data_span(engine))
         except PeriodError as error:
             raise _period_error(error) from None
 
@@ -183,13 +188,18 @@ class Analyst:
         tables = [{"rows": shown_records(r), "values": json_records(r)} for r in results]
         return {"results": tables, "dax": query, **self._limit_note(cut)}
 
-    def report(self, period: str | None = None) -> dict[str, Any]:
-        """Write the HTML report for ``period`` (default: the six most recent full months) as this identity."""
+    def report(self, period: str | None = None, client: str | None = None) -> dict[str, Any]:
+        """Write the HTML report for ``period`` (default: the six most recent full months) as this identity; with
+        ``client``, that client's QBR page (`gen-measures report --client`), if this identity sees the client."""
         spec = check_period_text(period)
-        out = self.reports / f"report-{re.sub(r'[^a-z0-9]+', '-', spec).strip('-')}.html"
-        summary = write_report(ReportOptions(db=self.db, out=out, period=period, timeout=self.limits.timeout,
-                                             memory_limit=self.limits.memory_limit, roles=self.roles,
-                                             user=self.user), catalogue=self.catalogue)
+        name = f"report-{_slug(spec)}" if client is None else f"client-{_slug(client) or 'unnamed'}-{_slug(spec)}"
+        options = ReportOptions(db=self.db, out=self.reports / f"{name}.html", period=period,
+                                timeout=self.limits.timeout, memory_limit=self.limits.memory_limit,
+                                roles=self.roles, user=self.user, client=client)
+        try:
+            summary = write_report(options, catalogue=self.catalogue)
+        except ToolError as error:  # the CLI's sentence, naming the tool's argument rather than the option
+            raise ToolError(str(error).replace("--client", "client", 1)) from None
         return {"path": str(summary.out.resolve()), "period": summary.period_label, "responses": summary.responses,
                 "happy": summary.happy, "bytes": summary.bytes_written}
 
@@ -199,22 +209,20 @@ class Analyst:
         options = ReportOptions(db=self.db, out=Path("unused.html"), period=period)
         thresholds = report_thresholds(options, self.catalogue)
         with self._engine() as engine:
-            chosen = self._period(engine, period or DEFAULT_PERIOD)
+            span = data_span(engine)
+            chosen = self._period(engine, period or DEFAULT_PERIOD, span)
             if chosen is None:
                 raise ToolError("the database holds no reviews, surveys or closed tickets this identity may see")
-            rows = clients(engine, chosen, thresholds, trend_halves(chosen.trend_window()))
-        found = [row for row in rows if row.name.lower() == client.strip().lower()]
-        if not found:
-            hint = did_you_mean(client.strip(), [row.name for row in rows], lambda n: f"'{n}'")
-            visible = f" ({plural(len(rows), 'client')} visible)"
-            raise ToolError(f"no client '{client}' with data in {chosen.label} that this identity may see"
-                            f"{hint or visible}")
-        row = found[0]
+            row = _client_row(clients(engine, chosen, thresholds, trend_halves(chosen.trend_window())), client,
+                              chosen)
+            drill = drill_down(engine, chosen, row, thresholds)
+            follow_ups = follow_up_list(engine, chosen, span, row, self.limits.max_rows)
         return {"period": chosen.label, "client": dataclasses.asdict(row),
                 "confidence": risk.confidence_status(row),
                 "low_confidence": risk.is_low_confidence(row, thresholds),
                 "trend": risk.trend_label(row.trend, thresholds),
                 "thresholds": dataclasses.asdict(thresholds),
+                "drill_down": drill, "follow_ups": follow_ups,
                 "note": "Percentages are fractions (0.9 = 90 %); vs_portfolio, vs_target and trend are in points."}
 
     def catalogue_markdown(self) -> str:
@@ -228,6 +236,17 @@ def check_period_text(period: str | None) -> str:
         return check_period(period)
     except PeriodError as error:
         raise _period_error(error) from None
+
+
+def _client_row(rows: Sequence[ClientRow], client: str, period: Period) -> ClientRow:
+    """The row of ``client`` (ignoring case); ToolError with a 'did you mean' or the number of clients visible."""
+    found = [row for row in rows if row.name.lower() == client.strip().lower()]
+    if not found:
+        hint = did_you_mean(client.strip(), [row.name for row in rows], lambda n: f"'{n}'")
+        visible = f" ({plural(len(rows), 'client')} visible)"
+        raise ToolError(f"no client '{client}' with data in {period.label} that this identity may see"
+                        f"{hint or visible}")
+    return found[0]
 
 
 def _ordered(result: QueryResult, column: str, descending: bool) -> QueryResult:

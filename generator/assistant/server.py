@@ -40,7 +40,8 @@ HOW_TO_ASK = """How to ask for CSAT figures with this server:
 3. Ask query_measures(measures, group_by, filters, period, top_n, order). Periods: 2026, 2026Q1, 2026-03,
    2025-11..2026-04, last-month, last-quarter, last-year, last-6-months. Quote the formatted values ("rows") and
    say which period they cover; mention a slice flagged by "CSAT - Low Confidence" (too few responses).
-4. For one client's situation (risk tier, trend, confidence) use explain_client; for the HTML report, report.
+4. For one client's situation (risk tier, trend, confidence, where its unhappy ratings concentrate, the reviews
+   to follow up) use explain_client; for the HTML report, report (with client: that client's QBR page).
 5. run_dax runs your own DAX query (EVALUATE …) for what the tools above cannot express.
 Question: {question}"""
 
@@ -148,17 +149,24 @@ def build_server(analyst: Analyst, token: str | None = None, port: int | None = 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True,
                                              open_world_hint=False))
     def report(period: Annotated[str | None, Field(description="The report's period (default: the six most "
-                                                   "recent full months).")] = None) -> dict[str, Any]:
-        """Write the CSAT sentiment report (one HTML page) for the period into the server's reports folder and
-        return its path and headline figures."""
-        return run(lambda: analyst.report(period))
+                                                   "recent full months).")] = None,
+               client: Annotated[str | None, Field(description="A client's company name: write that client's QBR "
+                                                   "page instead of the portfolio report.")] = None
+               ) -> dict[str, Any]:
+        """Write the CSAT sentiment report (one HTML page) for the period into the server's reports folder, or with
+        client that client's QBR page (as `gen-measures report --client`), and return its path and headline
+        figures. Only clients this server's identity may see have a page."""
+        return run(lambda: analyst.report(period, client))
 
     @server.tool(annotations=read_only)
     def explain_client(client: Annotated[str, Field(description="The client's company name.")],
                        period: Annotated[str | None, Field(description="Default: the six most recent months.")]
                        = None) -> dict[str, Any]:
         """The report's figures for one client: responses, Happy/Neutral/Unhappy %, low confidence, risk tier,
-        gap to the portfolio and the target, trend, tickets closed and response rate."""
+        gap to the portfolio and the target, trend, tickets closed and response rate; the report's drill-down
+        (where its unhappy ratings concentrate: dimension, member, unhappy share against response share, counts,
+        and the rule; none for a low-confidence client, saying why); and its unhappy and neutral reviews of the
+        last 7 days to follow up."""
         return run(lambda: analyst.explain_client(client, period))
 
     @server.resource("csat://catalogue/measures.md", name="measure-catalogue", mime_type="text/markdown",

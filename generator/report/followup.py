@@ -62,13 +62,14 @@ def review_rows(engine: Engine, first: dt.date, last: dt.date, condition: str, s
                      row["[ticket_number]"], row["[comment]"], int(row["[Age]"])) for row in rows]
 
 
-def follow_ups(engine: Engine, last: dt.date, days: int = DAYS) -> FollowUps:
-    """The unhappy and neutral reviews rated in the ``days`` days up to ``last`` (both ends included)."""
+def follow_ups(engine: Engine, last: dt.date, days: int = DAYS, scope: str = "") -> FollowUps:
+    """The unhappy and neutral reviews rated in the ``days`` days up to ``last`` (both ends included), under the
+    ``scope`` filter (e.g. one client's, :func:`generator.report.data.client_scope`) when one is given."""
     first = last - dt.timedelta(days=days - 1)
     counts = [("Unhappy", ref(NEGATIVE)), ("Neutral", ref(NEUTRAL_COUNT)),
               ("Count", f"{ref(NEGATIVE)} + {ref(NEUTRAL_COUNT)}")]
     total = query_rows(engine, f"EVALUATE CALCULATETABLE ( ROW ( {dax_columns(counts)} ), "
-                       f"{dates_between(first, last)} )")[0]
-    reviews = tuple(review_rows(engine, first, last, f"{REVIEWS}[rating] <> 5"))
+                       f"{dates_between(first, last)}{', ' + scope if scope else ''} )")[0]
+    reviews = tuple(review_rows(engine, first, last, f"{REVIEWS}[rating] <> 5", scope))
     return FollowUps(first, last, days, as_int(total["[Count]"]), as_int(total["[Unhappy]"]),
                      as_int(total["[Neutral]"]), reviews)
