@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,6 +22,9 @@ import pandas as pd
 from generator.engine.errors import DaxEngineError
 from generator.engine.run import Engine
 from generator.reference import SLICES, Parameters, compared_on, evaluate_all
+from generator.reference.interpreter import Interpreter
+from generator.reference.slicing import Link
+from generator.spec.model import Model
 
 TOLERANCE = 1e-9
 
@@ -34,6 +38,17 @@ SLICE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "client_month": (("BI_Autotask_Companies", "company_id"), ("BI_Date", "month_start")),
     "week": (("BI_Date", "week_start"),),
 }
+
+
+def spec_interpreter(model: Model, spec_dir: Path, tables: dict[str, pd.DataFrame]) -> Interpreter:
+    """The reference interpreter of the measure specs under ``spec_dir`` (read from the YAML, not the DAX)."""
+    from generator.measures.spec import read_measure_specs
+
+    specs = read_measure_specs(spec_dir)
+    measures = {str(item.node.get("name")): item.node for item in specs.measures}
+    links = tuple(Link(r.from_table, r.from_column, r.to_table, r.to_column, r.active) for r in model.relationships)
+    date = next(((t.name, t.key[0]) for t in model.tables if t.is_date_table and t.key), None)
+    return Interpreter(tables, measures, links, date, {p.name: p.value for p in specs.parameters})
 
 
 @dataclass(frozen=True)
