@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import pandas as pd
 
 from generator.errors import ToolError
 from generator.reference import compared_on
-from generator.validation import SLICE_COLUMNS, TOLERANCE
+from generator.validation import TOLERANCE, slice_columns
 
 
 def _number(value: float) -> str:
@@ -51,7 +52,7 @@ def _measure_ref(name: str) -> str:
 
 
 def _filters(slice_name: str, key: Any) -> list[str]:
-    columns = SLICE_COLUMNS[slice_name]
+    columns = slice_columns(slice_name)
     if not columns:
         return []
     parts = key if isinstance(key, tuple) else (key,)
@@ -100,7 +101,7 @@ def _test_row(measure: str, slice_name: str, key: Any, expected: Any, kind: str)
 def slice_tests(slice_name: str, reference: pd.DataFrame, measures: Sequence[str]) -> str:
     """The ``.Tests.dax`` text for one slice: one ROW per (measure, slice row), grouped by value type."""
     groups: dict[str, list[str]] = {"number": [], "text": [], "boolean": []}
-    for measure in compared_on(slice_name, list(measures)):
+    for measure in (m for m in compared_on(slice_name, list(measures)) if m in reference.columns):
         values = reference[measure]
         known = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
         kind = _kind(known[0]) if known else "number"
@@ -119,6 +120,11 @@ def slice_tests(slice_name: str, reference: pd.DataFrame, measures: Sequence[str
         table = f"UNION (\n    {body}\n)" if len(rows) > 1 else body
         lines.extend(["", f"// {kind} measures", "EVALUATE", table])
     return "\n".join(lines) + "\n"
+
+
+def dqv_file_stem(slice_name: str) -> str:
+    """The file name (without ``.Tests.dax``) of a slice's tests: its name, or its columns joined by "_"."""
+    return re.sub(r"[^\w]+", "_", slice_name).strip("_")
 
 
 def write_dqv(folder: Path, files: dict[str, str]) -> list[Path]:

@@ -30,7 +30,7 @@ from generator.reference.blanks import blank_divide, blank_if_zero, blank_subtra
 from generator.reference.frames import Tables
 from generator.reference.grid import Placement
 from generator.reference.rowexpr import Evaluator, Node, RowExpressionError, column_parts, columns_of, parse
-from generator.reference.slicing import Axis, Grid, Link, Reach, Tabular
+from generator.reference.slicing import Axis, Grid, Link, Reach, Scope, Tabular
 
 AGGREGATIONS = ("count", "count_where", "sum", "average", "min", "max", "distinct_count")
 KINDS = (*AGGREGATIONS, "ratio", "difference", "baseline_gap", "threshold_flag", "tiering", "period_change")
@@ -75,7 +75,7 @@ class Interpreter:
         """``measure`` on every shown row of the slice over ``axes``: an object Series (float, bool, str; None
         for BLANK). Unverifiable or NotComparable when it cannot."""
         run = _Run(self, Grid(self.data, axes))
-        values = run.measure(measure, frozenset())
+        values = run.measure(measure, Scope())
         shown = run.grid.shown
         objects = np.asarray(values).astype(object)
         if values.dtype.kind == "f":
@@ -94,15 +94,15 @@ class Interpreter:
 
 
 class _Run:
-    """One slice's evaluation: measure values memoised by (name, ignored axes)."""
+    """One slice's evaluation: measure values memoised by (name, scope)."""
 
     def __init__(self, interpreter: Interpreter, grid: Grid):
         self.it, self.grid = interpreter, grid
-        self.memo: dict[tuple[str, frozenset[int]], np.ndarray] = {}
+        self.memo: dict[tuple[str, Scope], np.ndarray] = {}
         self.stack: list[str] = []
 
-    def measure(self, name: str, ignored: frozenset[int]) -> np.ndarray:
-        key = (name, ignored)
+    def measure(self, name: str, scope: Scope) -> np.ndarray:
+        key = (name, scope)
         if key not in self.memo:
             spec = self.it.measures.get(name)
             if spec is None:
@@ -112,28 +112,29 @@ class _Run:
             if spec.get("kind") == "dax":
                 spec = spec.get("reference")
                 if not isinstance(spec, Mapping):
-                    raise Unverifiable(f"[{name}] is raw DAX with no 'reference' in its spec")
+                    raise Unverifiable("raw DAX with no 'reference' in its spec" if not self.stack else
+                                       f"it uses [{name}], raw DAX with no 'reference' in its spec")
             self.stack.append(name)
             try:
-                self.memo[key] = self.node(spec, ignored)
+                self.memo[key] = self.node(spec, scope)
             finally:
                 self.stack.pop()
         return self.memo[key]
 
-    def node(self, spec: Mapping[str, Any], ignored: frozenset[int]) -> np.ndarray:
+    def node(self, spec: Mapping[str, Any], scope: Scope) -> np.ndarray:
         kind = spec.get("kind")
         if kind in AGGREGATIONS:
-            return self.aggregate(spec, ignored)
+            return self.aggregate(spec, scope)
         handler = getattr(self, f"_{kind}", None) if kind in KINDS else None
         if handler is None:
             raise Unverifiable(f"the reference interpreter does not know the kind {kind!r}")
-        return handler(spec, ignored)
+        return handler(spec, scope)
 
-    def operand(self, value: Any, ignored: frozenset[int]) -> np.ndarray:
+    def operand(self, value: Any, scope: Scope) -> np.ndarray:
         if isinstance(value, str):
-            return self.measure(value, ignored)
+            return self.measure(value, scope)
         if isinstance(value, Mapping):
-            return self.node(value, ignored)
+            return self.node(value, scope)
         raise Unverifiable(f"an operand must name a measure or be an inline measure, found {value!r}")
 
     def number(self, spec: Mapping[str, Any], key: str, default: float) -> float:
@@ -146,7 +147,7 @@ class _Run:
 
     # aggregations ------------------------------------------------------------------------------------------
 
-    def aggregate(self, spec: Mapping[str, Any], ignored: frozenset[int]) -> np.ndarray:
+    def aggregate(self, spec: Mapping[str, Any], scope: Scope) -> np.ndarray:
         kind = spec["kind"]
         column: tuple[str, str] | None = None
         expression: Node | None = None
@@ -161,7 +162,7 @@ class _Run:
             raise Unverifiable(f"table {table} is not in the data")
         links = self.links(spec)
         keep = self.filters(table, spec.get("filter"), links)
-        placement = self.grid.place(table, self.it.reach, links, ignored)
+        placement = self.grid.place(table, self.it.reach, links, scope)
         if kind in ("count", "count_where"):
             return blank_if_zero(placement.count(keep))
         if expression is not None:
@@ -233,38 +234,49 @@ class _Run:
 
     # measures of measures -----------------------------------------------------------------------------------
 
-    def _ratio(self, spec: Mapping[str, Any], ignored: frozenset[int]) -> np.ndarray:
-        numerator = self.operand(spec.get("numerator"), ignored).astype("float64")
-        denominator = self.operand(spec.get("denominator"), ignored).astype("float64")
+    def _ratio(self, spec: Mapping[str, Any], scope: Scope) -> np.ndarray:
+        numerator = self.operand(spec.get("numerator"), scope).astype("float64")
+        denominator = self.operand(spec.get("denominator"), self._aligned(spec, scope)).astype("float64")
         if spec.get("blank_numerator", "zero") == "zero":
             numerator = np.nan_to_num(numerator, nan=0.0)
         return blank_divide(numerator, denominator) * self.number(spec, "scale", 1)
 
-    def _difference(self, spec: Mapping[str, Any], ignored: frozenset[int]) -> np.ndarray:
-        left = self.operand(spec.get("left"), ignored).astype("float64")
-        right = self.operand(spec.get("right"), ignored).astype("float64")
+    def _aligned(self, spec: Mapping[str, Any], scope: Scope) -> Scope:
+        """The denominator's scope: with ``denominator_align``, a slice by its ``from`` column filters the ``to``
+        column instead (TREATAS)."""
+        pairs = spec.get("denominator_align") or ()
+        for pair in pairs:
+            source, target = _column(pair.get("from")), _column(pair.get("to"))
+            for index, axis in enumerate(self.grid.axes):
+                if axis == source and index not in scope.ignored:
+                    scope = scope.moving(index, target)
+        return scope
+
+    def _difference(self, spec: Mapping[str, Any], scope: Scope) -> np.ndarray:
+        left = self.operand(spec.get("left"), scope).astype("float64")
+        right = self.operand(spec.get("right"), scope).astype("float64")
         return blank_subtract(left, right) * self.number(spec, "scale", 1)
 
-    def _baseline_gap(self, spec: Mapping[str, Any], ignored: frozenset[int]) -> np.ndarray:
+    def _baseline_gap(self, spec: Mapping[str, Any], scope: Scope) -> np.ndarray:
         targets = [str(t) for t in spec.get("remove_filters") or ()]
-        removed = set(ignored)
+        removed = set()
         for index, (table, column) in enumerate(self.grid.axes):
             if table in targets or f"{table}[{column}]" in targets:
                 removed.add(index)
-        value = self.operand(spec.get("measure"), ignored).astype("float64")
-        baseline = self.operand(spec.get("measure"), frozenset(removed)).astype("float64")
+        value = self.operand(spec.get("measure"), scope).astype("float64")
+        baseline = self.operand(spec.get("measure"), scope.without(removed)).astype("float64")
         gap = blank_subtract(value, baseline) * self.number(spec, "scale", 1)
         return np.where(np.isnan(value), np.nan, gap)
 
-    def _threshold_flag(self, spec: Mapping[str, Any], ignored: frozenset[int]) -> np.ndarray:
+    def _threshold_flag(self, spec: Mapping[str, Any], scope: Scope) -> np.ndarray:
         operator = spec.get("operator")
         if operator not in _COMPARE:
             raise Unverifiable(f"unknown operator {operator!r}")
-        value = np.nan_to_num(self.operand(spec.get("measure"), ignored).astype("float64"), nan=0.0)
+        value = np.nan_to_num(self.operand(spec.get("measure"), scope).astype("float64"), nan=0.0)
         return _COMPARE[operator](value, self.number(spec, "threshold", 0))
 
-    def _tiering(self, spec: Mapping[str, Any], ignored: frozenset[int]) -> np.ndarray:
-        inputs = {str(name): self.operand(measure, ignored) for name, measure in (spec.get("inputs") or {}).items()}
+    def _tiering(self, spec: Mapping[str, Any], scope: Scope) -> np.ndarray:
+        inputs = {str(name): self.operand(measure, scope) for name, measure in (spec.get("inputs") or {}).items()}
         size = self.grid.size
 
         def resolve(node: Node) -> pd.Series:
@@ -288,7 +300,7 @@ class _Run:
         labels[open_rows] = str(spec.get("otherwise", ""))
         return labels
 
-    def _period_change(self, spec: Mapping[str, Any], ignored: frozenset[int]) -> np.ndarray:
+    def _period_change(self, spec: Mapping[str, Any], scope: Scope) -> np.ndarray:
         period = spec.get("period")
         if period not in PERIODS or self.it.date_table is None:
             raise Unverifiable(f"unknown period {period!r} or no date table")
@@ -298,20 +310,21 @@ class _Run:
             table, grain = _column(spec["grain_column"])
             if table != date_table or grain != PERIODS[str(period)][0]:
                 raise Unverifiable("a period change by a grain column of its own is not interpreted")
-        axis = next((i for i, a in enumerate(self.grid.axes) if a == (date_table, grain) and i not in ignored), None)
+        axis = next((i for i, a in enumerate(self.grid.axes)
+                     if a == (date_table, grain) and i not in scope.ignored), None)
         if axis is None:
-            if self._one_period_somewhere(date_table, grain, ignored):
+            if self._one_period_somewhere(date_table, grain, scope):
                 raise NotComparable(f"a period change by {grain} has no reference on this slice")
             return np.full(self.grid.size, np.nan)  # never exactly one period: HASONEVALUE is false
-        current = self.operand(spec.get("measure"), ignored).astype("float64")
+        current = self.operand(spec.get("measure"), scope).astype("float64")
         rows = self.grid.shifted_rows(axis, previous(self.grid.members[axis]))
         before = np.where(rows >= 0, current[np.maximum(rows, 0)], np.nan)
         change = (current - before) * self.number(spec, "scale", 1)
         return np.where(np.isnan(current) | np.isnan(before), np.nan, change)
 
-    def _one_period_somewhere(self, date_table: str, grain: str, ignored: frozenset[int]) -> bool:
+    def _one_period_somewhere(self, date_table: str, grain: str, scope: Scope) -> bool:
         """Whether some slice row holds exactly one period (of ``grain``) without slicing by it."""
-        columns = [a[1] for i, a in enumerate(self.grid.axes) if a[0] == date_table and i not in ignored]
+        columns = [a[1] for i, a in enumerate(self.grid.axes) if a[0] == date_table and i not in scope.ignored]
         periods = self.it.data.column(date_table, grain)
         if not columns:
             return periods.nunique() == 1

@@ -141,6 +141,23 @@ class Reach:
         return rows
 
 
+@dataclass(frozen=True)
+class Scope:
+    """How a measure's filter context differs from its slice row's: axes whose filter is removed
+    (REMOVEFILTERS) and axes whose values filter another column instead (TREATAS)."""
+
+    ignored: frozenset[int] = frozenset()
+    moved: tuple[tuple[int, Axis], ...] = ()
+
+    def without(self, axes: set[int]) -> Scope:
+        """This scope with ``axes`` removed too."""
+        return Scope(self.ignored | frozenset(axes), self.moved)
+
+    def moving(self, index: int, to: Axis) -> Scope:
+        """This scope with axis ``index`` filtering ``to`` instead."""
+        return Scope(self.ignored, (*self.moved, (index, to)))
+
+
 class Grid:
     """The rows of a slice over ``axes``: the cross product of each axis's members (sorted, BLANK left out),
     of which only combinations that exist are shown when several axes share a table."""
@@ -159,9 +176,10 @@ class Grid:
             unique = unique.astype("int64")
         return pd.Index(unique.sort_values(kind="stable").to_numpy(), name=axis[1])
 
-    def member_rows(self, index: int) -> np.ndarray:
-        """For each row of the axis's table, its member position on axis ``index`` (-1: BLANK)."""
-        table, column = self.axes[index]
+    def member_rows(self, index: int, column_of: Axis | None = None) -> np.ndarray:
+        """For each row of the axis's table (or of ``column_of``'s, whose values are matched instead), its member
+        position on axis ``index`` (-1: BLANK or no member)."""
+        table, column = column_of or self.axes[index]
         values = self.data.column(table, column)
         found = self.members[index].get_indexer(values.to_numpy())
         return np.where(values.isna().to_numpy(), -1, found)
@@ -192,16 +210,19 @@ class Grid:
             return self.members[0]
         return pd.MultiIndex.from_product(self.members)
 
-    def place(self, table: str, reach: Reach, links: tuple[Link, ...], ignored: frozenset[int]) -> Placement:
-        """Where ``table``'s rows land; axes in ``ignored`` and axes ``table`` does not reach do not filter."""
+    def place(self, table: str, reach: Reach, links: tuple[Link, ...], scope: Scope) -> Placement:
+        """Where ``table``'s rows land; axes ``scope`` ignores and axes ``table`` does not reach do not filter,
+        and an axis ``scope`` moves filters through the column it moves to."""
         kept, positions = [], []
-        for index, (axis_table, _) in enumerate(self.axes):
-            if index in ignored:
+        moved = dict(scope.moved)
+        for index, axis in enumerate(self.axes):
+            if index in scope.ignored:
                 continue
-            rows = reach.rows(table, axis_table, links)
+            target = moved.get(index, axis)
+            rows = reach.rows(table, target[0], links)
             if rows is None:
                 continue
-            members = self.member_rows(index)
+            members = self.member_rows(index, target)
             kept.append(index)
             positions.append(np.where(rows >= 0, members[np.maximum(rows, 0)], -1))
         length = self.data.length(table)
