@@ -545,7 +545,8 @@ def validate_command(
 
                 text, passed = run_roles(model_from_spec(model), connection, tables, chosen_measures, parameters,
                                          chosen_slices, only_roles, None if all_users else users_per_role,
-                                         json_output, progress=lambda what: _say(f"validating {what}"))
+                                         json_output, progress=lambda what: _say(f"validating {what}"),
+                                         reference=spec_reference(model, _specs_dir(specs)))
             else:
                 result = validate(Engine(model_from_spec(model), connection), tables, chosen_measures, parameters,
                                   chosen_slices, progress=lambda name: _say(
