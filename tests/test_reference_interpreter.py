@@ -132,6 +132,68 @@ REFERENCE = '''    reference:
 '''
 
 
+# every other kind (and filter form) the interpreter reads, checked against the engine the same way
+OTHER_KINDS = """  - {name: K - Companies Rated, kind: distinct_count, column: "BI_SmileBack_Reviews[company_id]",
+     format: whole, description: d}
+  - {name: K - Lowest Rating, kind: min, column: "BI_SmileBack_Reviews[rating]", format: whole, description: d}
+  - {name: K - Most Hours, kind: max, column: "BI_Autotask_Tickets[hours_worked]", format: decimal,
+     description: d}
+  - name: K - Customer Hours
+    kind: sum
+    column: BI_Autotask_Tickets[hours_worked]
+    filter: BI_Autotask_Companies[company_type] = "customer"
+    format: decimal
+    description: d
+  - name: K - Reopened vs Portfolio
+    kind: baseline_gap
+    measure: Tickets - Reopened %
+    remove_filters: [BI_Autotask_Companies]
+    scale: 100
+    format: decimal
+    description: d
+  - name: K - Reopened MoM
+    kind: period_change
+    measure: Tickets - Reopened %
+    period: previous_month
+    scale: 100
+    format: decimal
+    description: d
+  - name: K - Many Reopened
+    kind: threshold_flag
+    measure: Tickets - Reopened
+    operator: ">="
+    threshold: 20
+    format: whole
+    description: d
+  - name: K - Reopen Tier
+    kind: tiering
+    inputs: {Pct: Tickets - Reopened %}
+    blank_when_blank: Pct
+    tiers: [{label: Bad, when: "Pct > 0.1"}]
+    otherwise: Fine
+    format: whole
+    description: d
+  - {name: K - Opened minus Reopened, kind: difference, left: Tickets - Opened, right: Tickets - Reopened,
+     format: whole, description: d}
+  - name: K - Urgent Closed
+    kind: count_where
+    table: BI_Autotask_Tickets
+    filter: >-
+      BI_Autotask_Tickets[priority] IN { "Critical", "high" }
+      && NOT ISBLANK ( BI_Autotask_Tickets[completed_date] )
+    format: whole
+    description: d
+  - name: K - Avg Response by Opened
+    kind: average
+    over: BI_Autotask_Tickets
+    expression: ( BI_Autotask_Tickets[first_response_at] - BI_Autotask_Tickets[created_at] ) * 24
+    use_relationship: {from: "BI_Autotask_Tickets[created_date]", to: "BI_Date[date]"}
+    format: decimal
+    description: d
+"""
+OTHER_KIND_NAMES = tuple(re.findall(r"name: (K - [^,\n]+)", OTHER_KINDS))
+
+
 def _with_my_measures(specs: Path, extra: str = "") -> Path:
     """``specs`` with the example measures of docs/your-measures.md (and ``extra`` measures) added."""
     example = MINE.split("<!-- file: myspecs/measures/10-mine.yaml -->\n```yaml\n", 1)[1].split("```", 1)[0]
@@ -144,15 +206,16 @@ def _measures(*names: str) -> list[str]:
 
 
 def test_users_measures_validate_green_with_no_python(cli, demo_db: str, spec_copy: Path) -> None:
-    """count_where, ratio, average, a family and a raw DAX measure with a reference, on every standard slice and
-    on the companies' type."""
+    """count_where, ratio, average, a family and a raw DAX measure with a reference (and a measure of every other
+    kind), on every standard slice and on the companies' type."""
     assert any(c.name == "company_type" for t in MODEL.tables if t.name == "BI_Autotask_Companies" for c in t.columns)
-    specs = _with_my_measures(spec_copy)
+    specs = _with_my_measures(spec_copy, OTHER_KINDS)
+    assert len(OTHER_KIND_NAMES) == 11
     slices = [*STANDARD_SLICES, "BI_Autotask_Companies[company_type]"]
-    result = cli("validate", "--db", demo_db, "--specs", str(specs), *_measures(*USER_MEASURES),
+    result = cli("validate", "--db", demo_db, "--specs", str(specs), *_measures(*USER_MEASURES, *OTHER_KIND_NAMES),
                  *[part for name in slices for part in ("--slice", name)], "--require-reference")
     assert result.code == 0, result.out + result.err
-    assert "(6 measures x 8 slices): 0 mismatches (" in result.out and "unverified" not in result.out
+    assert "(17 measures x 8 slices): 0 mismatches (" in result.out and "unverified" not in result.out
 
 
 def test_wrong_dax_or_reference_is_caught_and_an_undeclared_raw_measure_is_unverified(
