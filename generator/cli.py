@@ -539,14 +539,17 @@ def validate_command(
         with deadline(connection, timeout, memory_limit):
             tables = read_semantic_tables(DuckDBDatabase(connection, duckdb_path(db)), model)
             started = time.perf_counter()
-            parameters = Parameters(**{p.name: p.value for p in model.parameters})
+            # the hand-written reference knows the shipped parameters; the interpreter reads any from the specs
+            parameters = Parameters(**{p.name: p.value for p in model.parameters
+                                       if p.name in Parameters.__dataclass_fields__})
             if check_roles:
                 from generator.validation_roles import run_roles
 
                 text, passed = run_roles(model_from_spec(model), connection, tables, chosen_measures, parameters,
                                          chosen_slices, only_roles, None if all_users else users_per_role,
                                          json_output, progress=lambda what: _say(f"validating {what}"),
-                                         reference=spec_reference(model, _specs_dir(specs)))
+                                         reference=spec_reference(model, _specs_dir(specs)),
+                                         require_reference=require_reference)
             else:
                 result = validate(Engine(model_from_spec(model), connection), tables, chosen_measures, parameters,
                                   chosen_slices, progress=lambda name: _say(

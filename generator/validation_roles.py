@@ -301,9 +301,9 @@ def _jsonable(value: Any) -> Any:
 def run_roles(model: EngineModel, connection: duckdb.DuckDBPyConnection, tables: Mapping[str, pd.DataFrame],
               measures: Sequence[str], parameters: Parameters, slices: Sequence[str], roles: Sequence[str] | None,
               per_role: int | None, as_json: bool, progress: Callable[[str], None] | None = None,
-              reference: SpecReference | None = None) -> tuple[str, bool]:
-    """``validate --roles``: the report (text or JSON) and whether everything passed; ToolError for an unknown
-    role."""
+              reference: SpecReference | None = None, require_reference: bool = False) -> tuple[str, bool]:
+    """``validate --roles``: the report (text or JSON) and whether everything passed (an unverified measure fails
+    with ``require_reference``); ToolError for an unknown role."""
     import json
 
     from generator.errors import ToolError
@@ -316,12 +316,13 @@ def run_roles(model: EngineModel, connection: duckdb.DuckDBPyConnection, tables:
         raise ToolError("the model has no roles (declare them under roles: in model/*.yaml)")
     result = validate_roles(model, connection, tables, measures, parameters, slices, roles, per_role, progress,
                             reference)
+    passed = result.passed and not (require_reference and result.unverified)
     if as_json:
-        return json.dumps(roles_json(result), indent=2), result.passed
+        return json.dumps({**roles_json(result), "passed": passed, "unverified": result.unverified}, indent=2), passed
     users = sum(len(s.users) for s in result.roles)
     summary = (f"{result.checks:,} checks ({len(measures)} measures x {len(slices)} slices and "
                f"{len(LEAK_QUERIES) + 2} leak-test queries, {users} users in {len(result.roles)} roles): "
                f"{len(result.mismatches):,} mismatches, {len(result.leaks):,} leaks"
                + (f", {len(result.unverified)} unverified ({', '.join(result.unverified)})"
                   if result.unverified else ""))
-    return roles_report(result) + "\n" + summary, result.passed
+    return roles_report(result) + "\n" + summary, passed

@@ -162,7 +162,7 @@ OTHER_KINDS = """  - {name: K - Companies Rated, kind: distinct_count, column: "
     kind: threshold_flag
     measure: Tickets - Reopened
     operator: ">="
-    threshold: 20
+    threshold: reopened_alarm
     format: whole
     description: d
   - name: K - Reopen Tier
@@ -207,9 +207,11 @@ def _measures(*names: str) -> list[str]:
 
 def test_users_measures_validate_green_with_no_python(cli, demo_db: str, spec_copy: Path) -> None:
     """count_where, ratio, average, a family and a raw DAX measure with a reference (and a measure of every other
-    kind), on every standard slice and on the companies' type."""
+    kind, one using a parameter of the user's own), on every standard slice and on the companies' type."""
     assert any(c.name == "company_type" for t in MODEL.tables if t.name == "BI_Autotask_Companies" for c in t.columns)
     specs = _with_my_measures(spec_copy, OTHER_KINDS)
+    with (specs / "measures" / "00-parameters.yaml").open("a", encoding="utf-8") as parameters:
+        parameters.write("  reopened_alarm:\n    value: 25\n    description: Reopened tickets that raise the alarm.\n")
     assert len(OTHER_KIND_NAMES) == 11
     slices = [*STANDARD_SLICES, "BI_Autotask_Companies[company_type]"]
     result = cli("validate", "--db", demo_db, "--specs", str(specs), *_measures(*USER_MEASURES, *OTHER_KIND_NAMES),
