@@ -70,27 +70,25 @@ class Interpreter:
         self.data = Tabular(tables)
         self.measures, self.links, self.date_table, self.parameters = measures, links, date_table, parameters
         self.reach = Reach(self.data, links)
+        self._runs: dict[tuple[Axis, ...], _Run] = {}
 
     def evaluate(self, measure: str, axes: tuple[Axis, ...]) -> pd.Series:
         """``measure`` on every shown row of the slice over ``axes``: an object Series (float, bool, str; None
         for BLANK). Unverifiable or NotComparable when it cannot."""
-        run = _Run(self, Grid(self.data, axes))
-        values = run.measure(measure, Scope())
+        if axes not in self._runs:  # one run per slice: measures used by several are computed once
+            self._runs[axes] = _Run(self, Grid(self.data, axes))
+        run = self._runs[axes]
+        try:
+            values = run.measure(measure, Scope())
+        except KeyError as missing:
+            raise Unverifiable(f"the data lacks {missing.args[0]}") from None
+        except (TypeError, ValueError) as problem:  # e.g. a sum over a text column
+            raise Unverifiable(f"cannot be computed from the data: {problem}") from None
         shown = run.grid.shown
         objects = np.asarray(values).astype(object)
         if values.dtype.kind == "f":
             objects[np.isnan(values)] = None
         return pd.Series(objects[shown], index=run.grid.index[shown], name=measure, dtype=object)
-
-    def why_unverifiable(self, measure: str) -> str | None:
-        """Why ``measure`` cannot be computed at all (None when it can be, on some slice)."""
-        try:
-            self.evaluate(measure, ())
-        except Unverifiable as problem:
-            return str(problem)
-        except NotComparable:
-            return None
-        return None
 
 
 class _Run:
