@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from generator.spec.loader import load_model
 from generator.spec.locate import default_spec_dir
 from generator.targets.duckdb_db import DuckDBDatabase
 from generator.targets.frames import read_semantic_tables
-from generator.validation import _row_key, resolve_slice, same_value, spec_interpreter
+from generator.validation import _row_key, resolve_slice, same_value, spec_interpreter, spec_reference
 
 SPECS = default_spec_dir()
 MODEL = load_model(SPECS)
@@ -280,3 +281,20 @@ def test_an_unknown_slice_gets_a_did_you_mean(slice_name: str, hint: str) -> Non
         resolve_slice(slice_name, MODEL)
     assert resolve_slice("BI_Date[month_start], BI_Autotask_Companies[company_type]", MODEL) == (
         "BI_Date[month_start],BI_Autotask_Companies[company_type]")
+
+
+def test_a_filter_on_a_dimension_and_the_fact_rows_without_a_match() -> None:
+    """Tickets with no technician land on the technicians' blank row: ISBLANK of its name holds there."""
+    from test_engine_properties import EDGE_CASES
+
+    tables = build_tables(EDGE_CASES)
+    shipped = spec_reference(MODEL, SPECS)
+    named = "BI_Autotask_Resources[technician_name]"
+    measures = {"Unassigned": {"kind": "count_where", "table": "BI_Autotask_Tickets", "filter": f"ISBLANK ( {named} )"},
+                "Assigned": {"kind": "count_where", "table": "BI_Autotask_Tickets",
+                             "filter": [f"NOT ISBLANK ( {named} )", f'{named} IN {{ "x", BLANK () }} || TRUE ()']}}
+    interpreter = replace(shipped, measures=measures).on(tables)
+    unassigned = tables["BI_Autotask_Tickets"]["assigned_resource_id"].isna().sum()
+    assert unassigned > 0
+    assert interpreter.evaluate("Unassigned", ()).tolist() == [unassigned]
+    assert interpreter.evaluate("Assigned", ()).tolist() == [len(tables["BI_Autotask_Tickets"]) - unassigned]

@@ -200,7 +200,7 @@ class _Run:
                 rows = self.it.reach.rows(table, where, links)
                 if rows is None:
                     continue  # a filter on a table that does not filter this one
-                mask = np.where(rows >= 0, mask[np.maximum(rows, 0)], False)
+                mask = np.where(rows >= 0, mask[np.maximum(rows, 0)], self.blank_row_passes(where, node))
             keep &= mask
         return keep
 
@@ -217,6 +217,18 @@ class _Run:
                 raise Unverifiable(str(missing.args[0])) from None
 
         return Evaluator(length, pd.RangeIndex(length), resolve)
+
+    def blank_row_passes(self, table: str, node: Node) -> bool:
+        """Whether ``node`` holds on ``table``'s blank row (where rows of another table without a match land)."""
+
+        def resolve(column: Node) -> pd.Series:
+            values = self.it.data.column(table, column.parts[1])
+            return pd.Series([None], dtype=values.dtype)
+
+        try:
+            return bool(Evaluator(1, pd.RangeIndex(1), resolve).mask(node)[0])
+        except RowExpressionError as problem:
+            raise Unverifiable(str(problem)) from None
 
     def rows(self, table: str, node: Node) -> pd.Series:
         try:
