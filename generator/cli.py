@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 import time
 from pathlib import Path
@@ -392,6 +393,7 @@ def lint_command(
     from generator.lint import LintContext, lint_database, load_bim, select_rules
     from generator.lint.suppressions import apply_suppressions
     from generator.reference import MEASURES as REFERENCE_MEASURES
+    from generator.spec.reference import measures_with_reference
 
     _check_format(output_format)
     if fail_on not in FAIL_ON_CHOICES:
@@ -407,7 +409,8 @@ def lint_command(
     selected = [rule.strip() for rule in rules.split(",") if rule.strip()] if rules else None
     chosen = select_rules(selected)
     findings = lint_database(database, rules=selected,
-                             context=LintContext(reference_measures=frozenset(REFERENCE_MEASURES)))
+                             context=LintContext(reference_measures=frozenset(REFERENCE_MEASURES)
+                                                 | measures_with_reference(_specs_dir(specs))))
     kept, ignored = apply_suppressions(database, findings)
     reported = findings if show_ignored else kept
     _emit_findings(reported, output_format, title, junit, "gen-measures lint", [rule.id for rule in chosen])
@@ -499,8 +502,12 @@ def validate_command(
                                             "one per slice) into this folder.")] = None,
     slices: Annotated[list[str] | None, typer.Option(
         "--slice", help="Only this slice (repeatable): total, client, month, technician, queue, "
-                        "client_month, week.")] = None,
+                        "client_month, week, or any column as Table[column] (several joined by commas slice "
+                        "by their combinations).")] = None,
     measures: Annotated[list[str] | None, typer.Option("--measure", help="Only this measure (repeatable).")] = None,
+    require_reference: Annotated[bool, typer.Option(
+        "--require-reference", help="Exit 1 when a measure is unverified (a raw DAX measure whose spec declares "
+                                    "no 'reference').")] = False,
     check_roles: Annotated[bool, typer.Option(
         "--roles", help="Validate under every row-level security role, as the users the data gives each role "
                         "(against the reference on each user's rows), and run the leak test.")] = False,
@@ -515,13 +522,15 @@ def validate_command(
 ) -> None:
     """Evaluate every generated measure with the DAX engine and compare it with the pandas reference.
 
-    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month, by week; measures defined by calendar months are not compared by week) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
+    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month, by week; measures defined by calendar months are not compared by week), or on the --slice columns, as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
+
+    The reference: the hand-written pandas implementation of the shipped measures on the standard slices; for every other measure and slice, the interpreter of the measure specs (kinds read from measures/*.yaml, never the DAX). A raw 'dax:' measure is checked against the 'reference' its spec declares; without one it is listed as unverified (exit 0, or 1 with --require-reference).
 
     With --roles the same runs under each row-level security role for a sample of its users (--users-per-role, or --all-users) and compares with the reference computed on that user's rows only; query shapes that could leak other clients' rows (ALL, REMOVEFILTERS, RELATED, the portfolio comparison) are checked too. Exit 1 on any mismatch or leak.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     import json
 
-    from generator.dqv import slice_tests, write_dqv
+    from generator.dqv import dqv_file_stem, slice_tests, write_dqv
     from generator.engine.run import Engine
     from generator.engine.session import connect_read_only, duckdb_path
     from generator.engine.sources import model_from_spec
@@ -529,19 +538,19 @@ def validate_command(
     from generator.reference import SLICES, Parameters
     from generator.targets.duckdb_db import DuckDBDatabase
     from generator.targets.frames import read_semantic_tables
-    from generator.validation import mismatch_table, report_json, validate
+    from generator.validation import mismatch_table, report_json, resolve_slice, spec_reference, validate
 
     model = _load_model(specs)
-    chosen_slices = list(dict.fromkeys(slices)) if slices else list(SLICES)
-    unknown = [s for s in chosen_slices if s not in SLICES]
-    if unknown:
-        raise ToolError(f"unknown slice {unknown[0]!r}; choose from {', '.join(SLICES)}")
+    chosen_slices = list(dict.fromkeys(resolve_slice(s, model) for s in slices)) if slices else list(SLICES)
     names = [m.name for m in model.measures]
     chosen_measures = list(dict.fromkeys(measures)) if measures else names
     missing = [m for m in chosen_measures if m not in names]
     if missing:
-        raise ToolError(f"unknown measure {missing[0]!r}; the specs define {plural(len(names), 'measure')} "
-                        "(see docs/measures.md)")
+        hint = difflib.get_close_matches(missing[0], names, n=1)
+        raise ToolError(f"unknown measure {missing[0]!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                        + f"; the specs define {plural(len(names), 'measure')} (see docs/measures.md)")
+    if check_roles and any(s not in SLICES for s in chosen_slices):
+        raise ToolError("--roles validates the standard slices; drop the Table[column] slices")
     if (only_roles or all_users) and not check_roles:
         raise ToolError("--role and --all-users go with --roles")
     if check_roles and emit_dqv is not None:
@@ -553,17 +562,22 @@ def validate_command(
         with deadline(connection, timeout, memory_limit):
             tables = read_semantic_tables(DuckDBDatabase(connection, duckdb_path(db)), model)
             started = time.perf_counter()
-            parameters = Parameters(**{p.name: p.value for p in model.parameters})
+            # the hand-written reference knows the shipped parameters; the interpreter reads any from the specs
+            parameters = Parameters(**{p.name: p.value for p in model.parameters
+                                       if p.name in Parameters.__dataclass_fields__})
             if check_roles:
                 from generator.validation_roles import run_roles
 
                 text, passed = run_roles(model_from_spec(model), connection, tables, chosen_measures, parameters,
                                          chosen_slices, only_roles, None if all_users else users_per_role,
-                                         json_output, progress=lambda what: _say(f"validating {what}"))
+                                         json_output, progress=lambda what: _say(f"validating {what}"),
+                                         reference=spec_reference(model, _specs_dir(specs)),
+                                         require_reference=require_reference)
             else:
                 result = validate(Engine(model_from_spec(model), connection), tables, chosen_measures, parameters,
                                   chosen_slices, progress=lambda name: _say(
-                                      f"validating slice {name} ({plural(len(chosen_measures), 'measure')})"))
+                                      f"validating slice {name} ({plural(len(chosen_measures), 'measure')})"),
+                                  reference=spec_reference(model, _specs_dir(specs)))
     finally:
         connection.close()
     if check_roles:
@@ -573,20 +587,22 @@ def validate_command(
         return
     seconds = time.perf_counter() - started
     if emit_dqv is not None:
-        files = {f"{name}.Tests.dax": slice_tests(name, result.references[name], chosen_measures)
+        files = {f"{dqv_file_stem(name)}.Tests.dax": slice_tests(name, result.references[name], chosen_measures)
                  for name in chosen_slices}
         for path in write_dqv(emit_dqv, files):
             _say(f"wrote {path}")
-    mismatches = result.mismatches
+    mismatches, unverified = result.mismatches, result.unverified
     if json_output:
-        typer.echo(json.dumps(report_json(result), indent=2))
+        typer.echo(json.dumps(report_json(result, require_reference), indent=2))
     else:
         if mismatches:
             typer.echo(mismatch_table(mismatches))
+        for measure, why in unverified.items():
+            typer.echo(f"unverified: {measure}: {why} (docs/your-measures.md: declare a 'reference')")
         typer.echo(f"{plural(len(result.checks), 'check')} ({plural(len(chosen_measures), 'measure')} x "
-                   f"{plural(len(chosen_slices), 'slice')}): {plural(len(mismatches), 'mismatch', 'mismatches')} "
-                   f"({seconds:.1f} s)")
-    if mismatches:
+                   f"{plural(len(chosen_slices), 'slice')}): {plural(len(mismatches), 'mismatch', 'mismatches')}"
+                   + (f", {len(unverified)} unverified" if unverified else "") + f" ({seconds:.1f} s)")
+    if mismatches or (require_reference and unverified):
         raise typer.Exit(EXIT_FINDINGS)
 
 

@@ -11,29 +11,96 @@ completion month is BLANK) is not compared.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from generator.engine.errors import DaxEngineError
 from generator.engine.run import Engine
+from generator.errors import ToolError
 from generator.reference import SLICES, Parameters, compared_on, evaluate_all
+from generator.reference.interpreter import Interpreter, NotComparable, Unverifiable
+from generator.reference.rowexpr import column_parts
+from generator.reference.slicing import STANDARD_SLICES, Axis, Link
+from generator.spec.model import Model
 
 TOLERANCE = 1e-9
 
 # slice → the model columns whose values make its rows (the reference's index, in the same order)
-SLICE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "total": (),
-    "client": (("BI_Autotask_Companies", "company_id"),),
-    "month": (("BI_Date", "month_start"),),
-    "technician": (("BI_Autotask_Resources", "resource_id"),),
-    "queue": (("BI_Autotask_Queues", "queue_id"),),
-    "client_month": (("BI_Autotask_Companies", "company_id"), ("BI_Date", "month_start")),
-    "week": (("BI_Date", "week_start"),),
-}
+SLICE_COLUMNS: dict[str, tuple[Axis, ...]] = dict(STANDARD_SLICES)
+
+
+def slice_columns(slice_name: str) -> tuple[Axis, ...]:
+    """The columns of a standard slice, or of a slice written ``Table[column]`` (several joined by commas)."""
+    if slice_name in SLICE_COLUMNS:
+        return SLICE_COLUMNS[slice_name]
+    return tuple(column_parts(part.strip()) for part in slice_name.split(","))
+
+
+def resolve_slice(name: str, model: Model) -> str:
+    """``name`` as a slice: a standard slice, or ``Table[column]`` of the model (several joined by commas),
+    written back in one form. ToolError, with a "did you mean", for anything else."""
+    if name in SLICES:
+        return name
+    if "[" not in name:
+        hint = difflib.get_close_matches(name, SLICES, n=1)
+        raise ToolError(f"unknown slice {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                        + f"; choose from {', '.join(SLICES)} or give a column as Table[column]")
+    tables = {t.name: t for t in model.semantic_tables}
+    axes = []
+    for part in name.split(","):
+        text = part.strip()
+        if not text.endswith("]"):
+            raise ToolError(f"slice {text!r} is not a column like Table[column]")
+        table, column = column_parts(text)
+        if table not in tables:
+            hint = difflib.get_close_matches(table, tables, n=1)
+            raise ToolError(f"unknown table {table!r} in slice {text!r}"
+                            + (f"; did you mean {hint[0]!r}?" if hint else ""))
+        if not tables[table].has_column(column):
+            hint = difflib.get_close_matches(column, tables[table].column_names, n=1)
+            raise ToolError(f"unknown column {table}[{column}] in slice {text!r}"
+                            + (f"; did you mean {table}[{hint[0]}]?" if hint else ""))
+        axes.append(f"{table}[{column}]")
+    if len(set(axes)) != len(axes):
+        raise ToolError(f"slice {name!r} names a column twice")
+    return ",".join(axes)
+
+
+@dataclass(frozen=True)
+class SpecReference:
+    """What the reference interpreter needs of the specs: the measure specs as written (families expanded), the
+    relationships, the date table and the parameters. :meth:`on` binds it to the data."""
+
+    measures: dict[str, Any]
+    links: tuple[Link, ...]
+    date_table: tuple[str, str] | None
+    parameters: dict[str, float]
+
+    def on(self, tables: dict[str, pd.DataFrame]) -> Interpreter:
+        """The interpreter over ``tables``."""
+        return Interpreter(tables, self.measures, self.links, self.date_table, self.parameters)
+
+
+def spec_reference(model: Model, spec_dir: Path) -> SpecReference:
+    """The measure specs under ``spec_dir`` (read from the YAML, never the DAX) for the interpreter."""
+    from generator.measures.spec import read_measure_specs
+
+    specs = read_measure_specs(spec_dir)
+    measures = {str(item.node.get("name")): item.node for item in specs.measures}
+    links = tuple(Link(r.from_table, r.from_column, r.to_table, r.to_column, r.active) for r in model.relationships)
+    date = next(((t.name, t.key[0]) for t in model.tables if t.is_date_table and t.key), None)
+    return SpecReference(measures, links, date, {p.name: p.value for p in specs.parameters})
+
+
+def spec_interpreter(model: Model, spec_dir: Path, tables: dict[str, pd.DataFrame]) -> Interpreter:
+    """The reference interpreter of the measure specs under ``spec_dir`` over ``tables``."""
+    return spec_reference(model, spec_dir).on(tables)
 
 
 @dataclass(frozen=True)
@@ -57,6 +124,7 @@ class Validation:
     measures: tuple[str, ...]
     slices: tuple[str, ...]
     references: dict[str, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
+    unverified: dict[str, str] = field(default_factory=dict)  # measure → why no reference checks it
 
     @property
     def mismatches(self) -> list[Check]:
@@ -67,11 +135,15 @@ class Validation:
 def slice_query(slice_name: str, measures: Sequence[str]) -> str:
     """The DAX query that evaluates ``measures`` on every row of ``slice_name``."""
     pairs = ", ".join(f'"{_escape(name)}", [{name.replace("]", "]]")}]' for name in measures)
-    columns = SLICE_COLUMNS[slice_name]
+    columns = slice_columns(slice_name)
     if not columns:
         return f"EVALUATE ROW({pairs})"
-    groups = ", ".join(f"{table}[{column}]" for table, column in columns)
+    groups = ", ".join(f"{_table(table)}[{column.replace(']', ']]')}]" for table, column in columns)
     return f"EVALUATE SUMMARIZECOLUMNS({groups}, {pairs})"
+
+
+def _table(name: str) -> str:
+    return name if name.isidentifier() else "'" + name.replace("'", "''") + "'"
 
 
 def _escape(text: str) -> str:
@@ -115,7 +187,7 @@ def _label(key: Any) -> str:
 
 def _engine_values(engine: Engine, slice_name: str, measure: str) -> dict[Any, Any]:
     """The measure's value by slice key (one query per measure: DuckDB plans small queries much faster)."""
-    width = len(SLICE_COLUMNS[slice_name])
+    width = len(slice_columns(slice_name))
     result = engine.query(slice_query(slice_name, [measure]))[0]
     values: dict[Any, Any] = {}
     for row in result.rows:
@@ -125,28 +197,74 @@ def _engine_values(engine: Engine, slice_name: str, measure: str) -> dict[Any, A
     return values
 
 
+def _expected(slice_name: str, tables: dict[str, pd.DataFrame], measures: Sequence[str], parameters: Parameters,
+              interpreter: Interpreter | None, unverified: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """The reference value of every comparable measure on the slice: the hand-written reference for the shipped
+    measures on the standard slices, the spec interpreter for the others; ``unverified`` collects the rest."""
+    standard = slice_name in SLICES
+    hand = evaluate_all(tables, slice_name, parameters) if standard else None
+    columns: dict[str, pd.Series] = {}
+    compared = compared_on(slice_name, list(measures)) if standard else list(measures)
+    for measure in compared:
+        if hand is not None and measure in hand.columns:
+            columns[measure] = hand[measure]
+            continue
+        if interpreter is None:
+            unverified.setdefault(measure, {})[slice_name] = "no reference implementation"
+            continue
+        try:
+            columns[measure] = interpreter.evaluate(measure, slice_columns(slice_name))
+        except NotComparable:
+            continue
+        except Unverifiable as why:
+            unverified.setdefault(measure, {})[slice_name] = str(why)
+    index = hand.index if hand is not None else next((c.index for c in columns.values()), None)
+    if index is None:
+        index = interpreter_index(interpreter, slice_name) if interpreter is not None else pd.Index([])
+    keys = {_row_key(k): k for k in index}
+    aligned = {}
+    for measure, values in columns.items():
+        by_key = {_row_key(k): v for k, v in values.items()}
+        aligned[measure] = pd.Series([by_key.get(k) for k in keys], index=index, dtype=object, name=measure)
+    return pd.DataFrame(aligned, index=index)
+
+
+def interpreter_index(interpreter: Interpreter, slice_name: str) -> pd.Index:
+    """The rows of a slice (via a measure-free evaluation of its grid)."""
+    from generator.reference.slicing import Grid
+
+    grid = Grid(interpreter.data, slice_columns(slice_name))
+    return grid.index[grid.shown]
+
+
 def validate(engine: Engine, tables: dict[str, pd.DataFrame], measures: Sequence[str], parameters: Parameters,
-             slices: Sequence[str] = SLICES, progress: Callable[[str], None] | None = None) -> Validation:
-    """Evaluate ``measures`` with the engine and the reference on ``slices`` and compare every value."""
+             slices: Sequence[str] = SLICES, progress: Callable[[str], None] | None = None,
+             reference: SpecReference | None = None) -> Validation:
+    """Evaluate ``measures`` with the engine and the reference on ``slices`` and compare every value.
+
+    Slices are the standard ones or ``Table[column]`` (several joined by commas). A measure no reference can
+    compute (a raw DAX measure without a ``reference`` in its spec) is listed as unverified, not compared.
+    """
     checks: list[Check] = []
     references: dict[str, pd.DataFrame] = {}
+    unverified: dict[str, dict[str, str]] = {}
+    interpreter = reference.on(tables) if reference is not None else None
     for slice_name in slices:
         if progress:
             progress(slice_name)
-        reference = evaluate_all(tables, slice_name, parameters)
-        references[slice_name] = reference
-        keys = {_row_key(k): k for k in reference.index}
-        for measure in compared_on(slice_name, list(measures)):
-            expected = reference[measure] if measure in reference.columns else None
+        reference_values = _expected(slice_name, tables, measures, parameters, interpreter, unverified)
+        references[slice_name] = reference_values
+        keys = {_row_key(k): k for k in reference_values.index}
+        for measure in reference_values.columns:
+            expected = reference_values[measure]
             try:
                 values = _engine_values(engine, slice_name, measure)
             except DaxEngineError as error:
-                checks.extend(Check(measure, slice_name, _label(key), None,
-                                    None if expected is None else expected.loc[raw], False, str(error))
+                checks.extend(Check(measure, slice_name, _label(key), None, expected.loc[raw], False, str(error))
                               for key, raw in keys.items())
                 continue
             for key, raw in keys.items():
-                wanted = None if expected is None else expected.loc[raw]
+                wanted = expected.loc[raw]
                 got = values.get(key)
                 checks.append(Check(measure, slice_name, _label(key), got, wanted, same_value(got, wanted)))
             for key in sorted(set(values) - set(keys), key=str):
@@ -156,7 +274,14 @@ def validate(engine: Engine, tables: dict[str, pd.DataFrame], measures: Sequence
                 if values[key] is not None:
                     checks.append(Check(measure, slice_name, _label(key), values[key], None, False,
                                         "a row the reference does not have"))
-    return Validation(tuple(checks), tuple(measures), tuple(slices), references)
+    return Validation(tuple(checks), tuple(measures), tuple(slices), references,
+                      {m: _why(unverified[m], slices) for m in measures if m in unverified})
+
+
+def _why(reasons: dict[str, str], slices: Sequence[str]) -> str:
+    """One sentence for a measure's unverified slices: the reason, and the slices when not all of them."""
+    reason = next(iter(reasons.values()))
+    return reason if len(reasons) == len(slices) else f"{reason}, on {', '.join(reasons)}"
 
 
 def _shown(value: Any) -> str:
@@ -180,8 +305,9 @@ def mismatch_table(mismatches: Sequence[Check]) -> str:
     return "\n".join(lines)
 
 
-def report_json(validation: Validation) -> dict[str, Any]:
-    """The run as JSON-ready data: counts, and every mismatch with both values."""
+def report_json(validation: Validation, require_reference: bool = False) -> dict[str, Any]:
+    """The run as JSON-ready data: counts, every mismatch with both values, and the unverified measures (which
+    fail the run with ``require_reference``)."""
 
     def plain(value: Any) -> Any:
         if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
@@ -193,11 +319,12 @@ def report_json(validation: Validation) -> dict[str, Any]:
         return value
 
     return {
-        "passed": not validation.mismatches,
+        "passed": not validation.mismatches and not (require_reference and validation.unverified),
         "checks": len(validation.checks),
         "measures": list(validation.measures),
         "slices": list(validation.slices),
         "tolerance": TOLERANCE,
+        "unverified": [{"measure": m, "reason": why} for m, why in validation.unverified.items()],
         "mismatches": [{"measure": c.measure, "slice": c.slice, "row": c.key, "engine": plain(c.engine),
                         "reference": plain(c.reference), "note": c.error} for c in validation.mismatches],
     }

@@ -35,7 +35,7 @@ from generator.engine.model import EngineModel
 from generator.engine.run import Engine
 from generator.reference import Parameters, evaluate
 from generator.reference.security import CLIENT_USERS, ROLES, role_users, visible_tables
-from generator.validation import Check, same_value, validate
+from generator.validation import Check, SpecReference, same_value, validate
 
 UNMAPPED_USER = "unmapped.user@example.invalid"
 ANY_USER = "any.user@example.invalid"
@@ -119,6 +119,7 @@ class RolesValidation:
     runs: list[UserRun]
     roles: list[RoleSummary]
     errors: list[str] = field(default_factory=list)
+    unverified: dict[str, str] = field(default_factory=dict)  # measure → why no reference checks it
 
     @property
     def mismatches(self) -> list[tuple[UserRun, Check]]:
@@ -223,8 +224,10 @@ def leak_test(engine: Engine, tables: Mapping[str, pd.DataFrame], visible: Mappi
 def validate_roles(model: EngineModel, connection: duckdb.DuckDBPyConnection, tables: Mapping[str, pd.DataFrame],
                    measures: Sequence[str], parameters: Parameters, slices: Sequence[str],
                    roles: Sequence[str] | None = None, per_role: int | None = 2,
-                   progress: Callable[[str], None] | None = None) -> RolesValidation:
-    """Validate ``measures`` on ``slices`` for every role of ``model`` (or ``roles``) and its sampled users."""
+                   progress: Callable[[str], None] | None = None,
+                   reference: SpecReference | None = None) -> RolesValidation:
+    """Validate ``measures`` on ``slices`` for every role of ``model`` (or ``roles``) and its sampled users;
+    ``reference``: the spec interpreter for the measures without a hand-written reference."""
     chosen = [r for r in model.roles if roles is None or r.name.lower() in {n.lower() for n in roles}]
     result = RolesValidation([], [])
     for role in chosen:
@@ -240,7 +243,8 @@ def validate_roles(model: EngineModel, connection: duckdb.DuckDBPyConnection, ta
             engine = Engine(model, connection, role=role.name, user=user)
             visible = visible_tables(tables, role.name, user)
             run = UserRun(role.name, user)
-            validation = validate(engine, visible, measures, parameters, slices)
+            validation = validate(engine, visible, measures, parameters, slices, reference=reference)
+            result.unverified.update(validation.unverified)
             run.checks = len(validation.checks)
             run.mismatches = validation.mismatches
             queries, run.leaks = leak_test(engine, tables, visible, role.name, user, parameters)
@@ -296,9 +300,10 @@ def _jsonable(value: Any) -> Any:
 
 def run_roles(model: EngineModel, connection: duckdb.DuckDBPyConnection, tables: Mapping[str, pd.DataFrame],
               measures: Sequence[str], parameters: Parameters, slices: Sequence[str], roles: Sequence[str] | None,
-              per_role: int | None, as_json: bool, progress: Callable[[str], None] | None = None) -> tuple[str, bool]:
-    """``validate --roles``: the report (text or JSON) and whether everything passed; ToolError for an unknown
-    role."""
+              per_role: int | None, as_json: bool, progress: Callable[[str], None] | None = None,
+              reference: SpecReference | None = None, require_reference: bool = False) -> tuple[str, bool]:
+    """``validate --roles``: the report (text or JSON) and whether everything passed (an unverified measure fails
+    with ``require_reference``); ToolError for an unknown role."""
     import json
 
     from generator.errors import ToolError
@@ -309,11 +314,15 @@ def run_roles(model: EngineModel, connection: duckdb.DuckDBPyConnection, tables:
             raise ToolError(f"unknown role {name!r}; the model's roles: {', '.join(r.name for r in model.roles)}")
     if not model.roles:
         raise ToolError("the model has no roles (declare them under roles: in model/*.yaml)")
-    result = validate_roles(model, connection, tables, measures, parameters, slices, roles, per_role, progress)
+    result = validate_roles(model, connection, tables, measures, parameters, slices, roles, per_role, progress,
+                            reference)
+    passed = result.passed and not (require_reference and result.unverified)
     if as_json:
-        return json.dumps(roles_json(result), indent=2), result.passed
+        return json.dumps({**roles_json(result), "passed": passed, "unverified": result.unverified}, indent=2), passed
     users = sum(len(s.users) for s in result.roles)
     summary = (f"{result.checks:,} checks ({len(measures)} measures x {len(slices)} slices and "
                f"{len(LEAK_QUERIES) + 2} leak-test queries, {users} users in {len(result.roles)} roles): "
-               f"{len(result.mismatches):,} mismatches, {len(result.leaks):,} leaks")
-    return roles_report(result) + "\n" + summary, result.passed
+               f"{len(result.mismatches):,} mismatches, {len(result.leaks):,} leaks"
+               + (f", {len(result.unverified)} unverified ({', '.join(result.unverified)})"
+                  if result.unverified else ""))
+    return roles_report(result) + "\n" + summary, passed

@@ -5,9 +5,10 @@ existing command and only options that command accepts; the scheduling examples'
 Markers (HTML comments, invisible on GitHub), on the last non-blank line before a fenced block:
 ``<!-- not run: REASON -->`` skips it; ``<!-- file: NAME -->`` writes the block to NAME in the working folder
 before the blocks after it run; ``<!-- test-command -->`` is the CI command (.ci/run runs it). A page-level
-``<!-- doc-test setup: demo-database, built-project -->`` starts that page's folder with the demo database as
-``msp_csat.duckdb`` and/or a built ``powerbi/`` project. Every page's folder holds the demo's CSV exports in
-``exports/autotask/``, ``exports/smileback/`` and ``exports/reviews.csv``.
+``<!-- doc-test setup: demo-database, built-project, specs -->`` starts that page's folder with the demo database
+as ``msp_csat.duckdb``, a built ``powerbi/`` project and/or the shipped ``model/``, ``measures/`` and ``sql/`` (NAME
+of ``file:`` may then be a relative path such as ``myspecs/measures/x.yaml``). Every page's folder holds the demo's
+CSV exports in ``exports/autotask/``, ``exports/smileback/`` and ``exports/reviews.csv``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ EXAMPLES = sorted(path for path in (ROOT / "docs" / "examples").iterdir() if pat
 FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w-]*)\s*$")
 MARKER = re.compile(r"^\s*<!--\s*(?P<kind>not run|file|test-command)\s*:?\s*(?P<value>.*?)\s*-->\s*$")
 SETUP = re.compile(r"<!--\s*doc-test setup:\s*(?P<items>[\w\s,-]+?)\s*-->")
-SETUP_ITEMS = {"demo-database", "built-project"}
+SETUP_ITEMS = {"demo-database", "built-project", "specs"}
 ROOT_COMMAND = typer.main.get_command(app)
 STOP_TOKENS = {"&&", "||", "|", ";", "\n", ">", ">>", "<", "&", "(", ")", ">&"}
 
@@ -145,8 +146,9 @@ def test_every_shell_block_is_bash_and_every_skip_has_a_reason() -> None:
             problems.append(f"{block.where}: a ```{block.lang or '(no language)'} block with commands; use ```bash")
         if block.marker == "not run" and len(block.value) < 10:
             problems.append(f"{block.where}: 'not run' needs a reason")
-        if block.marker == "file" and not re.fullmatch(r"[\w.-]+", block.value):
-            problems.append(f"{block.where}: 'file:' needs a plain file name")
+        if block.marker == "file" and (not re.fullmatch(r"[\w.-]+(/[\w.-]+)*", block.value)
+                                       or ".." in block.value.split("/")):
+            problems.append(f"{block.where}: 'file:' needs a file name or a relative path inside the page's folder")
     for path in DOCS:
         unknown = setup_of(path) - SETUP_ITEMS
         if unknown:
@@ -218,6 +220,9 @@ def test_the_pages_bash_blocks_run(page: Path, tmp_path: Path, shim: Path, demo_
     setup = setup_of(page)
     if "demo-database" in setup:
         shutil.copy(demo_db, tmp_path / "msp_csat.duckdb")
+    if "specs" in setup:  # the page works in a checkout: the shipped model/, measures/ and sql/ beside it
+        for folder in ("model", "measures", "sql"):
+            shutil.copytree(ROOT / folder, tmp_path / folder)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MSP_CSAT_", "AZURE_"))}
     env["PATH"] = f"{shim}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = str(ROOT)

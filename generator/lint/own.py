@@ -39,9 +39,10 @@ def unknown_reference(subject: Subject) -> Iterator[Problem]:
 @rule(id="MSP_NO_REFERENCE_IMPLEMENTATION",
       name="[MSP CSAT] Generated measures need an independent reference implementation", category=CATEGORY,
       severity=2, scope="Measure",
-      description=f"A measure annotated {GENERATED_ANNOTATION} that the pandas reference does not implement "
-                  "cannot be checked.",
-      hint="Add the measure to the reference implementation (generator/reference) so `check` can compare it.")
+      description=f"A measure annotated {GENERATED_ANNOTATION} that no pandas reference checks (a raw dax: "
+                  "measure whose spec declares no 'reference') is reported unverified by `validate`.",
+      hint="Declare what the measure computes under 'reference:' in its spec (an aggregation with a filter, or a "
+           "ratio of two), or write it with a measure kind; see docs/your-measures.md.")
 def no_reference(subject: Subject) -> Iterator[Problem]:
     known = subject.context.reference_measures
     if known is None:
@@ -49,7 +50,8 @@ def no_reference(subject: Subject) -> Iterator[Problem]:
     folded = {name.casefold() for name in known}
     for measure in subject.model.measures:
         if GENERATED_ANNOTATION in measure.annotations and measure.name.casefold() not in folded:
-            yield measure.object_type, measure.object_name, "generated measure without a reference implementation"
+            yield (measure.object_type, measure.object_name,
+                   "generated measure without a reference: declare 'reference:' in its spec")
 
 
 @rule(id="MSP_MEASURE_WITHOUT_FOLDER", name="[MSP CSAT] Visible measures belong in a display folder",

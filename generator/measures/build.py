@@ -14,6 +14,7 @@ from generator.measures.formats import resolve_format
 from generator.measures.kinds import COMMON_KEYS, KINDS, RAW_KIND, Args, render_kind
 from generator.measures.spec import MeasureNode, read_measure_specs, unknown_keys
 from generator.spec.model import Measure, Model, Origin, Parameter
+from generator.spec.reference import reference_problems
 from generator.spec.text import single_line_problem
 from generator.spec.yamlsrc import SpecMap
 
@@ -56,7 +57,7 @@ class _Reader:
                                              + f"; kinds: {', '.join(known)}"))
             return None
         kind = KINDS.get(kind_name)
-        allowed = (*COMMON_KEYS, *(kind.required + kind.optional if kind else ("dax",)))
+        allowed = (*COMMON_KEYS, *(kind.required + kind.optional if kind else ("dax", "reference")))
         before = len(self.problems)
         self.problems.extend(unknown_keys(node, allowed, what))
         for key in (kind.required if kind else ("dax",)):
@@ -152,6 +153,10 @@ def load_measures(spec_dir: Path, model: Model) -> tuple[tuple[Measure, ...], tu
     reader = _Reader(model, parameters, problems)
     drafts = [draft for draft in (reader.read(item) for item in specs.measures) if draft is not None]
     _duplicates(drafts, model, problems)
+    names = {str(item.node.get("name")) for item in specs.measures}
+    for item in specs.measures:
+        if item.node.get("kind") == RAW_KIND:
+            problems += reference_problems(item.node, f"measure '{item.node.get('name')}'", model, parameters, names)
     if problems:
         raise SpecError(problems)
     parsed: dict[str, Expr] = {}
