@@ -17,7 +17,7 @@ from conftest import run_cli
 
 DATASET = "MSP-CSAT"
 DEFINITION = f"{DATASET}.SemanticModel/definition"
-TOTAL_OUTPUTS = 27  # 26 files in powerbi/ (3 of them roles/*.tmdl) + docs/measures.md
+TOTAL_OUTPUTS = 32  # 31 files in powerbi/ (3 of them roles/*.tmdl) + docs/measures.md
 REVIEWS_TMDL = f"{DEFINITION}/tables/BI_SmileBack_Reviews.tmdl"
 
 
