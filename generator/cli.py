@@ -462,7 +462,8 @@ def validate_command(
                                             "one per slice) into this folder.")] = None,
     slices: Annotated[list[str] | None, typer.Option(
         "--slice", help="Only this slice (repeatable): total, client, month, technician, queue, "
-                        "client_month.")] = None,
+                        "client_month; or a slice by the reviewed ticket's attributes, which only run when named: "
+                        "issue_type, priority, source, resolution (FCR, reopened, SLA met).")] = None,
     measures: Annotated[list[str] | None, typer.Option("--measure", help="Only this measure (repeatable).")] = None,
     check_roles: Annotated[bool, typer.Option(
         "--roles", help="Validate under every row-level security role, as the users the data gives each role "
@@ -489,16 +490,16 @@ def validate_command(
     from generator.engine.session import connect_read_only, duckdb_path
     from generator.engine.sources import model_from_spec
     from generator.errors import EXIT_FINDINGS
-    from generator.reference import SLICES, Parameters
+    from generator.reference import ATTRIBUTE_SLICES, SLICES, Parameters
     from generator.targets.duckdb_db import DuckDBDatabase
     from generator.targets.frames import read_semantic_tables
     from generator.validation import mismatch_table, report_json, validate
 
     model = _load_model(specs)
     chosen_slices = list(dict.fromkeys(slices)) if slices else list(SLICES)
-    unknown = [s for s in chosen_slices if s not in SLICES]
+    unknown = [s for s in chosen_slices if s not in SLICES + ATTRIBUTE_SLICES]
     if unknown:
-        raise ToolError(f"unknown slice {unknown[0]!r}; choose from {', '.join(SLICES)}")
+        raise ToolError(f"unknown slice {unknown[0]!r}; choose from {', '.join(SLICES + ATTRIBUTE_SLICES)}")
     names = [m.name for m in model.measures]
     chosen_measures = list(dict.fromkeys(measures)) if measures else names
     missing = [m for m in chosen_measures if m not in names]

@@ -32,6 +32,10 @@ SLICE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "technician": (("BI_Autotask_Resources", "resource_id"),),
     "queue": (("BI_Autotask_Queues", "queue_id"),),
     "client_month": (("BI_Autotask_Companies", "company_id"), ("BI_Date", "month_start")),
+    "issue_type": (("BI_Autotask_IssueTypes", "issue_type_id"),),
+    "priority": (("BI_Autotask_Priorities", "priority_id"),),
+    "source": (("BI_Autotask_Sources", "source_id"),),
+    "resolution": (("BI_Autotask_Resolutions", "resolution_key"),),
 }
 
 

@@ -42,8 +42,8 @@ DEFINITION = f"{MODEL_DIR}/definition"
 
 TABLES = ("BI_Autotask_Companies", "BI_Autotask_IssueTypes", "BI_Autotask_Priorities", "BI_Autotask_Queues",
           "BI_Autotask_Resolutions", "BI_Autotask_Resources", "BI_Autotask_Sources", "BI_Autotask_SubIssueTypes",
-          "BI_Autotask_Tickets", "BI_Autotask_TimeEntries", "BI_Date", "BI_Security_ClientUsers", "BI_SmileBack_NPS", "BI_SmileBack_Reviews",
-          "BI_SmileBack_Surveys")
+          "BI_Autotask_Tickets", "BI_Autotask_TimeEntries", "BI_Date", "BI_Security_ClientUsers", "BI_SmileBack_NPS",
+          "BI_SmileBack_Reviews", "BI_SmileBack_Surveys")
 ROLES = ("Client", "Technician", "Manager")  # row-level security roles (model/security.yaml)
 # Every file a build writes into the output folder; docs/measures.md goes beside it.
 EXPECTED_FILES = {

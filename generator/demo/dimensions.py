@@ -55,7 +55,8 @@ def draw_channels(rng: np.random.Generator, issue_types: pd.Series) -> tuple[np.
     """A sub-issue type id (within the ticket's issue type) and a source id for each ticket."""
     n = len(issue_types)
     picks = rng.integers(0, 1000, n)
-    sub_ids = np.array([text.SUB_ISSUE_TYPE_IDS[(issue, text.SUB_ISSUE_TYPES[issue][p % len(text.SUB_ISSUE_TYPES[issue])])]
+    subs = text.SUB_ISSUE_TYPES
+    sub_ids = np.array([text.SUB_ISSUE_TYPE_IDS[(issue, subs[issue][p % len(subs[issue])])]
                         for issue, p in zip(issue_types, picks, strict=True)], dtype="int64")
     sources = rng.choice(list(text.SOURCE_SHARES), size=n, p=list(text.SOURCE_SHARES.values()))
     source_ids = np.array([text.SOURCE_IDS[s] for s in sources], dtype="int64")

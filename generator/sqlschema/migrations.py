@@ -89,7 +89,7 @@ def _refusals(old: list, model: Model) -> list[str]:
 
 
 def _describe(column: list) -> str:
-    name, data_type, nullable, length = column
+    _name, data_type, nullable, length = column
     return f"{data_type}{f'({length})' if length else ''} {'NULL' if nullable else 'NOT NULL'}"
 
 

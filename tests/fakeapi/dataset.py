@@ -119,7 +119,8 @@ class ApiDataset:
         })
         self._row("STG_Autotask_Tickets", id=id, ticket_number=number, title=title, company_id=company,
                   queue_id=queue, assigned_resource_id=resource, status=status, priority=priority,
-                  issue_type=issue_type, sub_issue_type=sub_issue_type, source=source, create_date=created, first_response_date_time=first_response,
+                  issue_type=issue_type, sub_issue_type=sub_issue_type, source=source, create_date=created,
+                  first_response_date_time=first_response,
                   resolved_date_time=resolved, completed_date=completed,
                   service_level_agreement_has_been_met=sla_met, last_activity_date=last_activity)
 
