@@ -198,6 +198,33 @@ def test_query_answers_happy_pct_by_the_reviewed_tickets_attributes(demo_run, ta
         assert got == pytest.approx(expected.to_dict(), rel=1e-12), key
 
 
+def _concentration(tables: dict[str, pd.DataFrame], client: str, trait) -> tuple[float, float]:
+    """(share of the client's unhappy reviews whose ticket has ``trait``, share of all its reviews that have it)."""
+    companies = tables["BI_Autotask_Companies"].set_index("company_name")["company_id"]
+    reviews = tables["BI_SmileBack_Reviews"]
+    reviews = reviews[reviews["company_id"] == companies[client]]
+    tickets = tables["BI_Autotask_Tickets"].set_index("ticket_id").loc[reviews["ticket_id"]].reset_index()
+    has = trait(tickets).to_numpy(dtype=bool)
+    unhappy = (reviews["rating"] == 1).to_numpy()
+    return has[unhappy].mean(), has.mean()
+
+
+def test_the_drill_down_stories_of_the_reference(tables) -> None:
+    """Vanguard Tech's unhappy ratings concentrate on network issues and reopened tickets, Pinnacle Tech's on
+    escalations without first-contact resolution: each trait covers at least half of the client's unhappy
+    ratings and at least twice its share of all the client's responses."""
+    queues = tables["BI_Autotask_Queues"].set_index("queue_name")["queue_id"]
+    stories = [
+        ("Vanguard Tech", lambda t: t["issue_type"] == "Network"),
+        ("Vanguard Tech", lambda t: t["reopened"]),
+        ("Pinnacle Tech", lambda t: (t["queue_id"] == queues["Escalations (Tier 2)"])
+         & ~t["first_contact_resolution"].astype("boolean").fillna(True)),
+    ]
+    for client, trait in stories:
+        unhappy_share, all_share = _concentration(tables, client, trait)
+        assert unhappy_share >= 0.5 and unhappy_share >= 2 * all_share, (client, unhappy_share, all_share)
+
+
 def test_running_demo_again_replaces_demo_rows(demo_run, cli) -> None:
     db, _, first = demo_run
     result = cli("demo", "--db", db)

@@ -31,6 +31,7 @@ from generator.demo.plan import (
     check_plan,
 )
 from generator.demo.security import client_users
+from generator.demo.story import escalate_pinnacle, tell_ticket_stories
 
 RATINGS = (5, 3, 1)
 RATING_LABELS = {5: "Happy", 3: "Neutral", 1: "Unhappy"}
@@ -305,9 +306,11 @@ def build_demo(seed: int = DEFAULT_SEED, scale: int = 1, progress: Progress | No
     queue_ids = QUEUE_ID_BASE + np.arange(len(QUEUES))
 
     say("reviews")
-    reviews = _reviews(rng, scale)
+    reviews = escalate_pinnacle(_reviews(rng, scale))
     say("tickets")
     tickets = _tickets(rng, reviews, scale)
+    # the reference's drill-downs, from their own stream so that every other draw (and figure) is unchanged
+    tickets = tell_ticket_stories(np.random.default_rng([seed, 22]), tickets, reviews["rating"].to_numpy())
     say("time entries")
     entries = _time_entries(rng, tickets)
     say("NPS responses")
