@@ -134,3 +134,25 @@ def test_destructive_changes_are_refused(tmp_path: Path, spec_copy: Path, edit: 
     with open_database(path) as db:
         assert "BI_Autotask_IssueTypes" not in db.existing_tables()
         assert db.count_rows(SCHEMA_INFO_TABLE) == 1
+
+
+@pytest.mark.parametrize("server", ["duckdb", "mariadb"])
+def test_a_failed_migration_is_undone(request: pytest.FixtureRequest, tmp_path: Path, spec_copy: Path,
+                                      server: str) -> None:
+    """A data step that fails leaves the version-1 database as it was: on MariaDB, where every CREATE and ALTER
+    commits by itself, the tables and columns the run added are dropped again."""
+    (spec_copy / "sql" / "migrations" / "2" / "99-broken.sql").write_text(
+        "-- a step that cannot run\nUPDATE BI_Autotask_Tickets SET no_such_column = 1\n")
+    db = str(tmp_path / "v1.duckdb") if server == "duckdb" else request.getfixturevalue("mariadb_db")
+    with open_database(db) as database:
+        _create_v1(database)
+        before = {name: database.count_rows(name) for name in database.existing_tables()}
+    result = run_cli("migrate", "--db", db, "--specs", str(spec_copy))
+    assert result.code == 2
+    assert "from schema version 1 to 2 failed and was undone" in result.err and "Traceback" not in result.err
+    with open_database(db) as database:
+        assert {name: database.count_rows(name) for name in database.existing_tables()} == before
+        ticket_columns = database.read_table("BI_Autotask_Tickets", ["ticket_id"]).columns  # still readable
+        assert list(ticket_columns) == ["ticket_id"]
+    again = run_cli("migrate", "--db", db)  # the shipped migration still applies afterwards
+    assert again.code == 0, again.err
