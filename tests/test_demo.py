@@ -185,12 +185,13 @@ def test_reviews_carry_their_tickets_shared_dimension_keys(tables) -> None:
 
 def test_query_answers_happy_pct_by_the_reviewed_tickets_attributes(demo_run, tables) -> None:
     """`gen-measures query` slices CSAT - Happy % by issue type, priority, source and FCR through the shared
-    dimensions; the figures are those of the reviews grouped by their ticket's attribute."""
-    columns = {key: f"{dimension}[{label}]" for key, (dimension, label) in SHARED_KEYS.items()}
+    dimensions, and by client segment; the figures are those of the reviews grouped by the attribute."""
+    slicers = {**SHARED_KEYS, "company_id": ("BI_Autotask_Companies", "company_type")}  # and client segment
+    columns = {key: f"{dimension}[{label}]" for key, (dimension, label) in slicers.items()}
     dax = "\n".join(f'EVALUATE SUMMARIZECOLUMNS({column}, "Happy", [CSAT - Happy %])' for column in columns.values())
     result = run_cli("query", "--db", demo_run[0], "--format", "json", dax)
     assert result.code == 0, result.err
-    for (key, (dimension, label)), rows in zip(SHARED_KEYS.items(), json.loads(result.out), strict=True):
+    for (key, (dimension, label)), rows in zip(slicers.items(), json.loads(result.out), strict=True):
         got = {row[columns[key]]: row["[Happy]"] for row in rows}
         reviews = tables["BI_SmileBack_Reviews"].merge(tables[dimension], on=key)
         expected = (reviews["rating"] == 5).groupby(reviews[label]).mean()
