@@ -128,12 +128,14 @@ def demo_command(
     typer.echo(summarize(tables, seed=seed, scale=scale, seconds=time.perf_counter() - started))
 
 
-OutOption = Annotated[Path, typer.Option(
+OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", file_okay=False,
-    help="Output folder for the PBIP project, model.bim and the .pbit template.")]
+    help="Output folder for the PBIP project, model.bim, the .pbit template and, unless --docs says otherwise, "
+         "the measure catalogue page (DIR/measures.md). Default: powerbi, with the catalogue in docs/measures.md "
+         "(the repository's layout).")]
 DocsOption = Annotated[Path | None, typer.Option(
-    "--docs", dir_okay=False, help="Where the measure catalogue page goes (default: docs/measures.md beside "
-                                   "the output folder).")]
+    "--docs", dir_okay=False, help="Where the measure catalogue page goes (default: docs/measures.md, or "
+                                   "DIR/measures.md with --out DIR).")]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="text, json or github (workflow annotations).")]
 JunitOption = Annotated[Path | None, typer.Option("--junit", dir_okay=False,
                                                   help="Also write a JUnit XML report to this file.")]
@@ -145,6 +147,9 @@ IntoOption = Annotated[Path | None, typer.Option(
 WithTablesOption = Annotated[bool, typer.Option(
     "--with-tables", help="With --into: also merge the BI_ tables, their relationships, the Server/Database "
                           "parameters and the security roles.")]
+WithReportOption = Annotated[bool, typer.Option(
+    "--with-report", help="With --into: also write the generated report pages (PBIR) into the X.Report folder "
+                          "beside the model, replacing that report's pages; without it no report file is touched.")]
 ConnectionOption = Annotated[str | None, typer.Option(
     "--connection", help="The database the model's partitions read: sqlserver (SQL Server, Azure SQL, Fabric "
                          "warehouse), postgresql, mysql (MariaDB/MySQL) or duckdb-odbc (the DuckDB file through "
@@ -161,8 +166,20 @@ ReuseParametersOption = Annotated[bool, typer.Option(
                                "Server and Database parameters.")]
 
 
-def _docs_path(out: Path, docs: Path | None) -> Path:
-    return docs if docs is not None else out.resolve().parent / "docs" / "measures.md"
+DEFAULT_OUT = Path("powerbi")
+DEFAULT_DOCS = Path("docs") / "measures.md"
+
+
+def _output_paths(out: Path | None, docs: Path | None) -> tuple[Path, Path]:
+    """The output folder and the catalogue page of ``build``/``check``.
+
+    Without --out the repository's layout: ``powerbi/`` and ``docs/measures.md``. With --out DIR everything is
+    written inside DIR, the catalogue as ``DIR/measures.md``, so a build never writes beside the folder it was
+    given. --docs overrides the catalogue's place either way.
+    """
+    if out is None:
+        return DEFAULT_OUT, docs if docs is not None else DEFAULT_DOCS
+    return out, docs if docs is not None else out / "measures.md"
 
 
 def _check_format(output_format: str) -> None:
@@ -189,11 +206,12 @@ def _emit_findings(findings: list, output_format: str, title: str, junit: Path |
 
 @app.command("build", epilog=EXIT_CODES)
 def build_command(
-    out: OutOption = Path("powerbi"),
+    out: OutOption = None,
     docs: DocsOption = None,
     specs: SpecsOption = None,
     into: IntoOption = None,
     with_tables: WithTablesOption = False,
+    with_report: WithReportOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --into: print the change as a unified diff "
                                                             "and write nothing.")] = False,
     connection: ConnectionOption = None,
@@ -205,7 +223,7 @@ def build_command(
 
     Everything is rendered in memory first and written atomically: a failed build leaves the previous outputs as they were. The same specs always give byte-identical files.
 
-    With --into PATH/X.SemanticModel the generated measures (and with --with-tables the BI_ tables, relationships, parameters and roles) are merged into a model you already own: objects annotated MSP_CSAT_Generated are replaced in place, new ones added beside them, every other line of every file kept byte for byte. A hand-written object that uses a generated name, a table or column the generated measures use that the model lacks, or a path that a symbolic link leads outside the model stops the merge before anything is written (exit 2).
+    With --into PATH/X.SemanticModel the generated measures (and with --with-tables the BI_ tables, relationships, parameters and roles) are merged into a model you already own: objects annotated MSP_CSAT_Generated are replaced in place, new ones added beside them, every other line of every file kept byte for byte. A hand-written object that uses a generated name, a table or column the generated measures use that the model lacks, or a path that a symbolic link leads outside the model stops the merge before anything is written (exit 2). Your report (X.Report) is left alone unless you add --with-report.
 
     --connection writes the partitions and parameters for the database the BI_ tables are in: Sql.Database (sqlserver, the default), PostgreSQL.Database (postgresql), MySQL.Database (mysql) or Odbc.Query over the DuckDB ODBC driver (duckdb-odbc); see docs/connectors.md. Example: gen-measures build --connection postgresql
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
@@ -215,12 +233,12 @@ def build_command(
     chosen = _connection(connection, db, parameter_prefix, reuse_parameters, into, with_tables)
     model = _load_model(specs)
     if into is not None:
-        _build_into(model, into, with_tables, dry_run, started, chosen)
+        _build_into(model, into, with_tables, dry_run, started, chosen, with_report)
         return
-    if with_tables or dry_run:
-        raise ToolError("--with-tables and --dry-run need --into PATH")
+    if with_tables or dry_run or with_report:
+        raise ToolError("--with-tables, --with-report and --dry-run need --into PATH")
     outputs = render_outputs(model, chosen)
-    docs_path = _docs_path(out, docs)
+    out, docs_path = _output_paths(out, docs)
     changed = write_outputs(outputs, out, docs_path, progress=lambda path: _say(f"wrote {path}"))
     total = len(outputs.files) + 1
     _say(f"{plural(len(model.measures), 'measure')}, {plural(len(model.semantic_tables), 'table')}, connection "
@@ -244,10 +262,15 @@ def _connection(kind: str | None, db: str | None, prefix: str | None, reuse: boo
 
 
 def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: float,
-                connection: Connection) -> None:
+                connection: Connection, with_report: bool) -> None:
+    from generator.powerbi.outputs import sync_files
+    from generator.powerbi.report_into import report_targets
+    from generator.spec.report import EMPTY_REPORT
     from generator.tmdl.merge import apply, merge_specs_into
 
     result = merge_specs_into(model, into, with_tables, connection)
+    if with_report:
+        folder, targets, owned = report_targets(model.report or EMPTY_REPORT, result.folder.parent)
     if dry_run:
         typer.echo(result.diff(), nl=False)
     else:
@@ -255,17 +278,23 @@ def _build_into(model, into: Path, with_tables: bool, dry_run: bool, started: fl
     tables = f", connection {connection.describe()}" if with_tables else ""
     _say(f"{'would merge' if dry_run else 'merged'} into {result.folder}{tables}: {result.summary()} "
          f"({time.perf_counter() - started:.2f} s)")
+    if with_report and not dry_run:
+        changed = sync_files(targets, owned, folder, progress=lambda path: _say(f"wrote {path}"))
+        _say(f"report: {len(changed)} of {plural(len(targets), 'file')} changed in {folder}")
+    elif with_report:
+        _say(f"report: would write {plural(len(targets), 'file')} into {folder} and replace its pages")
 
 
 @app.command("check", epilog=EXIT_CODES)
 def check_command(
-    out: OutOption = Path("powerbi"),
+    out: OutOption = None,
     docs: DocsOption = None,
     specs: SpecsOption = None,
     output_format: FormatOption = "text",
     junit: JunitOption = None,
     into: IntoOption = None,
     with_tables: WithTablesOption = False,
+    with_report: WithReportOption = False,
     connection: ConnectionOption = None,
     db: ConnectionDbOption = None,
     parameter_prefix: ParameterPrefixOption = None,
@@ -273,7 +302,7 @@ def check_command(
 ) -> None:
     """Exit 1 when the committed outputs differ from what the specs generate (stale or hand-edited); 0 when current.
 
-    Rebuilds everything in memory and compares byte for byte, without writing. This is the command CI runs. With --into PATH/X.SemanticModel it checks instead that merging the generated objects into that model (build --into, same --with-tables) would change nothing. Give check the --connection, --db, --parameter-prefix and --reuse-parameters the build had.
+    Rebuilds everything in memory and compares byte for byte, without writing. This is the command CI runs. With --into PATH/X.SemanticModel it checks instead that merging the generated objects into that model (build --into, same --with-tables and --with-report) would change nothing. Give check the --connection, --db, --parameter-prefix and --reuse-parameters the build had.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.powerbi.outputs import compare_outputs, render_outputs, shown_path
 
@@ -281,12 +310,12 @@ def check_command(
     chosen = _connection(connection, db, parameter_prefix, reuse_parameters, into, with_tables)
     model = _load_model(specs)
     if into is not None:
-        _check_into(model, into, with_tables, output_format, junit, chosen)
+        _check_into(model, into, with_tables, output_format, junit, chosen, with_report)
         return
-    if with_tables:
-        raise ToolError("--with-tables needs --into PATH")
+    if with_tables or with_report:
+        raise ToolError("--with-tables and --with-report need --into PATH")
     outputs = render_outputs(model, chosen)
-    docs_path = _docs_path(out, docs)
+    out, docs_path = _output_paths(out, docs)
     root = Path.cwd()
     stale = compare_outputs(outputs, out, docs_path, root)
     checked = sorted(shown_path(path, root) for path in outputs.targets(out, docs_path))
@@ -317,16 +346,24 @@ def _report_stale(stale: list, checked: list[str], rule: str, hint: str, stale_t
 
 
 def _check_into(model, into: Path, with_tables: bool, output_format: str, junit: Path | None,
-                connection: Connection) -> None:
-    from generator.powerbi.outputs import shown_path
+                connection: Connection, with_report: bool) -> None:
+    from generator.powerbi.outputs import compare_files, shown_path
+    from generator.powerbi.report_into import report_targets
+    from generator.spec.report import EMPTY_REPORT
     from generator.tmdl.merge import merge_specs_into
 
     result = merge_specs_into(model, into, with_tables, connection)
     root = Path.cwd()
     folder = shown_path(result.folder, root)
     checked = sorted(shown_path(result.folder / path, root) for path in result.before)
+    stale = result.stale_files(root)
     not_current = len(result.changed_files) + len(result.removed)
-    _report_stale(result.stale_files(root), checked, "STALE_MERGE", "run gen-measures build --into and commit "
+    if with_report:
+        _, targets, owned = report_targets(model.report or EMPTY_REPORT, result.folder.parent)
+        report_stale = compare_files(targets, owned, root, "run gen-measures build --into --with-report")
+        stale, not_current = stale + report_stale, not_current + len(report_stale)
+        checked = sorted({*checked, *(shown_path(path, root) for path in targets)})
+    _report_stale(stale, checked, "STALE_MERGE", "run gen-measures build --into and commit "
                   "the result", f"{plural(not_current, 'file')} of {folder} {'is' if not_current == 1 else 'are'} "
                   f"not current ({result.summary()})", f"the generated objects in {folder} are current",
                   output_format, junit)
@@ -462,8 +499,8 @@ def validate_command(
                                             "one per slice) into this folder.")] = None,
     slices: Annotated[list[str] | None, typer.Option(
         "--slice", help="Only this slice (repeatable): total, client, month, technician, queue, "
-                        "client_month; or a slice by the reviewed ticket's attributes, which only run when named: "
-                        "issue_type, priority, source, resolution (FCR, reopened, SLA met).")] = None,
+                        "client_month, week; or a slice by the reviewed ticket's attributes, which only run when "
+                        "named: issue_type, priority, source, resolution (FCR, reopened, SLA met).")] = None,
     measures: Annotated[list[str] | None, typer.Option("--measure", help="Only this measure (repeatable).")] = None,
     check_roles: Annotated[bool, typer.Option(
         "--roles", help="Validate under every row-level security role, as the users the data gives each role "
@@ -479,7 +516,7 @@ def validate_command(
 ) -> None:
     """Evaluate every generated measure with the DAX engine and compare it with the pandas reference.
 
-    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
+    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month, by week; measures defined by calendar months are not compared by week) as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
 
     With --roles the same runs under each row-level security role for a sample of its users (--users-per-role, or --all-users) and compares with the reference computed on that user's rows only; query shapes that could leak other clients' rows (ALL, REMOVEFILTERS, RELATED, the portfolio comparison) are checked too. Exit 1 on any mismatch or leak.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
@@ -719,13 +756,22 @@ def report_command(
                                                       "low_confidence_threshold, 10).")] = None,
     min_response_rate: Annotated[float, typer.Option("--min-response-rate", min=0, max=100,
                                                      help="Low confidence under this response rate, in %.")] = 20.0,
+    follow_up_days: Annotated[int, typer.Option("--follow-up-days", min=1, help="The follow-up list holds the "
+                                                "unhappy and neutral reviews of this many last days.")] = 7,
+    client: Annotated[str | None, typer.Option("--client", help="Write this client's QBR page (trend, distribution, "
+                                               "categories, technicians, comments, gap to the portfolio) instead "
+                                               "of the portfolio report.")] = None,
+    roles: Annotated[list[str] | None, typer.Option(
+        "--role", help="Evaluate under this row-level security role of the model (repeatable); needs --user.")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", help="The user principal name the role is evaluated for; only with --role.")] = None,
     specs: SpecsOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     memory_limit: MemoryLimitOption = DEFAULT_MEMORY_LIMIT,
 ) -> None:
     """Write the CSAT sentiment report for a period as one self-contained HTML page (inline SVG charts, prints well).
 
-    Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db. "Full" months are relative to the data's latest review, survey response or closed ticket, not to today, so the same data gives the same page.
+    Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db. "Full" months are relative to the data's latest review, survey response or closed ticket, not to today, so the same data gives the same page. With --client NAME the page is that client's QBR page; with --role/--user the figures are those the user sees.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.report import ReportOptions, write_report
 
@@ -737,7 +783,8 @@ def report_command(
     summary = write_report(ReportOptions(db=db, out=out, period=period, industry_median=industry_median,
                                          top_quartile=top_quartile, target=target, min_responses=min_responses,
                                          min_response_rate=min_response_rate, specs=specs, timeout=timeout,
-                                         memory_limit=memory_limit), progress)
+                                         memory_limit=memory_limit, follow_up_days=follow_up_days, roles=roles,
+                                         user=user, client=client), progress)
     _say(f"wrote {summary.out} ({summary.period_label}; {summary.bytes_written:,} bytes)")
 
 
@@ -775,6 +822,58 @@ def deploy_command(
                                   refresh=refresh, refresh_timeout=refresh_timeout, poll_seconds=poll_seconds,
                                   auth=auth, dry_run=dry_run), progress=lambda line: _say(f"deploy: {line}"))
     typer.echo(result.summary())
+
+
+@app.command("mcp", epilog=EXIT_CODES)
+def mcp_command(
+    db: DbOption = "msp_csat.duckdb",
+    specs: SpecsOption = None,
+    roles: Annotated[list[str] | None, typer.Option(
+        "--role", help="Answer every tool under this row-level security role (repeatable); needs --user. Default: "
+                       "no role, every row (the Manager's view).")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", help="The user principal name the role is evaluated for; only with --role.")] = None,
+    transport: Annotated[str, typer.Option("--transport", help="stdio (the client starts the server) or http "
+                                           "(streamable HTTP on 127.0.0.1:--port, token from "
+                                           "MSP_CSAT_MCP_TOKEN).")] = "stdio",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The port of --transport http.")] = 8765,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Rows a tool returns at most.")] = 1000,
+    max_calls: Annotated[int, typer.Option("--max-calls", min=1, help="Tool calls answered at once; more are "
+                                           "refused.")] = 4,
+    reports: Annotated[Path, typer.Option("--reports", file_okay=False, help="Where the report tool writes "
+                                          "its HTML pages.")] = Path("reports"),
+    timeout: Annotated[float, typer.Option("--timeout", min=0, help="Seconds of database work one tool call "
+                                           "may take (0: no limit).")] = 30.0,
+    memory_limit: MemoryLimitOption = "2GB",
+) -> None:
+    """Serve the measure catalogue, measure queries and DAX to AI assistants over the Model Context Protocol.
+
+    Tools: list_measures, describe_measure, list_dimensions, query_measures, run_dax, report, explain_client; the measure catalogue as a resource and a "how to ask" prompt. Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db, read-only, under the row-level security of --role/--user. Needs the package's optional 'mcp' extra (see docs/mcp.md).
+
+    Example: MSP_CSAT_MCP_TOKEN=... gen-measures mcp --transport http --role Client --user alex@client.example
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    import os
+
+    from generator.assistant.server import MIN_TOKEN_LENGTH, import_mcp
+    from generator.engine.security_options import check_role_options
+
+    import_mcp()
+    check_role_options(roles, user)
+    if transport not in ("stdio", "http"):
+        raise ToolError(f"--transport must be stdio or http, not {transport!r}")
+    token = os.environ.get("MSP_CSAT_MCP_TOKEN")
+    if transport == "http" and (token is None or len(token.strip()) < MIN_TOKEN_LENGTH):
+        raise ToolError(f"--transport http needs a token of at least {MIN_TOKEN_LENGTH} characters in "
+                        "MSP_CSAT_MCP_TOKEN (clients send it as Authorization: Bearer <token>)")
+    from generator.assistant.analyst import Analyst, Limits
+    from generator.assistant.server import serve
+
+    analyst = Analyst(db, _load_model(specs), roles or (), user,
+                      Limits(max_rows=max_rows, timeout=timeout, memory_limit=memory_limit, max_calls=max_calls),
+                      reports)
+    if transport == "http":
+        _say(f"gen-measures mcp: http://127.0.0.1:{port}/mcp as {analyst.identity()['roles'][0]}")
+    serve(analyst, transport, port, token.strip() if token else None)
 
 
 def main() -> None:

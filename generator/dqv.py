@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from generator.errors import ToolError
+from generator.reference import compared_on
 from generator.validation import SLICE_COLUMNS, TOLERANCE
 
 
@@ -99,7 +100,7 @@ def _test_row(measure: str, slice_name: str, key: Any, expected: Any, kind: str)
 def slice_tests(slice_name: str, reference: pd.DataFrame, measures: Sequence[str]) -> str:
     """The ``.Tests.dax`` text for one slice: one ROW per (measure, slice row), grouped by value type."""
     groups: dict[str, list[str]] = {"number": [], "text": [], "boolean": []}
-    for measure in measures:
+    for measure in compared_on(slice_name, list(measures)):
         values = reference[measure]
         known = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
         kind = _kind(known[0]) if known else "number"

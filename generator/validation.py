@@ -20,7 +20,7 @@ import pandas as pd
 
 from generator.engine.errors import DaxEngineError
 from generator.engine.run import Engine
-from generator.reference import SLICES, Parameters, evaluate_all
+from generator.reference import SLICES, Parameters, compared_on, evaluate_all
 
 TOLERANCE = 1e-9
 
@@ -32,6 +32,7 @@ SLICE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "technician": (("BI_Autotask_Resources", "resource_id"),),
     "queue": (("BI_Autotask_Queues", "queue_id"),),
     "client_month": (("BI_Autotask_Companies", "company_id"), ("BI_Date", "month_start")),
+    "week": (("BI_Date", "week_start"),),
     "issue_type": (("BI_Autotask_IssueTypes", "issue_type_id"),),
     "priority": (("BI_Autotask_Priorities", "priority_id"),),
     "source": (("BI_Autotask_Sources", "source_id"),),
@@ -139,7 +140,7 @@ def validate(engine: Engine, tables: dict[str, pd.DataFrame], measures: Sequence
         reference = evaluate_all(tables, slice_name, parameters)
         references[slice_name] = reference
         keys = {_row_key(k): k for k in reference.index}
-        for measure in measures:
+        for measure in compared_on(slice_name, list(measures)):
             expected = reference[measure] if measure in reference.columns else None
             try:
                 values = _engine_values(engine, slice_name, measure)

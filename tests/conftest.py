@@ -49,8 +49,8 @@ def cli():
 
 @pytest.fixture
 def spec_copy(tmp_path: Path) -> Path:
-    """A writable copy of the repository's model/, measures/ and sql/ specs."""
-    for folder in ("model", "measures", "sql"):
+    """A writable copy of the repository's model/, measures/, sql/ and report/ specs."""
+    for folder in ("model", "measures", "sql", "report"):
         if (ROOT / folder).is_dir():
             shutil.copytree(ROOT / folder, tmp_path / "specs" / folder)
     return tmp_path / "specs"

@@ -30,6 +30,8 @@ from conftest import ROOT, run_cli
 from tmdl_props import TmdlError, TmdlObject, parse_tmdl, read_folder, split_reference
 
 from generator.dax.lexer import TokenKind, tokenize
+from generator.powerbi.pbir import report_definition
+from generator.spec.loader import load_model
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE = SHARED / "reference"
@@ -45,11 +47,13 @@ TABLES = ("BI_Autotask_Companies", "BI_Autotask_IssueTypes", "BI_Autotask_Priori
           "BI_Autotask_Tickets", "BI_Autotask_TimeEntries", "BI_Date", "BI_Security_ClientUsers", "BI_SmileBack_NPS",
           "BI_SmileBack_Reviews", "BI_SmileBack_Surveys")
 ROLES = ("Client", "Technician", "Manager")  # row-level security roles (model/security.yaml)
-# Every file a build writes into the output folder; docs/measures.md goes beside it.
+# The PBIR report's files (pages and visuals of report/*.yaml); tests/test_report_pbir.py checks their content.
+REPORT_FILES = {f"{REPORT_DIR}/{path}" for path in report_definition(load_model(ROOT).report)}
+# Every file a build writes into the output folder (--out DIR puts the catalogue in DIR/measures.md).
 EXPECTED_FILES = {
-    ".gitignore", f"{DATASET}.pbip", f"{DATASET}.pbit", "model.bim",
+    ".gitignore", "measures.md", f"{DATASET}.pbip", f"{DATASET}.pbit", "model.bim",
     f"{MODEL_DIR}/definition.pbism", f"{MODEL_DIR}/.platform",
-    f"{REPORT_DIR}/definition.pbir", f"{REPORT_DIR}/report.json", f"{REPORT_DIR}/.platform",
+    f"{REPORT_DIR}/definition.pbir", f"{REPORT_DIR}/.platform", *REPORT_FILES,
     *(f"{DEFINITION}/{name}.tmdl" for name in ("database", "model", "relationships", "expressions")),
     *(f"{DEFINITION}/tables/{table}.tmdl" for table in TABLES),
     *(f"{DEFINITION}/roles/{role}.tmdl" for role in ROLES),
@@ -60,7 +64,8 @@ CATALOGUE = (
     "CSAT - Total Ratings", "CSAT - Positive", "CSAT - Neutral", "CSAT - Negative", "CSAT - Happy %",
     "CSAT - Neutral %", "CSAT - Unhappy %", "CSAT - Average Rating", "CSAT - Net Sentiment",
     "CSAT - Low Confidence", "CSAT - Happy % vs Portfolio", "CSAT - Risk Tier", "CSAT - Happy % MoM Change",
-    "SB - Survey Responses", "SB - Average CSAT Score", "SB - Survey Response Rate %", "NPS - Score",
+    "CSAT - Happy % WoW Change", "SB - Survey Responses", "SB - Average CSAT Score", "SB - Survey Response Rate %",
+    "NPS - Score",
     "Tickets - Opened", "Tickets - Closed", "Tickets - Open/Close Ratio", "Tickets - Backlog Change",
     "Tickets - Avg First Response (h)", "Tickets - Avg Resolution (h)", "Tickets - First Contact Resolution %",
     "Tickets - SLA Compliance %", "Tickets - Avg Hours per Ticket", "Clients - Churn Rate %",
@@ -92,7 +97,7 @@ def build(out: Path, *args: str, env: dict[str, str] | None = None):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One build of the repository's specs into ``<tmp>/powerbi`` (docs in ``<tmp>/docs``); read only."""
+    """One build of the repository's specs into ``<tmp>/powerbi`` (the catalogue in it); read only."""
     out = tmp_path_factory.mktemp("build") / "powerbi"
     build(out)
     return out
@@ -133,7 +138,20 @@ def unlined(value: Any) -> Any:
 
 def test_build_writes_exactly_the_expected_files(built: Path):
     assert set(snapshot(built)) == EXPECTED_FILES
-    assert sorted(p.name for p in (built.parent / "docs").iterdir()) == ["measures.md"]
+    assert [path.name for path in built.parent.iterdir()] == ["powerbi"]  # nothing written beside --out DIR
+
+
+def test_build_without_out_keeps_the_repository_layout(tmp_path: Path):
+    result = run_cli("build", "--specs", str(ROOT), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["docs", "powerbi"]
+    assert [path.name for path in (tmp_path / "docs").iterdir()] == ["measures.md"]
+    assert "measures.md" not in {path.name for path in (tmp_path / "powerbi").iterdir()}
+
+
+def test_docs_option_places_the_catalogue(tmp_path: Path):
+    build(tmp_path / "powerbi", "--docs", str(tmp_path / "catalogue.md"))
+    assert (tmp_path / "catalogue.md").is_file() and not (tmp_path / "powerbi" / "measures.md").exists()
 
 
 # ------------------------------------------------------------------------------------ 1. JSON schemas
@@ -196,7 +214,7 @@ def test_every_json_output_parses_and_each_schema_reference_is_validated(built: 
             document = json.loads((built / relative).read_text(encoding="utf-8"))
             if isinstance(document, dict) and "$schema" in document:
                 with_schema.add(relative)
-    assert with_schema == set(JSON_SCHEMAS)
+    assert with_schema - REPORT_FILES == set(JSON_SCHEMAS)  # the PBIR files: tests/test_report_pbir.py
 
 
 def test_project_paths_point_at_the_generated_folders(built: Path):
@@ -643,7 +661,7 @@ def test_multiline_expressions_are_arrays_of_lines_in_model_bim(bim):
 
 # ------------------------------------------------------------------------------------------ 4. .pbit
 
-UTF16_PARTS = ("Version", "DataModelSchema", "Report/Layout", "DiagramLayout", "Settings", "Metadata")
+UTF16_PARTS = ("Version", "DataModelSchema", "DiagramLayout", "Settings", "Metadata")
 
 
 @pytest.fixture(scope="module")
@@ -756,7 +774,7 @@ def test_bi_date_is_marked_as_the_date_table(tmdl: dict[str, TmdlObject], bim: d
 
 def test_every_catalogue_measure_exists_with_folder_description_and_annotation(tmdl: dict[str, TmdlObject]):
     measures = all_measures(tmdl)
-    assert len(CATALOGUE) == len(set(CATALOGUE)) == 27
+    assert len(CATALOGUE) == len(set(CATALOGUE)) == 28
     assert sorted(measures) == sorted(CATALOGUE)
     for name in CATALOGUE:
         measure = measures[name]
@@ -806,7 +824,7 @@ def test_lineage_tags_are_unique_valid_uuids(tmdl: dict[str, TmdlObject], bim: d
 
 
 def test_docs_page_lists_every_measure(built: Path):
-    page = (built.parent / "docs" / "measures.md").read_text(encoding="utf-8")
+    page = (built / "measures.md").read_text(encoding="utf-8")
     headings = re.findall(r"^### (.+)$", page, re.MULTILINE)
     assert sorted(headings) == sorted(CATALOGUE)
     assert f"{len(CATALOGUE)} measures." in page
@@ -821,7 +839,7 @@ def test_builds_are_byte_identical(tmp_path: Path):
     build(second, env={"PYTHONHASHSEED": "2"})
     tree = snapshot(first.parent)
     assert tree == snapshot(second.parent)
-    assert set(tree) == {f"powerbi/{path}" for path in EXPECTED_FILES} | {"docs/measures.md"}
+    assert set(tree) == {f"powerbi/{path}" for path in EXPECTED_FILES}
 
     again = build(first, env={"PYTHONHASHSEED": "3"})
     assert snapshot(first.parent) == tree

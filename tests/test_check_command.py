@@ -17,7 +17,7 @@ from conftest import run_cli
 
 DATASET = "MSP-CSAT"
 DEFINITION = f"{DATASET}.SemanticModel/definition"
-TOTAL_OUTPUTS = 32  # 31 files in powerbi/ (3 of them roles/*.tmdl) + docs/measures.md
+TOTAL_OUTPUTS = 84  # in powerbi/: 30 model and project files (3 roles/*.tmdl), 53 of the PBIR report, measures.md
 REVIEWS_TMDL = f"{DEFINITION}/tables/BI_SmileBack_Reviews.tmdl"
 
 
@@ -28,7 +28,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh build: ``<tmp>/powerbi`` and ``<tmp>/docs/measures.md``. Read only; tests copy it."""
+    """A fresh build: ``<tmp>/powerbi`` (the catalogue in it as measures.md). Read only; tests copy it."""
     root = tmp_path_factory.mktemp("check")
     result = run_cli("build", "--out", str(root / "powerbi"))
     assert result.code == 0, result.err
@@ -37,7 +37,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def out(pristine: Path, tmp_path: Path) -> Path:
-    """A writable copy of the fresh build's output folder (its docs page beside it)."""
+    """A writable copy of the fresh build's output folder."""
     shutil.copytree(pristine, tmp_path / "project")
     return tmp_path / "project" / "powerbi"
 
@@ -58,7 +58,7 @@ def edited_specs(spec_copy: Path) -> Path:
 
 
 def stale_after_spec_edit(out: Path) -> set[str]:
-    return {str(out.parent / "docs" / "measures.md"), str(out / REVIEWS_TMDL), str(out / "model.bim"),
+    return {str(out / "measures.md"), str(out / REVIEWS_TMDL), str(out / "model.bim"),
             str(out / f"{DATASET}.pbit")}
 
 
@@ -192,7 +192,7 @@ def test_junit_report_with_a_relative_output_folder(out: Path, edited_specs: Pat
     suite = ET.parse(junit).getroot()
     failing = {case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None}
     assert int(suite.get("failures")) == 4
-    assert failing == {"docs/measures.md", f"powerbi/{REVIEWS_TMDL}", "powerbi/model.bim",
+    assert failing == {"powerbi/measures.md", f"powerbi/{REVIEWS_TMDL}", "powerbi/model.bim",
                        f"powerbi/{DATASET}.pbit"}
     assert int(suite.get("tests")) == TOTAL_OUTPUTS
 

@@ -197,7 +197,8 @@ def test_dev_publishes_model_then_report_with_its_parameters_and_refreshes(proje
 
     # The report is re-bound from its relative path to the model just created.
     report_parts = parts(report_call)
-    assert report_parts["report.json"] == (project / "powerbi" / REPORT_DIR / "report.json").read_text("utf-8")
+    assert report_parts["definition/report.json"] == \
+        (project / "powerbi" / REPORT_DIR / "definition" / "report.json").read_text("utf-8")
     binding = json.loads(report_parts["definition.pbir"])["datasetReference"]
     assert binding["byConnection"]["pbiModelDatabaseName"] == MODEL_DEV and "byPath" not in binding
 

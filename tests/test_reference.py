@@ -207,8 +207,8 @@ def by_client_month(values: dict[tuple[int, pd.Timestamp], object], default: obj
 # --- the public surface --------------------------------------------------------------------------------------
 
 def test_catalogue_names_and_slices() -> None:
-    assert SLICES == ("total", "client", "month", "technician", "queue", "client_month")
-    assert len(MEASURES) == len(set(MEASURES)) == 27
+    assert SLICES == ("total", "client", "month", "technician", "queue", "client_month", "week")
+    assert len(MEASURES) == len(set(MEASURES)) == 28
     for name in ("CSAT - Happy %", "SB - Survey Response Rate %", "Tickets - Open/Close Ratio",
                  "Clients - Churn Rate %", "CSAT - Happy % MoM Change", "Tickets - Avg First Response (h)"):
         assert name in MEASURES
@@ -373,6 +373,19 @@ def test_happy_mom_change(tables) -> None:
     for slice_name, expected in (("total", total(None)), ("client", by_client(None, None)),
                                  ("technician", by_technician(None, None)), ("queue", by_queue(None, None))):
         check(evaluate("CSAT - Happy % MoM Change", tables, slice_name), expected)
+
+
+def test_happy_wow_change() -> None:
+    """Happy % minus the previous week's (Monday to Sunday), on the week slice only; a week without reviews, or
+    after one, is BLANK."""
+    reviews = reviews_frame([(1, date(2026, 1, 5), ALPHA, SAM, DESK, 5), (2, date(2026, 1, 11), ALPHA, SAM, DESK, 1),
+                             (3, date(2026, 1, 12), ALPHA, SAM, DESK, 5), (4, date(2026, 1, 26), ALPHA, SAM, DESK, 5)])
+    tables = {"BI_SmileBack_Reviews": reviews, "BI_Date": calendar("2026-01-05", "2026-02-01"),
+              "BI_Autotask_Companies": pd.DataFrame({"company_id": [ALPHA], "company_name": ["Alpha"]})}
+    weeks = evaluate("CSAT - Happy % WoW Change", tables, "week")
+    assert list(weeks.index) == list(pd.date_range("2026-01-05", periods=4, freq="7D"))
+    assert weeks.to_list() == [None, pytest.approx((1 - 1 / 2) * 100), None, None]
+    assert evaluate("CSAT - Happy % WoW Change", tables, "month").to_list() == [None, None]
 
 
 def test_design_worked_example() -> None:

@@ -19,9 +19,13 @@ from generator.report import ReportOptions, write_report
 from generator.report.period import DataSpan, PeriodError, check_period, resolve_period
 from tests.conftest import run_cli
 
+# The module renders its report pages once: its tests stay on one xdist worker.
+pytestmark = pytest.mark.xdist_group("report")
+
 BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "dt", "dd", "section", "header", "footer",
           "figcaption", "title", "table", "ul", "ol"}
-SECTIONS = ("headline", "clients", "queues", "trend", "technicians", "low-confidence", "risk")
+SECTIONS = ("headline", "clients", "queues", "trend", "technicians", "low-confidence", "risk", "drill-down", "weekly",
+            "follow-up")
 
 
 class Page(HTMLParser):
@@ -117,7 +121,8 @@ def test_progress_is_on_stderr_step_by_step(demo_run: tuple[Path, str, str]) -> 
     steps = [line.split("report: ", 1)[1].rsplit(" (", 1)[0] for line in demo_run[2].splitlines()
              if line.startswith("report: ")]
     assert steps == ["reading the data's dates", "period Nov 2025 – Apr 2026", "monthly trend", "headline",
-                     "clients", "queues", "technicians", "rendering the page"]
+                     "clients", "queues", "technicians", "weekly view", "drill-down", "follow-up list",
+                     "portfolio statements", "rendering the page"]
 
 
 def test_default_period_is_the_six_full_months_of_the_demo(demo_page: tuple[Path, str]) -> None:
@@ -194,7 +199,7 @@ def test_queues_and_risk_tiers(demo_page: tuple[Path, str]) -> None:
         assert expected in actions, expected
 
 
-def test_page_is_self_contained_with_seven_sections_and_inline_svg(demo_page: tuple[Path, str]) -> None:
+def test_page_is_self_contained_with_ten_sections_and_inline_svg(demo_page: tuple[Path, str]) -> None:
     html = demo_page[1]
     page = Page(html)
     assert page.sections == list(SECTIONS)
@@ -223,6 +228,158 @@ def test_two_runs_are_byte_identical(demo_db: str, demo_page: tuple[Path, str], 
     write_report(ReportOptions(db=demo_db, out=again))
     assert again.read_bytes() == demo_page[0].read_bytes()
     assert not [p for p in tmp_path.iterdir() if p.name != "again.html"]  # the atomic write left no temp file
+
+
+# --- drill-down, weekly view, follow-up list, portfolio statements (issue 21) -----------------------------
+
+def _reviews(demo_db: str, sql: str, *params: object) -> list[tuple]:
+    with duckdb.connect(demo_db, read_only=True) as connection:
+        return connection.execute(sql, list(params)).fetchall()
+
+
+def _drill_rows(page: Page, client: str) -> dict[str, list[str]]:
+    return {row[2]: row[3:] for row in page.tables["drill-down"] if row[0] == client}
+
+
+def test_drill_down_names_where_the_weakest_clients_unhappy_ratings_concentrate(
+        demo_page: tuple[Path, str], demo_db: str) -> None:
+    page = Page(demo_page[1])
+    assert "at least 3 unhappy ratings and 10 responses there — and the unhappy share is at least 1.25 times" \
+        in page.text
+    vanguard, pinnacle = _drill_rows(page, "Vanguard Tech"), _drill_rows(page, "Pinnacle Tech")
+    # the reference's stories (issue 21): Vanguard Tech on network issues and reopened tickets, Pinnacle Tech on
+    # escalations without first-contact resolution
+    assert {"Issue type: Network", "Reopen status: Reopened", "Queue: Network Operations",
+            "Queue: Escalations (Tier 2)", "Technician: Lisa Park"} <= set(vanguard)
+    assert {"Queue: Escalations (Tier 2)", "First-contact resolution: No"} <= set(pinnacle)
+
+    def lift(row: list[str]) -> float:
+        return float(row[2].rstrip(" %")) / float(row[3].rstrip(" %"))
+
+    assert max(pinnacle, key=lambda name: lift(pinnacle[name])) == "Queue: Escalations (Tier 2)"  # the strongest
+    assert "Queue: Service Desk" not in pinnacle  # 48 % of its responses, 32 % of its unhappy ratings
+    # the shares against a direct count of the reviews
+    (total, unhappy, lisa, lisa_unhappy), = _reviews(demo_db, """
+        SELECT count(*), count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE technician_name = 'Lisa Park'),
+               count(*) FILTER (WHERE technician_name = 'Lisa Park' AND rating = 1)
+        FROM BI_SmileBack_Reviews WHERE company_name = 'Vanguard Tech'
+          AND rated_date BETWEEN DATE '2025-11-01' AND DATE '2026-04-30'""")
+    assert vanguard["Technician: Lisa Park"] == [str(lisa), str(lisa_unhappy), f"{lisa_unhappy / unhappy:.1%}"
+                                                 .replace("%", " %"), f"{lisa / total:.1%}".replace("%", " %")]
+    tiers = {row[0]: row[1] for row in page.tables["drill-down"] if row[0] != "Client"}
+    assert set(tiers.values()) <= {"High", "Moderate"} and "Atlas Corp" not in tiers  # low confidence: no drill
+
+
+def test_weekly_view_against_a_direct_computation(demo_page: tuple[Path, str], demo_db: str) -> None:
+    page = Page(demo_page[1])
+    weeks = [row for row in page.tables["weekly"] if row[0] != "Week"]
+    assert len(weeks) == 8 and weeks[-1][0] == "27 Apr 2026 – 30 Apr 2026 partial"
+    rows = _reviews(demo_db, """
+        SELECT date_trunc('week', rated_date) AS week, count(*), avg((rating = 5)::INT), avg((rating = 1)::INT)
+        FROM BI_SmileBack_Reviews WHERE rated_date BETWEEN DATE '2026-03-02' AND DATE '2026-04-30'
+        GROUP BY week ORDER BY week""")
+    happy = {week.date(): share for week, _, share, _ in rows}
+    for shown, (week, responses, share, unhappy) in zip(weeks, rows[1:], strict=True):
+        previous = happy[(week - dt.timedelta(days=7)).date()]
+        change = round((share - previous) * 100, 1)
+        assert shown[1:] == [f"{responses:,}", f"{share * 100:.1f} %", f"{unhappy * 100:.1f} %",
+                             f"{'+' if change > 0 else '−' if change < 0 else ''}{abs(change):.1f} pts"], shown
+    assert "Week of 27 Apr 2026 (to 30 Apr 2026, the data's last day)" in page.text
+
+
+def test_follow_up_list_holds_the_unhappy_and_neutral_reviews_of_the_last_7_days(
+        demo_page: tuple[Path, str], demo_db: str) -> None:
+    page = Page(demo_page[1])
+    shown = [row for row in page.tables["follow-up"] if row[0] != "Rated"]
+    expected = _reviews(demo_db, """
+        SELECT strftime(rated_at, '%d %b %H:%M'), rating_label, company_name, technician_name, ticket_number,
+               (DATE '2026-04-30' - rated_date) || ' d', coalesce(comment, '(no comment)')
+        FROM BI_SmileBack_Reviews WHERE rating <> 5 AND rated_date BETWEEN DATE '2026-04-24' AND DATE '2026-04-30'
+        ORDER BY rated_at DESC, company_name DESC""")
+    assert [tuple(row) for row in shown] == expected and len(expected) > 5
+    unhappy = sum(1 for row in expected if row[1] == "Unhappy")
+    assert (f"{len(expected)} unhappy and neutral reviews ({unhappy} unhappy, {len(expected) - unhappy} neutral) "
+            "from 24 Apr 2026 to 30 Apr 2026, the last 7 days") in page.text
+
+
+def test_portfolio_statements_are_computed_and_the_projection_says_so(demo_page: tuple[Path, str],
+                                                                      demo_db: str) -> None:
+    text = Page(demo_page[1]).text
+    statement = re.search(r"Bottom 20 % gap: the (\d+) lowest-ranked of the (\d+) ranked clients \(([^)]*)\) are "
+                          r"([\d.]+) % happy together, ([\d.]+) pts below the portfolio's 90.0 %", text)
+    assert statement, text[text.index("Portfolio statements"):][:400]
+    count, ranked, names = int(statement[1]), int(statement[2]), statement[3].split(", ")
+    assert (count, ranked) == (3, 12) and {"Pinnacle Tech", "Vanguard Tech"} <= set(names)
+    (happy,), = _reviews(demo_db, f"""
+        SELECT avg((rating = 5)::INT) FROM BI_SmileBack_Reviews WHERE company_name IN ({", ".join("?" * count)})
+          AND rated_date BETWEEN DATE '2025-11-01' AND DATE '2026-04-30'""", *names)
+    assert statement[4] == f"{happy * 100:.1f}" and statement[5] == f"{(0.8998015873 - happy) * 100:.1f}"
+    assert re.search(r"Top 30 % stability: the 4 highest-ranked \([^)]*\) are [\d.]+ % happy together", text)
+    assert "Moderate risk, declining:" in text and "Projection to 29 Jun 2026 (60 days after" in text
+    assert "Projection, not a forecast. Method: a straight line through each declining" in text
+    assert "Not tiered and given no trend (low confidence: fewer than 10 responses or a response rate under 20 %): " \
+           "Atlas Corp, NovaBridge IT." in text
+
+
+# --- the client's QBR page (report --client) -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def client_page(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """Vanguard Tech's QBR page of the demo data, written by the CLI: the file, its text, stderr."""
+    out = tmp_path_factory.mktemp("qbr") / "vanguard.html"
+    result = run_cli("report", "--db", demo_db, "--client", "Vanguard Tech", "--out", str(out))
+    assert result.code == 0, result.err
+    return out, out.read_text(encoding="utf-8"), result.err
+
+
+def test_client_page_shows_trend_distribution_technicians_comments_and_gap(client_page: tuple[Path, str, str],
+                                                                           demo_db: str) -> None:
+    out, html, err = client_page
+    assert f"wrote {out} (Vanguard Tech, Nov 2025 – Apr 2026;" in err
+    page = Page(html)
+    assert page.sections == ["client-headline", "client-trend", "client-where", "client-comments"]
+    assert "34.4 % of 320 closed tickets" in page.text and "23.6 %" in page.text
+    assert ("Vanguard Tech is 68.2 % happy: 21.8 pts below the portfolio's 90.0 % and 21.8 pts below the 90 % "
+            "target; High risk") in page.text
+    months = [row for row in page.tables["client-trend"] if row[0] != "Month"]
+    assert [row[0] for row in months] == ["Nov 2025", "Dec 2025", "Jan 2026", "Feb 2026", "Mar 2026", "Apr 2026"]
+    assert sum(int(row[1]) for row in months) == 110 and all(row[4].endswith(" pts") for row in months)
+    assert "Unhappy ratings concentrate on issue type Network (80.8 % of the unhappy ratings, 31.8 % of the " \
+           "responses);" in page.text
+    assert "reopen status Reopened (69.2 % of the unhappy ratings, 20.0 % of the responses)" in page.text
+    assert page.row_of("client-where", "Lisa Park")[1:4] == ["10", "20.0 %", "70.0 %"]
+    (comments,), = _reviews(demo_db, """SELECT count(*) FROM BI_SmileBack_Reviews WHERE company_name = 'Vanguard Tech'
+        AND comment IS NOT NULL AND rated_date BETWEEN DATE '2025-11-01' AND DATE '2026-04-30'""")
+    assert f"{comments} reviews with a comment; the newest 40." in page.text
+    assert len([row for row in page.tables["client-comments"] if row[0] != "Rated"]) == 40
+    assert html.count("<svg") == 3 and "@media print" in html
+    assert_no_external_urls(html)
+    assert_no_blank_words(html)
+
+
+def test_client_page_under_a_role_is_what_the_user_sees(cli, demo_db: str, tmp_path: Path) -> None:
+    """A user of the Client role sees only Pinnacle Tech: their portfolio is that one client."""
+    out = tmp_path / "pinnacle.html"
+    result = cli("report", "--db", demo_db, "--out", str(out), "--client", "pinnacle tech", "--role", "Client",
+                 "--user", "alex@pinnacletech.example")
+    assert result.code == 0, result.err
+    text = Page(out.read_text(encoding="utf-8")).text
+    assert "Pinnacle Tech is 78.6 % happy: level with the portfolio's 78.6 %" in text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--client", "Vangard"), "error: --client 'Vangard': no client of that name in the data; did you mean "
+                              "'Vanguard Tech'?"),
+    (("--client", "Vanguard Tech", "--role", "Client", "--user", "alex@pinnacletech.example"),
+     "error: --client 'Vanguard Tech': no client of that name in the data; did you mean 'Pinnacle Tech'?"),
+    (("--client", "Vanguard Tech", "--user", "alex@pinnacletech.example"), "error: --user needs --role"),
+])
+def test_unknown_client_is_one_sentence_and_writes_nothing(cli, demo_db: str, tmp_path: Path, args: tuple,
+                                                           message: str) -> None:
+    out = tmp_path / "client.html"
+    result = cli("report", "--db", demo_db, "--out", str(out), *args)
+    assert result.code == 2 and result.err.startswith(message), result.err
+    assert "Traceback" not in result.err and not out.exists()
 
 
 # --- periods ---------------------------------------------------------------------------------------------
@@ -426,15 +583,17 @@ def test_client_without_reviews_is_no_data_not_nan(demo_db: str, tmp_path: Path)
 
 def test_thresholds_override_the_catalogue_parameters(cli, demo_db: str, tmp_path: Path) -> None:
     out = tmp_path / "strict.html"
-    result = cli("report", "--db", demo_db, "--out", str(out), "--target", "95", "--min-responses", "250",
+    result = cli("report", "--db", demo_db, "--out", str(out), "--target", "95", "--min-responses", "100",
                  "--industry-median", "80", "--top-quartile", "97", "--period", "last-quarter")
     assert result.code == 0, result.err
     page = Page(out.read_text(encoding="utf-8"))
     assert "Q1 2026" in page.text
     tiers = {untagged(row[1]): row[0] for row in page.tables["risk"] if row[0] != "Tier"}
-    assert tiers["Vanguard Tech"] == "High"
+    assert tiers["Pinnacle Tech"] == "High"  # 81.1 % happy of 106 in Q1, under 85 %
     lows = [row[0] for row in page.tables["low-confidence"] if row[0] != "Client"]
-    assert "Summit Dental Group" in lows  # fewer than 250 responses in the quarter
+    assert "Vanguard Tech" in lows and "Lakeside Veterinary" in lows  # fewer than 100 responses in the quarter
+    assert "Vanguard Tech" not in tiers and "Lakeside Veterinary" not in tiers  # low confidence: no tier
+    assert re.search(r"Not tiered and given no trend \(low confidence[^)]*\): [^.]*Vanguard Tech", page.text)
     assert "the Power BI model uses a 90 % target and a low-confidence threshold of 10 responses" in page.text
     assert "industry median 80 %" in page.text and "top quartile 97 %" in page.text
     high = [name for name, tier in tiers.items() if tier == "High"]
@@ -485,7 +644,9 @@ def test_chromium_renders_the_page(demo_page: tuple[Path, str], tmp_path: Path) 
     rendered = Page(dom.stdout.decode("utf-8")).text
     for figure in ("3,024", "90.0 %", "5.9 %", "4.1 %", "4.717", "Pinnacle Tech", "78.6 %", "13.0 %",
                    "Vanguard Tech", "68.2 %", "Atlas Corp", "14.3 %", "NovaBridge IT", "10.7 %", "Ironclad MSP",
-                   "86.3 %", "91.2 %", "Sarah Mitchell", "95.7 %", "4.2 h", "Lisa Park", "82.4 %", "2.4 h"):
+                   "86.3 %", "91.2 %", "Sarah Mitchell", "95.7 %", "4.2 h", "Lisa Park", "82.4 %", "2.4 h",
+                   "Where the unhappy ratings concentrate", "Queue: Network Operations", "Weekly view",
+                   "Follow-up list", "T20260430.0002", "Projection, not a forecast"):
         assert figure in rendered, figure
     pdf = tmp_path / "report.pdf"
     printed = _headless(chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", url)

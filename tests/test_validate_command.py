@@ -14,9 +14,9 @@ from generator.engine.sources import load_engine_model
 def test_validate_is_green_on_the_demo(cli, demo_db: str) -> None:
     result = cli("validate", "--db", demo_db)
     assert result.code == 0, result.out + result.err
-    assert "27 measures x 6 slices" in result.out
-    assert "12,555 checks" in result.out and ": 0 mismatches" in result.out
-    for slice_name in ("total", "client", "month", "technician", "queue", "client_month"):
+    assert "28 measures x 7 slices" in result.out
+    assert "15,750 checks" in result.out and ": 0 mismatches" in result.out
+    for slice_name in ("total", "client", "month", "technician", "queue", "client_month", "week"):
         assert f"validating slice {slice_name}" in result.err
 
 
@@ -25,8 +25,8 @@ def test_validate_json(cli, demo_db: str) -> None:
     assert result.code == 0, result.err
     report = json.loads(result.out)
     assert report["passed"] is True and report["mismatches"] == []
-    assert report["slices"] == ["total", "queue"] and len(report["measures"]) == 27
-    assert report["checks"] == 27 * (1 + 6)  # 6 queues in the demo
+    assert report["slices"] == ["total", "queue"] and len(report["measures"]) == 28
+    assert report["checks"] == 28 * (1 + 6)  # 6 queues in the demo
     assert report["tolerance"] == 1e-9
 
 
@@ -37,7 +37,8 @@ def test_validate_covers_the_ticket_attribute_slices(cli, demo_db: str) -> None:
     assert result.code == 0, result.err
     report = json.loads(result.out)
     assert report["passed"] is True and report["mismatches"] == []
-    assert report["checks"] == 27 * (6 + 4 + 4 + 18)  # demo issue types, priorities, sources; every resolution row
+    # the demo's issue types, priorities and sources; every resolution row
+    assert report["checks"] == len(report["measures"]) * (6 + 4 + 4 + 18)
 
 
 def test_a_wrong_measure_is_caught(cli, demo_db: str, spec_copy: Path) -> None:
@@ -71,11 +72,11 @@ def test_emitted_dax_query_view_tests_pass_on_the_engine(cli, demo_db: str, tmp_
     results = engine.query((folder / "total.Tests.dax").read_text(encoding="utf-8"))
     rows = [row for r in results for row in r.records()]
     assert {tuple(r) for r in rows} == {("[TestName]", "[ExpectedValue]", "[ActualValue]", "[Passed]")}
-    assert len(rows) == 27 and all(row["[Passed]"] is True for row in rows)
+    assert len(rows) == 28 and all(row["[Passed]"] is True for row in rows)
     names = {row["[TestName]"] for row in rows}
     assert "CSAT - Happy % | total" in names and "CSAT - Risk Tier | total" in names
     queue = (folder / "queue.Tests.dax").read_text(encoding="utf-8")
-    assert "BI_Autotask_Queues[queue_id] = " in queue and queue.count('ROW ( "TestName"') == 27 * 6
+    assert "BI_Autotask_Queues[queue_id] = " in queue and queue.count('ROW ( "TestName"') == 28 * 6
 
 
 def test_validate_bad_input(cli, demo_db: str, tmp_path: Path) -> None:

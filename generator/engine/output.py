@@ -16,6 +16,8 @@ from generator.spreadsheet import spreadsheet_text
 from generator.text import plural
 
 FORMATS = ("table", "csv", "json")
+__all__ = ["FORMATS", "json_records", "render", "render_csv", "render_json", "render_table", "shown",
+           "shown_records"]
 
 
 def _text(value: Any) -> str:
@@ -40,17 +42,30 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _shown(value: Any, format_string: str | None) -> str:
+def shown(value: Any, format_string: str | None) -> str:
     """A value as the table shows it: with its measure's format string when that is a numeric format."""
     formatted = format_number(value, format_string)
     return formatted if formatted is not None else _text(value)
+
+
+def shown_records(result: QueryResult) -> list[dict[str, str]]:
+    """One dict per row keyed by the DAX column names, each value as the table shows it (:func:`shown`)."""
+    formats = result.formats or (None,) * len(result.columns)
+    return [{name: shown(value, fmt) for name, value, fmt in zip(result.columns, row, formats, strict=True)}
+            for row in result.rows]
+
+
+def json_records(result: QueryResult) -> list[dict[str, Any]]:
+    """One dict per row keyed by the DAX column names, raw values as JSON has them (BLANK is None, dates in ISO
+    form, NaN and infinities as text)."""
+    return [{k: _json_value(v) for k, v in record.items()} for record in result.records()]
 
 
 def render_table(result: QueryResult) -> str:
     """An aligned text table with a header row; numbers right-aligned, in the format string of the measure
     that produced them when it has one (``95.8%``, ``1,234``); BLANK shown as an empty cell."""
     formats = result.formats or (None,) * len(result.columns)
-    cells = [[_shown(v, f) for v, f in zip(row, formats, strict=True)] for row in result.rows]
+    cells = [[shown(v, f) for v, f in zip(row, formats, strict=True)] for row in result.rows]
     widths = [max([len(name)] + [len(row[i]) for row in cells]) for i, name in enumerate(result.columns)]
     numeric = [all((isinstance(row[i], int | float) and not isinstance(row[i], bool)) or row[i] is None
                    for row in result.rows) for i in range(len(result.columns))]
@@ -81,7 +96,7 @@ def render_csv(result: QueryResult) -> str:
 
 def render_json(results: list[QueryResult]) -> str:
     """One EVALUATE: a list of objects; several: a list of such lists."""
-    tables = [[{k: _json_value(v) for k, v in record.items()} for record in result.records()] for result in results]
+    tables = [json_records(result) for result in results]
     return json.dumps(tables[0] if len(tables) == 1 else tables, indent=2, ensure_ascii=False)
 
 

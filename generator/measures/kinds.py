@@ -32,10 +32,14 @@ _TEMPLATES = ImmutableSandboxedEnvironment(
 
 COMMON_KEYS = ("name", "kind", "home_table", "folder", "description", "format", "hidden", "lint_ignore")
 COMPARISONS = ("<", "<=", ">", ">=", "=", "<>")
-# Period shift function and the date-table column whose single value defines "one period".
-PERIODS = {"previous_month": ("PREVIOUSMONTH", "month_start"),
-           "previous_quarter": ("PREVIOUSQUARTER", "quarter_start"),
-           "previous_year": ("PREVIOUSYEAR", "year")}
+# The period shift (a DAX table expression over the date column ``{dates}`` of the date table ``{table}``) and
+# the date-table column whose single value defines "one period". DAX has no PREVIOUSWEEK: the previous week is
+# the seven days before the week's Monday (the whole week, also when the current one is cut short).
+PERIODS = {"previous_week": ("DATESBETWEEN ( {dates}, MIN ( {table}[week_start] ) - 7, "
+                             "MIN ( {table}[week_start] ) - 1 )", "week_start"),
+           "previous_month": ("PREVIOUSMONTH ( {dates} )", "month_start"),
+           "previous_quarter": ("PREVIOUSQUARTER ( {dates} )", "quarter_start"),
+           "previous_year": ("PREVIOUSYEAR ( {dates} )", "year")}
 
 
 class Args:
@@ -331,7 +335,8 @@ def _period_change(args: Args, _render: Any) -> dict[str, Any] | None:
     grain_column = args.column("grain_column", args.node.get("grain_column", default_grain))
     if measure is None or grain_column is None:
         return None
-    return {"measure": measure, "shift": shift, "date_column": date_column, "grain_column": grain_column,
+    return {"measure": measure, "shift": shift.format(dates=date_column, table=dax_table(date_table.name)),
+            "grain_column": grain_column,
             "scale": dax_number(args.number("scale", 1))}
 
 

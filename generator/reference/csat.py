@@ -112,9 +112,18 @@ def risk_tier(ctx: Context) -> np.ndarray:
 def happy_mom_change(ctx: Context) -> np.ndarray:
     """CSAT - Happy % MoM Change: Happy % minus the previous month's, in points; BLANK without one month."""
     happy = ctx.measure("CSAT - Happy %")
-    previous_rows = ctx.grid.previous_month_rows()
-    previous = np.where(previous_rows >= 0, happy[np.maximum(previous_rows, 0)], np.nan)
-    return (happy - previous) * 100
+    return _change(happy, ctx.grid.previous_month_rows())
+
+
+def happy_wow_change(ctx: Context) -> np.ndarray:
+    """CSAT - Happy % WoW Change: Happy % minus the previous week's, in points; BLANK without one week."""
+    return _change(ctx.measure("CSAT - Happy %"), ctx.grid.previous_week_rows())
+
+
+def _change(values: np.ndarray, previous_rows: np.ndarray) -> np.ndarray:
+    """``values`` minus the value on each row's previous-period row, in points (NaN where there is none)."""
+    previous = np.where(previous_rows >= 0, values[np.maximum(previous_rows, 0)], np.nan)
+    return (values - previous) * 100
 
 
 MEASURES: dict[str, MeasureFunction] = {
@@ -131,4 +140,5 @@ MEASURES: dict[str, MeasureFunction] = {
     "CSAT - Happy % vs Portfolio": happy_vs_portfolio,
     "CSAT - Risk Tier": risk_tier,
     "CSAT - Happy % MoM Change": happy_mom_change,
+    "CSAT - Happy % WoW Change": happy_wow_change,
 }

@@ -61,7 +61,7 @@ _DATES: dict[str, tuple[str, ...]] = {
     REVIEWS: ("rated_date",),
     SURVEYS: ("survey_date",),
     NPS: ("responded_date",),
-    DATES: ("date", "month_start"),
+    DATES: ("date", "month_start", "week_start"),
 }
 _DATETIMES: dict[str, tuple[str, ...]] = {
     TICKETS: ("created_at", "first_response_at", "completed_at"),

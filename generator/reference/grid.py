@@ -1,7 +1,7 @@
 """Slices: the rows a measure is evaluated on, and where each fact row lands among them.
 
-A slice is the cross product of zero or more *axes* (client, month, technician, queue, or one of the reviewed
-ticket's attributes: issue type, priority, source, resolution traits). A fact table reaches
+A slice is the cross product of zero or more *axes* (client, month, week, technician, queue, or one of the
+reviewed ticket's attributes: issue type, priority, source, resolution traits). A fact table reaches
 an axis through one of its columns (a :class:`Route`), as Power BI's active relationships filter it; an axis
 the fact does not reach does not filter it, so the fact's value is the same on every member of that axis.
 """
@@ -28,12 +28,13 @@ from generator.reference.frames import (
 )
 
 #: the standard slices (DESIGN section 7), evaluated by default
-SLICES: tuple[str, ...] = ("total", "client", "month", "technician", "queue", "client_month")
+SLICES: tuple[str, ...] = ("total", "client", "month", "technician", "queue", "client_month", "week")
 #: slices by the shared ticket-attribute dimensions, evaluated when asked for
 ATTRIBUTE_SLICES: tuple[str, ...] = ("issue_type", "priority", "source", "resolution")
 
 COMPANY = "company"
 MONTH = "month"
+WEEK = "week"
 RESOURCE = "resource"
 QUEUE = "queue"
 ISSUE_TYPE = "issue_type"
@@ -48,6 +49,7 @@ _AXES: dict[str, tuple[str, ...]] = {
     "technician": (RESOURCE,),
     "queue": (QUEUE,),
     "client_month": (COMPANY, MONTH),
+    "week": (WEEK,),
     "issue_type": (ISSUE_TYPE,),
     "priority": (PRIORITY,),
     "source": (SOURCE,),
@@ -59,18 +61,21 @@ _DIMENSIONS: dict[str, tuple[str, str]] = {
     RESOURCE: (RESOURCES, "resource_id"),
     QUEUE: (QUEUES, "queue_id"),
     MONTH: (DATES, "month_start"),
+    WEEK: (DATES, "week_start"),
     ISSUE_TYPE: (ISSUE_TYPES, "issue_type_id"),
     PRIORITY: (PRIORITIES, "priority_id"),
     SOURCE: (SOURCES, "source_id"),
     RESOLUTION: (RESOLUTIONS, "resolution_key"),
 }
+# calendar axes: a fact's date column places its row on the day's month or week
 
 
 @dataclass(frozen=True)
 class Route:
     """The columns through which a fact table's rows reach each axis (None: the axis does not filter it).
 
-    ``month`` names a date column; the row's month is that date's ``BI_Date[month_start]``.
+    ``month`` names a date column; the row's month (week) is that date's ``BI_Date[month_start]``
+    (``[week_start]``).
     """
 
     company: str | None = None
@@ -85,7 +90,7 @@ class Route:
     def column(self, axis: str) -> str | None:
         """The column reaching ``axis``, or None."""
         return {COMPANY: self.company, RESOURCE: self.resource, QUEUE: self.queue, MONTH: self.month,
-                ISSUE_TYPE: self.issue_type, PRIORITY: self.priority, SOURCE: self.source,
+                WEEK: self.month, ISSUE_TYPE: self.issue_type, PRIORITY: self.priority, SOURCE: self.source,
                 RESOLUTION: self.resolution}[axis]
 
 
@@ -129,7 +134,7 @@ class Placement:
 def _members(axis: str, frames: Frames) -> pd.Index:
     table, column = _DIMENSIONS[axis]
     values = frames[table][column].dropna().unique()
-    if axis == MONTH:
+    if axis in (MONTH, WEEK):
         return pd.DatetimeIndex(np.sort(values), name=column).astype("datetime64[ns]")
     return pd.Index(np.sort(values).astype("int64"), name=column)
 
@@ -163,12 +168,12 @@ class Grid:
 
     def _positions(self, frame: pd.DataFrame, axis: str, column: str) -> np.ndarray:
         members = self.members[axis]
-        if axis != MONTH:
+        if axis not in (MONTH, WEEK):
             return members.get_indexer(frame[column].to_numpy())
         calendar = self.frames[DATES].drop_duplicates("date")
         day_positions = pd.DatetimeIndex(calendar["date"]).get_indexer(frame[column].to_numpy())
-        month_of_day = members.get_indexer(calendar["month_start"].to_numpy())
-        return np.where(day_positions >= 0, month_of_day[day_positions], -1)
+        period_of_day = members.get_indexer(calendar[_DIMENSIONS[axis][1]].to_numpy())
+        return np.where(day_positions >= 0, period_of_day[day_positions], -1)
 
     def place(self, frame: pd.DataFrame, route: Route, ignore: tuple[str, ...] = ()) -> Placement:
         """Place ``frame``'s rows on this slice through ``route``; axes in ``ignore`` do not filter."""
@@ -194,14 +199,24 @@ class Grid:
         if MONTH not in self.axes:
             return np.full(self.size, -1, dtype="int64")
         months = self.members[MONTH]
-        previous = (months.to_period("M") - 1).to_timestamp().astype("datetime64[ns]")
-        previous_position = months.get_indexer(previous)
+        return self._shifted_rows(MONTH, (months.to_period("M") - 1).to_timestamp().astype("datetime64[ns]"))
+
+    def previous_week_rows(self) -> np.ndarray:
+        """For each slice row, the row of the week before (Monday seven days earlier) with the same other members
+        (-1: none). All -1 unless the slice has a week axis."""
+        if WEEK not in self.axes:
+            return np.full(self.size, -1, dtype="int64")
+        return self._shifted_rows(WEEK, self.members[WEEK] - pd.Timedelta(days=7))
+
+    def _shifted_rows(self, axis: str, previous: pd.Index) -> np.ndarray:
+        """The slice row whose ``axis`` member is ``previous[i]`` for the row on member ``i`` (-1: none)."""
+        previous_position = self.members[axis].get_indexer(previous)
         coordinates = self.coordinates()
-        shifted = previous_position[coordinates[MONTH]]
+        shifted = previous_position[coordinates[axis]]
         rows = np.full(self.size, -1, dtype="int64")
         found = shifted >= 0
         if found.any():
-            moved = {axis: coordinates[axis][found] for axis in self.axes}
-            moved[MONTH] = shifted[found]
-            rows[found] = np.ravel_multi_index([moved[axis] for axis in self.axes], self.shape)
+            moved = {name: coordinates[name][found] for name in self.axes}
+            moved[axis] = shifted[found]
+            rows[found] = np.ravel_multi_index([moved[name] for name in self.axes], self.shape)
         return rows

@@ -47,6 +47,11 @@ def _values(model: Model) -> dict[str, float]:
     return {parameter.name: parameter.value for parameter in model.parameters}
 
 
+def catalogue_of(model: Model) -> Catalogue:
+    """The catalogue of a loaded specs model, with the specs' own parameter values."""
+    return Catalogue(model_from_spec(model), _values(model), _values(model))
+
+
 def load_catalogue(specs: Path | None, overrides: dict[str, float | None]) -> Catalogue:
     """The catalogue from ``specs`` (default: the tool's specs) with ``overrides`` (None: keep the spec value)."""
     spec_dir = resolve_spec_dir(specs) if specs else default_spec_dir()

@@ -12,10 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.engine.run import Engine
 from generator.report.period import DataSpan, Period, add_months, last_of_month
+
+if TYPE_CHECKING:  # the modules of the later sections read this one
+    from generator.report.drill import DrillDown
+    from generator.report.followup import FollowUps
+    from generator.report.portfolio import Portfolio
+    from generator.report.weekly import WeekRow
 
 # the catalogue measures the report reads (names are the public contract, DESIGN section 3)
 TOTAL = "CSAT - Total Ratings"
@@ -93,6 +99,7 @@ class ClientRow:
     recent_happy: float | None = None
     earlier_happy: float | None = None
     trend: float | None = None  # points: recent half of the trend window minus the earlier half
+    unhappy_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,15 @@ class ReportData:
     trend: TrendChange
     trend_halves: tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]] | None
     technicians: tuple[TechnicianRow, ...]
+    weeks: tuple[WeekRow, ...] = ()
+    drill_downs: tuple[DrillDown, ...] = ()
+    follow_ups: FollowUps | None = None
+    portfolio: Portfolio | None = None
+
+
+def last_day(period: Period, latest: dt.date | None) -> dt.date:
+    """The report's last day: the period's end, or the data's latest day when that comes first."""
+    return min(period.end, latest) if latest is not None else period.end
 
 
 # --- DAX text ---------------------------------------------------------------------------------------------
@@ -192,25 +208,40 @@ def window_change(measure: str, recent: tuple[dt.date, dt.date], earlier: tuple[
             "RETURN IF ( NOT ISBLANK ( Recent ) && NOT ISBLANK ( Earlier ), ( Recent - Earlier ) * 100 )")
 
 
-def _columns(pairs: Sequence[tuple[str, str]]) -> str:
+def dax_columns(pairs: Sequence[tuple[str, str]]) -> str:
+    """``"Name", expression`` pairs of a SUMMARIZECOLUMNS or ROW."""
     return ", ".join(f'"{name}", {expression}' for name, expression in pairs)
 
 
-def _summarize(groups: Sequence[str], pairs: Sequence[tuple[str, str]], start: dt.date, end: dt.date) -> str:
+def _summarize(groups: Sequence[str], pairs: Sequence[tuple[str, str]], start: dt.date, end: dt.date,
+               scope: str = "") -> str:
     group_text = ", ".join(groups)
-    return (f"EVALUATE CALCULATETABLE ( SUMMARIZECOLUMNS ( {group_text}, {_columns(pairs)} ), "
-            f"{dates_between(start, end)} )")
+    return (f"EVALUATE CALCULATETABLE ( SUMMARIZECOLUMNS ( {group_text}, {dax_columns(pairs)} ), "
+            f"{dates_between(start, end)}{_and(scope)} )")
 
 
-def _rows(engine: Engine, text: str) -> list[dict[str, Any]]:
+def _and(scope: str) -> str:
+    """A further filter argument of CALCULATETABLE (none when ``scope`` is empty)."""
+    return f", {scope}" if scope else ""
+
+
+def client_scope(company_id: int) -> str:
+    """The filter that keeps one client (a TREATAS over the company key, as a slicer on the client does)."""
+    return f"TREATAS ( {{ {int(company_id)} }}, BI_Autotask_Companies[company_id] )"
+
+
+def query_rows(engine: Engine, text: str) -> list[dict[str, Any]]:
+    """The rows of the query's first result, keyed by column name."""
     return engine.query(text)[0].records()
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
+    """An integer, BLANK staying None."""
     return None if value is None else int(value)
 
 
-def _float(value: Any) -> float | None:
+def as_float(value: Any) -> float | None:
+    """A float, BLANK staying None."""
     return None if value is None else float(value)
 
 
@@ -222,15 +253,16 @@ def data_span(engine: Engine) -> DataSpan:
              "BI_Autotask_Tickets[completed_date]")
     pairs = [(f"Latest{index}", f"MAX ( {column} )") for index, column in enumerate(facts)]
     pairs += [(f"Earliest{index}", f"MIN ( {column} )") for index, column in enumerate(facts)]
-    row = engine.query(f"EVALUATE ROW ( {_columns(pairs)} )")[0].rows[0]
+    row = engine.query(f"EVALUATE ROW ( {dax_columns(pairs)} )")[0].rows[0]
     days = [value.date() if isinstance(value, dt.datetime) else value for value in row]
     latest = [day for day in days[: len(facts)] if day is not None]
     earliest = [day for day in days[len(facts):] if day is not None]
     return DataSpan(min(earliest) if earliest else None, max(latest) if latest else None)
 
 
-def headline(engine: Engine, period: Period, thresholds: Thresholds) -> Headline:
-    """The portfolio's distribution, average, Net Sentiment, benchmarks and response rate."""
+def headline(engine: Engine, period: Period, thresholds: Thresholds, scope: str = "") -> Headline:
+    """The portfolio's (or the ``scope`` filter's) distribution, average, Net Sentiment, benchmarks and response
+    rate."""
     pairs = [("Responses", ref(TOTAL)), ("Happy", ref(POSITIVE)), ("Neutral", ref(NEUTRAL_COUNT)),
              ("Unhappy", ref(NEGATIVE)), ("HappyPct", ref(HAPPY)), ("NeutralPct", ref(NEUTRAL)),
              ("UnhappyPct", ref(UNHAPPY)), ("Average", ref(AVERAGE)), ("Net", ref(NET)),
@@ -238,16 +270,17 @@ def headline(engine: Engine, period: Period, thresholds: Thresholds) -> Headline
              ("VsTopQuartile", points_gap(HAPPY, thresholds.top_quartile)),
              ("VsTarget", points_gap(HAPPY, thresholds.target)),
              ("Closed", ref(CLOSED)), ("Surveys", ref(SURVEYS)), ("ResponseRate", ref(RESPONSE_RATE))]
-    text = f"EVALUATE CALCULATETABLE ( ROW ( {_columns(pairs)} ), {dates_between(period.start, period.end)} )"
-    row = _rows(engine, text)[0]
+    text = (f"EVALUATE CALCULATETABLE ( ROW ( {dax_columns(pairs)} ), "
+            f"{dates_between(period.start, period.end)}{_and(scope)} )")
+    row = query_rows(engine, text)[0]
     return Headline(
-        responses=_int(row["[Responses]"]), happy_count=_int(row["[Happy]"]),
-        neutral_count=_int(row["[Neutral]"]), unhappy_count=_int(row["[Unhappy]"]),
-        happy=_float(row["[HappyPct]"]), neutral=_float(row["[NeutralPct]"]), unhappy=_float(row["[UnhappyPct]"]),
-        average=_float(row["[Average]"]), net_sentiment=_float(row["[Net]"]),
-        vs_median=_float(row["[VsMedian]"]), vs_top_quartile=_float(row["[VsTopQuartile]"]),
-        vs_target=_float(row["[VsTarget]"]), tickets_closed=_int(row["[Closed]"]),
-        survey_responses=_int(row["[Surveys]"]), response_rate=_float(row["[ResponseRate]"]))
+        responses=as_int(row["[Responses]"]), happy_count=as_int(row["[Happy]"]),
+        neutral_count=as_int(row["[Neutral]"]), unhappy_count=as_int(row["[Unhappy]"]),
+        happy=as_float(row["[HappyPct]"]), neutral=as_float(row["[NeutralPct]"]), unhappy=as_float(row["[UnhappyPct]"]),
+        average=as_float(row["[Average]"]), net_sentiment=as_float(row["[Net]"]),
+        vs_median=as_float(row["[VsMedian]"]), vs_top_quartile=as_float(row["[VsTopQuartile]"]),
+        vs_target=as_float(row["[VsTarget]"]), tickets_closed=as_int(row["[Closed]"]),
+        survey_responses=as_int(row["[Surveys]"]), response_rate=as_float(row["[ResponseRate]"]))
 
 
 def trend_halves(window: Sequence[dt.date]) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
@@ -268,15 +301,15 @@ def clients(engine: Engine, period: Period, thresholds: Thresholds,
     groups = ["BI_Autotask_Companies[company_id]", "BI_Autotask_Companies[company_name]",
               "BI_Autotask_Companies[is_active]"]
     pairs = [("Responses", ref(TOTAL)), ("Happy", ref(HAPPY)), ("Neutral", ref(NEUTRAL)),
-             ("Unhappy", ref(UNHAPPY)), ("LowConfidence", ref(LOW_CONFIDENCE)),
+             ("Unhappy", ref(UNHAPPY)), ("UnhappyCount", ref(NEGATIVE)), ("LowConfidence", ref(LOW_CONFIDENCE)),
              ("VsPortfolio", ref(VS_PORTFOLIO)), ("VsTarget", points_gap(HAPPY, thresholds.target)),
              ("Tier", ref(RISK_TIER)), ("Closed", ref(CLOSED)), ("ResponseRate", ref(RESPONSE_RATE))]
-    rows = _rows(engine, _summarize(groups, pairs, period.start, period.end))
+    rows = query_rows(engine, _summarize(groups, pairs, period.start, period.end))
     trend_pairs = [("Recent", f"CALCULATE ( {ref(HAPPY)}, {dates_between(*recent)} )"),
                    ("Earlier", f"CALCULATE ( {ref(HAPPY)}, {dates_between(*earlier)} )"),
                    ("Change", window_change(HAPPY, recent, earlier))]
-    trend_text = (f"EVALUATE SUMMARIZECOLUMNS ( BI_Autotask_Companies[company_id], {_columns(trend_pairs)} )")
-    trends = {row["BI_Autotask_Companies[company_id]"]: row for row in _rows(engine, trend_text)}
+    trend_text = (f"EVALUATE SUMMARIZECOLUMNS ( BI_Autotask_Companies[company_id], {dax_columns(trend_pairs)} )")
+    trends = {row["BI_Autotask_Companies[company_id]"]: row for row in query_rows(engine, trend_text)}
     result = []
     for row in rows:
         company_id = row["BI_Autotask_Companies[company_id]"]
@@ -286,70 +319,77 @@ def clients(engine: Engine, period: Period, thresholds: Thresholds,
         trend = trends.get(company_id, {})
         name = row["BI_Autotask_Companies[company_name]"]
         result.append(ClientRow(
-            company_id=_int(company_id), name=name if name is not None else "(client not in Autotask)",
-            is_active=active, responses=_int(row["[Responses]"]), happy=_float(row["[Happy]"]),
-            neutral=_float(row["[Neutral]"]), unhappy=_float(row["[Unhappy]"]),
-            low_confidence=bool(row["[LowConfidence]"]), vs_portfolio=_float(row["[VsPortfolio]"]),
-            vs_target=_float(row["[VsTarget]"]), tier=row["[Tier]"], tickets_closed=_int(row["[Closed]"]),
-            response_rate=_float(row["[ResponseRate]"]), recent_happy=_float(trend.get("[Recent]")),
-            earlier_happy=_float(trend.get("[Earlier]")), trend=_float(trend.get("[Change]"))))
+            company_id=as_int(company_id), name=name if name is not None else "(client not in Autotask)",
+            is_active=active, responses=as_int(row["[Responses]"]), happy=as_float(row["[Happy]"]),
+            neutral=as_float(row["[Neutral]"]), unhappy=as_float(row["[Unhappy]"]),
+            low_confidence=bool(row["[LowConfidence]"]), vs_portfolio=as_float(row["[VsPortfolio]"]),
+            vs_target=as_float(row["[VsTarget]"]), tier=row["[Tier]"], tickets_closed=as_int(row["[Closed]"]),
+            response_rate=as_float(row["[ResponseRate]"]), recent_happy=as_float(trend.get("[Recent]")),
+            earlier_happy=as_float(trend.get("[Earlier]")), trend=as_float(trend.get("[Change]")),
+            unhappy_count=as_int(row["[UnhappyCount]"])))
     # SUMMARIZECOLUMNS has no row order: sort, so that every list on the page is stable.
     return sorted(result, key=lambda client: (client.name, client.company_id or 0))
 
 
-def queues(engine: Engine, period: Period) -> list[QueueRow]:
-    """Every service queue with reviews in the period."""
+def queues(engine: Engine, period: Period, scope: str = "") -> list[QueueRow]:
+    """Every service queue with reviews in the period (under the ``scope`` filter)."""
     pairs = [("Responses", ref(TOTAL)), ("Happy", ref(HAPPY)), ("Neutral", ref(NEUTRAL)),
              ("Unhappy", ref(UNHAPPY)), ("Average", ref(AVERAGE)), ("Net", ref(NET))]
-    rows = _rows(engine, _summarize(["BI_Autotask_Queues[queue_name]"], pairs, period.start, period.end))
+    rows = query_rows(engine, _summarize(["BI_Autotask_Queues[queue_name]"], pairs, period.start, period.end,
+                                         scope))
     rows = sorted(rows, key=lambda row: str(row["BI_Autotask_Queues[queue_name]"] or ""))
-    return [QueueRow(name=row["BI_Autotask_Queues[queue_name]"] or "(no queue)", responses=_int(row["[Responses]"]),
-                     happy=_float(row["[Happy]"]), neutral=_float(row["[Neutral]"]), unhappy=_float(row["[Unhappy]"]),
-                     average=_float(row["[Average]"]), net_sentiment=_float(row["[Net]"]))
+    return [QueueRow(name=row["BI_Autotask_Queues[queue_name]"] or "(no queue)",
+                     responses=as_int(row["[Responses]"]), happy=as_float(row["[Happy]"]),
+                     neutral=as_float(row["[Neutral]"]), unhappy=as_float(row["[Unhappy]"]),
+                     average=as_float(row["[Average]"]), net_sentiment=as_float(row["[Net]"]))
             for row in rows if row["[Responses]"] is not None]
 
 
-def months(engine: Engine, window: Sequence[dt.date]) -> list[MonthRow]:
-    """Every month of the trend window (months without reviews have None values)."""
+def months(engine: Engine, window: Sequence[dt.date], scope: str = "") -> list[MonthRow]:
+    """Every month of the trend window (months without reviews have None values), under the ``scope`` filter."""
     pairs = [("Responses", ref(TOTAL)), ("Happy", ref(HAPPY)), ("Unhappy", ref(UNHAPPY)), ("MoM", ref(MOM))]
-    rows = _rows(engine, _summarize(["BI_Date[month_start]"], pairs, window[0], last_of_month(window[-1])))
-    found = {_day(row["BI_Date[month_start]"]): row for row in rows}
+    rows = query_rows(engine, _summarize(["BI_Date[month_start]"], pairs, window[0], last_of_month(window[-1]),
+                                         scope))
+    found = {as_day(row["BI_Date[month_start]"]): row for row in rows}
     result = []
     for month in window:
         row = found.get(month, {})
-        result.append(MonthRow(month, _int(row.get("[Responses]")), _float(row.get("[Happy]")),
-                               _float(row.get("[Unhappy]")), _float(row.get("[MoM]"))))
+        result.append(MonthRow(month, as_int(row.get("[Responses]")), as_float(row.get("[Happy]")),
+                               as_float(row.get("[Unhappy]")), as_float(row.get("[MoM]"))))
     return result
 
 
-def trend_change(engine: Engine, rows: Sequence[MonthRow]) -> TrendChange:
-    """Happy % and Unhappy % of the last month with reviews minus the first one, in points."""
+def trend_change(engine: Engine, rows: Sequence[MonthRow], scope: str = "") -> TrendChange:
+    """Happy % and Unhappy % of the last month with reviews minus the first one, in points (under ``scope``)."""
     with_data = [row.month for row in rows if row.responses]
     if len(with_data) < 2:
         return TrendChange(with_data[0] if with_data else None, None, None, None)
     first = (with_data[0], last_of_month(with_data[0]))
     last = (with_data[-1], last_of_month(with_data[-1]))
     pairs = [("Happy", window_change(HAPPY, last, first)), ("Unhappy", window_change(UNHAPPY, last, first))]
-    row = _rows(engine, f"EVALUATE ROW ( {_columns(pairs)} )")[0]
-    return TrendChange(first[0], last[0], _float(row["[Happy]"]), _float(row["[Unhappy]"]))
+    text = (f"EVALUATE CALCULATETABLE ( ROW ( {dax_columns(pairs)} ), {scope} )" if scope
+            else f"EVALUATE ROW ( {dax_columns(pairs)} )")
+    row = query_rows(engine, text)[0]
+    return TrendChange(first[0], last[0], as_float(row["[Happy]"]), as_float(row["[Unhappy]"]))
 
 
-def technicians(engine: Engine, period: Period) -> list[TechnicianRow]:
-    """Every technician with reviews or closed tickets in the period."""
+def technicians(engine: Engine, period: Period, scope: str = "") -> list[TechnicianRow]:
+    """Every technician with reviews or closed tickets in the period (under the ``scope`` filter)."""
     groups = ["BI_Autotask_Resources[resource_id]", "BI_Autotask_Resources[technician_name]"]
     pairs = [("Responses", ref(TOTAL)), ("Happy", ref(HAPPY)), ("Unhappy", ref(UNHAPPY)),
              ("LowConfidence", ref(LOW_CONFIDENCE)), ("Hours", ref(HOURS_PER_TICKET)), ("Closed", ref(CLOSED))]
-    rows = sorted(_rows(engine, _summarize(groups, pairs, period.start, period.end)),
+    rows = sorted(query_rows(engine, _summarize(groups, pairs, period.start, period.end, scope)),
                   key=lambda row: (str(row["BI_Autotask_Resources[technician_name]"] or ""),
                                    row["BI_Autotask_Resources[resource_id]"] or 0))
     return [TechnicianRow(name=row["BI_Autotask_Resources[technician_name]"] or "(unassigned)",
-                          responses=_int(row["[Responses]"]), happy=_float(row["[Happy]"]),
-                          unhappy=_float(row["[Unhappy]"]), low_confidence=bool(row["[LowConfidence]"]),
-                          hours_per_ticket=_float(row["[Hours]"]), tickets_closed=_int(row["[Closed]"]))
+                          responses=as_int(row["[Responses]"]), happy=as_float(row["[Happy]"]),
+                          unhappy=as_float(row["[Unhappy]"]), low_confidence=bool(row["[LowConfidence]"]),
+                          hours_per_ticket=as_float(row["[Hours]"]), tickets_closed=as_int(row["[Closed]"]))
             for row in rows if row["[Responses]"] is not None or row["[Closed]"] is not None]
 
 
-def _day(value: Any) -> dt.date:
+def as_day(value: Any) -> dt.date:
+    """A date from a DATE or DATETIME value."""
     return value.date() if isinstance(value, dt.datetime) else value
 
 

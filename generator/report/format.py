@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 from generator.report.period import first_of_month, month_label
 
@@ -94,3 +95,11 @@ def month_span(start: dt.date | None, end: dt.date | None) -> str:
 def moved(value: float | None) -> str:
     """A change in points in words: ``rose 5.0 pts``, ``fell 2.2 pts``, ``held level``."""
     return _points(value, "held level", "rose {n} pts", "fell {n} pts")
+
+
+def and_list(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

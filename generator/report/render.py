@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from generator import __version__
-from generator.report import charts, format, risk
+from generator.report import charts, drill, format, portfolio, risk, weekly
 from generator.report.data import MEASURES_USED, ReportData
+
+if TYPE_CHECKING:
+    from generator.report.client import ClientPage
 from generator.report.period import first_of_month, month_label
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -23,7 +26,7 @@ def _environment() -> jinja2.Environment:
     environment.filters.update(pct=format.pct, count=format.count, pts=format.pts, signed_pts=format.signed_pts,
                                average=format.average, hours=format.hours, number=format.number,
                                long_date=format.long_date, month=month_label)
-    environment.globals.update(month_span=format.month_span, MISSING=format.MISSING)
+    environment.globals.update(month_span=format.month_span, MISSING=format.MISSING, and_list=format.and_list)
     return environment
 
 
@@ -65,7 +68,7 @@ def context(data: ReportData, parameters_note: str = "") -> dict[str, Any]:
     th = data.thresholds
     ranked = risk.ranked_clients(data.clients, th)
     bottom = risk.bottom_clients(ranked)
-    groups = risk.tiered(data.clients)
+    groups = risk.tiered([c for c in data.clients if not risk.is_low_confidence(c, th)])
     tiered_rows = [client for tier in risk.TIERS for client in groups[tier]]
     low = risk.low_confidence_clients(data.clients, th)
     queues = sorted(data.queues, key=lambda q: (-(q.happy or 0.0), q.name))
@@ -99,7 +102,12 @@ def context(data: ReportData, parameters_note: str = "") -> dict[str, Any]:
         "trend_label": lambda change: risk.trend_label(change, th),
         "actions": risk.recommended_actions(data),
         "charts": _charts(data, ranked, bottom, tiered_rows, queues),
-        "measures": MEASURES_USED,
+        "measures": (*MEASURES_USED, weekly.WOW),
+        "untiered": [c for c in data.clients if c.tier and risk.is_low_confidence(c, th)],
+        "drill_rule": {"min_unhappy": drill.MIN_UNHAPPY, "min_lift": drill.MIN_LIFT,
+                       "shown": drill.SHOWN_PER_DIMENSION},
+        "shares": {"bottom": portfolio.BOTTOM_SHARE, "top": portfolio.TOP_SHARE,
+                   "days": portfolio.PROJECTION_DAYS},
         "version": __version__,
         "parameters_note": parameters_note,
         "period_start_month": first_of_month(data.period.start) if data.period else None,
@@ -109,3 +117,23 @@ def context(data: ReportData, parameters_note: str = "") -> dict[str, Any]:
 def render_html(data: ReportData, parameters_note: str = "") -> str:
     """The complete HTML page."""
     return _environment().get_template("report.html.j2").render(context(data, parameters_note))
+
+
+def render_client_html(page: ClientPage) -> str:
+    """The client's QBR page."""
+    th = page.data.thresholds
+    drawn = {"distribution": charts.distribution_bar(page.headline, th) if page.headline.responses else "",
+             "trend": charts.trend(page.months, th) if any(m.happy is not None for m in page.months) else "",
+             "queues": charts.stacked_bars(page.queues, th, "queues") if page.queues else ""}
+    with_reviews = [row for row in page.months if row.responses]
+    values = {
+        "page": page, "c": page.client, "data": page.data, "th": th, "period": page.data.period,
+        "span": page.data.span, "portfolio": page.data.headline, "headline": page.headline, "charts": drawn,
+        "confident": bool(page.client.responses) and not risk.is_low_confidence(page.client, th),
+        "trend_label": lambda change: risk.trend_label(change, th),
+        "first_month": with_reviews[0] if with_reviews else None,
+        "last_month": with_reviews[-1] if with_reviews else None,
+        "drill_rule": {"min_unhappy": drill.MIN_UNHAPPY, "min_lift": drill.MIN_LIFT},
+        "measures": (*MEASURES_USED, weekly.WOW), "version": __version__,
+    }
+    return _environment().get_template("client.html.j2").render(values)

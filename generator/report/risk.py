@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from generator.report.data import ClientRow, QueueRow, ReportData, TechnicianRow, Thresholds
-from generator.report.format import count, hours, month_span, moved, pct, pts
+from generator.report.format import and_list, count, hours, month_span, moved, pct, pts
 
 TIERS = ("High", "Moderate", "Low")
 BOTTOM_CLIENTS = 2
@@ -100,8 +100,7 @@ def tiered(clients: Sequence[ClientRow]) -> dict[str, list[ClientRow]]:
 
 
 def _names(clients: Sequence[ClientRow]) -> str:
-    names = [c.name for c in clients]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return and_list([c.name for c in clients])
 
 
 def recommended_actions(data: ReportData) -> list[Action]:

@@ -391,4 +391,7 @@ def load_model(spec_dir: Path) -> Model:
     model = Model(tables=tuple(tables.values()), relationships=tuple(relationships),
                   lint_ignore=tuple(sorted(set(model_ignores))), roles=roles)
     measures, parameters = load_measures(spec_dir, model)
-    return replace(model, measures=measures, parameters=parameters)
+    model = replace(model, measures=measures, parameters=parameters)
+    from generator.spec.report import load_report  # it reads fields against the model built here
+
+    return replace(model, report=load_report(spec_dir, model))

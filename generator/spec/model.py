@@ -7,6 +7,10 @@ model; nothing reads the YAML again. Objects are frozen dataclasses in the order
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from generator.spec.report import Report
 
 # The model's data types and what they become in Power BI (TMDL/TMSL ``dataType``).
 TABULAR_TYPES: dict[str, str] = {
@@ -171,6 +175,7 @@ class Model:
     parameters: tuple[Parameter, ...] = ()
     lint_ignore: tuple[tuple[str, str], ...] = ()  # model-wide (BPA rule id, reason) pairs
     roles: tuple[Role, ...] = ()
+    report: Report | None = field(default=None, compare=False)  # report/*.yaml, read after the measures
 
     def role(self, name: str) -> Role:
         """The role called ``name`` (any case); KeyError when there is none."""
