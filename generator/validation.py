@@ -23,7 +23,7 @@ import pandas as pd
 from generator.engine.errors import DaxEngineError
 from generator.engine.run import Engine
 from generator.errors import ToolError
-from generator.reference import SLICES, Parameters, compared_on, evaluate_all
+from generator.reference import ATTRIBUTE_SLICES, SLICES, Parameters, compared_on, evaluate_all
 from generator.reference.interpreter import Interpreter, NotComparable, Unverifiable
 from generator.reference.rowexpr import column_parts
 from generator.reference.slicing import STANDARD_SLICES, Axis, Link
@@ -32,7 +32,15 @@ from generator.spec.model import Model
 TOLERANCE = 1e-9
 
 # slice → the model columns whose values make its rows (the reference's index, in the same order)
-SLICE_COLUMNS: dict[str, tuple[Axis, ...]] = dict(STANDARD_SLICES)
+SLICE_COLUMNS: dict[str, tuple[Axis, ...]] = {
+    **STANDARD_SLICES,
+    # by the reviewed ticket's attributes (the shared dimensions); run only when named with --slice
+    "issue_type": (("BI_Autotask_IssueTypes", "issue_type_id"),),
+    "priority": (("BI_Autotask_Priorities", "priority_id"),),
+    "source": (("BI_Autotask_Sources", "source_id"),),
+    "resolution": (("BI_Autotask_Resolutions", "resolution_key"),),
+}
+NAMED_SLICES: tuple[str, ...] = SLICES + ATTRIBUTE_SLICES
 
 
 def slice_columns(slice_name: str) -> tuple[Axis, ...]:
@@ -45,12 +53,12 @@ def slice_columns(slice_name: str) -> tuple[Axis, ...]:
 def resolve_slice(name: str, model: Model) -> str:
     """``name`` as a slice: a standard slice, or ``Table[column]`` of the model (several joined by commas),
     written back in one form. ToolError, with a "did you mean", for anything else."""
-    if name in SLICES:
+    if name in NAMED_SLICES:
         return name
     if "[" not in name:
-        hint = difflib.get_close_matches(name, SLICES, n=1)
+        hint = difflib.get_close_matches(name, NAMED_SLICES, n=1)
         raise ToolError(f"unknown slice {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
-                        + f"; choose from {', '.join(SLICES)} or give a column as Table[column]")
+                        + f"; choose from {', '.join(NAMED_SLICES)} or give a column as Table[column]")
     tables = {t.name: t for t in model.semantic_tables}
     axes = []
     for part in name.split(","):
@@ -201,7 +209,7 @@ def _expected(slice_name: str, tables: dict[str, pd.DataFrame], measures: Sequen
               interpreter: Interpreter | None, unverified: dict[str, dict[str, str]]) -> pd.DataFrame:
     """The reference value of every comparable measure on the slice: the hand-written reference for the shipped
     measures on the standard slices, the spec interpreter for the others; ``unverified`` collects the rest."""
-    standard = slice_name in SLICES
+    standard = slice_name in NAMED_SLICES
     hand = evaluate_all(tables, slice_name, parameters) if standard else None
     columns: dict[str, pd.Series] = {}
     compared = compared_on(slice_name, list(measures)) if standard else list(measures)
