@@ -121,7 +121,7 @@ def test_progress_is_on_stderr_step_by_step(demo_run: tuple[Path, str, str]) -> 
     steps = [line.split("report: ", 1)[1].rsplit(" (", 1)[0] for line in demo_run[2].splitlines()
              if line.startswith("report: ")]
     assert steps == ["reading the data's dates", "period Nov 2025 – Apr 2026", "monthly trend", "headline",
-                     "clients", "queues", "technicians", "weekly view", "drill-down", "follow-up list",
+                     "clients", "queues", "technicians", "charts", "weekly view", "drill-down", "follow-up list",
                      "portfolio statements", "rendering the page"]
 
 
