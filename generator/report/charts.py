@@ -25,9 +25,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
+from generator.report import format
 from generator.report.data import Thresholds, as_day
 from generator.report.period import month_label
-from generator.report.visuals import VisualData
+from generator.report.visuals import VisualData, column_key
 from generator.spec.report import Field, ReferenceLine
 
 HAPPY = "#2f8f5b"
@@ -61,8 +62,9 @@ RC = {
 NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
 
 
-def to_svg(figure: Figure, name: str) -> str:
-    """The figure as an ``<svg>`` element for inline HTML, with ids prefixed by ``name``."""
+def to_svg(figure: Figure, name: str, label: str = "") -> str:
+    """The figure as an ``<svg>`` element for inline HTML, with ids prefixed by ``name`` and ``label`` (default:
+    "``name`` chart") as its accessible name."""
     buffer = io.StringIO()
     with matplotlib.rc_context({**RC, "svg.hashsalt": f"msp-csat-{name}"}):
         figure.savefig(buffer, format="svg", metadata=NO_METADATA, bbox_inches="tight", pad_inches=0.05)
@@ -73,7 +75,7 @@ def to_svg(figure: Figure, name: str) -> str:
     text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{name}-{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{name}-{m.group(1)})", text)
     text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{name}-{m.group(1)}"', text)
-    text = text.replace("<svg ", f'<svg role="img" aria-label="{name} chart" class="chart" ', 1)
+    text = text.replace("<svg ", f'<svg role="img" aria-label="{escape(label or name + " chart")}" class="chart" ', 1)
     return text.strip() + "\n"
 
 
@@ -93,6 +95,10 @@ class Chart:
 
     title: str = ""
     svg: str = ""
+    source: str = ""  # the report-spec visual(s) it draws, for its caption
+    # what it draws, in its order: (category value, the values of its fields as the visual's query returned them)
+    figures: tuple[tuple[Any, tuple[Any, ...]], ...] = ()
+    fields: tuple[str | None, ...] = ()  # the result columns of the figures' values (``[Measure]``)
 
     def __bool__(self) -> bool:
         return bool(self.svg)
@@ -101,6 +107,31 @@ class Chart:
         if not self.svg:
             return ""
         return f'<p class="chart-title">{escape(self.title)}</p>\n{self.svg}'
+
+
+def _chart(figure: Figure, name: str, fields: Sequence[Field | None], figures: list[tuple[Any, tuple[Any, ...]]],
+           data: VisualData, *more: VisualData | None) -> Chart:
+    """The figure as the chart of the visual ``data`` (and ``more``) showing ``fields``' ``figures``; its SVG's
+    accessible name is its title and its figures."""
+    drawn = [data, *(other for other in more if other is not None)]
+    percent = set().union(*(other.percent for other in drawn))
+    described = []
+    for label, values in figures:
+        shown = ", ".join(f"{short_name(field)} {_text(value, field.name in percent)}"
+                          for field, value in zip(fields, values, strict=True) if field is not None)
+        described.append(shown if label is None else f"{_text(label, False)}: {shown}")
+    label = f"{data.title}. {'; '.join(described)}"
+    return Chart(data.title, to_svg(figure, name, label), " and ".join(other.source for other in drawn),
+                 tuple(figures), tuple(column_key(field) if field is not None else None for field in fields))
+
+
+def _text(value: Any, percent: bool) -> str:
+    """A figure as the chart's description writes it."""
+    if isinstance(value, dt.date | dt.datetime):
+        return month_label(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return format.MISSING if value is None else str(value)
+    return format.pct(value) if percent else format.number(value)
 
 
 def short_name(field: Field) -> str:
@@ -211,13 +242,20 @@ def bars(data: VisualData, rows: Sequence[dict[str, Any]], thresholds: Threshold
             _percent_axis(axes)
         handles += _reference_lines(axes, data.visual.reference_lines, thresholds)
         _legend(axes, handles)
-        return Chart(data.title, to_svg(figure, name))
+        figures = [(data.label(row), tuple(data.value(row, field) for field in measures)) for row in rows]
+        return _chart(figure, name, measures, figures, data)
 
 
-def _by_month(data: VisualData | None, field: Field | None) -> dict[dt.date, float | None]:
+def _by_month(data: VisualData | None, field: Field | None) -> dict[dt.date, Any]:
+    """The raw value of ``field`` by month."""
     if data is None or field is None or data.category is None:
         return {}
-    return {as_day(data.label(row)): _number(data, row, field) for row in data.rows}
+    return {as_day(data.label(row)): data.value(row, field) for row in data.rows}
+
+
+def _scaled(value: Any, data: VisualData | None, field: Field | None) -> float:
+    percent = data is not None and field is not None and field.name in data.percent
+    return float(value or 0.0) * (100 if percent else 1)
 
 
 def trend(area: VisualData, line: VisualData | None, window: Sequence[dt.date], thresholds: Thresholds,
@@ -236,10 +274,9 @@ def trend(area: VisualData, line: VisualData | None, window: Sequence[dt.date], 
     with matplotlib.rc_context(RC):
         figure = _figure(9.2, 3.2)
         axes = figure.add_subplot()
-        points = [(index, left_values[month]) for index, month in enumerate(months)
-                  if left_values.get(month) is not None]
+        points = [(index, month) for index, month in enumerate(months) if left_values.get(month) is not None]
         xs = [index for index, _ in points]
-        happy = [value or 0.0 for _, value in points]
+        happy = [_scaled(left_values[month], area, primary) for _, month in points]
         benchmarks = [position for position, _ in benchmark_lines(lines, thresholds)]
         floor = max(0.0, min([*happy, *benchmarks]) - 8)
         top = min(101.0, max([*happy, *benchmarks]) + 3)
@@ -262,10 +299,8 @@ def trend(area: VisualData, line: VisualData | None, window: Sequence[dt.date], 
         axes.set_ylabel(primary_name, color=HAPPY)
         handles = [Line2D([], [], color=HAPPY, linewidth=2.4, marker="o", label=f"{primary_name} (area, left axis)")]
         if secondary is not None:
-            right_points = [(index, right_values.get(month)) for index, month in enumerate(months)
-                            if left_values.get(month) is not None]
-            rx = [index for index, _ in right_points]
-            unhappy = [value or 0.0 for _, value in right_points]
+            rx = xs
+            unhappy = [_scaled(right_values.get(month), line, secondary) for _, month in points]
             right = axes.twinx()
             right.plot(rx, unhappy, color=UNHAPPY, linewidth=1.8, marker="s", markersize=3.5, zorder=5)
             for x, value in zip(rx, unhappy, strict=True):
@@ -280,7 +315,8 @@ def trend(area: VisualData, line: VisualData | None, window: Sequence[dt.date], 
                                   label=f"{secondary.name} (line, right axis)"))
         axes.legend(handles=[*handles, *reference], loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=5,
                     frameon=False, fontsize=8, handlelength=1.8, columnspacing=1.2)
-        return Chart(area.title, to_svg(figure, name))
+        figures = [(month, (left_values[month], right_values.get(month))) for _, month in points]
+        return _chart(figure, name, (primary, secondary), figures, area, line)
 
 
 def _label_positions(points: Sequence[tuple[float, float]], texts: Sequence[str], axes, font_px: float,
@@ -364,7 +400,10 @@ def technician_scatter(data: VisualData, thresholds: Thresholds) -> Chart:
                           ha=align, va="center", fontsize=7.5, color=INK, arrowprops=leader, zorder=6)
         if reference:
             _legend(axes, reference, 3)
-        return Chart(data.title, to_svg(figure, "technicians"))
+        fields = (x_field, y_field, size_field)
+        figures = [(data.label(row), tuple(data.value(row, field) if field else None for field in fields))
+                   for row in points]
+        return _chart(figure, "technicians", fields, figures, data)
 
 
 def risk_gaps(data: VisualData, rows: Sequence[dict[str, Any]]) -> Chart:
@@ -394,4 +433,7 @@ def risk_gaps(data: VisualData, rows: Sequence[dict[str, Any]]) -> Chart:
         if tier_field is not None:
             handles = [Patch(color=colour, label=f"{tier} risk") for tier, colour in TIER_COLOURS.items()]
             _legend(axes, handles, 3)
-        return Chart(data.title, to_svg(figure, "risk"))
+        fields = (value_field, tier_field)
+        figures = [(data.label(row), tuple(data.value(row, field) if field else None for field in fields))
+                   for row in rows]
+        return _chart(figure, "risk", fields, figures, data)

@@ -49,6 +49,7 @@ class VisualData:
 
     ref: str  # page/visual
     visual: Visual
+    page_title: str
     rows: tuple[dict[str, Any], ...]
     percent: frozenset[str]  # the names of its measures formatted as a percentage
 
@@ -56,6 +57,11 @@ class VisualData:
     def title(self) -> str:
         """The visual's title."""
         return self.visual.title
+
+    @property
+    def source(self) -> str:
+        """Where the chart comes from, for its caption."""
+        return f"the visual “{self.visual.title}” of the Power BI page {self.page_title} ({self.visual.origin.file})"
 
     def role(self, name: str) -> tuple[Field, ...]:
         """The fields of the spec role ``name`` (empty when the visual has none)."""
@@ -99,9 +105,23 @@ def evaluate(engine: Engine, report: Report, ref: str, start: dt.date, end: dt.d
         return None
     page, visual = found
     context = [dates_between(start, end), *([scope] if scope else [])]
-    rows = tuple(query_rows(engine, visual_query(page, visual, context=context)))
+    rows = tuple(in_visual_order(visual, query_rows(engine, visual_query(page, visual, context=context))))
     percent = frozenset(field.name for field in visual.all_fields if field.is_measure and _is_percent(engine, field))
-    return VisualData(ref, visual, rows, percent)
+    return VisualData(ref, visual, page.title, rows, percent)
+
+
+def in_visual_order(visual: Visual, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` in the visual's sort order, BLANK lowest (as Power BI sorts), ties in the query's order.
+
+    The query's ``ORDER BY [Measure]`` is not relied on here: under the report's period filter the engine
+    evaluates a measure named in ORDER BY outside that filter rather than reading the result's column.
+    """
+    if visual.sort is None:
+        return rows
+    field, direction = visual.sort
+    key = column_key(field)
+    return sorted(rows, key=lambda row: (row.get(key) is not None, row.get(key) if row.get(key) is not None else 0),
+                  reverse=direction == "descending")
 
 
 def _is_percent(engine: Engine, field: Field) -> bool:
