@@ -315,7 +315,8 @@ def trend(area: VisualData, line: VisualData | None, window: Sequence[dt.date], 
                                   label=f"{secondary.name} (line, right axis)"))
         axes.legend(handles=[*handles, *reference], loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=5,
                     frameon=False, fontsize=8, handlelength=1.8, columnspacing=1.2)
-        figures = [(month, (left_values[month], right_values.get(month))) for _, month in points]
+        labels = {as_day(area.label(row)): area.label(row) for row in area.rows}  # as the query returned them
+        figures = [(labels[month], (left_values[month], right_values.get(month))) for _, month in points]
         return _chart(figure, name, (primary, secondary), figures, area, line)
 
 
