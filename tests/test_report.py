@@ -439,6 +439,16 @@ def test_client_page_shows_trend_distribution_technicians_comments_and_gap(clien
     assert_no_blank_words(html)
 
 
+def test_the_client_pages_charts_are_the_visuals_under_the_clients_filter(client_page: tuple[Path, str, str]) -> None:
+    html = client_page[1]
+    assert ('aria-label="Happy, Neutral and Unhappy against the benchmarks. Happy 68.2 %, Neutral 8.2 %, '
+            'Unhappy 23.6 %"') in html
+    queues = re.search(r'aria-label="Happy % by queue\. ([^"]*)"', html)
+    assert queues, "no queue chart"
+    happy = [float(value) for value in re.findall(r": Happy ([\d.]+) %", queues[1])]
+    assert len(happy) == 6 and happy[0] == 50.0 and happy == sorted(happy)  # the spec's sort, for the client
+
+
 def test_client_page_under_a_role_is_what_the_user_sees(cli, demo_db: str, tmp_path: Path) -> None:
     """A user of the Client role sees only Pinnacle Tech: their portfolio is that one client."""
     out = tmp_path / "pinnacle.html"
