@@ -14,10 +14,21 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
+from generator.engine.run import Engine
+from generator.engine.sources import load_engine_model
+from generator.powerbi.visual_query import visual_query
 from generator.report import ReportOptions, write_report
+from generator.report.build import engine_for, report_data
+from generator.report.catalogue import load_catalogue
 from generator.report.period import DataSpan, PeriodError, check_period, resolve_period
+from generator.report.render import context
+from generator.report.visuals import CHART_VISUALS
+from generator.spec.loader import load_model
 from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The module renders its report pages once: its tests stay on one xdist worker.
 pytestmark = pytest.mark.xdist_group("report")
@@ -121,7 +132,7 @@ def test_progress_is_on_stderr_step_by_step(demo_run: tuple[Path, str, str]) -> 
     steps = [line.split("report: ", 1)[1].rsplit(" (", 1)[0] for line in demo_run[2].splitlines()
              if line.startswith("report: ")]
     assert steps == ["reading the data's dates", "period Nov 2025 – Apr 2026", "monthly trend", "headline",
-                     "clients", "queues", "technicians", "weekly view", "drill-down", "follow-up list",
+                     "clients", "queues", "technicians", "charts", "weekly view", "drill-down", "follow-up list",
                      "portfolio statements", "rendering the page"]
 
 
@@ -321,6 +332,86 @@ def test_portfolio_statements_are_computed_and_the_projection_says_so(demo_page:
            "Atlas Corp, NovaBridge IT." in text
 
 
+# --- the charts are the report spec's visuals (issue 17) -------------------------------------------------
+
+DEMO_DAYS = "DATESBETWEEN ( BI_Date[date], DATE ( 2025, 11, 1 ), DATE ( 2026, 4, 30 ) )"  # the default period
+
+
+@pytest.fixture(scope="module")
+def demo_charts(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The charts of the demo report, drawn in-process through the package API."""
+    catalogue = load_catalogue(None, {})
+    options = ReportOptions(db=demo_db, out=tmp_path_factory.mktemp("charts") / "unused.html")
+    connection = duckdb.connect(demo_db, read_only=True)
+    try:
+        data = report_data(engine_for(catalogue, connection, options), options, catalogue)
+    finally:
+        connection.close()
+    return context(data)["charts"]
+
+
+def test_every_chart_draws_its_visuals_query_result_on_the_demo(demo_charts: dict, demo_db: str,
+                                                                 demo_page: tuple[Path, str]) -> None:
+    """Each chart of the page shows the rows of its visual's DAX query (the query Power BI sends for it) under the
+    period, with the values of the query, in the visual's sort order."""
+    report = load_model(ROOT).report
+    connection = duckdb.connect(demo_db, read_only=True)
+    engine = Engine(load_engine_model(None), connection)
+    try:
+        for name, refs in CHART_VISUALS.items():
+            chart = demo_charts[name]
+            assert chart.svg and chart.svg in demo_page[1], name  # the CLI's page draws the same chart
+            by_label: dict = {}
+            for ref in refs:
+                page_name, visual_name = ref.split("/")
+                page = report.page(page_name)
+                visual = next(visual for visual in page.visuals if visual.name == visual_name)
+                assert visual.title in chart.source, name
+                [result] = engine.query(visual_query(page, visual, context=[DEMO_DAYS]))
+                for row in result.records():
+                    label = next((value for key, value in row.items() if not key.startswith("[")), None)
+                    by_label.setdefault(label, {}).update(row)
+            assert chart.figures, name
+            for label, values in chart.figures:
+                row = by_label[label]
+                assert values == tuple(row[key] if key else None for key in chart.fields), (name, label)
+    finally:
+        connection.close()
+    assert demo_charts["clients"].title == "Clients by Happy % (lowest first, 10+ responses)"
+    ranked = [(label, round(values[0] * 100, 1)) for label, values in demo_charts["clients"].figures]
+    assert ranked[:2] == [("Vanguard Tech", 68.2), ("Pinnacle Tech", 78.6)]  # the spec's ascending sort
+    assert [happy for _, happy in ranked] == sorted(happy for _, happy in ranked)
+    assert not {"Atlas Corp", "NovaBridge IT", "Ironclad MSP"} & {label for label, _ in ranked}
+    assert [label for label, _ in demo_charts["risk"].figures][:2] == ["Vanguard Tech", "Pinnacle Tech"]
+    assert "Atlas Corp" not in {label for label, _ in demo_charts["risk"].figures}  # low confidence: HTML-side
+    months = demo_charts["trend"].figures
+    assert [round(value * 100, 1) for _, pair in (months[0], months[-1]) for value in pair] == [86.3, 5.8, 91.2, 3.6]
+    assert 'aria-label="Happy % by queue. Escalations (Tier 2): Happy 85.0 %; Security: Happy 85.5 %' in demo_page[1]
+
+
+def test_a_visual_changed_in_the_spec_changes_the_html_chart(spec_copy: Path, demo_db: str,
+                                                             demo_page: tuple[Path, str], tmp_path: Path) -> None:
+    path = spec_copy / "report" / "report.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    clients = next(page for page in document["pages"] if page["name"] == "clients")
+    ranked = next(visual for visual in clients["visuals"] if visual["name"] == "ranked")
+    ranked["title"] = "Clients, happiest first"
+    ranked["sort"]["direction"] = "descending"
+    ranked["reference_lines"] = ranked["reference_lines"][1:]
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "changed.html"
+    write_report(ReportOptions(db=demo_db, out=out, specs=spec_copy))
+    changed, before = out.read_text(encoding="utf-8"), demo_page[1]
+    assert '<p class="chart-title">Clients, happiest first</p>' in changed
+    assert 'aria-label="Clients, happiest first. Summit Dental Group: Happy 95.8 %' in changed
+    assert 'aria-label="Clients by Happy % (lowest first, 10+ responses). Vanguard Tech: Happy 68.2 %' in before
+    assert "the visual “Clients, happiest first” of the Power BI page Clients ranked" in Page(changed).text
+    drawn = re.findall(r'<svg role="img" aria-label="Clients[^"]*".*?</svg>', changed, re.S)[0]
+    assert drawn.count("stroke-dasharray") < re.findall(r'<svg role="img" aria-label="Clients[^"]*".*?</svg>',
+                                                        before, re.S)[0].count("stroke-dasharray")  # one line less
+    assert Page(changed).tables == Page(before).tables  # the tables are the HTML page's own
+
+
 # --- the client's QBR page (report --client) -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -355,6 +446,16 @@ def test_client_page_shows_trend_distribution_technicians_comments_and_gap(clien
     assert html.count("<svg") == 3 and "@media print" in html
     assert_no_external_urls(html)
     assert_no_blank_words(html)
+
+
+def test_the_client_pages_charts_are_the_visuals_under_the_clients_filter(client_page: tuple[Path, str, str]) -> None:
+    html = client_page[1]
+    assert ('aria-label="Happy, Neutral and Unhappy against the benchmarks. Happy 68.2 %, Neutral 8.2 %, '
+            'Unhappy 23.6 %"') in html
+    queues = re.search(r'aria-label="Happy % by queue\. ([^"]*)"', html)
+    assert queues, "no queue chart"
+    happy = [float(value) for value in re.findall(r": Happy ([\d.]+) %", queues[1])]
+    assert len(happy) == 6 and happy[0] == 50.0 and happy == sorted(happy)  # the spec's sort, for the client
 
 
 def test_client_page_under_a_role_is_what_the_user_sees(cli, demo_db: str, tmp_path: Path) -> None:

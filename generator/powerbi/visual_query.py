@@ -7,6 +7,7 @@ The engine (``gen-measures query``) runs these queries, so every visual is prove
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from generator.spec.report import Field, Filter, Page, Visual
@@ -32,9 +33,11 @@ def _column_filter(item: Filter) -> str:
     return f"TREATAS ( {{ {values} }}, {item.field.dax} )"
 
 
-def visual_query(page: Page, visual: Visual, drill: dict[Field, Any] | None = None) -> str:
+def visual_query(page: Page, visual: Visual, drill: dict[Field, Any] | None = None,
+                 context: Sequence[str] = ()) -> str:
     """The ``EVALUATE`` query of ``visual`` on ``page``; ``drill`` gives the values a drill-through brings to a
-    drill-through page (its fields filtered to one value each)."""
+    drill-through page (its fields filtered to one value each); ``context`` holds further DAX filter tables
+    (a slicer's selection, such as a ``DATESBETWEEN`` over the date table) the visual is evaluated under."""
     fields = visual.all_fields
     groups = [field.dax for field in fields if not field.is_measure]
     filters = [item for item in (*page.filters, *visual.filters)]
@@ -49,6 +52,8 @@ def visual_query(page: Page, visual: Visual, drill: dict[Field, Any] | None = No
         conditions = " && ".join(f"[__filter{number}] {_OPERATORS[item.op]} {dax_literal(item.value)}"
                                  for number, item in enumerate(kept, 1))
         table = f"FILTER ( {table}, {conditions} )"
+    if context:
+        table = f"CALCULATETABLE ( {table}, {', '.join(context)} )"
     query = f"EVALUATE\n{table}"
     if visual.sort is not None:
         field, direction = visual.sort

@@ -19,6 +19,7 @@ from generator.report import drill, followup, portfolio, risk, weekly
 from generator.report.data import ReportData, Thresholds, collect, data_span, last_day
 from generator.report.period import check_period, resolve_period
 from generator.report.render import render_html
+from generator.report.visuals import chart_visuals
 
 INDUSTRY_MEDIAN = 85.0
 TOP_QUARTILE = 92.0
@@ -88,11 +89,16 @@ def _parameters_note(catalogue: cat.Catalogue) -> str:
 def report_thresholds(options: ReportOptions, catalogue: cat.Catalogue) -> Thresholds:
     """The report's settings for ``options``: its benchmarks, and the catalogue's target and risk parameters."""
     parameters = catalogue.parameters
+    target = float(parameters[cat.TARGET])
+    defaults = ((INDUSTRY_MEDIAN / 100, options.industry_median / 100),
+                (TOP_QUARTILE / 100, options.top_quartile / 100),
+                (float(catalogue.spec_parameters[cat.TARGET]), target))
     return Thresholds(
         industry_median=options.industry_median / 100, top_quartile=options.top_quartile / 100,
-        target=float(parameters[cat.TARGET]), min_responses=int(parameters[cat.MIN_RESPONSES]),
+        target=target, min_responses=int(parameters[cat.MIN_RESPONSES]),
         min_response_rate=options.min_response_rate / 100, high_gap_points=float(parameters[cat.HIGH_GAP]),
-        moderate_gap_points=float(parameters[cat.MODERATE_GAP]))
+        moderate_gap_points=float(parameters[cat.MODERATE_GAP]),
+        benchmark_moves=tuple((default, value) for default, value in defaults if default != value))
 
 
 def report_data(engine: Engine, options: ReportOptions, catalogue: cat.Catalogue,
@@ -108,6 +114,8 @@ def report_data(engine: Engine, options: ReportOptions, catalogue: cat.Catalogue
     data = collect(engine, period, span, thresholds, progress)
     if period is None:
         return data
+    progress("charts")
+    data = replace(data, visuals=chart_visuals(engine, catalogue.report, period))
     progress("weekly view")
     weeks = tuple(weekly.weeks(engine, period, span.latest))
     progress("drill-down")

@@ -21,6 +21,7 @@ from generator.errors import ToolError
 from generator.spec.loader import load_model
 from generator.spec.locate import default_spec_dir, resolve_spec_dir
 from generator.spec.model import Model
+from generator.spec.report import EMPTY_REPORT, Report
 
 SPEC_FOLDERS = ("model", "measures", "sql")
 TARGET = "target_happy_pct"
@@ -36,6 +37,7 @@ class Catalogue:
     model: EngineModel
     parameters: dict[str, float]
     spec_parameters: dict[str, float]  # the values in the specs (what the Power BI model uses)
+    report: Report = EMPTY_REPORT  # the report spec (report/*.yaml): the HTML charts are drawn from its visuals
 
     @property
     def overridden(self) -> list[str]:
@@ -49,7 +51,7 @@ def _values(model: Model) -> dict[str, float]:
 
 def catalogue_of(model: Model) -> Catalogue:
     """The catalogue of a loaded specs model, with the specs' own parameter values."""
-    return Catalogue(model_from_spec(model), _values(model), _values(model))
+    return Catalogue(model_from_spec(model), _values(model), _values(model), model.report or EMPTY_REPORT)
 
 
 def load_catalogue(specs: Path | None, overrides: dict[str, float | None]) -> Catalogue:
@@ -63,9 +65,10 @@ def load_catalogue(specs: Path | None, overrides: dict[str, float | None]) -> Ca
                             "(see measures/00-parameters.yaml)")
     changes = {name: value for name, value in overrides.items()
                if value is not None and spec_values.get(name) != value}
+    report = model.report or EMPTY_REPORT
     if changes:
         model = _with_parameters(spec_dir, model, changes)
-    return Catalogue(model_from_spec(model), _values(model), spec_values)
+    return Catalogue(model_from_spec(model), _values(model), spec_values, report)
 
 
 def _with_parameters(spec_dir: Path, model: Model, changes: dict[str, float]) -> Model:

@@ -10,8 +10,8 @@ the same row-level security roles as the portfolio report.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from generator.engine.limits import deadline
@@ -51,6 +51,8 @@ from generator.report.data import (
 )
 from generator.report.followup import REVIEWS, FollowUp
 from generator.report.period import last_of_month, resolve_period
+from generator.report.visuals import CLIENT_CHARTS, VisualData, chart_visuals
+from generator.spec.report import EMPTY_REPORT, Report
 
 if TYPE_CHECKING:
     from generator.report import catalogue as cat
@@ -84,6 +86,7 @@ class ClientPage:
     drill_down: drill.DrillDown | None
     comments: tuple[FollowUp, ...]
     comment_count: int
+    visuals: Mapping[str, VisualData] = field(default_factory=dict)  # its charts' report-spec visuals
 
 
 def company_names(engine: Engine) -> dict[str, int]:
@@ -133,8 +136,9 @@ def _month_gaps(engine: Engine, window: list[Any], scope: str) -> dict[Any, floa
 
 
 def client_page(engine: Engine, data: ReportData, name: str, company_id: int,
-                progress: Callable[[str], None] = lambda step: None) -> ClientPage:
-    """The figures of the page of the client ``company_id`` over ``data``'s period."""
+                progress: Callable[[str], None] = lambda step: None, report: Report = EMPTY_REPORT) -> ClientPage:
+    """The figures of the page of the client ``company_id`` over ``data``'s period; its charts are the ``report``
+    spec's visuals under the client's filter."""
     assert data.period is not None
     period, th = data.period, data.thresholds
     scope = client_scope(company_id)
@@ -158,7 +162,8 @@ def client_page(engine: Engine, data: ReportData, name: str, company_id: int,
         client=client, headline=top, months=tuple(month_rows), month_gaps=_month_gaps(engine, window, scope),
         queues=tuple(queues(engine, period, scope)), technicians=tuple(technicians(engine, period, scope)),
         categories=_categories(engine, data, scope, ticket_dimensions), drill_down=drills[0] if drills else None,
-        comments=tuple(comments[:COMMENTS]), comment_count=len(comments))
+        comments=tuple(comments[:COMMENTS]), comment_count=len(comments),
+        visuals=chart_visuals(engine, report, period, CLIENT_CHARTS, scope))
 
 
 def write_client_page(options: ReportOptions, catalogue: cat.Catalogue,
@@ -182,7 +187,7 @@ def write_client_page(options: ReportOptions, catalogue: cat.Catalogue,
             progress(f"period {period.label}")
             portfolio = ReportData(period, span, thresholds, headline(engine, period, thresholds), (), (),
                                    (), trend_change(engine, []), None, ())
-            page = client_page(engine, portfolio, name, company_id, progress)
+            page = client_page(engine, portfolio, name, company_id, progress, catalogue.report)
     finally:
         connection.close()
     progress("rendering the page")

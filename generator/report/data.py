@@ -10,8 +10,8 @@ of the figures. BLANK stays ``None``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from generator.engine.run import Engine
@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the modules of the later sections read this one
     from generator.report.drill import DrillDown
     from generator.report.followup import FollowUps
     from generator.report.portfolio import Portfolio
+    from generator.report.visuals import VisualData
     from generator.report.weekly import WeekRow
 
 # the catalogue measures the report reads (names are the public contract, DESIGN section 3)
@@ -56,6 +57,9 @@ class Thresholds:
     min_response_rate: float
     high_gap_points: float
     moderate_gap_points: float
+    # (default, this report's value) of each benchmark the report was asked to move: a chart's reference line at
+    # the default is drawn at the report's value (see charts.benchmark_lines)
+    benchmark_moves: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,7 @@ class ReportData:
     drill_downs: tuple[DrillDown, ...] = ()
     follow_ups: FollowUps | None = None
     portfolio: Portfolio | None = None
+    visuals: Mapping[str, VisualData] = field(default_factory=dict)  # the charts' report-spec visuals, by page/visual
 
 
 def last_day(period: Period, latest: dt.date | None) -> dt.date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +10,8 @@ import jinja2
 
 from generator import __version__
 from generator.report import charts, drill, format, portfolio, risk, weekly
-from generator.report.data import MEASURES_USED, ReportData
+from generator.report.data import MEASURES_USED, ReportData, Thresholds
+from generator.report.visuals import CHART_VISUALS, CLIENT_CHARTS, VisualData
 
 if TYPE_CHECKING:
     from generator.report.client import ClientPage
@@ -39,28 +41,56 @@ def _ends(rows: list) -> list:
     return rows if len(rows) <= CHART_ROWS else rows[:half] + rows[-half:]
 
 
-#: Every chart the template may show; a chart without data to draw is the empty string, never a missing key.
+#: Every chart the template may show; a chart without data to draw is empty, never a missing key.
 CHARTS = ("distribution", "clients", "queues", "trend", "technicians", "risk")
 
 
-def _charts(data: ReportData, ranked: list, bottom: list, tiered_rows: list, queues: list) -> dict[str, str]:
-    """The SVG of every chart in :data:`CHARTS`: ``""`` for a chart with no data to draw."""
-    th = data.thresholds
-    drawn: dict[str, str] = {}
-    if data.headline is not None and data.headline.responses:
-        drawn["distribution"] = charts.distribution_bar(data.headline, th)
-    if ranked:
-        drawn["clients"] = charts.stacked_bars(_ends(ranked), th, "clients", [c.name for c in bottom])
-    if data.queues:
-        drawn["queues"] = charts.stacked_bars(queues, th, "queues")
-    if any(row.happy is not None for row in data.months):
-        drawn["trend"] = charts.trend(data.months, th)
-    if any(t.happy is not None and t.hours_per_ticket is not None for t in data.technicians):
-        drawn["technicians"] = charts.technician_scatter(data.technicians, th)
-    if tiered_rows:
-        by_gap = sorted(tiered_rows, key=lambda c: (c.vs_portfolio if c.vs_portfolio is not None else 0.0, c.name))
-        drawn["risk"] = charts.risk_gaps(_ends(by_gap))
-    return {name: drawn.get(name, "") for name in CHARTS}
+def _visual(visuals: Mapping[str, VisualData], chart: str, index: int = 0) -> VisualData | None:
+    """The ``index``-th report-spec visual the ``chart`` draws (:data:`visuals.CHART_VISUALS`), if evaluated."""
+    refs = CHART_VISUALS[chart]
+    return visuals.get(refs[index]) if index < len(refs) else None
+
+
+def draw_charts(visuals: Mapping[str, VisualData], thresholds: Thresholds, window: list, ranked: list | None = None,
+                bottom: Sequence = (), tiered_rows: list | None = None,
+                names: tuple[str, ...] = CHARTS) -> dict[str, charts.Chart]:
+    """Every chart of ``names`` drawn from its report-spec visual: an empty chart when the spec has no such visual
+    or it has no rows to draw. The rows the HTML page ranks (``ranked`` clients: enough responses and response rate
+    under this report's thresholds) and tiers (``tiered_rows``: not low-confidence) are chosen here, not by the
+    visual."""
+    drawn: dict[str, charts.Chart] = {}
+    distribution = _visual(visuals, "distribution")
+    if distribution is not None and distribution.rows:  # no row: every measure BLANK, no reviews
+        drawn["distribution"] = charts.bars(distribution, distribution.rows, thresholds, "distribution")
+    clients = _visual(visuals, "clients")
+    if clients is not None and ranked:
+        rows = _ends(clients.rows_of(c.name for c in ranked))
+        if rows:
+            drawn["clients"] = charts.bars(clients, rows, thresholds, "clients", [c.name for c in bottom])
+    queues = _visual(visuals, "queues")
+    if queues is not None and queues.rows:
+        drawn["queues"] = charts.bars(queues, list(queues.rows), thresholds, "queues")
+    area = _visual(visuals, "trend")
+    if area is not None and area.rows:
+        drawn["trend"] = charts.trend(area, _visual(visuals, "trend", 1), window, thresholds)
+    scatter = _visual(visuals, "technicians")
+    plotted = (scatter.role("x") + scatter.role("y")) if scatter is not None else ()
+    if scatter is not None and len(plotted) == 2 and any(
+            all(scatter.value(row, field) is not None for field in plotted) for row in scatter.rows):
+        drawn["technicians"] = charts.technician_scatter(scatter, thresholds)
+    tiers = _visual(visuals, "risk")
+    if tiers is not None and tiered_rows:
+        rows = _ends(tiers.rows_of(c.name for c in tiered_rows))
+        if rows:
+            drawn["risk"] = charts.risk_gaps(tiers, rows)
+    return {name: drawn.get(name, charts.Chart()) for name in names}
+
+
+def _charts(data: ReportData, ranked: list, bottom: list, tiered_rows: list) -> dict[str, charts.Chart]:
+    """The chart of every name in :data:`CHARTS`."""
+    if data.period is None:
+        return {name: charts.Chart() for name in CHARTS}
+    return draw_charts(data.visuals, data.thresholds, data.period.trend_window(), ranked, bottom, tiered_rows)
 
 
 def context(data: ReportData, parameters_note: str = "") -> dict[str, Any]:
@@ -101,7 +131,7 @@ def context(data: ReportData, parameters_note: str = "") -> dict[str, Any]:
         "chart_rows": CHART_ROWS,
         "trend_label": lambda change: risk.trend_label(change, th),
         "actions": risk.recommended_actions(data),
-        "charts": _charts(data, ranked, bottom, tiered_rows, queues),
+        "charts": _charts(data, ranked, bottom, tiered_rows),
         "measures": (*MEASURES_USED, weekly.WOW),
         "untiered": [c for c in data.clients if c.tier and risk.is_low_confidence(c, th)],
         "drill_rule": {"min_unhappy": drill.MIN_UNHAPPY, "min_lift": drill.MIN_LIFT,
@@ -122,9 +152,8 @@ def render_html(data: ReportData, parameters_note: str = "") -> str:
 def render_client_html(page: ClientPage) -> str:
     """The client's QBR page."""
     th = page.data.thresholds
-    drawn = {"distribution": charts.distribution_bar(page.headline, th) if page.headline.responses else "",
-             "trend": charts.trend(page.months, th) if any(m.happy is not None for m in page.months) else "",
-             "queues": charts.stacked_bars(page.queues, th, "queues") if page.queues else ""}
+    assert page.data.period is not None
+    drawn = draw_charts(page.visuals, th, page.data.period.trend_window(), names=CLIENT_CHARTS)
     with_reviews = [row for row in page.months if row.responses]
     values = {
         "page": page, "c": page.client, "data": page.data, "th": th, "period": page.data.period,
