@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import duckdb
+from test_validate_command import run_dqv_file
 
 from generator.engine.run import Engine
 from generator.engine.sources import load_engine_model
 from generator.reference import SLICES
 from generator.spec.loader import load_model
-from tests.test_validate_command import run_dqv_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
