@@ -503,8 +503,9 @@ def validate_command(
                                             "(the model's DAXQueries folder).")] = None,
     slices: Annotated[list[str] | None, typer.Option(
         "--slice", help="Only this slice (repeatable; default: the specs' 'validation: slices'): total, "
-                        "client, month, technician, queue, client_month, week, or any column as Table[column] "
-                        "(several joined by commas slice by their combinations).")] = None,
+                        "client, month, technician, queue, client_month, week; by the reviewed ticket's "
+                        "attributes: issue_type, priority, source, resolution (FCR, reopened, SLA met); or any "
+                        "column as Table[column] (several joined by commas slice by their combinations).")] = None,
     measures: Annotated[list[str] | None, typer.Option("--measure", help="Only this measure (repeatable).")] = None,
     require_reference: Annotated[bool, typer.Option(
         "--require-reference", help="Exit 1 when a measure is unverified (a raw DAX measure whose spec declares "
@@ -721,6 +722,46 @@ def load_command(
     code = run(source, list(path or []), db, _specs_dir(specs), mapping, strict, full, quiet, rejects, allow_dates)
     if code:
         raise typer.Exit(code)
+
+
+@app.command("migrate", epilog=EXIT_CODES)
+def migrate_command(
+    db: DbOption = "msp_csat.duckdb",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the SQL of the migration; change nothing.")]
+    = False,
+    specs: SpecsOption = None,
+) -> None:
+    """Upgrade the schema of --db to this version's, keeping its data.
+
+    Only additive changes are applied — new tables, new nullable columns, new dimension rows and the keys of the rows already there — in one transaction (on MariaDB/MySQL, where DDL commits by itself, a failure removes what was added). The new version is recorded in ETL_Schema_Info. A destructive change (a table or column dropped, a type changed) is refused.
+
+    Example: gen-measures migrate --db msp_csat.duckdb --dry-run
+    """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
+    from sqlglot import exp
+
+    from generator.targets import describe_target, open_database
+    from generator.targets.locks import load_lock
+    from generator.targets.migrate import apply_migration, pending_migration, step_sql
+
+    model = _load_model(specs)
+    _say(f"target: {describe_target(db)}")
+    with open_database(db) as database, load_lock(database):
+        migration = pending_migration(database, model, _specs_dir(specs))
+        if migration is None:
+            typer.echo("schema is current: nothing to migrate")
+            return
+        title = f"schema version {migration.from_version} -> {migration.to_version}"
+        if dry_run:
+            typer.echo(f"-- {title} (dry run: nothing applied)")
+            for step in migration.steps:
+                typer.echo(f"\n-- {step.description}\n{step_sql(step, database.dialect)};")
+            return
+        apply_migration(database, model, migration)
+    tables = sum(isinstance(step.statement, exp.Create) for step in migration.steps)
+    columns = sum(step.column is not None for step in migration.steps)
+    data = sum(not step.ddl for step in migration.steps)
+    typer.echo(f"migrated: {title}, {plural(tables, 'table')} created, {plural(columns, 'column')} added, "
+               f"{plural(data, 'data step')} run")
 
 
 @app.command("report", epilog=EXIT_CODES)

@@ -22,17 +22,18 @@ import pandas as pd
 from generator.engine.errors import DaxEngineError
 from generator.engine.run import Engine
 from generator.errors import ToolError
-from generator.reference import SLICES, Parameters, compared_on, evaluate_all
+from generator.reference import ATTRIBUTE_SLICES, SLICES, Parameters, compared_on, evaluate_all
 from generator.reference.interpreter import Interpreter, NotComparable, Unverifiable
 from generator.reference.rowexpr import column_parts
-from generator.reference.slicing import STANDARD_SLICES, Axis, Link
+from generator.reference.slicing import ATTRIBUTE_SLICE_AXES, STANDARD_SLICES, Axis, Link
 from generator.spec.model import Model
 from generator.spec.slices import canonical_slice
 
 TOLERANCE = 1e-9
 
 # slice → the model columns whose values make its rows (the reference's index, in the same order)
-SLICE_COLUMNS: dict[str, tuple[Axis, ...]] = dict(STANDARD_SLICES)
+SLICE_COLUMNS: dict[str, tuple[Axis, ...]] = {**STANDARD_SLICES, **ATTRIBUTE_SLICE_AXES}
+NAMED_SLICES: tuple[str, ...] = SLICES + ATTRIBUTE_SLICES
 
 
 def slice_columns(slice_name: str) -> tuple[Axis, ...]:
@@ -186,7 +187,7 @@ def _expected(slice_name: str, tables: dict[str, pd.DataFrame], measures: Sequen
               interpreter: Interpreter | None, unverified: dict[str, dict[str, str]]) -> pd.DataFrame:
     """The reference value of every comparable measure on the slice: the hand-written reference for the shipped
     measures on the standard slices, the spec interpreter for the others; ``unverified`` collects the rest."""
-    standard = slice_name in SLICES
+    standard = slice_name in NAMED_SLICES
     hand = evaluate_all(tables, slice_name, parameters) if standard else None
     columns: dict[str, pd.Series] = {}
     compared = compared_on(slice_name, list(measures)) if standard else list(measures)

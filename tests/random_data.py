@@ -353,6 +353,8 @@ def build_tables(plan: Plan) -> dict[str, pd.DataFrame]:
         "BI_SmileBack_Reviews": _frame(reviews, _REVIEW_TYPES),
         "BI_SmileBack_Surveys": _frame(surveys, _SURVEY_TYPES),
         "BI_SmileBack_NPS": _frame(nps, _NPS_TYPES),
+        # the shared ticket-attribute dimensions stay empty: the keys on tickets and reviews are blank
+        **{table: _frame([], types) for table, types in _ATTRIBUTE_DIMENSIONS.items()},
     }
 
 
@@ -364,11 +366,23 @@ _TICKET_TYPES = {
     "completed_month": _T, "sla_met": _B, "first_contact_resolution": _B, "reopened": _B, "hours_worked": _F,
     "last_activity_at": _T,
 }
+# keys of the shared ticket-attribute dimensions (blank in these datasets) and the dimensions' columns
+_ATTRIBUTE_KEYS = {"issue_type_id": _I, "sub_issue_type_id": _I, "priority_id": _I, "source_id": _I,
+                   "resolution_key": _I}
+_ATTRIBUTE_DIMENSIONS = {
+    "BI_Autotask_IssueTypes": {"issue_type_id": _I, "issue_type_name": _S},
+    "BI_Autotask_SubIssueTypes": {"sub_issue_type_id": _I, "sub_issue_type_name": _S},
+    "BI_Autotask_Priorities": {"priority_id": _I, "priority_name": _S},
+    "BI_Autotask_Sources": {"source_id": _I, "source_name": _S},
+    "BI_Autotask_Resolutions": {"resolution_key": _I, "first_contact": _S, "reopen_status": _S, "sla_status": _S},
+}
+_TICKET_TYPES.update(_ATTRIBUTE_KEYS)
 _TIME_ENTRY_TYPES = {"time_entry_id": _I, "ticket_id": _I, "resource_id": _I, "date_worked": _T, "hours_worked": _F}
 _REVIEW_TYPES = {
     "review_id": _I, "ticket_id": _I, "ticket_number": _S, "company_id": _I, "company_name": _S, "resource_id": _I,
     "technician_name": _S, "queue_id": _I, "rating": _I, "rating_label": _S, "comment": _S, "rated_at": _T,
     "rated_date": _T,
+    **_ATTRIBUTE_KEYS,
 }
 _SURVEY_TYPES = {
     "survey_id": _I, "review_id": _I, "ticket_id": _I, "company_id": _I, "resource_id": _I, "queue_id": _I,
@@ -384,7 +398,7 @@ def _frame(rows: list[dict], types: dict[str, str]) -> pd.DataFrame:
     """Rows as a DataFrame with one dtype per column, also when there are no rows."""
     columns = {}
     for name, dtype in types.items():
-        values = [row[name] for row in rows]
+        values = [row.get(name) for row in rows]
         if dtype == _T:
             columns[name] = pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype=_T)
         elif dtype == _S:

@@ -42,9 +42,10 @@ MODEL_DIR = f"{DATASET}.SemanticModel"
 REPORT_DIR = f"{DATASET}.Report"
 DEFINITION = f"{MODEL_DIR}/definition"
 
-TABLES = ("BI_Autotask_Companies", "BI_Autotask_Queues", "BI_Autotask_Resources", "BI_Autotask_Tickets",
-          "BI_Autotask_TimeEntries", "BI_Date", "BI_Security_ClientUsers", "BI_SmileBack_NPS", "BI_SmileBack_Reviews",
-          "BI_SmileBack_Surveys")
+TABLES = ("BI_Autotask_Companies", "BI_Autotask_IssueTypes", "BI_Autotask_Priorities", "BI_Autotask_Queues",
+          "BI_Autotask_Resolutions", "BI_Autotask_Resources", "BI_Autotask_Sources", "BI_Autotask_SubIssueTypes",
+          "BI_Autotask_Tickets", "BI_Autotask_TimeEntries", "BI_Date", "BI_Security_ClientUsers", "BI_SmileBack_NPS",
+          "BI_SmileBack_Reviews", "BI_SmileBack_Surveys")
 ROLES = ("Client", "Technician", "Manager")  # row-level security roles (model/security.yaml)
 # The PBIR report's files (pages and visuals of report/*.yaml); tests/test_report_pbir.py checks their content.
 REPORT_FILES = {f"{REPORT_DIR}/{path}" for path in report_definition(load_model(ROOT).report)}
@@ -436,6 +437,25 @@ def test_every_reference_in_the_tmdl_resolves(tmdl: dict[str, TmdlObject]):
             sort_by = column.prop("sortByColumn")
             if sort_by is not None:
                 assert (table.name, sort_by) in columns
+
+
+SHARED_DIMENSIONS = {"issue_type_id": "BI_Autotask_IssueTypes", "sub_issue_type_id": "BI_Autotask_SubIssueTypes",
+                     "priority_id": "BI_Autotask_Priorities", "source_id": "BI_Autotask_Sources",
+                     "resolution_key": "BI_Autotask_Resolutions"}
+
+
+def test_tickets_and_reviews_share_the_ticket_attribute_dimensions(tmdl: dict[str, TmdlObject]):
+    """CSAT is sliced by the reviewed ticket's attributes through dimensions that tickets and reviews share: one
+    active relationship from each fact to each dimension, and none between the facts (no second filter path)."""
+    ends = set()
+    for relationship in tmdl["relationships.tmdl"].of("relationship"):
+        found = tmdl_scalars(relationship)
+        if found.get("isActive") != "false":
+            ends.add((str(found["fromColumn"]), str(found["toColumn"])))
+    for key, dimension in SHARED_DIMENSIONS.items():
+        for fact in ("BI_Autotask_Tickets", "BI_SmileBack_Reviews"):
+            assert (f"{fact}.{key}", f"{dimension}.{key}") in ends
+    assert not any(a.startswith("BI_SmileBack_Reviews.") and b.startswith("BI_Autotask_Tickets.") for a, b in ends)
 
 
 # ---------------------------------------------------------------------- tmdl_props reader (test helper)

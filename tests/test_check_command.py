@@ -17,7 +17,7 @@ from conftest import run_cli
 
 DATASET = "MSP-CSAT"
 DEFINITION = f"{DATASET}.SemanticModel/definition"
-TOTAL_OUTPUTS = 79  # in powerbi/: 25 model and project files (3 roles/*.tmdl), 53 of the PBIR report, measures.md
+TOTAL_OUTPUTS = 84  # in powerbi/: 30 model and project files (3 roles/*.tmdl), 53 of the PBIR report, measures.md
 REVIEWS_TMDL = f"{DEFINITION}/tables/BI_SmileBack_Reviews.tmdl"
 
 

@@ -110,7 +110,7 @@ def test_every_partition_is_m_naming_the_connector_and_schema(built: dict[str, P
     folder = built[kind]
     partitions = _partitions(folder)
     bim = json.loads((folder / "powerbi" / "model.bim").read_text(encoding="utf-8"))
-    assert len(partitions) == 10
+    assert len(partitions) == 15
     parameters = set(_parameters(folder))
     for table in bim["model"]["tables"]:
         expression = table["partitions"][0]["source"]["expression"]  # model.bim writes M as a list of lines
@@ -323,7 +323,7 @@ def test_reusing_their_parameters_writes_none(cli, own_model: Path) -> None:
     assert (definition / "expressions.tmdl").read_text() == OWN_PARAMETERS
     partitions = {table.name: table.objects("partition")[0].properties["source"]
                   for table in read_folder(definition).tables if table.name != "Budget"}
-    assert len(partitions) == 10
+    assert len(partitions) == 15
     for text in partitions.values():
         assert free_identifiers(parse(text)) == {"PostgreSQL.Database", "Server", "Database"}
     assert cli("check", "--into", str(own_model), *args).code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -158,6 +159,71 @@ def test_data_is_consistent(tables) -> None:
     assert set(reviews["rating"]) == {1, 3, 5}
     labels = reviews.groupby("rating")["rating_label"].unique()
     assert {r: list(v) for r, v in labels.items()} == {1: ["Unhappy"], 3: ["Neutral"], 5: ["Happy"]}
+
+
+SHARED_KEYS = {"issue_type_id": ("BI_Autotask_IssueTypes", "issue_type_name"),
+               "priority_id": ("BI_Autotask_Priorities", "priority_name"),
+               "source_id": ("BI_Autotask_Sources", "source_name"),
+               "resolution_key": ("BI_Autotask_Resolutions", "first_contact")}
+
+
+def test_reviews_carry_their_tickets_shared_dimension_keys(tables) -> None:
+    tickets = tables["BI_Autotask_Tickets"].set_index("ticket_id")
+    reviews = tables["BI_SmileBack_Reviews"]
+    reviewed = tickets.loc[reviews["ticket_id"]]
+    for key, (dimension, _label) in {**SHARED_KEYS, "sub_issue_type_id": ("BI_Autotask_SubIssueTypes", "")}.items():
+        assert (reviewed[key].to_numpy() == reviews[key].to_numpy()).all(), key
+        assert set(tickets[key]) <= set(tables[dimension][key]), key  # every key has its dimension row
+    names = tables["BI_Autotask_IssueTypes"].set_index("issue_type_id")["issue_type_name"]
+    assert (names[tickets["issue_type_id"]].to_numpy() == tickets["issue_type"].to_numpy()).all()
+    resolution = tables["BI_Autotask_Resolutions"].set_index("resolution_key").loc[tickets["resolution_key"]]
+    fcr = tickets["first_contact_resolution"].astype("boolean").map({True: "Yes", False: "No"}).fillna("Unknown")
+    assert (resolution["first_contact"].to_numpy() == fcr.to_numpy()).all()
+    assert (resolution["reopen_status"].to_numpy() == tickets["reopened"].map(
+        {True: "Reopened", False: "Not reopened"}).to_numpy()).all()
+
+
+def test_query_answers_happy_pct_by_the_reviewed_tickets_attributes(demo_run, tables) -> None:
+    """`gen-measures query` slices CSAT - Happy % by issue type, priority, source and FCR through the shared
+    dimensions, and by client segment; the figures are those of the reviews grouped by the attribute."""
+    slicers = {**SHARED_KEYS, "company_id": ("BI_Autotask_Companies", "company_type")}  # and client segment
+    columns = {key: f"{dimension}[{label}]" for key, (dimension, label) in slicers.items()}
+    dax = "\n".join(f'EVALUATE SUMMARIZECOLUMNS({column}, "Happy", [CSAT - Happy %])' for column in columns.values())
+    result = run_cli("query", "--db", demo_run[0], "--format", "json", dax)
+    assert result.code == 0, result.err
+    for (key, (dimension, label)), rows in zip(slicers.items(), json.loads(result.out), strict=True):
+        got = {row[columns[key]]: row["[Happy]"] for row in rows}
+        reviews = tables["BI_SmileBack_Reviews"].merge(tables[dimension], on=key)
+        expected = (reviews["rating"] == 5).groupby(reviews[label]).mean()
+        assert len(got) == len(expected) >= 2, key
+        assert got == pytest.approx(expected.to_dict(), rel=1e-12), key
+
+
+def _concentration(tables: dict[str, pd.DataFrame], client: str, trait) -> tuple[float, float]:
+    """(share of the client's unhappy reviews whose ticket has ``trait``, share of all its reviews that have it)."""
+    companies = tables["BI_Autotask_Companies"].set_index("company_name")["company_id"]
+    reviews = tables["BI_SmileBack_Reviews"]
+    reviews = reviews[reviews["company_id"] == companies[client]]
+    tickets = tables["BI_Autotask_Tickets"].set_index("ticket_id").loc[reviews["ticket_id"]].reset_index()
+    has = trait(tickets).to_numpy(dtype=bool)
+    unhappy = (reviews["rating"] == 1).to_numpy()
+    return has[unhappy].mean(), has.mean()
+
+
+def test_the_drill_down_stories_of_the_reference(tables) -> None:
+    """Vanguard Tech's unhappy ratings concentrate on network issues and reopened tickets, Pinnacle Tech's on
+    escalations without first-contact resolution: each trait covers at least half of the client's unhappy
+    ratings and at least twice its share of all the client's responses."""
+    queues = tables["BI_Autotask_Queues"].set_index("queue_name")["queue_id"]
+    stories = [
+        ("Vanguard Tech", lambda t: t["issue_type"] == "Network"),
+        ("Vanguard Tech", lambda t: t["reopened"]),
+        ("Pinnacle Tech", lambda t: (t["queue_id"] == queues["Escalations (Tier 2)"])
+         & ~t["first_contact_resolution"].astype("boolean").fillna(True)),
+    ]
+    for client, trait in stories:
+        unhappy_share, all_share = _concentration(tables, client, trait)
+        assert unhappy_share >= 0.5 and unhappy_share >= 2 * all_share, (client, unhappy_share, all_share)
 
 
 def test_running_demo_again_replaces_demo_rows(demo_run, cli) -> None:

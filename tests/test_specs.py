@@ -28,6 +28,12 @@ DESIGN_COLUMNS = {
     "BI_SmileBack_NPS": "nps_response_id company_id contact_email score responded_at",
     "BI_Date": "date year quarter month_number month_start month_name week_start",
     "BI_Security_ClientUsers": "user_principal_name company_id",  # row-level security (issue 8)
+    # the ticket-attribute dimensions shared by tickets and reviews (issue 21)
+    "BI_Autotask_IssueTypes": "issue_type_id issue_type_name",
+    "BI_Autotask_SubIssueTypes": "sub_issue_type_id sub_issue_type_name",
+    "BI_Autotask_Priorities": "priority_id priority_name",
+    "BI_Autotask_Sources": "source_id source_name",
+    "BI_Autotask_Resolutions": "resolution_key first_contact reopen_status sla_status",
 }
 
 

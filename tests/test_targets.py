@@ -8,7 +8,7 @@ import pytest
 
 from generator.errors import TargetError
 from generator.spec.loader import load_model
-from generator.sqlschema.ddl import SCHEMA_INFO_TABLE
+from generator.sqlschema.ddl import SCHEMA_INFO_TABLE, SCHEMA_VERSION
 from generator.targets import open_database
 from generator.targets.schema import ensure_schema, read_schema_info
 from tests.conftest import ROOT
@@ -35,7 +35,7 @@ def test_schema_is_created_the_same_on_every_target(any_db: str) -> None:
         assert db.existing_tables() >= ALL_TABLES
         for table in MODEL.tables:
             assert _columns(db, table.name) == table.column_names, table.name
-        assert read_schema_info(db)[0] == 1
+        assert read_schema_info(db)[0] == SCHEMA_VERSION
         again = ensure_schema(db, MODEL)  # idempotent: verifies, creates nothing
         assert not again.created
 
@@ -59,7 +59,8 @@ def test_existing_database_with_another_schema_version_is_refused(tmp_path: Path
         ensure_schema(db, MODEL)
         db.execute(f'UPDATE "{SCHEMA_INFO_TABLE}" SET "schema_version" = 0')
         db.commit()
-    with open_database(path) as db, pytest.raises(TargetError, match="schema version 0, this tool needs version 1"):
+    with open_database(path) as db, pytest.raises(
+            TargetError, match="schema version 0, this tool needs version 2; upgrade it in place"):
         ensure_schema(db, MODEL)
 
 

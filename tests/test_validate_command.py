@@ -30,6 +30,17 @@ def test_validate_json(cli, demo_db: str) -> None:
     assert report["tolerance"] == 1e-9
 
 
+def test_validate_covers_the_ticket_attribute_slices(cli, demo_db: str) -> None:
+    """Asked for, the slices by the reviewed ticket's issue type, priority, source and resolution traits run."""
+    result = cli("validate", "--db", demo_db, "--json", "--slice", "issue_type", "--slice", "priority",
+                 "--slice", "source", "--slice", "resolution")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["passed"] is True and report["mismatches"] == []
+    # the demo's issue types, priorities and sources; every resolution row
+    assert report["checks"] == len(report["measures"]) * (6 + 4 + 4 + 18)
+
+
 def test_a_wrong_measure_is_caught(cli, demo_db: str, spec_copy: Path) -> None:
     """Happy counts rating 4 instead of 5: the engine evaluates the wrong DAX, the reference does not agree."""
     csat = spec_copy / "measures" / "01-csat.yaml"

@@ -16,6 +16,7 @@ import pandas as pd
 
 from generator.calendar import date_table
 from generator.demo import text
+from generator.demo.dimensions import attribute_dimensions, draw_channels, resolution_keys
 from generator.demo.plan import (
     CALENDAR_END,
     CALENDAR_START,
@@ -30,6 +31,7 @@ from generator.demo.plan import (
     check_plan,
 )
 from generator.demo.security import client_users
+from generator.demo.story import escalate_pinnacle, tell_ticket_stories
 
 RATINGS = (5, 3, 1)
 RATING_LABELS = {5: "Happy", 3: "Neutral", 1: "Unhappy"}
@@ -304,13 +306,17 @@ def build_demo(seed: int = DEFAULT_SEED, scale: int = 1, progress: Progress | No
     queue_ids = QUEUE_ID_BASE + np.arange(len(QUEUES))
 
     say("reviews")
-    reviews = _reviews(rng, scale)
+    reviews = escalate_pinnacle(_reviews(rng, scale))
     say("tickets")
     tickets = _tickets(rng, reviews, scale)
+    # the reference's drill-downs, from their own stream so that every other draw (and figure) is unchanged
+    tickets = tell_ticket_stories(np.random.default_rng([seed, 22]), tickets, reviews["rating"].to_numpy())
     say("time entries")
     entries = _time_entries(rng, tickets)
     say("NPS responses")
     nps = _nps(rng, scale)
+    # drawn from their own stream, so that adding them left every earlier draw (and figure) unchanged
+    sub_issue_ids, source_ids = draw_channels(np.random.default_rng([seed, 21]), tickets["issue_type"])
 
     companies = pd.DataFrame({
         "company_id": company_ids,
@@ -353,6 +359,12 @@ def build_demo(seed: int = DEFAULT_SEED, scale: int = 1, progress: Progress | No
         "first_contact_resolution": tickets["first_contact_resolution"],
         "reopened": tickets["reopened"].astype(bool),
         "hours_worked": tickets["hours_worked"].astype(float),
+        "issue_type_id": tickets["issue_type"].map(text.ISSUE_TYPE_IDS).astype("int64"),
+        "sub_issue_type_id": sub_issue_ids,
+        "priority_id": tickets["priority"].map(text.PRIORITY_IDS).astype("int64"),
+        "source_id": source_ids,
+        "resolution_key": resolution_keys(tickets["first_contact_resolution"], tickets["reopened"],
+                                          tickets["sla_met"]),
         "last_activity_at": completed_at.fillna(tickets["created_at"]),
     })
 
@@ -376,6 +388,11 @@ def build_demo(seed: int = DEFAULT_SEED, scale: int = 1, progress: Progress | No
         "rated_at": rated_at,
         "rated_date": rated_at.dt.normalize(),
     })
+    # the reviewed ticket's shared dimension keys
+    review_keys = ["issue_type_id", "sub_issue_type_id", "priority_id", "source_id", "resolution_key"]
+    keyed = ticket_frame.set_index("ticket_id")[review_keys].loc[review_frame["ticket_id"]]
+    for column in review_keys:
+        review_frame[column] = keyed[column].to_numpy()
     survey_frame = pd.DataFrame({
         "survey_id": SURVEY_ID_BASE + np.arange(len(reviews)),
         "review_id": review_ids,
@@ -397,6 +414,7 @@ def build_demo(seed: int = DEFAULT_SEED, scale: int = 1, progress: Progress | No
         "responded_date": nps["responded_at"].dt.normalize(),
     })
     return {
+        **attribute_dimensions(),
         "BI_Autotask_Companies": companies,
         "BI_Autotask_Resources": resources,
         "BI_Autotask_Queues": queues,

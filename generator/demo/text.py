@@ -18,6 +18,24 @@ ISSUE_TITLES: dict[str, tuple[str, ...]] = {
 ISSUE_TYPE_SHARES: dict[str, float] = {"Hardware": 0.18, "Software": 0.27, "Network": 0.14,
                                        "Account Management": 0.24, "Security": 0.09, "Backup": 0.08}
 PRIORITY_SHARES: dict[str, float] = {"Critical": 0.03, "High": 0.17, "Medium": 0.55, "Low": 0.25}
+# Autotask picklist values of the demo's labels (the CSV exports' picklists.csv uses the same ones)
+ISSUE_TYPE_IDS: dict[str, int] = {label: 10 + i for i, label in enumerate(ISSUE_TYPE_SHARES)}
+PRIORITY_IDS: dict[str, int] = {label: i + 1 for i, label in enumerate(PRIORITY_SHARES)}
+SUB_ISSUE_TYPES: dict[str, tuple[str, ...]] = {
+    "Hardware": ("Laptop / Desktop", "Printer", "Peripheral"),
+    "Software": ("Microsoft 365", "Line of Business App", "Installation"),
+    "Network": ("VPN", "Wi-Fi", "Firewall", "Internet Connectivity"),
+    "Account Management": ("Password Reset", "New User", "Leaver", "Permissions"),
+    "Security": ("Phishing", "Alert Investigation", "Policy"),
+    "Backup": ("Failed Job", "Restore"),
+}
+#: (issue type, sub-issue type) → picklist value: 100 × (issue type position + 1) + sub-issue position
+SUB_ISSUE_TYPE_IDS: dict[tuple[str, str], int] = {
+    (issue, sub): 100 * (i + 1) + j
+    for i, (issue, subs) in enumerate(SUB_ISSUE_TYPES.items()) for j, sub in enumerate(subs)}
+#: ticket source (channel) → share of tickets; picklist values in SOURCE_IDS
+SOURCE_SHARES: dict[str, float] = {"Email": 0.42, "Client Portal": 0.27, "Phone": 0.23, "Monitoring Alert": 0.08}
+SOURCE_IDS: dict[str, int] = {"Email": 2, "Client Portal": 4, "Phone": 1, "Monitoring Alert": 8}
 OPEN_STATUSES: tuple[str, ...] = ("New", "In Progress", "Waiting Customer", "Waiting Vendor")
 
 COMMENTS: dict[int, tuple[str, ...]] = {

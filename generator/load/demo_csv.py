@@ -13,12 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from generator.demo.text import ISSUE_TYPE_SHARES, OPEN_STATUSES, PRIORITY_SHARES
+from generator.demo.text import OPEN_STATUSES
 
 COMPANY_TYPES = {"Customer": 1, "Lead": 2, "Prospect": 3, "Dead": 4, "Cancellation": 5, "Vendor": 6, "Partner": 7}
 STATUSES = {"New": 1, "Complete": 5, **{label: 20 + i for i, label in enumerate(OPEN_STATUSES) if label != "New"}}
-PRIORITIES = {label: i + 1 for i, label in enumerate(PRIORITY_SHARES)}
-ISSUE_TYPES = {label: 10 + i for i, label in enumerate(ISSUE_TYPE_SHARES)}
+# Tickets picklist field → (BI_ dimension, its id column, its label column, the ticket's id column)
+TICKET_PICKLISTS = {
+    "issueType": ("BI_Autotask_IssueTypes", "issue_type_id", "issue_type_name"),
+    "subIssueType": ("BI_Autotask_SubIssueTypes", "sub_issue_type_id", "sub_issue_type_name"),
+    "source": ("BI_Autotask_Sources", "source_id", "source_name"),
+    "priority": ("BI_Autotask_Priorities", "priority_id", "priority_name"),
+}
 RATING_WORDS = {5: "Positive", 3: "Neutral", 1: "Negative"}
 
 
@@ -63,6 +68,8 @@ def write_autotask_exports(tables: dict[str, pd.DataFrame], folder: Path) -> lis
     company_names = dict(zip(companies["company_id"], companies["company_name"], strict=True))
     queue_names = dict(zip(queues["queue_id"], queues["queue_name"], strict=True))
     technician = dict(zip(resources["resource_id"], resources["technician_name"], strict=True))
+    labels = {field: dict(zip(tables[dim][key], tables[dim][label], strict=True))
+              for field, (dim, key, label) in TICKET_PICKLISTS.items()}
     written.append(_write(pd.DataFrame({
         "Ticket ID": tickets["ticket_id"], "Autotask Ticket Number": tickets["ticket_number"],
         "Ticket Title": tickets["title"], "Company": tickets["company_id"].map(company_names),
@@ -70,6 +77,8 @@ def write_autotask_exports(tables: dict[str, pd.DataFrame], folder: Path) -> lis
         "Primary Resource": tickets["assigned_resource_id"].map(technician).fillna(""),
         "Status": tickets["status"], "Priority": tickets["priority"].fillna(""),
         "Issue Type": tickets["issue_type"].fillna(""),
+        "Sub-Issue Type": tickets["sub_issue_type_id"].map(labels["subIssueType"]).fillna(""),
+        "Source": tickets["source_id"].map(labels["source"]).fillna(""),
         "Create Date/Time": _stamp(tickets["created_at"]),
         "First Response Date/Time": _stamp(tickets["first_response_at"]),
         "Resolved Date/Time": _stamp(tickets["resolved_at"]),
@@ -86,8 +95,8 @@ def write_autotask_exports(tables: dict[str, pd.DataFrame], folder: Path) -> lis
     }), folder / "time_entries.csv"))
     picklist_rows = [("Tickets", "queueID", int(v), label) for v, label in sorted(queue_names.items())]
     picklist_rows += [("Tickets", "status", v, label) for label, v in STATUSES.items()]
-    picklist_rows += [("Tickets", "priority", v, label) for label, v in PRIORITIES.items()]
-    picklist_rows += [("Tickets", "issueType", v, label) for label, v in ISSUE_TYPES.items()]
+    picklist_rows += [("Tickets", field, int(v), label) for field, values in labels.items()
+                      for v, label in values.items()]
     picklist_rows += [("Companies", "companyType", v, label) for label, v in COMPANY_TYPES.items()]
     written.append(_write(pd.DataFrame(picklist_rows, columns=["Entity", "Field", "Value", "Label"]),
                           folder / "picklists.csv"))

@@ -32,8 +32,9 @@ PLANS: dict[str, FamilyPlan] = {
         staging=("STG_Autotask_Picklists", "STG_Autotask_Companies", "STG_Autotask_Resources",
                  "STG_Autotask_Tickets", "STG_Autotask_TimeEntries"),
         # time entries before tickets: a ticket's hours_worked sums the merged time entries
-        merges=("BI_Autotask_Queues", "BI_Autotask_Companies", "BI_Autotask_Resources", "BI_Autotask_TimeEntries",
-                "BI_Autotask_Tickets"),
+        merges=("BI_Autotask_Queues", "BI_Autotask_IssueTypes", "BI_Autotask_SubIssueTypes", "BI_Autotask_Priorities",
+                "BI_Autotask_Sources", "BI_Autotask_Resolutions", "BI_Autotask_Companies", "BI_Autotask_Resources",
+                "BI_Autotask_TimeEntries", "BI_Autotask_Tickets"),
         notes=(Note("{n} time entries without a ticket (task or regular time) are not part of the model",
                     'SELECT COUNT(*) FROM "STG_Autotask_TimeEntries" WHERE "ticket_id" IS NULL'),),
         orphans=(Orphan("BI_Autotask_TimeEntries", "ticket_id", "BI_Autotask_Tickets", "ticket"),),

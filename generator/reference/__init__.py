@@ -8,10 +8,11 @@ the spec loader.
 from generator.reference.catalogue import MEASURES, NOT_ON_SLICE, compared_on
 from generator.reference.evaluate import evaluate, evaluate_all, time_entry_hours_per_closed_ticket
 from generator.reference.frames import Tables
-from generator.reference.grid import SLICES
+from generator.reference.grid import ATTRIBUTE_SLICES, SLICES
 from generator.reference.params import Parameters
 
 __all__ = [
+    "ATTRIBUTE_SLICES",
     "MEASURES",
     "NOT_ON_SLICE",
     "SLICES",

@@ -7,9 +7,10 @@ import numpy as np
 from generator.reference.blanks import blank_divide, blank_if_zero
 from generator.reference.context import Context, MeasureFunction
 from generator.reference.frames import REVIEWS
-from generator.reference.grid import COMPANY, Route
+from generator.reference.grid import ATTRIBUTE_ROUTE, COMPANY, Route
 
-REVIEW_ROUTE = Route(company="company_id", resource="resource_id", queue="queue_id", month="rated_date")
+REVIEW_ROUTE = Route(company="company_id", resource="resource_id", queue="queue_id", month="rated_date",
+                     **ATTRIBUTE_ROUTE)
 
 HAPPY, NEUTRAL, UNHAPPY = 5, 3, 1
 

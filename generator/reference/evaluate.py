@@ -9,13 +9,13 @@ from generator.reference import tickets
 from generator.reference.catalogue import MEASURES, REGISTRY
 from generator.reference.context import Context
 from generator.reference.frames import Frames, Tables
-from generator.reference.grid import SLICES, Grid
+from generator.reference.grid import ATTRIBUTE_SLICES, SLICES, Grid
 from generator.reference.params import DEFAULT_PARAMETERS, Parameters
 
 
 def _check_slice(slice_name: str) -> None:
-    if slice_name not in SLICES:
-        raise ValueError(f"unknown slice {slice_name!r}; valid slices: {', '.join(SLICES)}")
+    if slice_name not in SLICES + ATTRIBUTE_SLICES:
+        raise ValueError(f"unknown slice {slice_name!r}; valid slices: {', '.join(SLICES + ATTRIBUTE_SLICES)}")
 
 
 def _check_measure(measure: str) -> None:

@@ -25,14 +25,24 @@ REVIEWS = "BI_SmileBack_Reviews"
 SURVEYS = "BI_SmileBack_Surveys"
 NPS = "BI_SmileBack_NPS"
 DATES = "BI_Date"
+ISSUE_TYPES = "BI_Autotask_IssueTypes"
+PRIORITIES = "BI_Autotask_Priorities"
+SOURCES = "BI_Autotask_Sources"
+RESOLUTIONS = "BI_Autotask_Resolutions"
+#: the keys of the ticket-attribute dimensions that tickets and reviews share
+ATTRIBUTE_KEYS = ("issue_type_id", "priority_id", "source_id", "resolution_key")
 
 _KEYS: dict[str, tuple[str, ...]] = {
     COMPANIES: ("company_id",),
     RESOURCES: ("resource_id",),
     QUEUES: ("queue_id",),
-    TICKETS: ("ticket_id", "company_id", "queue_id", "assigned_resource_id"),
+    ISSUE_TYPES: ("issue_type_id",),
+    PRIORITIES: ("priority_id",),
+    SOURCES: ("source_id",),
+    RESOLUTIONS: ("resolution_key",),
+    TICKETS: ("ticket_id", "company_id", "queue_id", "assigned_resource_id", *ATTRIBUTE_KEYS),
     TIME_ENTRIES: ("time_entry_id", "ticket_id", "resource_id"),
-    REVIEWS: ("review_id", "company_id", "resource_id", "queue_id"),
+    REVIEWS: ("review_id", "company_id", "resource_id", "queue_id", *ATTRIBUTE_KEYS),
     SURVEYS: ("survey_id", "company_id", "resource_id", "queue_id"),
     NPS: ("nps_response_id", "company_id"),
     DATES: (),

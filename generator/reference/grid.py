@@ -1,6 +1,7 @@
 """Slices: the rows a measure is evaluated on, and where each fact row lands among them.
 
-A slice is the cross product of zero or more *axes* (client, month, week, technician, queue). A fact table reaches
+A slice is the cross product of zero or more *axes* (client, month, week, technician, queue, or one of the
+reviewed ticket's attributes: issue type, priority, source, resolution traits). A fact table reaches
 an axis through one of its columns (a :class:`Route`), as Power BI's active relationships filter it; an axis
 the fact does not reach does not filter it, so the fact's value is the same on every member of that axis.
 """
@@ -14,15 +15,32 @@ import numpy as np
 import pandas as pd
 
 from generator.reference.blanks import blank_divide
-from generator.reference.frames import COMPANIES, DATES, QUEUES, RESOURCES, Frames
+from generator.reference.frames import (
+    COMPANIES,
+    DATES,
+    ISSUE_TYPES,
+    PRIORITIES,
+    QUEUES,
+    RESOLUTIONS,
+    RESOURCES,
+    SOURCES,
+    Frames,
+)
 
+#: the standard slices (DESIGN section 7), evaluated by default
 SLICES: tuple[str, ...] = ("total", "client", "month", "technician", "queue", "client_month", "week")
+#: slices by the shared ticket-attribute dimensions, evaluated when asked for
+ATTRIBUTE_SLICES: tuple[str, ...] = ("issue_type", "priority", "source", "resolution")
 
 COMPANY = "company"
 MONTH = "month"
 WEEK = "week"
 RESOURCE = "resource"
 QUEUE = "queue"
+ISSUE_TYPE = "issue_type"
+PRIORITY = "priority"
+SOURCE = "source"
+RESOLUTION = "resolution"
 
 _AXES: dict[str, tuple[str, ...]] = {
     "total": (),
@@ -32,6 +50,10 @@ _AXES: dict[str, tuple[str, ...]] = {
     "queue": (QUEUE,),
     "client_month": (COMPANY, MONTH),
     "week": (WEEK,),
+    "issue_type": (ISSUE_TYPE,),
+    "priority": (PRIORITY,),
+    "source": (SOURCE,),
+    "resolution": (RESOLUTION,),
 }
 # axis -> (dimension table, key column; the column also names the slice index)
 _DIMENSIONS: dict[str, tuple[str, str]] = {
@@ -40,6 +62,10 @@ _DIMENSIONS: dict[str, tuple[str, str]] = {
     QUEUE: (QUEUES, "queue_id"),
     MONTH: (DATES, "month_start"),
     WEEK: (DATES, "week_start"),
+    ISSUE_TYPE: (ISSUE_TYPES, "issue_type_id"),
+    PRIORITY: (PRIORITIES, "priority_id"),
+    SOURCE: (SOURCES, "source_id"),
+    RESOLUTION: (RESOLUTIONS, "resolution_key"),
 }
 # calendar axes: a fact's date column places its row on the day's month or week
 
@@ -56,11 +82,21 @@ class Route:
     resource: str | None = None
     queue: str | None = None
     month: str | None = None
+    issue_type: str | None = None
+    priority: str | None = None
+    source: str | None = None
+    resolution: str | None = None
 
     def column(self, axis: str) -> str | None:
         """The column reaching ``axis``, or None."""
         return {COMPANY: self.company, RESOURCE: self.resource, QUEUE: self.queue, MONTH: self.month,
-                WEEK: self.month}[axis]
+                WEEK: self.month, ISSUE_TYPE: self.issue_type, PRIORITY: self.priority, SOURCE: self.source,
+                RESOLUTION: self.resolution}[axis]
+
+
+#: how tickets and reviews reach the shared ticket-attribute dimensions
+ATTRIBUTE_ROUTE = {"issue_type": "issue_type_id", "priority": "priority_id", "source": "source_id",
+                   "resolution": "resolution_key"}
 
 
 @dataclass(frozen=True)

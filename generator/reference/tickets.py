@@ -13,10 +13,12 @@ import pandas as pd
 from generator.reference.blanks import blank_divide, blank_if_zero, blank_subtract
 from generator.reference.context import Context, MeasureFunction
 from generator.reference.frames import TICKETS, TIME_ENTRIES
-from generator.reference.grid import Route
+from generator.reference.grid import ATTRIBUTE_ROUTE, Route
 
-CLOSED_ROUTE = Route(company="company_id", resource="assigned_resource_id", queue="queue_id", month="completed_date")
-OPENED_ROUTE = Route(company="company_id", resource="assigned_resource_id", queue="queue_id", month="created_date")
+CLOSED_ROUTE = Route(company="company_id", resource="assigned_resource_id", queue="queue_id", month="completed_date",
+                     **ATTRIBUTE_ROUTE)
+OPENED_ROUTE = Route(company="company_id", resource="assigned_resource_id", queue="queue_id", month="created_date",
+                     **ATTRIBUTE_ROUTE)
 
 _HOUR_SECONDS = 3600.0
 
@@ -114,7 +116,9 @@ def time_entry_hours(ctx: Context) -> np.ndarray:
     entries = ctx.frames[TIME_ENTRIES]
     ticket_rows = pd.Index(tickets["ticket_id"]).get_indexer(entries["ticket_id"].to_numpy())
     on_ticket = ticket_rows >= 0
-    routed = tickets.iloc[ticket_rows[on_ticket]][["company_id", "assigned_resource_id", "queue_id", "completed_date"]]
+    routing = ["company_id", "assigned_resource_id", "queue_id", "completed_date",
+               *(c for c in ATTRIBUTE_ROUTE.values() if c in tickets.columns)]
+    routed = tickets.iloc[ticket_rows[on_ticket]][routing]
     routed = routed.reset_index(drop=True)
     hours = entries["hours_worked"].to_numpy()[on_ticket]
     hours = np.where(routed["completed_date"].notna().to_numpy(), hours, np.nan)

@@ -67,10 +67,9 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("sub-issue type", "BI_Autotask_SubIssueTypes", "sub_issue_type_name"),
     Dimension("priority", "BI_Autotask_Priorities", "priority_name"),
     Dimension("source", "BI_Autotask_Sources", "source_name"),
-    Dimension("first-contact resolution", "BI_Autotask_Resolution", "first_contact_resolution",
-              "first-contact resolution"),
-    Dimension("reopened", "BI_Autotask_Resolution", "reopened", "reopened or not"),
-    Dimension("SLA met", "BI_Autotask_Resolution", "sla_met", "SLA met or not"),
+    Dimension("first-contact resolution", "BI_Autotask_Resolutions", "first_contact", "first-contact resolution"),
+    Dimension("reopen status", "BI_Autotask_Resolutions", "reopen_status", "reopen statuses"),
+    Dimension("SLA status", "BI_Autotask_Resolutions", "sla_status", "SLA statuses"),
     Dimension("queue", "BI_Autotask_Queues", "queue_name"),
     Dimension("technician", "BI_Autotask_Resources", "technician_name"),
 )

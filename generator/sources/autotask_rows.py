@@ -36,6 +36,8 @@ SPECS: dict[str, RowSpec] = {
         col("status", "status", "int"),
         col("priority", "priority", "int"),
         col("issue_type", "issueType", "int"),
+        col("sub_issue_type", "subIssueType", "int"),
+        col("source", "source", "int"),
         col("create_date", "createDate", "datetime"),
         col("first_response_date_time", "firstResponseDateTime", "datetime"),
         col("resolved_date_time", "resolvedDateTime", "datetime"),
@@ -57,7 +59,7 @@ PICKLIST_TABLE = "STG_Autotask_Picklists"
 
 # entity → picklist fields whose labels the BI_ transforms need
 PICKLIST_FIELDS: dict[str, tuple[str, ...]] = {
-    "Tickets": ("status", "priority", "queueID", "issueType"),
+    "Tickets": ("status", "priority", "queueID", "issueType", "subIssueType", "source"),
     "Companies": ("companyType",),
 }
 

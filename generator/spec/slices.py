@@ -1,7 +1,8 @@
 """Slices ``gen-measures validate`` checks every measure on: ``validation: slices:`` in ``model/*.yaml``.
 
-A slice is a standard slice of the hand-written reference (``total``, ``client``, ``month``, ``technician``,
-``queue``, ``client_month``, ``week``) or columns of the model written ``Table[column]``, several joined by commas
+A slice is a named slice of the hand-written reference (``total``, ``client``, ``month``, ``technician``,
+``queue``, ``client_month``, ``week``, and by the reviewed ticket's attributes ``issue_type``, ``priority``,
+``source``, ``resolution``) or columns of the model written ``Table[column]``, several joined by commas
 (their combinations). The spec's list is what a plain ``validate`` checks, so an MSP's own dimension columns are
 validated too; ``--slice`` takes the same forms. The slices of every model file are read in file order; a model
 that lists none gets the standard slices.
@@ -15,11 +16,13 @@ from typing import Any
 
 from generator.errors import SpecProblem
 from generator.reference.rowexpr import column_parts
-from generator.reference.slicing import STANDARD_SLICES
+from generator.reference.slicing import ATTRIBUTE_SLICE_AXES, STANDARD_SLICES
 from generator.spec.model import Table
 from generator.spec.yamlsrc import SpecList, SpecMap
 
 VALIDATION_KEYS = {"slices"}
+#: the slices known by name, and their columns
+NAMED = {**STANDARD_SLICES, **ATTRIBUTE_SLICE_AXES}
 
 
 def _hint(name: str, candidates: Iterable[str], shown: Callable[[str], str] = repr) -> str:
@@ -43,15 +46,15 @@ def _column(text: str, tables: Mapping[str, Table], within: str) -> str:
 def canonical_slice(name: str, tables: Mapping[str, Table]) -> str:
     """``name`` as a slice of the model with ``tables``: a standard slice, or ``Table[column]`` (several joined by
     commas) written back in one form. ValueError, one sentence with a "did you mean", for anything else."""
-    if name in STANDARD_SLICES:
-        for table, column in STANDARD_SLICES[name]:
+    if name in NAMED:
+        for table, column in NAMED[name]:
             if table not in tables or not tables[table].has_column(column):
-                raise ValueError(f"the standard slice {name!r} needs the column {table}[{column}], which the "
+                raise ValueError(f"the slice {name!r} needs the column {table}[{column}], which the "
                                  "model does not have")
         return name
     if "[" not in name:
-        raise ValueError(f"unknown slice {name!r}" + _hint(name, STANDARD_SLICES)
-                         + f"; choose from {', '.join(STANDARD_SLICES)} or give a column as Table[column]")
+        raise ValueError(f"unknown slice {name!r}" + _hint(name, NAMED)
+                         + f"; choose from {', '.join(NAMED)} or give a column as Table[column]")
     axes = [_column(part.strip(), tables, part.strip()) for part in name.split(",")]
     if len(set(axes)) != len(axes):
         raise ValueError(f"slice {name!r} names a column twice")

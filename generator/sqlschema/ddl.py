@@ -16,7 +16,8 @@ from generator.spec.model import Column, Model, Table
 from generator.sqlschema.dialects import sqlglot_dialect
 from generator.text import plural
 
-SCHEMA_VERSION = 1
+#: Version 2 added the ticket-attribute dimensions shared by tickets and reviews (``gen-measures migrate``).
+SCHEMA_VERSION = 2
 SCHEMA_INFO_TABLE = "ETL_Schema_Info"
 
 #: Neutral SQL type of each spec type with a fixed size (strings get their length where they are used).
@@ -45,13 +46,21 @@ def quoted_table(name: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(name, quoted=True))
 
 
+def column_def(column: Column, dialect: str) -> exp.ColumnDef:
+    """One column's definition: quoted name, SQL type and NOT NULL when the spec says so."""
+    constraints = [] if column.nullable else [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())]
+    return exp.ColumnDef(this=exp.to_identifier(column.name, quoted=True), kind=column_type(column, dialect),
+                         constraints=constraints)
+
+
+def add_column(table: str, column: Column, dialect: str) -> exp.Alter:
+    """``ALTER TABLE … ADD COLUMN`` for one new column of ``table``."""
+    return exp.Alter(this=quoted_table(table), kind="TABLE", actions=[column_def(column, dialect)])
+
+
 def create_table(table: Table, dialect: str) -> exp.Create:
     """``CREATE TABLE`` for one table, with NOT NULL and the primary key."""
-    definitions: list[exp.Expression] = []
-    for column in table.columns:
-        constraints = [] if column.nullable else [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())]
-        definitions.append(exp.ColumnDef(this=exp.to_identifier(column.name, quoted=True),
-                                         kind=column_type(column, dialect), constraints=constraints))
+    definitions: list[exp.Expression] = [column_def(column, dialect) for column in table.columns]
     if table.key:
         definitions.append(exp.PrimaryKey(expressions=[exp.to_identifier(k, quoted=True) for k in table.key]))
     properties = None
@@ -69,11 +78,21 @@ def drop_table(name: str) -> exp.Drop:
     return exp.Drop(tables=[quoted_table(name)], kind="TABLE")
 
 
+def schema_shape(model: Model) -> list:
+    """Every table's name, role, key and columns (name, type, nullability, length): what the fingerprint hashes
+    and what ``sql/history/schema-<version>.json`` keeps of a released schema."""
+    return [[t.name, t.role, list(t.key),
+             [[c.name, c.data_type, c.nullable, c.max_length] for c in t.columns]] for t in model.tables]
+
+
+def shape_fingerprint(shape: list) -> str:
+    """The fingerprint of a schema shape (:func:`schema_shape`)."""
+    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
+
+
 def schema_fingerprint(model: Model) -> str:
     """A hash of every table's columns, types, nullability and key: equal specs give equal schemas."""
-    shape = [[t.name, t.role, list(t.key),
-              [[c.name, c.data_type, c.nullable, c.max_length] for c in t.columns]] for t in model.tables]
-    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
+    return shape_fingerprint(schema_shape(model))
 
 
 def schema_info_insert(model: Model, dataset: str | None = None) -> exp.Insert:

@@ -52,6 +52,10 @@ def _check_existing(db: Database, model: Model, present: set[str]) -> SchemaStat
             f"{db.description} already has tables of this tool ({', '.join(sorted(present)[:3])}…) but no "
             f"{SCHEMA_INFO_TABLE} row, so their schema version is unknown; use an empty database or drop them")
     version, fingerprint, dataset = info
+    if version < SCHEMA_VERSION:
+        raise TargetError(f"{db.description} has schema version {version}, this tool needs version "
+                          f"{SCHEMA_VERSION}; upgrade it in place, keeping its data, with `gen-measures migrate` "
+                          "(--dry-run shows the DDL first)")
     if version != SCHEMA_VERSION:
         raise TargetError(f"{db.description} has schema version {version}, this tool needs version "
                           f"{SCHEMA_VERSION}; use a new database or drop the old tables first")

@@ -5,6 +5,8 @@
 -- changed themselves but had time entries added or changed in this load.
 -- first_contact_resolution and reopened are not Autotask fields (user-defined field or CSV column when the
 -- MSP tracks them); reopened is stored as false when unknown (the column is NOT NULL).
+-- The picklist ids key the shared dimensions (BI_Autotask_IssueTypes, _SubIssueTypes, _Priorities, _Sources);
+-- resolution_key keys BI_Autotask_Resolutions: 100 x FCR + 10 x reopened + SLA met, each 1 yes, 0 no, 2 unknown.
 SELECT
     t.id AS ticket_id,
     COALESCE(t.ticket_number, CAST(t.id AS VARCHAR)) AS ticket_number,
@@ -26,6 +28,14 @@ SELECT
     t.first_contact_resolution AS first_contact_resolution,
     COALESCE(t.reopened, CAST(0 AS BOOLEAN)) AS reopened,
     COALESCE(h.hours, 0) AS hours_worked,
+    t.issue_type AS issue_type_id,
+    t.sub_issue_type AS sub_issue_type_id,
+    t.priority AS priority_id,
+    t.source AS source_id,
+    CASE WHEN t.first_contact_resolution THEN 100 WHEN NOT t.first_contact_resolution THEN 0 ELSE 200 END
+        + CASE WHEN t.reopened THEN 10 ELSE 0 END
+        + CASE WHEN t.service_level_agreement_has_been_met THEN 1
+               WHEN NOT t.service_level_agreement_has_been_met THEN 0 ELSE 2 END AS resolution_key,
     t.last_activity_date AS last_activity_at
 FROM STG_Autotask_Tickets AS t
 LEFT JOIN STG_Autotask_Picklists AS ps
@@ -46,6 +56,7 @@ SELECT
     b.priority, b.issue_type, b.created_at, b.created_date, b.first_response_at, b.resolved_at, b.completed_at,
     b.completed_date, b.completed_month, b.sla_met, b.first_contact_resolution, b.reopened,
     COALESCE(h2.hours, 0) AS hours_worked,
+    b.issue_type_id, b.sub_issue_type_id, b.priority_id, b.source_id, b.resolution_key,
     b.last_activity_at
 FROM BI_Autotask_Tickets AS b
 LEFT JOIN (

@@ -1,7 +1,8 @@
 -- BI_SmileBack_Reviews: SmileBack's rating 1 / 0 / -1 becomes 5 / 3 / 1 (Happy / Neutral / Unhappy) here and
 -- nowhere else; BI_SmileBack_Surveys reads the mapped value from this table.
 -- The review's ticket is matched to an Autotask ticket by id first, then by ticket number; the ticket gives
--- the company, technician and queue. Without a matching ticket the company comes from SmileBack's company
+-- the company, technician, queue and the keys of the ticket's shared dimensions (issue type, sub-issue type,
+-- priority, source, resolution traits). Without a matching ticket the company comes from SmileBack's company
 -- remote id (the Autotask company id); a review matching neither cannot be loaded and is reported.
 -- Unrated reviews (rating blank) and reviews with status "deleted" are not CSAT responses and are left out
 -- (deleted ones are removed from BI_ by BI_SmileBack_Reviews.delete.sql).
@@ -18,7 +19,12 @@ SELECT
     CASE r.rating WHEN 1 THEN 'Happy' WHEN 0 THEN 'Neutral' WHEN -1 THEN 'Unhappy' END AS rating_label,
     r.comment AS comment,
     r.rated_on AS rated_at,
-    CAST(r.rated_on AS DATE) AS rated_date
+    CAST(r.rated_on AS DATE) AS rated_date,
+    COALESCE(ti.issue_type_id, tn.issue_type_id) AS issue_type_id,
+    COALESCE(ti.sub_issue_type_id, tn.sub_issue_type_id) AS sub_issue_type_id,
+    COALESCE(ti.priority_id, tn.priority_id) AS priority_id,
+    COALESCE(ti.source_id, tn.source_id) AS source_id,
+    COALESCE(ti.resolution_key, tn.resolution_key) AS resolution_key
 FROM STG_SmileBack_Reviews AS r
 LEFT JOIN BI_Autotask_Tickets AS ti ON CAST(ti.ticket_id AS VARCHAR) = r.ticket_remote_id
 LEFT JOIN BI_Autotask_Tickets AS tn ON ti.ticket_id IS NULL AND tn.ticket_number = r.ticket_remote_id

@@ -24,6 +24,8 @@ STATUSES = {1: "New", 5: "Complete", 7: "Waiting Customer", 8: "In Progress", 12
 PRIORITIES = {1: "High", 2: "Medium", 3: "Low", 4: "Critical"}
 ISSUE_TYPES = {10: "Hardware", 11: "Software", 12: "Network", 13: "Account Management", 14: "Backup",
                15: "Security"}
+SUB_ISSUE_TYPES = {136: "VPN", 137: "Wi-Fi", 138: "Printer"}
+SOURCES = {1: "Phone", 2: "Email", 4: "Client Portal", 6: "Monitoring Alert"}
 QUEUES = {29682831: "Service Desk", 29682832: "Escalations (Tier 2)", 29682833: "Client Portal",
           29682834: "Projects", 29682835: "Monitoring Alerts", 29682836: "After Hours"}
 COMPANY_TYPES = {1: "Customer", 2: "Lead", 3: "Prospect", 4: "Dead", 5: "Cancellation", 6: "Vendor", 7: "Partner"}
@@ -103,12 +105,13 @@ class ApiDataset:
     def add_ticket(self, id: int, number: str, title: str, company: int, queue: int | None, resource: int | None,
                    status: int, priority: int | None, issue_type: int | None, created: datetime,
                    first_response: datetime | None, resolved: datetime | None, completed: datetime | None,
-                   sla_met: bool | None, last_activity: datetime) -> None:
+                   sla_met: bool | None, last_activity: datetime, sub_issue_type: int | None = None,
+                   source: int | None = 6) -> None:
         """One Autotask ticket and its STG_Autotask_Tickets row."""
         self.tickets.append({
             "id": id, "ticketNumber": number, "title": title, "companyID": company, "queueID": queue,
             "assignedResourceID": resource, "status": status, "priority": priority, "issueType": issue_type,
-            "subIssueType": None, "source": 6, "ticketType": 1, "createDate": autotask_time(created),
+            "subIssueType": sub_issue_type, "source": source, "ticketType": 1, "createDate": autotask_time(created),
             "firstResponseDateTime": autotask_time(first_response), "resolvedDateTime": autotask_time(resolved),
             "completedDate": autotask_time(completed), "serviceLevelAgreementID": None if sla_met is None else 1,
             "serviceLevelAgreementHasBeenMet": sla_met, "lastActivityDate": autotask_time(last_activity),
@@ -116,7 +119,8 @@ class ApiDataset:
         })
         self._row("STG_Autotask_Tickets", id=id, ticket_number=number, title=title, company_id=company,
                   queue_id=queue, assigned_resource_id=resource, status=status, priority=priority,
-                  issue_type=issue_type, create_date=created, first_response_date_time=first_response,
+                  issue_type=issue_type, sub_issue_type=sub_issue_type, source=source, create_date=created,
+                  first_response_date_time=first_response,
                   resolved_date_time=resolved, completed_date=completed,
                   service_level_agreement_has_been_met=sla_met, last_activity_date=last_activity)
 
@@ -178,7 +182,8 @@ class ApiDataset:
 
 def _picklists() -> dict[str, dict[str, dict[int, str]]]:
     return {"Tickets": {"status": dict(STATUSES), "priority": dict(PRIORITIES), "queueID": dict(QUEUES),
-                        "issueType": dict(ISSUE_TYPES)},
+                        "issueType": dict(ISSUE_TYPES), "subIssueType": dict(SUB_ISSUE_TYPES),
+                        "source": dict(SOURCES)},
             "Companies": {"companyType": dict(COMPANY_TYPES)}}
 
 
@@ -218,7 +223,9 @@ def synthetic(seed: int = 1, size: int = 200) -> ApiDataset:
         data.add_ticket(ticket_id, number, f"Issue {i + 1}: {rng.choice(['printer', 'VPN', 'laptop', 'email'])}",
                         company, rng.choice(list(QUEUES)), resource, status, rng.choice(list(PRIORITIES)),
                         rng.choice(list(ISSUE_TYPES)) if rng.random() < 0.97 else None, created, first_response,
-                        resolved, completed, None if rng.random() < 0.1 else rng.random() < 0.85, last_activity)
+                        resolved, completed, None if rng.random() < 0.1 else rng.random() < 0.85, last_activity,
+                        # from the ticket's position, so that the random stream (and every other value) is unchanged
+                        sub_issue_type=[None, *SUB_ISSUE_TYPES][i % 4], source=list(SOURCES)[i % len(SOURCES)])
         for _ in range(rng.randint(0, 3)):
             worked = _midnight((created + timedelta(days=rng.randint(0, 3))).date())
             data.add_time_entry(entry_id, ticket_id, resource or resources[0], worked,
@@ -268,6 +275,8 @@ def from_demo(db_path: str, ticket_ref: str = "id") -> ApiDataset:
         companies = rows("SELECT * FROM BI_Autotask_Companies ORDER BY company_id")
         resources = rows("SELECT * FROM BI_Autotask_Resources ORDER BY resource_id")
         queues = rows("SELECT * FROM BI_Autotask_Queues ORDER BY queue_id")
+        sub_issue_types = rows("SELECT * FROM BI_Autotask_SubIssueTypes ORDER BY sub_issue_type_id")
+        sources = rows("SELECT * FROM BI_Autotask_Sources ORDER BY source_id")
         tickets = rows("SELECT * FROM BI_Autotask_Tickets ORDER BY ticket_id")
         entries = rows("SELECT * FROM BI_Autotask_TimeEntries ORDER BY time_entry_id")
         reviews = rows("SELECT * FROM BI_SmileBack_Reviews ORDER BY review_id")
@@ -292,7 +301,9 @@ def from_demo(db_path: str, ticket_ref: str = "id") -> ApiDataset:
     data = ApiDataset(picklists={
         "Tickets": {"status": statuses, "priority": priorities, "queueID": {q["queue_id"]: q["queue_name"]
                                                                            for q in queues},
-                    "issueType": issue_types},
+                    "issueType": issue_types,
+                    "subIssueType": {s["sub_issue_type_id"]: s["sub_issue_type_name"] for s in sub_issue_types},
+                    "source": {s["source_id"]: s["source_name"] for s in sources}},
         "Companies": {"companyType": company_types}})
     data.add_picklist_rows()
     value = {kind: {label: v for v, label in labels.items()} for kind, labels in
@@ -307,7 +318,8 @@ def from_demo(db_path: str, ticket_ref: str = "id") -> ApiDataset:
         data.add_ticket(t["ticket_id"], t["ticket_number"], t["title"], t["company_id"], t["queue_id"],
                         t["assigned_resource_id"], value["status"][t["status"]], value["priority"].get(t["priority"]),
                         value["issue"].get(t["issue_type"]), t["created_at"], t["first_response_at"],
-                        t["resolved_at"], t["completed_at"], t["sla_met"], t["last_activity_at"])
+                        t["resolved_at"], t["completed_at"], t["sla_met"], t["last_activity_at"],
+                        sub_issue_type=t["sub_issue_type_id"], source=t["source_id"])
     for e in entries:
         worked = _midnight(e["date_worked"])
         data.add_time_entry(e["time_entry_id"], e["ticket_id"], e["resource_id"], worked, float(e["hours_worked"]),
