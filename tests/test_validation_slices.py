@@ -51,6 +51,8 @@ def test_a_bad_slice_in_the_specs_is_reported_with_file_and_line(cli, spec_copy:
     first = len(text.splitlines()) + 1
     listed.write_text(text + "    - weekly\n    - BI_Autotask_Companies[company_typ]\n"
                       "    - BI_Autotask_Compnies[company_type]\n    - client\n  slicez: []\n", encoding="utf-8")
+    (spec_copy / "model" / "zz-mine.yaml").write_text("validation:\n  slices: []\n", encoding="utf-8")
+    (spec_copy / "sql" / "zz-mine.yaml").write_text("validation:\n  slices: [total]\n", encoding="utf-8")
     result = cli("validate", "--specs", str(spec_copy), "--db", str(spec_copy / "unused.duckdb"))
     assert result.code == 2 and "Traceback" not in result.err
     where = "model/validation.yaml"
@@ -64,4 +66,6 @@ def test_a_bad_slice_in_the_specs_is_reported_with_file_and_line(cli, spec_copy:
         (first + 4, "unknown key 'slicez' in 'validation'; did you mean 'slices'?"),
     ):
         assert f"{where}:{line}: {message}" in result.err, result.err
+    assert "model/zz-mine.yaml:2: 'slices' of 'validation' must be a non-empty list" in result.err
+    assert "sql/zz-mine.yaml:1: 'validation' belongs in a model/*.yaml file" in result.err
     assert not (spec_copy / "unused.duckdb").exists()

@@ -44,7 +44,7 @@ def _column(text: str, tables: Mapping[str, Table], within: str) -> str:
 
 
 def canonical_slice(name: str, tables: Mapping[str, Table]) -> str:
-    """``name`` as a slice of the model with ``tables``: a standard slice, or ``Table[column]`` (several joined by
+    """``name`` as a slice of the model with ``tables``: a named slice, or ``Table[column]`` (several joined by
     commas) written back in one form. ValueError, one sentence with a "did you mean", for anything else."""
     if name in NAMED:
         for table, column in NAMED[name]:
@@ -79,7 +79,7 @@ def read_slices(nodes: Iterable[tuple[SpecMap, Any]], tables: Mapping[str, Table
         if not isinstance(entries, SpecList) or not entries:
             problems.append(SpecProblem(section.file, section.line_of("slices") if "slices" in section
                                         else section.line, "'slices' of 'validation' must be a non-empty list of "
-                                        "slices (a standard slice or Table[column])"))
+                                        "slices (a named slice or Table[column])"))
             continue
         for index, entry in enumerate(entries):
             where = f"{entries.file}:{entries.line_of(index)}"
