@@ -499,12 +499,13 @@ def validate_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     emit_dqv: Annotated[Path | None, typer.Option(
         "--emit-dqv", file_okay=False, help="Also write the checks as DAX Query View test files (*.Tests.dax, "
-                                            "one per slice) into this folder.")] = None,
+                                            "one EVALUATE each, per slice and value type) into this folder "
+                                            "(the model's DAXQueries folder).")] = None,
     slices: Annotated[list[str] | None, typer.Option(
-        "--slice", help="Only this slice (repeatable): total, client, month, technician, queue, "
-                        "client_month, week; by the reviewed ticket's attributes, which only run when named: "
-                        "issue_type, priority, source, resolution (FCR, reopened, SLA met); or any column as "
-                        "Table[column] (several joined by commas slice by their combinations).")] = None,
+        "--slice", help="Only this slice (repeatable; default: the specs' 'validation: slices'): total, "
+                        "client, month, technician, queue, client_month, week; by the reviewed ticket's "
+                        "attributes: issue_type, priority, source, resolution (FCR, reopened, SLA met); or any "
+                        "column as Table[column] (several joined by commas slice by their combinations).")] = None,
     measures: Annotated[list[str] | None, typer.Option("--measure", help="Only this measure (repeatable).")] = None,
     require_reference: Annotated[bool, typer.Option(
         "--require-reference", help="Exit 1 when a measure is unverified (a raw DAX measure whose spec declares "
@@ -523,7 +524,7 @@ def validate_command(
 ) -> None:
     """Evaluate every generated measure with the DAX engine and compare it with the pandas reference.
 
-    Each measure's generated DAX runs on the standard slices (grand total, by client, by month, by technician, by queue, client x month, by week; measures defined by calendar months are not compared by week), or on the --slice columns, as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
+    Each measure's generated DAX runs on the slices the specs list ('validation: slices' in model/*.yaml; the shipped specs list the standard ones: grand total, by client, by month, by technician, by queue, client x month, by week; measures defined by calendar months are not compared by week), or on the --slice columns, as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
 
     The reference: the hand-written pandas implementation of the shipped measures on the standard slices; for every other measure and slice, the interpreter of the measure specs (kinds read from measures/*.yaml, never the DAX). A raw 'dax:' measure is checked against the 'reference' its spec declares; without one it is listed as unverified (exit 0, or 1 with --require-reference).
 
@@ -531,7 +532,7 @@ def validate_command(
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     import json
 
-    from generator.dqv import dqv_file_stem, slice_tests, write_dqv
+    from generator.dqv import slice_tests, write_dqv
     from generator.engine.run import Engine
     from generator.engine.session import connect_read_only, duckdb_path
     from generator.engine.sources import model_from_spec
@@ -539,10 +540,20 @@ def validate_command(
     from generator.reference import SLICES, Parameters
     from generator.targets.duckdb_db import DuckDBDatabase
     from generator.targets.frames import read_semantic_tables
-    from generator.validation import mismatch_table, report_json, resolve_slice, spec_reference, validate
+    from generator.validation import (
+        default_slices,
+        mismatch_table,
+        report_json,
+        resolve_slice,
+        spec_reference,
+        validate,
+    )
 
     model = _load_model(specs)
-    chosen_slices = list(dict.fromkeys(resolve_slice(s, model) for s in slices)) if slices else list(SLICES)
+    if slices:
+        chosen_slices = list(dict.fromkeys(resolve_slice(s, model) for s in slices))
+    else:  # the specs' slices; --roles checks the standard ones among them
+        chosen_slices = [s for s in default_slices(model) if s in SLICES or not check_roles]
     names = [m.name for m in model.measures]
     chosen_measures = list(dict.fromkeys(measures)) if measures else names
     missing = [m for m in chosen_measures if m not in names]
@@ -588,8 +599,8 @@ def validate_command(
         return
     seconds = time.perf_counter() - started
     if emit_dqv is not None:
-        files = {f"{dqv_file_stem(name)}.Tests.dax": slice_tests(name, result.references[name], chosen_measures)
-                 for name in chosen_slices}
+        files = {file: text for name in chosen_slices
+                 for file, text in slice_tests(name, result.references[name], chosen_measures).items()}
         for path in write_dqv(emit_dqv, files):
             _say(f"wrote {path}")
     mismatches, unverified = result.mismatches, result.unverified

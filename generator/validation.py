@@ -11,7 +11,6 @@ completion month is BLANK) is not compared.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,20 +25,14 @@ from generator.errors import ToolError
 from generator.reference import ATTRIBUTE_SLICES, SLICES, Parameters, compared_on, evaluate_all
 from generator.reference.interpreter import Interpreter, NotComparable, Unverifiable
 from generator.reference.rowexpr import column_parts
-from generator.reference.slicing import STANDARD_SLICES, Axis, Link
+from generator.reference.slicing import ATTRIBUTE_SLICE_AXES, STANDARD_SLICES, Axis, Link
 from generator.spec.model import Model
+from generator.spec.slices import canonical_slice
 
 TOLERANCE = 1e-9
 
 # slice → the model columns whose values make its rows (the reference's index, in the same order)
-SLICE_COLUMNS: dict[str, tuple[Axis, ...]] = {
-    **STANDARD_SLICES,
-    # by the reviewed ticket's attributes (the shared dimensions); run only when named with --slice
-    "issue_type": (("BI_Autotask_IssueTypes", "issue_type_id"),),
-    "priority": (("BI_Autotask_Priorities", "priority_id"),),
-    "source": (("BI_Autotask_Sources", "source_id"),),
-    "resolution": (("BI_Autotask_Resolutions", "resolution_key"),),
-}
+SLICE_COLUMNS: dict[str, tuple[Axis, ...]] = {**STANDARD_SLICES, **ATTRIBUTE_SLICE_AXES}
 NAMED_SLICES: tuple[str, ...] = SLICES + ATTRIBUTE_SLICES
 
 
@@ -53,31 +46,16 @@ def slice_columns(slice_name: str) -> tuple[Axis, ...]:
 def resolve_slice(name: str, model: Model) -> str:
     """``name`` as a slice: a standard slice, or ``Table[column]`` of the model (several joined by commas),
     written back in one form. ToolError, with a "did you mean", for anything else."""
-    if name in NAMED_SLICES:
-        return name
-    if "[" not in name:
-        hint = difflib.get_close_matches(name, NAMED_SLICES, n=1)
-        raise ToolError(f"unknown slice {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
-                        + f"; choose from {', '.join(NAMED_SLICES)} or give a column as Table[column]")
-    tables = {t.name: t for t in model.semantic_tables}
-    axes = []
-    for part in name.split(","):
-        text = part.strip()
-        if not text.endswith("]"):
-            raise ToolError(f"slice {text!r} is not a column like Table[column]")
-        table, column = column_parts(text)
-        if table not in tables:
-            hint = difflib.get_close_matches(table, tables, n=1)
-            raise ToolError(f"unknown table {table!r} in slice {text!r}"
-                            + (f"; did you mean {hint[0]!r}?" if hint else ""))
-        if not tables[table].has_column(column):
-            hint = difflib.get_close_matches(column, tables[table].column_names, n=1)
-            raise ToolError(f"unknown column {table}[{column}] in slice {text!r}"
-                            + (f"; did you mean {table}[{hint[0]}]?" if hint else ""))
-        axes.append(f"{table}[{column}]")
-    if len(set(axes)) != len(axes):
-        raise ToolError(f"slice {name!r} names a column twice")
-    return ",".join(axes)
+    try:
+        return canonical_slice(name, {table.name: table for table in model.semantic_tables})
+    except ValueError as why:
+        raise ToolError(str(why)) from None
+
+
+def default_slices(model: Model) -> list[str]:
+    """The slices a plain ``validate`` checks: the specs' ``validation: slices``, or the standard ones when the
+    specs list none."""
+    return list(model.slices or SLICES)
 
 
 @dataclass(frozen=True)

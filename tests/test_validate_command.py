@@ -63,19 +63,36 @@ def test_a_wrong_measure_is_caught(cli, demo_db: str, spec_copy: Path) -> None:
     assert "SB - Survey Responses" not in wrong and as_json["passed"] is False
 
 
+#: the columns a DAX Query View test runner reads (Invoke-DQVTesting: [TestName] and [Passed] are mandatory)
+DQV_COLUMNS = ("[TestName]", "[ExpectedValue]", "[ActualValue]", "[Passed]")
+
+
+def run_dqv_file(engine: Engine, path: Path) -> list[dict]:
+    """Run one emitted test file as the runner does: the whole file as one query, one result table with the
+    runner's columns, at least one row, and Passed TRUE or FALSE on every row."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count("EVALUATE") == 1, path.name
+    results = engine.query(text)
+    assert len(results) == 1 and results[0].columns == DQV_COLUMNS, path.name
+    rows = results[0].records()
+    assert rows and all(isinstance(row["[Passed]"], bool) for row in rows), path.name
+    return rows
+
+
 def test_emitted_dax_query_view_tests_pass_on_the_engine(cli, demo_db: str, tmp_path: Path) -> None:
     folder = tmp_path / "DAXQueries"
     result = cli("validate", "--db", demo_db, "--slice", "total", "--slice", "queue", "--emit-dqv", str(folder))
     assert result.code == 0, result.err
-    assert sorted(p.name for p in folder.iterdir()) == ["queue.Tests.dax", "total.Tests.dax"]
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == [f"{name}{kind}.Tests.dax" for name in ("queue", "total") for kind in ("", "_flags", "_text")]
     engine = Engine(load_engine_model(None), duckdb.connect(demo_db, read_only=True))
-    results = engine.query((folder / "total.Tests.dax").read_text(encoding="utf-8"))
-    rows = [row for r in results for row in r.records()]
-    assert {tuple(r) for r in rows} == {("[TestName]", "[ExpectedValue]", "[ActualValue]", "[Passed]")}
+    rows = [row for name in files if name.startswith("total") for row in run_dqv_file(engine, folder / name)]
     assert len(rows) == 28 and all(row["[Passed]"] is True for row in rows)
     names = {row["[TestName]"] for row in rows}
     assert "CSAT - Happy % | total" in names and "CSAT - Risk Tier | total" in names
-    queue = (folder / "queue.Tests.dax").read_text(encoding="utf-8")
+    risk = run_dqv_file(engine, folder / "total_text.Tests.dax")
+    assert all(isinstance(row["[ExpectedValue]"], str) for row in risk)
+    queue = "".join((folder / name).read_text(encoding="utf-8") for name in files if name.startswith("queue"))
     assert "BI_Autotask_Queues[queue_id] = " in queue and queue.count('ROW ( "TestName"') == 28 * 6
 
 

@@ -30,6 +30,13 @@ STANDARD_SLICES: dict[str, tuple[Axis, ...]] = {
     "client_month": (("BI_Autotask_Companies", "company_id"), ("BI_Date", "month_start")),
     "week": (("BI_Date", "week_start"),),
 }
+#: The slices by the reviewed ticket's attributes (the shared dimensions): run when listed or named.
+ATTRIBUTE_SLICE_AXES: dict[str, tuple[Axis, ...]] = {
+    "issue_type": (("BI_Autotask_IssueTypes", "issue_type_id"),),
+    "priority": (("BI_Autotask_Priorities", "priority_id"),),
+    "source": (("BI_Autotask_Sources", "source_id"),),
+    "resolution": (("BI_Autotask_Resolutions", "resolution_key"),),
+}
 
 
 @dataclass(frozen=True)

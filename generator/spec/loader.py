@@ -29,6 +29,7 @@ from generator.spec.model import (
     Table,
 )
 from generator.spec.roles import read_roles
+from generator.spec.slices import read_slices
 from generator.spec.text import single_line_problem
 from generator.spec.yamlsrc import SpecList, SpecMap, load_yaml
 
@@ -42,7 +43,7 @@ TYPE_ALIASES = {"integer": "int64", "int": "int64", "bigint": "int64", "whole nu
                 "bool": "boolean", "bit": "boolean", "str": "string", "text": "string", "varchar": "string",
                 "nvarchar": "string", "timestamp": "datetime", "datetime2": "datetime"}
 
-FILE_KEYS = {"tables", "relationships", "roles", "lint_ignore"}
+FILE_KEYS = {"tables", "relationships", "roles", "validation", "lint_ignore"}
 TABLE_KEYS = {"name", "description", "role", "key", "date_table", "hidden", "columns", "lint_ignore"}
 COLUMN_KEYS = {"name", "type", "nullable", "description", "format", "hidden", "summarize_by", "sort_by",
                "max_length", "lint_ignore"}
@@ -321,6 +322,7 @@ def load_model(spec_dir: Path) -> Model:
     table_lines: dict[str, str] = {}
     raw_relationships: list[tuple[SpecList, int, Any]] = []
     raw_roles: list[tuple[SpecList, int, Any]] = []
+    raw_validation: list[tuple[SpecMap, Any]] = []
     unreadable_files = 0
     model_ignores: list[tuple[str, str]] = []
     for path, default_role in files:
@@ -364,6 +366,11 @@ def load_model(spec_dir: Path) -> Model:
             problems.at(document, "roles", "'roles' must be a list of roles, in a model/*.yaml file")
             roles_node = SpecList()
         raw_roles.extend((roles_node, i, raw) for i, raw in enumerate(roles_node))
+        if "validation" in document:
+            if default_role != "semantic":
+                problems.at(document, "validation", "'validation' belongs in a model/*.yaml file")
+            else:
+                raw_validation.append((document, document["validation"]))
 
     relationships: list[Relationship] = []
     rel_nodes: dict[Relationship, SpecMap] = {}
@@ -380,6 +387,8 @@ def load_model(spec_dir: Path) -> Model:
         rel_nodes[rel] = raw
     _check_ambiguous_paths(relationships, problems, rel_nodes)
     roles = read_roles(raw_roles, tables, problems.items) if not unreadable_files else ()
+    semantic = {name: table for name, table in tables.items() if table.role == "semantic"}
+    slices = read_slices(raw_validation, semantic, problems.items) if not unreadable_files else ()
 
     date_tables = [t for t in tables.values() if t.is_date_table]
     if len(date_tables) != 1 and not problems.items:
@@ -389,7 +398,7 @@ def load_model(spec_dir: Path) -> Model:
     if problems.items:
         raise SpecError(problems.items)
     model = Model(tables=tuple(tables.values()), relationships=tuple(relationships),
-                  lint_ignore=tuple(sorted(set(model_ignores))), roles=roles)
+                  lint_ignore=tuple(sorted(set(model_ignores))), roles=roles, slices=slices)
     measures, parameters = load_measures(spec_dir, model)
     model = replace(model, measures=measures, parameters=parameters)
     from generator.spec.report import load_report  # it reads fields against the model built here

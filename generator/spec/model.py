@@ -175,6 +175,7 @@ class Model:
     parameters: tuple[Parameter, ...] = ()
     lint_ignore: tuple[tuple[str, str], ...] = ()  # model-wide (BPA rule id, reason) pairs
     roles: tuple[Role, ...] = ()
+    slices: tuple[str, ...] = ()  # validation: slices (standard names or Table[column]); () when none are listed
     report: Report | None = field(default=None, compare=False)  # report/*.yaml, read after the measures
 
     def role(self, name: str) -> Role:
