@@ -78,6 +78,9 @@ CLIENTS: tuple[ClientPlan, ...] = (
 # (happy, neutral, unhappy) per month of MONTHS: Happy % 86.3 → 91.2, Unhappy % 5.8 → 3.6. November's
 # 315 / 365 (86.30 %) against April's 583 / 639 (91.24 %) is a gain of 4.94 points, so the gain the report
 # computes reads 4.9, as the two figures shown do.
+# The reference's "most of the improvement came in March and April" is not told for the Unhappy line: with
+# Unhappy % 4.1 over the period, 5.8 in November and 3.6 in April, falling every month, it needs February
+# at 4.75 % or more, so March and April would have to hold about 60 % of the six months' responses.
 MONTH_COUNTS: tuple[tuple[int, int, int], ...] = (
     (315, 29, 21),
     (423, 35, 21),
