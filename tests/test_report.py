@@ -207,7 +207,10 @@ def test_queues_and_risk_tiers(demo_page: tuple[Path, str]) -> None:
                      "Follow up with Granite Peak Construction", "Raise survey responses at NovaBridge IT and "
                      "Atlas Corp", "Check the survey set-up for Ironclad MSP", "Escalations (Tier 2) queue",
                      "Review closed tickets of Daniel Okafor: 81.9 % happy of 320 responses, the lowest of the "
-                     "technicians, with 3.6 h per ticket.", "Thresholds to monitor"):
+                     "technicians, with 3.6 h per ticket.",
+                     "Check the pace of Lisa Park: 82.4 % happy of 250 responses, under the 90 % target, with the "
+                     "shortest handle time of the team (2.4 h per ticket): check whether tickets are closed before "
+                     "the client is satisfied.", "Thresholds to monitor"):
         assert expected in actions, expected
 
 
@@ -658,8 +661,10 @@ def test_the_weakest_technician_who_is_also_the_fastest_is_asked_about_speed(cli
     out = tmp_path / "report.html"
     result = cli("report", "--db", str(db), "--out", str(out))
     assert result.code == 0, result.err
+    text = Page(out.read_text("utf-8")).text
     assert ("Review closed tickets of Lisa Park: 82.4 % happy of 250 responses, the lowest of the technicians, "
-            "with 2.4 h per ticket, the shortest handle time of the team") in Page(out.read_text("utf-8")).text
+            "with 2.4 h per ticket, the shortest handle time of the team") in text
+    assert "Check the pace of" not in text  # one action for her, not two
 
 
 def test_new_msp_with_one_week_of_reviews(demo_db: str, tmp_path: Path) -> None:

@@ -141,16 +141,22 @@ def recommended_actions(data: ReportData) -> list[Action]:
                               f"{pct(queue.happy)} happy and {pct(queue.unhappy)} unhappy of "
                               f"{_responses(queue.responses)}, the lowest Happy % of the queues."))
     technician = _weakest_technician(data.technicians, th)
+    fastest = _fastest_technician(data.technicians)
     if technician is not None:
-        fastest = min((t.hours_per_ticket for t in data.technicians if t.hours_per_ticket is not None
-                       and not t.low_confidence), default=None)
         speed = (", the shortest handle time of the team: check whether tickets are closed before the client "
-                 "is satisfied" if fastest is not None and technician.hours_per_ticket == fastest else "")
+                 "is satisfied" if fastest is technician else "")
         handle = (f", with {hours(technician.hours_per_ticket)} per ticket{speed}"
                   if technician.hours_per_ticket is not None else "")
         actions.append(Action("technician", f"Review closed tickets of {technician.name}",
                               f"{pct(technician.happy)} happy of {_responses(technician.responses)}, the "
                               f"lowest of the technicians{handle}."))
+    if (fastest is not None and fastest is not technician and fastest.happy is not None
+            and fastest.happy < th.target):
+        actions.append(Action("pace", f"Check the pace of {fastest.name}",
+                              f"{pct(fastest.happy)} happy of {_responses(fastest.responses)}, under the "
+                              f"{pct(th.target, 0)} target, with the shortest handle time of the team "
+                              f"({hours(fastest.hours_per_ticket)} per ticket): check whether tickets are closed "
+                              f"before the client is satisfied."))
     actions.append(_monitor(data))
     return actions
 
@@ -191,6 +197,12 @@ def _weakest_technician(technicians: Sequence[TechnicianRow], th: Thresholds) ->
         return None
     weakest = min(rated, key=lambda t: (t.happy, t.name), default=None)
     return weakest if weakest is not None and weakest.happy is not None and weakest.happy < th.target else None
+
+
+def _fastest_technician(technicians: Sequence[TechnicianRow]) -> TechnicianRow | None:
+    """The technician with the fewest hours per ticket (ties by name), among those with enough responses."""
+    timed = [t for t in technicians if t.hours_per_ticket is not None and not t.low_confidence]
+    return min(timed, key=lambda t: (t.hours_per_ticket, t.name), default=None)
 
 
 def _monitor(data: ReportData) -> Action:
