@@ -23,12 +23,14 @@ def hours_to_rating(ctx: Context) -> np.ndarray:
 
     def compute() -> np.ndarray:
         reviews = ctx.frames[REVIEWS]
-        if "ticket_id" not in reviews.columns:
+        tickets = ctx.frames[TICKETS]
+        if "ticket_id" not in reviews.columns or not {"ticket_id", "completed_at"} <= set(tickets.columns):
             return np.full(len(reviews), np.nan)
-        tickets = ctx.frames[TICKETS].dropna(subset=["ticket_id"]).drop_duplicates("ticket_id")
-        completed = reviews["ticket_id"].map(tickets.set_index("ticket_id")["completed_at"])
-        delay = reviews["rated_at"] - pd.to_datetime(completed)
-        return (delay.dt.total_seconds() / 3600).to_numpy("float64")
+        tickets = tickets.dropna(subset=["ticket_id"]).drop_duplicates("ticket_id")
+        completed = reviews[["ticket_id"]].merge(tickets[["ticket_id", "completed_at"]], on="ticket_id",
+                                                  how="left")["completed_at"]
+        delay = reviews["rated_at"].to_numpy("datetime64[ns]") - completed.to_numpy("datetime64[ns]")
+        return pd.to_timedelta(delay).total_seconds().to_numpy("float64") / 3600
 
     return ctx.memo("hours to rating", compute)
 
@@ -84,8 +86,12 @@ def recovery_rate(ctx: Context) -> np.ndarray:
 def _churned_on(ctx: Context) -> pd.Series:
     """Per review: its company's ``churned_on`` (NaT while the company is a client)."""
     reviews = ctx.frames[REVIEWS]
-    companies = ctx.frames[COMPANIES].dropna(subset=["company_id"]).drop_duplicates("company_id")
-    return pd.to_datetime(reviews["company_id"].map(companies.set_index("company_id")["churned_on"]))
+    companies = ctx.frames[COMPANIES]
+    if "churned_on" not in companies.columns:
+        return pd.Series(pd.NaT, index=reviews.index, dtype="datetime64[ns]")
+    companies = companies.dropna(subset=["company_id"]).drop_duplicates("company_id")
+    merged = reviews[["company_id"]].merge(companies[["company_id", "churned_on"]], on="company_id", how="left")
+    return pd.Series(merged["churned_on"].to_numpy("datetime64[ns]"), index=reviews.index)
 
 
 def happy_churned(ctx: Context) -> np.ndarray:
