@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from random_data import CompanyPlan, Plan, build_tables
+from test_engine_properties import _assert_agree, _ticket, _validate
 
 from generator.engine.run import Engine
 from generator.engine.sources import load_engine_model
@@ -59,9 +61,8 @@ def _blank_or(value: object) -> float | None:
 
 @pytest.fixture(scope="module")
 def connection(demo_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(demo_db, read_only=True)
-    yield con
-    con.close()
+    with duckdb.connect(demo_db, read_only=True) as con:
+        yield con
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +143,37 @@ def test_validate_covers_the_guides_measures(cli, demo_db: str) -> None:
     assert result.code == 0, result.out + result.err
     assert f"{len(MEASURES)} measures x 3 slices" in result.out and ": 0 mismatches" in result.out
     assert "unverified" not in result.out
+
+
+# Jan-Mar 2026, one technician. Client 0: unhappy on day 1.5, happy 29.5 days later (rated on 1 Feb, 36 h after
+# its ticket closed on 30 Jan), happy on day 35.5, unhappy on day 40.5 and the next happy 31 days later (too late).
+# Client 1 churns on day 80: happy on day 5.5, unhappy on day 79, happy on the churn day itself (outside the 90
+# days before churn, yet it recovers the unhappy one). Client 2: one happy review on day 45.
+_HOUR = 60
+EDGES = Plan(
+    months=3,
+    companies=(CompanyPlan(), CompanyPlan(churned=80), CompanyPlan()),
+    tickets=(
+        _ticket(0, 1, 0.5, 1), _ticket(0, 29, 0.5, 5, rated_after=36 * _HOUR), _ticket(0, 35, 0.5, 5),
+        _ticket(0, 40, 0.5, 1), _ticket(0, 71, 0.5, 5),
+        _ticket(1, 5, 0.5, 5), _ticket(1, 78.5, 0.5, 1), _ticket(1, 79.5, 0.5, 5),
+        _ticket(2, 44.5, 0.5, 5),
+    ),
+)
+
+
+def test_the_windows_on_hand_written_data() -> None:
+    """Recovery within 30 days by the same client, the 90 days before churn (the churn day excluded), a review in
+    another month than its ticket's completion: the reference's values, and the engine equal to it everywhere."""
+    tables = build_tables(EDGES)
+    total = {name: _blank_or(evaluate(name, tables, "total").iloc[0]) for name in MEASURES}
+    assert total["CSAT - Recovery Rate %"] == pytest.approx(2 / 3)
+    assert total["CSAT - Happy % Churned Clients"] == pytest.approx(1 / 2)
+    assert total["CSAT - Happy % Retained Clients"] == pytest.approx(4 / 6)
+    assert total["CSAT - Happy % Churned vs Retained"] == pytest.approx((1 / 2 - 4 / 6) * 100)
+    assert total["CSAT - Rated Within 24h %"] == pytest.approx(8 / 9)
+    assert total["CSAT - Median Hours to Rating"] == 0
+    # February's four reviews, one of them 36 h after its ticket closed in January
+    by_month = evaluate("CSAT - Rated Within 24h %", tables, "month")
+    assert by_month[pd.Timestamp(2026, 2, 1)] == pytest.approx(3 / 4)
+    _assert_agree(_validate(EDGES, (MEASURES, ("total", "client", "month"))))
