@@ -69,7 +69,7 @@ CATALOGUE = (
     "Tickets - Opened", "Tickets - Closed", "Tickets - Open/Close Ratio", "Tickets - Backlog Change",
     "Tickets - Avg First Response (h)", "Tickets - Avg Resolution (h)", "Tickets - First Contact Resolution %",
     "Tickets - SLA Compliance %", "Tickets - Avg Hours per Ticket", "Clients - Churn Rate %",
-    "CSAT - Median Hours to Rating", "CSAT - Rated Within 24h %", "CSAT - Recovery Rate %",
+    "CSAT - Median Hours to Rating", "CSAT - Rated Within 24h %", "CSAT - Client Recovery Rate %",
     "CSAT - Happy % Churned Clients", "CSAT - Happy % Retained Clients", "CSAT - Happy % Churned vs Retained",
 )
 

@@ -47,7 +47,7 @@ CHURN = """
     FROM BI_SmileBack_Reviews AS r JOIN BI_Autotask_Companies AS c USING (company_id) GROUP BY r.company_id
 """
 
-MEASURES = ("CSAT - Median Hours to Rating", "CSAT - Rated Within 24h %", "CSAT - Recovery Rate %",
+MEASURES = ("CSAT - Median Hours to Rating", "CSAT - Rated Within 24h %", "CSAT - Client Recovery Rate %",
             "CSAT - Happy % Churned Clients", "CSAT - Happy % Retained Clients",
             "CSAT - Happy % Churned vs Retained")
 
@@ -167,7 +167,7 @@ def test_the_windows_on_hand_written_data() -> None:
     another month than its ticket's completion: the reference's values, and the engine equal to it everywhere."""
     tables = build_tables(EDGES)
     total = {name: _blank_or(evaluate(name, tables, "total").iloc[0]) for name in MEASURES}
-    assert total["CSAT - Recovery Rate %"] == pytest.approx(2 / 3)
+    assert total["CSAT - Client Recovery Rate %"] == pytest.approx(2 / 3)
     assert total["CSAT - Happy % Churned Clients"] == pytest.approx(1 / 2)
     assert total["CSAT - Happy % Retained Clients"] == pytest.approx(4 / 6)
     assert total["CSAT - Happy % Churned vs Retained"] == pytest.approx((1 / 2 - 4 / 6) * 100)

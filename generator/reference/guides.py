@@ -77,7 +77,7 @@ def recovered(ctx: Context) -> np.ndarray:
 
 
 def recovery_rate(ctx: Context) -> np.ndarray:
-    """CSAT - Recovery Rate %: recovered unhappy reviews ÷ unhappy reviews of the slice."""
+    """CSAT - Client Recovery Rate %: recovered unhappy reviews ÷ unhappy reviews of the slice."""
     reviews = ctx.frames[REVIEWS]
     placement = ctx.grid.place(reviews, REVIEW_ROUTE)
     return blank_divide(placement.count(recovered(ctx)), placement.count(reviews["rating"] == UNHAPPY))
@@ -120,7 +120,7 @@ def churned_vs_retained(ctx: Context) -> np.ndarray:
 MEASURES: dict[str, MeasureFunction] = {
     "CSAT - Median Hours to Rating": median_hours_to_rating,
     "CSAT - Rated Within 24h %": rated_within_24h,
-    "CSAT - Recovery Rate %": recovery_rate,
+    "CSAT - Client Recovery Rate %": recovery_rate,
     "CSAT - Happy % Churned Clients": happy_churned,
     "CSAT - Happy % Retained Clients": happy_retained,
     "CSAT - Happy % Churned vs Retained": churned_vs_retained,
