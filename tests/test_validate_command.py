@@ -9,13 +9,21 @@ import duckdb
 
 from generator.engine.run import Engine
 from generator.engine.sources import load_engine_model
+from generator.measures.spec import read_measure_specs
+
+#: the shipped measures (derived from measures/*.yaml, so a new measure needs no edit here)
+MEASURE_COUNT = len(read_measure_specs(Path(__file__).resolve().parents[1]).measures)
+#: rows per measure on the demo's standard slices (total 1, client 17, month 24, technician 9, queue 6,
+#: client × month 408, week 105); the two measures defined by calendar months are not compared by week
+ROWS_PER_MEASURE, WEEKS, MONTHLY_ONLY = 570, 105, 2
 
 
 def test_validate_is_green_on_the_demo(cli, demo_db: str) -> None:
     result = cli("validate", "--db", demo_db)
     assert result.code == 0, result.out + result.err
-    assert "28 measures x 7 slices" in result.out
-    assert "15,750 checks" in result.out and ": 0 mismatches" in result.out
+    assert f"{MEASURE_COUNT} measures x 7 slices" in result.out
+    checks = ROWS_PER_MEASURE * MEASURE_COUNT - MONTHLY_ONLY * WEEKS
+    assert f"{checks:,} checks" in result.out and ": 0 mismatches" in result.out
     for slice_name in ("total", "client", "month", "technician", "queue", "client_month", "week"):
         assert f"validating slice {slice_name}" in result.err
 
@@ -25,8 +33,8 @@ def test_validate_json(cli, demo_db: str) -> None:
     assert result.code == 0, result.err
     report = json.loads(result.out)
     assert report["passed"] is True and report["mismatches"] == []
-    assert report["slices"] == ["total", "queue"] and len(report["measures"]) == 28
-    assert report["checks"] == 28 * (1 + 6)  # 6 queues in the demo
+    assert report["slices"] == ["total", "queue"] and len(report["measures"]) == MEASURE_COUNT
+    assert report["checks"] == MEASURE_COUNT * (1 + 6)  # 6 queues in the demo
     assert report["tolerance"] == 1e-9
 
 
@@ -87,13 +95,13 @@ def test_emitted_dax_query_view_tests_pass_on_the_engine(cli, demo_db: str, tmp_
     assert files == [f"{name}{kind}.Tests.dax" for name in ("queue", "total") for kind in ("", "_flags", "_text")]
     engine = Engine(load_engine_model(None), duckdb.connect(demo_db, read_only=True))
     rows = [row for name in files if name.startswith("total") for row in run_dqv_file(engine, folder / name)]
-    assert len(rows) == 28 and all(row["[Passed]"] is True for row in rows)
+    assert len(rows) == MEASURE_COUNT and all(row["[Passed]"] is True for row in rows)
     names = {row["[TestName]"] for row in rows}
     assert "CSAT - Happy % | total" in names and "CSAT - Risk Tier | total" in names
     risk = run_dqv_file(engine, folder / "total_text.Tests.dax")
     assert all(isinstance(row["[ExpectedValue]"], str) for row in risk)
     queue = "".join((folder / name).read_text(encoding="utf-8") for name in files if name.startswith("queue"))
-    assert "BI_Autotask_Queues[queue_id] = " in queue and queue.count('ROW ( "TestName"') == 28 * 6
+    assert "BI_Autotask_Queues[queue_id] = " in queue and queue.count('ROW ( "TestName"') == MEASURE_COUNT * 6
 
 
 def test_validate_bad_input(cli, demo_db: str, tmp_path: Path) -> None:

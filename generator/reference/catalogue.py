@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from generator.reference import clients, csat, smileback, tickets
+from generator.reference import clients, csat, guides, smileback, tickets
 from generator.reference.context import MeasureFunction
 
 REGISTRY: Mapping[str, MeasureFunction] = {
@@ -12,6 +12,7 @@ REGISTRY: Mapping[str, MeasureFunction] = {
     **smileback.MEASURES,
     **tickets.MEASURES,
     **clients.MEASURES,
+    **guides.MEASURES,
 }
 
 MEASURES: tuple[str, ...] = tuple(REGISTRY)

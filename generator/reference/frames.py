@@ -42,7 +42,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     RESOLUTIONS: ("resolution_key",),
     TICKETS: ("ticket_id", "company_id", "queue_id", "assigned_resource_id", *ATTRIBUTE_KEYS),
     TIME_ENTRIES: ("time_entry_id", "ticket_id", "resource_id"),
-    REVIEWS: ("review_id", "company_id", "resource_id", "queue_id", *ATTRIBUTE_KEYS),
+    REVIEWS: ("review_id", "ticket_id", "company_id", "resource_id", "queue_id", *ATTRIBUTE_KEYS),
     SURVEYS: ("survey_id", "company_id", "resource_id", "queue_id"),
     NPS: ("nps_response_id", "company_id"),
     DATES: (),
