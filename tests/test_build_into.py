@@ -172,8 +172,10 @@ def test_spec_changes_update_in_place_add_and_remove(cli, user_model: Path, spec
 
     merged = read_folder(user_model / "definition").table("BI_SmileBack_Reviews")
     names = [node.name for node in merged.objects("measure")]
-    assert names[:len(order_before)] == order_before  # updated in place, nothing reordered
-    assert names[-1] == "CSAT - Reviews With Rating 5 Or 3"  # added after the last generated measure
+    added = "CSAT - Reviews With Rating 5 Or 3"
+    assert [name for name in names if name != added] == order_before  # updated in place, nothing reordered
+    # added in spec order: right after the measure that precedes it in the specs (the last of 01-csat.yaml)
+    assert names[names.index(added) - 1] == spec["measures"][-2]["name"]
     assert merged.find("measure", "CSAT - Total Ratings").description == spec["measures"][0]["description"]
     assert merged.find("measure", "Reviews Last 7 Days") is not None
 
