@@ -561,8 +561,10 @@ def validate_command(
         hint = difflib.get_close_matches(missing[0], names, n=1)
         raise ToolError(f"unknown measure {missing[0]!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
                         + f"; the specs define {plural(len(names), 'measure')} (see docs/measures.md)")
-    if check_roles and any(s not in SLICES for s in chosen_slices):
-        raise ToolError("--roles validates the standard slices; drop the Table[column] slices")
+    other = [s for s in chosen_slices if s not in SLICES] if check_roles else []
+    if other:
+        raise ToolError(f"--roles validates on the standard slices ({', '.join(SLICES)}); slice {other[0]!r} is "
+                        "not one of them: validate it without --roles")
     if (only_roles or all_users) and not check_roles:
         raise ToolError("--role and --all-users go with --roles")
     if check_roles and emit_dqv is not None:

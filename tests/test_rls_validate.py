@@ -137,6 +137,8 @@ def test_validate_roles_options_are_checked(demo_db: str) -> None:
     assert "--role and --all-users go with --roles" in run_cli("validate", "--db", demo_db, "--all-users").err
     result = run_cli("validate", "--db", demo_db, "--roles", "--role", "Boss")
     assert result.code == 2 and "unknown role 'Boss'" in result.err
+    result = run_cli("validate", "--db", demo_db, "--roles", "--slice", "issue_type")
+    assert result.code == 2 and "slice 'issue_type' is not one of them: validate it without --roles" in result.err
 
 
 def _weaken(spec_copy: Path, old: str, new: str) -> None:
