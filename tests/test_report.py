@@ -23,6 +23,7 @@ from generator.report import ReportOptions, write_report
 from generator.report.build import engine_for, report_data
 from generator.report.catalogue import load_catalogue
 from generator.report.period import DataSpan, PeriodError, check_period, resolve_period
+from generator.report.pictures import HEADLESS, find_chromium
 from generator.report.render import context
 from generator.report.visuals import CHART_VISUALS
 from generator.spec.loader import load_model
@@ -731,10 +732,9 @@ def test_thresholds_override_the_catalogue_parameters(cli, demo_db: str, tmp_pat
 # --- headless Chromium -----------------------------------------------------------------------------------
 
 def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
+    path = find_chromium()
+    if path is not None:
+        return path
     message = "chromium is not installed (Debian package chromium; .ci/setup-tests installs it)"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message + " — CI=true, so this is a failure, not a skip")
@@ -742,9 +742,7 @@ def _chromium() -> str:
 
 
 def _headless(chromium: str, *args: str) -> subprocess.CompletedProcess[bytes]:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-             "--disable-extensions", "--disable-background-networking", "--disable-sync", "--mute-audio"]
-    return subprocess.run([chromium, *flags, *args], capture_output=True, timeout=120, check=False)
+    return subprocess.run([chromium, *HEADLESS, *args], capture_output=True, timeout=120, check=False)
 
 
 def test_chromium_renders_the_page(demo_page: tuple[Path, str], tmp_path: Path) -> None:

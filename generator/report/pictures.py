@@ -27,16 +27,23 @@ SECTIONS = (("headline", "headline"), ("clients", "clients"), ("queues", "queues
 #: The drill-through page's counterpart: a client's QBR page (``report --client``), its first screen.
 CLIENT = "Pinnacle Tech"
 WIDTH, HEIGHT, CLIENT_HEIGHT = 1000, 4000, 1400
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-extensions",
-         "--disable-background-networking", "--disable-sync", "--mute-audio", "--force-device-scale-factor=1")
+#: headless Chromium without a profile's background work (the report tests run it with the same flags)
+HEADLESS = ("--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+            "--disable-extensions", "--disable-background-networking", "--disable-sync", "--mute-audio")
+FLAGS = (*HEADLESS, "--force-device-scale-factor=1")
+
+
+def find_chromium() -> str | None:
+    """The Chromium (or Chrome) executable on PATH, or None."""
+    return next((path for name in ("chromium", "chromium-browser", "google-chrome") if (path := shutil.which(name))),
+                None)
 
 
 def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    raise ToolError("chromium is not installed (Debian package chromium)")
+    path = find_chromium()
+    if path is None:
+        raise ToolError("chromium is not installed (Debian package chromium)")
+    return path
 
 
 def _only(html: str, section: str) -> str:
