@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from generator.errors import ToolError
+from generator.measures.names import dax_string
 from generator.reference import compared_on
 from generator.text import plural
 from generator.validation import TOLERANCE, slice_columns
@@ -35,10 +36,6 @@ def _number(value: float) -> str:
     return text
 
 
-def _string(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
-
-
 def _literal(value: Any) -> str:
     if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
         stamp = pd.Timestamp(value)
@@ -46,7 +43,7 @@ def _literal(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return "TRUE ()" if value else "FALSE ()"
     if isinstance(value, str):
-        return _string(value)
+        return dax_string(value)
     return _number(float(value))
 
 
@@ -86,7 +83,7 @@ def _kind(value: Any) -> str:
 
 def _test_row(measure: str, slice_name: str, key: Any, expected: Any, kind: str) -> str:
     actual = _actual(measure, _filters(slice_name, key))
-    name = _string(f"{measure} | {_label(slice_name, key)}")
+    name = dax_string(f"{measure} | {_label(slice_name, key)}")
     if expected is None or (isinstance(expected, float) and math.isnan(expected)):
         blank = {"number": "BLANK ()", "text": "BLANK ()", "boolean": "BLANK ()"}[kind]
         return (f'ROW ( "TestName", {name}, "ExpectedValue", {blank}, "ActualValue", {actual}, '

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from generator.assistant.catalogue import Dimension, MeasureInfo
 from generator.errors import ToolError
+from generator.measures.names import dax_string
 from generator.report.data import dates_between, dax_date, number, ref
 from generator.report.period import Period
 
@@ -30,17 +31,13 @@ class MeasureQuery:
     order: str | None = None  # by the first measure: desc or asc; None: by the group-by columns
 
 
-def _string(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
 def literal(value: object, dimension: Dimension) -> str:
     """``value`` as a DAX literal of ``dimension``'s type; ToolError naming the column when it is not one."""
     where = f"filter on {dimension.reference} ({dimension.type})"
     if dimension.type == "string":
         if not isinstance(value, str):
             raise ToolError(f"{where}: {value!r} is not text; give text values such as \"Atlas Corp\"")
-        return _string(value)
+        return dax_string(value)
     if dimension.type == "boolean":
         if isinstance(value, bool):
             return "TRUE ()" if value else "FALSE ()"
@@ -67,7 +64,7 @@ def measure_query_dax(query: MeasureQuery) -> str:
     TOPN sits inside CALCULATETABLE so that it ranks by the measure under the filters and the period. There is no
     ORDER BY: in it ``[name]`` would be the measure again, outside the filters; callers order the rows by value.
     """
-    pairs = ", ".join(f"{_string(m.name)}, {ref(m.name)}" for m in query.measures)
+    pairs = ", ".join(f"{dax_string(m.name)}, {ref(m.name)}" for m in query.measures)
     if query.group_by:
         table = f"SUMMARIZECOLUMNS ( {', '.join(d.reference for d in query.group_by)}, {pairs} )"
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from generator.measures.names import dax_string
 from generator.spec.report import Field, Filter, Page, Visual
 
 _OPERATORS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
@@ -21,11 +22,7 @@ def dax_literal(value: Any) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
         return repr(value)
-    return '"' + str(value).replace('"', '""') + '"'
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return dax_string(str(value))
 
 
 def _column_filter(item: Filter) -> str:
@@ -44,9 +41,9 @@ def visual_query(page: Page, visual: Visual, drill: dict[Field, Any] | None = No
     arguments = list(groups)
     arguments += [_column_filter(item) for item in filters if not item.field.is_measure]
     arguments += [f"TREATAS ( {{ {dax_literal(value)} }}, {field.dax} )" for field, value in (drill or {}).items()]
-    arguments += [f"{_quoted(field.name)}, {field.dax}" for field in fields if field.is_measure]
+    arguments += [f"{dax_string(field.name)}, {field.dax}" for field in fields if field.is_measure]
     kept = [item for item in filters if item.field.is_measure]
-    arguments += [f"{_quoted(f'__filter{number}')}, {item.field.dax}" for number, item in enumerate(kept, 1)]
+    arguments += [f"{dax_string(f'__filter{number}')}, {item.field.dax}" for number, item in enumerate(kept, 1)]
     table = f"SUMMARIZECOLUMNS ( {', '.join(arguments)} )"
     if kept:
         conditions = " && ".join(f"[__filter{number}] {_OPERATORS[item.op]} {dax_literal(item.value)}"
