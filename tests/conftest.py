@@ -114,8 +114,9 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def demo_exports(tmp_path_factory: pytest.TempPathFactory):
     """Autotask and SmileBack CSV exports of the demo dataset (scale 1) and the demo's BI_ frames, written once per
     test session: (autotask folder, smileback folder, frames by table); treat them as read-only."""
+    from demo_csv import write_autotask_exports, write_smileback_exports
+
     from generator.demo.build import build_demo
-    from generator.load.demo_csv import write_autotask_exports, write_smileback_exports
 
     folder = tmp_path_factory.mktemp("demo_exports")
     tables = build_demo()
