@@ -25,7 +25,7 @@ from generator.errors import ToolError
 from generator.measures.names import dax_string
 from generator.reference import compared_on
 from generator.text import plural
-from generator.validation import TOLERANCE, slice_columns
+from generator.validation.compare import TOLERANCE, slice_columns
 
 
 def _number(value: float) -> str:
