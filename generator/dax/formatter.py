@@ -20,18 +20,13 @@ back to the same meaning.
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from generator.dax import ast
-from generator.dax.parser import ARGUMENT_KEYWORDS, RESERVED_WORDS, parse_expression, parse_query
+from generator.dax.names import dax_measure, dax_string, table_name
+from generator.dax.parser import parse_expression, parse_query
 
 INDENT = 4
 
-#: Table names that are always quoted: keywords, bare argument keywords, and words the engine treats as reserved
-#: (``status``: Tabular Editor issue 991). Quoting is always valid, so the list errs on the side of quoting.
-QUOTED_TABLE_WORDS = RESERVED_WORDS | ARGUMENT_KEYWORDS | {"TRUE", "FALSE", "STATUS", "DATE", "TIME"}
-
-_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _BINARY_PRECEDENCE = {
     "||": 1,
     "&&": 2,
@@ -72,7 +67,7 @@ def format_query(query: ast.Query | str, *, width: int = 100) -> str:
         if define.table is None:
             header = f"{define.kind} {define.name} ="
         else:
-            header = f"{define.kind} {table_name(define.table)}{bracketed(define.name)} ="
+            header = f"{define.kind} {table_name(define.table)}{dax_measure(define.name)} ="
         lines += printer.assignment(header, add_parentheses(define.expression), INDENT, INDENT, scope)
         if define.kind == "VAR":
             scope |= {define.name.upper()}
@@ -87,23 +82,6 @@ def format_query(query: ast.Query | str, *, width: int = 100) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------- names
-def table_name(name: str) -> str:
-    """``Sales`` stays bare; ``Dim Date``, ``Été``, ``1Table`` and reserved words are quoted with ``''`` escapes."""
-    if _PLAIN_NAME.match(name) and name.upper() not in QUOTED_TABLE_WORDS:
-        return name
-    return "'" + name.replace("'", "''") + "'"
-
-
-def bracketed(name: str) -> str:
-    """``[Name]`` with ``]`` escaped as ``]]``."""
-    return "[" + name.replace("]", "]]") + "]"
-
-
-def string_literal(value: str) -> str:
-    """``"text"`` with ``"`` escaped as ``""``."""
-    return '"' + value.replace('"', '""') + '"'
-
-
 # ---------------------------------------------------------------------------------------------------- precedence
 def _precedence(node: ast.Expr) -> int:
     if isinstance(node, ast.Binary):
@@ -214,7 +192,7 @@ class _Printer:
             case ast.Number(text=text):
                 return text
             case ast.String(value=value):
-                return string_literal(value)
+                return dax_string(value)
             case ast.Boolean(value=value):
                 return "TRUE ()" if value else "FALSE ()"
             case ast.TableRef(name=name):
@@ -224,9 +202,9 @@ class _Printer:
             case ast.Omitted():
                 return ""
             case ast.ColumnRef(table=table, column=column):
-                return table_name(table) + bracketed(column)
+                return table_name(table) + dax_measure(column)
             case ast.NameRef(name=name):
-                return bracketed(name)
+                return dax_measure(name)
             case ast.Call(name=name, args=args):
                 return self._flat_list(f"{name.upper()} (", args, ")", scope, empty=f"{name.upper()} ()")
             case ast.Unary(op=op, operand=operand):

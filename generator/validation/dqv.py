@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from generator.dax.names import dax_measure, dax_string
 from generator.errors import ToolError
-from generator.measures.names import dax_string
 from generator.reference import compared_on
 from generator.text import plural
 from generator.validation.compare import TOLERANCE, slice_columns
@@ -47,10 +47,6 @@ def _literal(value: Any) -> str:
     return _number(float(value))
 
 
-def _measure_ref(name: str) -> str:
-    return "[" + name.replace("]", "]]") + "]"
-
-
 def _filters(slice_name: str, key: Any) -> list[str]:
     columns = slice_columns(slice_name)
     if not columns:
@@ -61,8 +57,8 @@ def _filters(slice_name: str, key: Any) -> list[str]:
 
 def _actual(measure: str, filters: list[str]) -> str:
     if not filters:
-        return _measure_ref(measure)
-    return f"CALCULATE ( {_measure_ref(measure)}, {', '.join(filters)} )"
+        return dax_measure(measure)
+    return f"CALCULATE ( {dax_measure(measure)}, {', '.join(filters)} )"
 
 
 def _label(slice_name: str, key: Any) -> str:
