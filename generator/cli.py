@@ -705,8 +705,10 @@ def load_command(
                                                      "everything.")] = False,
     mapping: Annotated[Path | None, typer.Option("--mapping", dir_okay=False, help="CSV header mapping YAML "
                                                  "(default: sql/mappings/csv.yaml of the specs).")] = None,
-    rejects: Annotated[Path, typer.Option("--rejects", dir_okay=False, help="Where the full list of rejected rows "
-                                          "is written (only when rows are rejected).")] = Path("load-rejected.csv"),
+    rejects: Annotated[Path | None, typer.Option(
+        "--rejects", dir_okay=False, help="Where the full list of rejected rows is written (only when rows are "
+        "rejected; default: load-rejected-<source>.csv in $XDG_STATE_HOME/msp-csat, ~/.local/state/msp-csat; "
+        "the summary names the file).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     allow_dates: Annotated[str | None, typer.Option(
         "--allow-dates", metavar="FROM:TO", help="Dates a load accepts; rows with a date outside are rejected. "

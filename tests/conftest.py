@@ -41,6 +41,13 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _state_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A load that rejects rows and is given no --rejects writes the list under $XDG_STATE_HOME: in the tests that
+    is a temporary folder (inherited by every child process), never the tester's home."""
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+
+
 @pytest.fixture
 def cli():
     """The CLI runner."""
