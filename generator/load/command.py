@@ -7,12 +7,12 @@ from pathlib import Path
 import typer
 
 from generator.errors import EXIT_FINDINGS, EXIT_OK, ToolError
+from generator.load.extractors import make_extractor
 from generator.load.pipeline import LoadOptions, run_load
 from generator.load.plan import SOURCES, is_api
 from generator.load.plausible import DEFAULT_WINDOW, parse_window
 from generator.load.rejects import default_rejects_path
 from generator.load.report import LoadProgress, render_summary
-from generator.load.sources import make_extractor
 from generator.sources.csv_mapping import DEFAULT_MAPPING
 
 CLIENT_USERS_SOURCE = "client-users-csv"
