@@ -18,7 +18,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator.dax.ast import ColumnRef
 from generator.dax.lexer import DaxSyntaxError
-from generator.dax.names import dax_measure, dax_number, dax_string, dax_table
+from generator.dax.names import dax_column, dax_measure, dax_number, dax_string, dax_table
 from generator.dax.parser import parse_expression
 from generator.errors import SpecProblem
 from generator.spec.model import Model
@@ -330,8 +330,8 @@ def _period_change(args: Args, _render: Any) -> dict[str, Any] | None:
         args.fail(None, "a period comparison needs the model's date table")
         return None
     shift, grain = PERIODS[period]
-    date_column = f"{dax_table(date_table.name)}[{date_table.key[0]}]"
-    default_grain = f"{date_table.name}[{grain}]"
+    date_column = dax_table(date_table.name) + dax_measure(date_table.key[0])
+    default_grain = dax_column(date_table.name, grain)
     grain_column = args.column("grain_column", args.node.get("grain_column", default_grain))
     if measure is None or grain_column is None:
         return None

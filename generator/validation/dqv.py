@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from generator.dax.names import dax_measure, dax_string
+from generator.dax.names import dax_column, dax_measure, dax_string
 from generator.errors import ToolError
 from generator.reference import compared_on
 from generator.text import plural
@@ -52,7 +52,8 @@ def _filters(slice_name: str, key: Any) -> list[str]:
     if not columns:
         return []
     parts = key if isinstance(key, tuple) else (key,)
-    return [f"{table}[{column}] = {_literal(part)}" for (table, column), part in zip(columns, parts, strict=True)]
+    return [f"{dax_column(table, column)} = {_literal(part)}"
+            for (table, column), part in zip(columns, parts, strict=True)]
 
 
 def _actual(measure: str, filters: list[str]) -> str:
