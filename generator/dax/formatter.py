@@ -22,7 +22,9 @@ from __future__ import annotations
 import dataclasses
 
 from generator.dax import ast
-from generator.dax.names import dax_measure, dax_string, table_name
+from generator.dax.names import dax_measure as bracketed  # names are written by generator/dax/names.py only
+from generator.dax.names import dax_string as string_literal
+from generator.dax.names import table_name
 from generator.dax.parser import parse_expression, parse_query
 
 INDENT = 4
@@ -67,7 +69,7 @@ def format_query(query: ast.Query | str, *, width: int = 100) -> str:
         if define.table is None:
             header = f"{define.kind} {define.name} ="
         else:
-            header = f"{define.kind} {table_name(define.table)}{dax_measure(define.name)} ="
+            header = f"{define.kind} {table_name(define.table)}{bracketed(define.name)} ="
         lines += printer.assignment(header, add_parentheses(define.expression), INDENT, INDENT, scope)
         if define.kind == "VAR":
             scope |= {define.name.upper()}
@@ -192,7 +194,7 @@ class _Printer:
             case ast.Number(text=text):
                 return text
             case ast.String(value=value):
-                return dax_string(value)
+                return string_literal(value)
             case ast.Boolean(value=value):
                 return "TRUE ()" if value else "FALSE ()"
             case ast.TableRef(name=name):
@@ -202,9 +204,9 @@ class _Printer:
             case ast.Omitted():
                 return ""
             case ast.ColumnRef(table=table, column=column):
-                return table_name(table) + dax_measure(column)
+                return table_name(table) + bracketed(column)
             case ast.NameRef(name=name):
-                return dax_measure(name)
+                return bracketed(name)
             case ast.Call(name=name, args=args):
                 return self._flat_list(f"{name.upper()} (", args, ")", scope, empty=f"{name.upper()} ()")
             case ast.Unary(op=op, operand=operand):
