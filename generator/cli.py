@@ -532,7 +532,6 @@ def validate_command(
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     import json
 
-    from generator.dqv import slice_tests, write_dqv
     from generator.engine.run import Engine
     from generator.engine.session import connect_read_only, duckdb_path
     from generator.engine.sources import model_from_spec
@@ -540,7 +539,7 @@ def validate_command(
     from generator.reference import SLICES, Parameters
     from generator.targets.duckdb_db import DuckDBDatabase
     from generator.targets.frames import read_semantic_tables
-    from generator.validation import (
+    from generator.validation.compare import (
         default_slices,
         mismatch_table,
         report_json,
@@ -548,6 +547,7 @@ def validate_command(
         spec_reference,
         validate,
     )
+    from generator.validation.dqv import slice_tests, write_dqv
 
     model = _load_model(specs)
     if slices:
@@ -580,7 +580,7 @@ def validate_command(
             parameters = Parameters(**{p.name: p.value for p in model.parameters
                                        if p.name in Parameters.__dataclass_fields__})
             if check_roles:
-                from generator.validation_roles import run_roles
+                from generator.validation.roles import run_roles
 
                 text, passed = run_roles(model_from_spec(model), connection, tables, chosen_measures, parameters,
                                          chosen_slices, only_roles, None if all_users else users_per_role,
@@ -705,8 +705,10 @@ def load_command(
                                                      "everything.")] = False,
     mapping: Annotated[Path | None, typer.Option("--mapping", dir_okay=False, help="CSV header mapping YAML "
                                                  "(default: sql/mappings/csv.yaml of the specs).")] = None,
-    rejects: Annotated[Path, typer.Option("--rejects", dir_okay=False, help="Where the full list of rejected rows "
-                                          "is written (only when rows are rejected).")] = Path("load-rejected.csv"),
+    rejects: Annotated[Path | None, typer.Option(
+        "--rejects", dir_okay=False, help="Where the full list of rejected rows is written (only when rows are "
+        "rejected; default: load-rejected-<source>.csv in $XDG_STATE_HOME/msp-csat, ~/.local/state/msp-csat; "
+        "the summary names the file).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     allow_dates: Annotated[str | None, typer.Option(
         "--allow-dates", metavar="FROM:TO", help="Dates a load accepts; rows with a date outside are rejected. "

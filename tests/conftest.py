@@ -41,6 +41,13 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _state_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A load that rejects rows and is given no --rejects writes the list under $XDG_STATE_HOME: in the tests that
+    is a temporary folder (inherited by every child process), never the tester's home."""
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+
+
 @pytest.fixture
 def cli():
     """The CLI runner."""
@@ -114,8 +121,9 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def demo_exports(tmp_path_factory: pytest.TempPathFactory):
     """Autotask and SmileBack CSV exports of the demo dataset (scale 1) and the demo's BI_ frames, written once per
     test session: (autotask folder, smileback folder, frames by table); treat them as read-only."""
+    from demo_csv import write_autotask_exports, write_smileback_exports
+
     from generator.demo.build import build_demo
-    from generator.load.demo_csv import write_autotask_exports, write_smileback_exports
 
     folder = tmp_path_factory.mktemp("demo_exports")
     tables = build_demo()

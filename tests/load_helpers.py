@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pandas as pd
-from conftest import run_cli
+from conftest import Result, run_cli
+from load_faults import command
 
 from generator.load.plan import PLANS
 from generator.spec.loader import load_model
@@ -19,6 +22,14 @@ FIXTURES = ROOT / "tests" / "fixtures" / "csv"
 def load(source: str, path: Path, db: str, *extra: str, env: dict[str, str] | None = None):
     """``gen-measures load`` in a child process (no progress bars)."""
     return run_cli("load", "--source", source, "--path", str(path), "--db", db, "--quiet", *extra, env=env)
+
+
+def load_with_fault(fault: str, source: str, path: Path, db: str, *extra: str) -> Result:
+    """``load`` as above, with a fault (``fail:<phase>``/``pause:<phase>``, see load_faults.py) in the pipeline."""
+    env = {key: value for key, value in os.environ.items() if key not in ("MSP_CSAT_DB", "MSP_CSAT_SPECS")}
+    proc = subprocess.run(command(fault, "load", "--source", source, "--path", str(path), "--db", db, "--quiet",
+                                  *extra), capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 def summary_line(out: str, name: str) -> list[str]:

@@ -25,9 +25,11 @@ from generator.dax.ast import (
     Unary,
     VarBlock,
 )
-from generator.dax.formatter import add_parentheses, bracketed, format_dax, format_query, string_literal, table_name
+from generator.dax.formatter import add_parentheses, format_dax, format_query
+from generator.dax.names import dax_column, dax_measure, dax_string, dax_table, table_name
 from generator.dax.parser import parse_expression, parse_query
 from generator.dax.references import References, children, find_references, walk
+from generator.validation.compare import slice_query
 
 WIDTHS = [100, 60, 40, 20]
 
@@ -88,8 +90,19 @@ def test_table_name_quoting(name: str, expected: str) -> None:
 
 
 def test_name_and_string_escapes() -> None:
-    assert bracketed("a]b") == "[a]]b]"
-    assert string_literal('a"b') == '"a""b"'
+    assert dax_measure("a]b") == "[a]]b]"
+    assert dax_string('a"b') == '"a""b"'
+
+
+@pytest.mark.parametrize("table, name", [("BI_Date", "month"), ("O'Brien's [x]", "a]]b"), ("Date", "x'y"),
+                                         ("Été 1", '"q"')])
+def test_names_written_by_dax_names_read_back_as_the_same_names(table: str, name: str) -> None:
+    """Every writer of DAX names goes through generator/dax/names.py; what it writes parses back to the name."""
+    assert parse_expression(dax_column(table, name)) == ColumnRef(table, name)
+    assert parse_expression(dax_table(table)) == TableRef(table)
+    assert parse_expression(dax_measure(name)) == NameRef(name)
+    query = parse_query(slice_query("total", [name]))  # validate's query of one measure on the grand total
+    assert list(query.evaluates[0].table.args) == [String(name), NameRef(name)]
 
 
 def test_a_variable_reference_stays_unquoted_even_if_it_needs_quotes_as_a_table() -> None:

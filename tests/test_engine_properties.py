@@ -45,7 +45,7 @@ from generator.spec.model import Model
 from generator.targets import open_database
 from generator.targets.frames import read_semantic_tables
 from generator.targets.schema import ensure_schema
-from generator.validation import SLICE_COLUMNS, Check, Validation, same_value, slice_query, validate
+from generator.validation.compare import SLICE_COLUMNS, Check, Validation, same_value, slice_query, validate
 
 MODEL: Model = load_model(default_spec_dir())
 ENGINE_MODEL: EngineModel = model_from_spec(MODEL)

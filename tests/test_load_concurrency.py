@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT, run_cli
+from load_faults import command as fault_command
 
 AUTOTASK = ROOT / "tests" / "fixtures" / "csv" / "autotask"
 BUSY = ("error: another load into this database is running; try again when it ends (waited 1 s; "
@@ -22,11 +23,13 @@ def _environment(**extra: str) -> dict[str, str]:
     return env
 
 
-def _start(db: str, folder: Path, **extra: str) -> subprocess.Popen:
-    """A load of the Autotask fixtures running in the background."""
-    return subprocess.Popen([sys.executable, "-m", "generator.cli", "load", "--source", "autotask-csv", "--path",
-                             str(AUTOTASK), "--db", db, "--quiet", "--rejects", str(folder / "rejected.csv")],
-                            cwd=folder, env=_environment(**extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+def _start(db: str, folder: Path, pause: str | None = None) -> subprocess.Popen:
+    """A load of the Autotask fixtures running in the background; ``pause`` names a phase where it waits, holding
+    the target inside its transaction, until killed (tests/load_faults.py)."""
+    args = ["load", "--source", "autotask-csv", "--path", str(AUTOTASK), "--db", db, "--quiet", "--rejects",
+            str(folder / "rejected.csv")]
+    argv = fault_command(f"pause:{pause}", *args) if pause else [sys.executable, "-m", "generator.cli", *args]
+    return subprocess.Popen(argv, cwd=folder, env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
 
@@ -47,7 +50,7 @@ def test_two_concurrent_loads_both_succeed(any_db: str, tmp_path: Path) -> None:
 
 
 def test_a_load_that_cannot_get_the_target_in_time_says_so(any_db: str, tmp_path: Path) -> None:
-    holder = _start(any_db, tmp_path, MSP_CSAT_LOAD_FAULT="pause:staged")  # holds the target, inside its load
+    holder = _start(any_db, tmp_path, pause="staged")  # holds the target, inside its load
     try:
         assert holder.stderr.readline().strip() == "paused at staged"
         busy = _load(any_db, tmp_path, MSP_CSAT_LOCK_TIMEOUT="1")
@@ -75,7 +78,7 @@ def test_a_bad_lock_timeout_is_one_sentence(tmp_path: Path) -> None:
 def test_a_demo_waits_for_a_running_load_on_a_server(postgres_db: str, tmp_path: Path) -> None:
     """``demo`` writes BI_ rows as a load does, so it takes the same lock: while a load holds a PostgreSQL target,
     a demo into it ends with the sentence instead of racing the load's schema and rows."""
-    holder = _start(postgres_db, tmp_path, MSP_CSAT_LOAD_FAULT="pause:staged")
+    holder = _start(postgres_db, tmp_path, pause="staged")
     try:
         assert holder.stderr.readline().strip() == "paused at staged"
         busy = run_cli("demo", "--db", postgres_db, env={"MSP_CSAT_LOCK_TIMEOUT": "1"}, cwd=tmp_path)

@@ -137,6 +137,19 @@ def test_rejected_rows_reported_with_file_line_and_reason(cli, fixture_db: str, 
         == [(1,), (5,)]
 
 
+def test_without_rejects_the_list_goes_to_the_state_folder_never_the_working_directory(fixture_db: str,
+                                                                                      tmp_path: Path) -> None:
+    work, state = tmp_path / "work", tmp_path / "state"
+    work.mkdir()
+    result = run_cli("load", "--source", "smileback-csv", "--path", str(FIXTURES / "bad"), "--db", fixture_db,
+                     "--quiet", env={"XDG_STATE_HOME": str(state)}, cwd=work)
+    assert result.code == 1, result.err
+    listed = state / "msp-csat" / "load-rejected-smileback-csv.csv"
+    assert result.out.splitlines()[-2] == f"full list: {listed}"
+    assert len(listed.read_text().splitlines()) == 1 + 4  # header and the four rejections
+    assert list(work.iterdir()) == []
+
+
 def test_strict_rejection_writes_nothing(cli, fixture_db: str, tmp_path: Path) -> None:
     before = rows(fixture_db, 'SELECT * FROM "BI_SmileBack_Reviews" ORDER BY 1')
     marks = rows(fixture_db, 'SELECT * FROM "ETL_Watermarks" ORDER BY 1, 2')

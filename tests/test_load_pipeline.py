@@ -8,17 +8,19 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from load_helpers import FIXTURES, ROOT, assert_snapshots_equal, bi_snapshot, load, summary_line
+from load_faults import command as fault_command
+from load_faults import fault
+from load_helpers import FIXTURES, ROOT, assert_snapshots_equal, bi_snapshot, load, load_with_fault, summary_line
 
 from generator.errors import ToolError
-from generator.load.pipeline import FAULT_ENV, LoadOptions, run_load
+from generator.load import pipeline
+from generator.load.pipeline import LoadOptions, run_load
 from generator.load.report import LoadProgress
 from generator.sources.base import Rejected, StagePage
 from generator.spec.loader import load_model
@@ -146,7 +148,7 @@ def test_injected_failure_at_each_phase(phase: str, tmp_path: Path, monkeypatch:
     db = str(tmp_path / "phase.duckdb")
     _run(db, TicketSource(tickets=4), tmp_path)
     before = bi_snapshot(db)
-    monkeypatch.setenv(FAULT_ENV, f"fail:{phase}")
+    monkeypatch.setattr(pipeline, "checkpoint", fault(f"fail:{phase}"))
     source = TicketSource(tickets=6, title="New")
     if phase.endswith("SmileBack_Reviews"):  # a phase this source never reaches: the load commits
         _run(db, source, tmp_path)
@@ -162,7 +164,7 @@ def test_injected_failure_through_the_cli(tmp_path: Path) -> None:
     assert load("autotask-csv", FIXTURES / "autotask", db).code == 0
     before = bi_snapshot(db)
     changed = _changed_exports(tmp_path)
-    result = load("autotask-csv", changed, db, env={FAULT_ENV: "fail:watermarks"})
+    result = load_with_fault("fail:watermarks", "autotask-csv", changed, db)
     assert result.code == 2 and "injected failure at watermarks" in result.err and "Traceback" not in result.err
     assert_snapshots_equal(before, bi_snapshot(db))
     result = load("autotask-csv", changed, db)
@@ -187,9 +189,9 @@ def test_sigkill_mid_load_leaves_the_old_rows_and_a_rerun_completes(where: str, 
     before = bi_snapshot(db)
     changed = _changed_exports(tmp_path)
     env = {key: value for key, value in os.environ.items() if key not in ("MSP_CSAT_DB", "MSP_CSAT_SPECS")}
-    env[FAULT_ENV] = "pause:merged:BI_Autotask_Tickets"  # every BI_ table merged, not yet committed
-    process = subprocess.Popen([sys.executable, "-m", "generator.cli", "load", "-s", "autotask-csv", "-p",
-                                str(changed), "--db", db, "-q"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    pause = "pause:merged:BI_Autotask_Tickets"  # every BI_ table merged, not yet committed
+    process = subprocess.Popen(fault_command(pause, "load", "-s", "autotask-csv", "-p", str(changed), "--db", db, "-q"),
+                               cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stderr is not None
         line = process.stderr.readline()

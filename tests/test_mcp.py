@@ -34,7 +34,7 @@ from generator.spec.loader import load_model
 from generator.spec.locate import default_spec_dir
 from generator.targets.duckdb_db import DuckDBDatabase
 from generator.targets.frames import read_semantic_tables
-from generator.validation_roles import LEAK_QUERIES
+from generator.validation.roles import LEAK_QUERIES
 from tests.conftest import ROOT, run_cli
 
 # The module starts its MCP servers once: its tests stay on one xdist worker.

@@ -113,6 +113,21 @@ def test_parameters_are_used_and_changing_one_changes_the_dax(spec_copy: Path) -
     assert "HappyPct < 0.85 || PortfolioGap <= -10" in tier and "HappyPct < 0.95 ||" in tier
 
 
+def test_parameter_values_given_to_the_loader_generate_the_same_model_as_edited_specs(spec_copy: Path) -> None:
+    """``load_model(parameters=…)`` (the report's --target/--min-responses) equals editing the YAML values."""
+    edit(spec_copy, PARAMETERS, "    value: 10\n    description: A slice with fewer",
+         "    value: 25\n    description: A slice with fewer")
+    edit(spec_copy, PARAMETERS, "    value: 0.90", "    value: 0.95")
+    edited = load_model(spec_copy)
+    given = load_model(ROOT, parameters={"low_confidence_threshold": 25, "target_happy_pct": 0.95})
+    assert [(m.name, m.expression, m.description) for m in given.measures] == \
+        [(m.name, m.expression, m.description) for m in edited.measures]
+    assert {p.name: p.value for p in given.parameters} == {p.name: p.value for p in edited.parameters}
+    assert load_model(ROOT).measure("CSAT - Low Confidence").expression == "[CSAT - Total Ratings] < 10"
+    with pytest.raises(SpecError, match="no parameter 'target_happy' is declared, so it cannot be set"):
+        load_model(ROOT, parameters={"target_happy": 0.5})
+
+
 # ------------------------------------------------------------------------------------------ bad input
 
 

@@ -26,7 +26,7 @@ from generator.spec.loader import load_model
 from generator.spec.locate import default_spec_dir
 from generator.targets.duckdb_db import DuckDBDatabase
 from generator.targets.frames import read_semantic_tables
-from generator.validation import _row_key, resolve_slice, same_value, spec_interpreter, spec_reference
+from generator.validation.compare import _row_key, resolve_slice, same_value, spec_interpreter, spec_reference
 
 SPECS = default_spec_dir()
 MODEL = load_model(SPECS)

@@ -63,7 +63,7 @@ from generator.spec.loader import load_model
 from generator.spec.locate import default_spec_dir
 from generator.targets import open_database
 from generator.targets.frames import read_semantic_tables
-from generator.validation import same_value, slice_query, validate
+from generator.validation.compare import same_value, slice_query, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results" / "bench_engine.txt"

@@ -31,10 +31,11 @@ import pandas as pd
 import pyodbc
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the product; tests/demo_csv.py (shared with the tests)
+
+from demo_csv import write_autotask_exports, write_smileback_exports  # noqa: E402
 
 from generator.demo.build import build_demo  # noqa: E402
-from generator.load.demo_csv import write_autotask_exports, write_smileback_exports  # noqa: E402
 
 PG_SERVER = "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=5432;Uid=postgres"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from generator.dax.names import dax_column
 from generator.engine.errors import did_you_mean
 from generator.errors import ToolError
 from generator.reference.catalogue import MEASURES as VALIDATED
@@ -48,8 +49,8 @@ class Dimension:
 
     @property
     def reference(self) -> str:
-        """``Table[Column]``."""
-        return f"{self.table}[{self.column}]"
+        """``Table[Column]`` (quoted as DAX needs)."""
+        return dax_column(self.table, self.column)
 
 
 def measure_infos(model: Model) -> dict[str, MeasureInfo]:

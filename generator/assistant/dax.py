@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from generator.assistant.catalogue import Dimension, MeasureInfo
+from generator.dax.names import dax_string
 from generator.errors import ToolError
-from generator.measures.names import dax_string
 from generator.report.data import dates_between, dax_date, number, ref
 from generator.report.period import Period
 

@@ -20,18 +20,15 @@ back to the same meaning.
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from generator.dax import ast
-from generator.dax.parser import ARGUMENT_KEYWORDS, RESERVED_WORDS, parse_expression, parse_query
+from generator.dax.names import dax_measure as bracketed  # names are written by generator/dax/names.py only
+from generator.dax.names import dax_string as string_literal
+from generator.dax.names import table_name
+from generator.dax.parser import parse_expression, parse_query
 
 INDENT = 4
 
-#: Table names that are always quoted: keywords, bare argument keywords, and words the engine treats as reserved
-#: (``status``: Tabular Editor issue 991). Quoting is always valid, so the list errs on the side of quoting.
-QUOTED_TABLE_WORDS = RESERVED_WORDS | ARGUMENT_KEYWORDS | {"TRUE", "FALSE", "STATUS", "DATE", "TIME"}
-
-_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _BINARY_PRECEDENCE = {
     "||": 1,
     "&&": 2,
@@ -87,23 +84,6 @@ def format_query(query: ast.Query | str, *, width: int = 100) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------- names
-def table_name(name: str) -> str:
-    """``Sales`` stays bare; ``Dim Date``, ``Été``, ``1Table`` and reserved words are quoted with ``''`` escapes."""
-    if _PLAIN_NAME.match(name) and name.upper() not in QUOTED_TABLE_WORDS:
-        return name
-    return "'" + name.replace("'", "''") + "'"
-
-
-def bracketed(name: str) -> str:
-    """``[Name]`` with ``]`` escaped as ``]]``."""
-    return "[" + name.replace("]", "]]") + "]"
-
-
-def string_literal(value: str) -> str:
-    """``"text"`` with ``"`` escaped as ``""``."""
-    return '"' + value.replace('"', '""') + '"'
-
-
 # ---------------------------------------------------------------------------------------------------- precedence
 def _precedence(node: ast.Expr) -> int:
     if isinstance(node, ast.Binary):

@@ -7,20 +7,22 @@ from pathlib import Path
 import typer
 
 from generator.errors import EXIT_FINDINGS, EXIT_OK, ToolError
+from generator.load.extractors import make_extractor
 from generator.load.pipeline import LoadOptions, run_load
 from generator.load.plan import SOURCES, is_api
 from generator.load.plausible import DEFAULT_WINDOW, parse_window
+from generator.load.rejects import default_rejects_path
 from generator.load.report import LoadProgress, render_summary
-from generator.load.sources import make_extractor
 from generator.sources.csv_mapping import DEFAULT_MAPPING
 
 CLIENT_USERS_SOURCE = "client-users-csv"
 
 
 def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mapping: Path | None, strict: bool,
-                 full: bool, quiet: bool, rejects: Path, allow_dates: str | None = None) -> int:
+                 full: bool, quiet: bool, rejects: Path | None, allow_dates: str | None = None) -> int:
     """Run one load and print its summary; return the exit code (0 ok, 1 rows rejected).
 
+    ``rejects`` is ``--rejects FILE`` (None: the state folder's file for the source, see load/rejects.py);
     ``allow_dates`` is ``--allow-dates FROM:TO`` (default window: 1990 to 2100)."""
     from generator.spec.loader import load_model
     from generator.targets import describe_target, open_database
@@ -31,6 +33,7 @@ def load_command(source: str, paths: list[Path], db: str, spec_dir: Path, mappin
         raise ToolError(f"--full applies to the API sources only (autotask-api, smileback-api): --source {source} "
                         "reads its files whole every time")
     model = load_model(spec_dir)
+    rejects = rejects or default_rejects_path(source)
     if source == CLIENT_USERS_SOURCE:
         return _load_client_users(model, paths, db, strict, rejects)
     dates = parse_window(allow_dates) if allow_dates else DEFAULT_WINDOW

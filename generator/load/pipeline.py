@@ -8,8 +8,6 @@ watermarks stay as they were and the next run starts from the same watermarks.
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,22 +34,10 @@ DUCKDB_MEMORY_LIMIT = "512MB"
 STAGE_BATCH_ROWS = 50_000  # rows gathered from small pages before one bulk insert
 
 
-FAULT_ENV = "MSP_CSAT_LOAD_FAULT"
-
-
-def fault_point(phase: str) -> None:
-    """Fault injection for the crash tests: ``MSP_CSAT_LOAD_FAULT=fail:<phase>`` raises there,
-    ``pause:<phase>`` announces it on stderr and waits (to be killed). Phases: ``staged``, ``merged:<BI table>``,
-    ``watermarks`` (all inside the transaction, before the commit)."""
-    wanted = os.environ.get(FAULT_ENV, "")
-    action, _, where = wanted.partition(":")
-    if where != phase:
-        return
-    if action == "fail":
-        raise ToolError(f"injected failure at {phase} ({FAULT_ENV})")
-    if action == "pause":
-        print(f"paused at {phase}", file=sys.stderr, flush=True)
-        time.sleep(600)
+def checkpoint(phase: str) -> None:
+    """A named point inside the load's transaction, before the commit: ``staged`` (every entity staged),
+    ``merged:<BI table>`` (that table merged), ``watermarks`` (new watermarks written). Does nothing; the crash and
+    lock tests replace it to fail or pause a load there (tests/load_faults.py)."""
 
 
 class StrictRejection(ToolError):
@@ -124,7 +110,7 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
             for entity in extractor.entities():
                 summary.rows.append(_stage_entity(db, model, extractor, entity, since.get(entity), source,
                                                   progress, rejects, marks, options.dates))
-            fault_point("staged")
+            checkpoint("staged")
             if options.strict and rejects.count:
                 raise StrictRejection(f"--strict: {rejects.count:,} rows rejected, nothing written "
                                       f"(full list: {options.rejects_path})")
@@ -136,7 +122,7 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
                     for batch in merger.rejections(model.table(name)):
                         rejects.add(batch)
                 merges.append(counts)
-                fault_point(f"merged:{name}")
+                checkpoint(f"merged:{name}")
             for rule in plan.orphans:
                 rejects.add(reject_orphans(merger, model, rule, next(c for c in merges if c.table == rule.child)))
             merges.append(merge_dates(merger, model))
@@ -149,7 +135,7 @@ def run_load(db: Database, model: Model, extractor: Extractor, options: LoadOpti
                     summary.notes.append(note.text.format(n=f"{number:,}", reload=reload_hint(source)))
             written = write_watermarks(merger, source, marks, stored)
             summary.watermarks = {entity: marks[entity].isoformat(sep=" ") for entity in written}
-            fault_point("watermarks")
+            checkpoint("watermarks")
             info = read_schema_info(db)
             if info is None or info[2] != LOADED_DATASET:
                 set_dataset(db, LOADED_DATASET)

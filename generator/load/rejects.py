@@ -1,11 +1,16 @@
 """Every rejected row of a load, streamed to a CSV file (origin, line, reason; text cells spreadsheet-safe); the first
-few kept for the summary."""
+few kept for the summary.
+
+Without ``--rejects FILE`` the file goes to the tool's state folder, ``$XDG_STATE_HOME/msp-csat/`` (default
+``~/.local/state/msp-csat/``), one file per source (``load-rejected-<source>.csv``, replaced by the next load of
+that source that rejects rows), never into the working directory unasked; the load summary names it."""
 
 from __future__ import annotations
 
 import csv
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
@@ -13,6 +18,13 @@ from generator.sources.base import Rejected
 from generator.spreadsheet import spreadsheet_text
 
 SHOWN = 5
+
+
+def default_rejects_path(source: str, env: Mapping[str, str] | None = None) -> Path:
+    """Where a load of ``source`` writes its rejected rows when ``--rejects`` is not given."""
+    env = os.environ if env is None else env
+    state_home = Path(env["XDG_STATE_HOME"]) if env.get("XDG_STATE_HOME") else Path.home() / ".local" / "state"
+    return state_home / "msp-csat" / f"load-rejected-{source}.csv"
 
 
 class RejectLog:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 
 from generator.dax.ast import Expr
@@ -145,9 +146,11 @@ def _duplicates(drafts: list[tuple[dict, RenderedMeasure]], model: Model, proble
                                         f"measure '{metadata['name']}' has the name of column {columns[folded]}"))
 
 
-def load_measures(spec_dir: Path, model: Model) -> tuple[tuple[Measure, ...], tuple[Parameter, ...]]:
-    """The validated measures and parameters of ``measures/*.yaml``; :class:`SpecError` lists every problem."""
-    specs = read_measure_specs(spec_dir)
+def load_measures(spec_dir: Path, model: Model, overrides: Mapping[str, int | float] | None = None,
+                  ) -> tuple[tuple[Measure, ...], tuple[Parameter, ...]]:
+    """The validated measures and parameters of ``measures/*.yaml`` (``overrides``: parameter values replacing the
+    specs' own); :class:`SpecError` lists every problem."""
+    specs = read_measure_specs(spec_dir, overrides)
     problems = list(specs.problems)
     parameters = {parameter.name: parameter.value for parameter in specs.parameters}
     reader = _Reader(model, parameters, problems)

@@ -18,9 +18,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator.dax.ast import ColumnRef
 from generator.dax.lexer import DaxSyntaxError
+from generator.dax.names import dax_column, dax_measure, dax_number, dax_string, dax_table
 from generator.dax.parser import parse_expression
 from generator.errors import SpecProblem
-from generator.measures.names import dax_measure, dax_number, dax_string, dax_table
 from generator.spec.model import Model
 from generator.spec.yamlsrc import SpecList, SpecMap
 
@@ -115,7 +115,7 @@ class Args:
             return None
         if not self._known_column(key, expr.table, expr.column):
             return None
-        return f"{dax_table(expr.table)}[{expr.column.replace(']', ']]')}]"
+        return dax_table(expr.table) + dax_measure(expr.column)
 
     def _known_column(self, key: str, table: str, column: str) -> bool:
         tables = {t.name: t for t in self.model.semantic_tables}
@@ -330,8 +330,8 @@ def _period_change(args: Args, _render: Any) -> dict[str, Any] | None:
         args.fail(None, "a period comparison needs the model's date table")
         return None
     shift, grain = PERIODS[period]
-    date_column = f"{dax_table(date_table.name)}[{date_table.key[0]}]"
-    default_grain = f"{date_table.name}[{grain}]"
+    date_column = dax_table(date_table.name) + dax_measure(date_table.key[0])
+    default_grain = dax_column(date_table.name, grain)
     grain_column = args.column("grain_column", args.node.get("grain_column", default_grain))
     if measure is None or grain_column is None:
         return None

@@ -9,7 +9,8 @@ checks still point at the spec.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -197,8 +198,9 @@ def _expand_family(family: SpecMap, variables: dict[str, Any], defaults: dict[st
             _expand(single, {**variables, **row}, defaults, out, problems, in_family=True)
 
 
-def read_measure_specs(spec_dir: Path) -> MeasureSpecs:
-    """Read every ``measures/*.yaml`` under ``spec_dir`` (none is fine: the model then has no measures)."""
+def read_measure_specs(spec_dir: Path, overrides: Mapping[str, int | float] | None = None) -> MeasureSpecs:
+    """Read every ``measures/*.yaml`` under ``spec_dir`` (none is fine: the model then has no measures);
+    ``overrides`` replaces the values of the parameters it names before the measures are rendered with them."""
     problems: list[SpecProblem] = []
     documents: list[tuple[str, SpecMap]] = []
     for path in sorted((spec_dir / "measures").glob("*.yaml")):
@@ -221,6 +223,11 @@ def read_measure_specs(spec_dir: Path) -> MeasureSpecs:
     for _, document in documents:
         if "parameters" in document:
             _read_parameters(document, parameters, problems)
+    for name, value in sorted((overrides or {}).items()):
+        if name in parameters:
+            parameters[name] = replace(parameters[name], value=value)
+        else:
+            problems.append(SpecProblem("measures", 0, f"no parameter '{name}' is declared, so it cannot be set"))
     variables = {name: parameter.value for name, parameter in parameters.items()}
     measures: list[MeasureNode] = []
     for _, document in documents:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from generator.measures.names import dax_string
+from generator.dax.names import dax_string
 from generator.spec.report import Field, Filter, Page, Visual
 
 _OPERATORS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}

@@ -1,19 +1,16 @@
 """The measure catalogue the report evaluates: the specs' model, with the report's thresholds as parameters.
 
 The report's target Happy % and low-confidence threshold are the catalogue's parameters ``target_happy_pct``
-and ``low_confidence_threshold``. When the report is asked for other values, the specs are loaded from a
-temporary copy whose parameter values are replaced, so that ``CSAT - Risk Tier`` and ``CSAT - Low Confidence``
-are the catalogue's own definitions evaluated with the report's thresholds, never a second implementation.
+and ``low_confidence_threshold``. When the report is asked for other values, the specs are loaded again with
+those parameter values (:func:`generator.spec.loader.load_model`'s ``parameters``), so that ``CSAT - Risk Tier``
+and ``CSAT - Low Confidence`` are the catalogue's own definitions evaluated with the report's thresholds, never a
+second implementation.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from generator.engine.model import EngineModel
 from generator.engine.sources import model_from_spec
@@ -23,7 +20,6 @@ from generator.spec.locate import default_spec_dir, resolve_spec_dir
 from generator.spec.model import Model
 from generator.spec.report import EMPTY_REPORT, Report
 
-SPEC_FOLDERS = ("model", "measures", "sql")
 TARGET = "target_happy_pct"
 MIN_RESPONSES = "low_confidence_threshold"
 HIGH_GAP = "high_risk_gap_points"
@@ -67,23 +63,6 @@ def load_catalogue(specs: Path | None, overrides: dict[str, float | None]) -> Ca
                if value is not None and spec_values.get(name) != value}
     report = model.report or EMPTY_REPORT
     if changes:
-        model = _with_parameters(spec_dir, model, changes)
+        model = load_model(spec_dir, parameters=changes)
     return Catalogue(model_from_spec(model), _values(model), spec_values, report)
 
-
-def _with_parameters(spec_dir: Path, model: Model, changes: dict[str, float]) -> Model:
-    """The model loaded from a copy of ``spec_dir`` whose parameter values are ``changes``."""
-    files = {parameter.origin.file for parameter in model.parameters if parameter.name in changes}
-    with tempfile.TemporaryDirectory(prefix="msp-csat-report-") as temporary:
-        copy = Path(temporary)
-        for folder in SPEC_FOLDERS:
-            if (spec_dir / folder).is_dir():
-                shutil.copytree(spec_dir / folder, copy / folder)
-        for file in sorted(files):
-            path = copy / file
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-            for name, entry in document["parameters"].items():
-                if name in changes:
-                    entry["value"] = changes[name]
-            path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        return load_model(copy)

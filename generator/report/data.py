@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from generator.dax.names import dax_measure
 from generator.engine.run import Engine
 from generator.report.period import DataSpan, Period, add_months, last_of_month
 
@@ -193,7 +194,7 @@ def dates_between(start: dt.date, end: dt.date) -> str:
 
 def ref(measure: str) -> str:
     """A measure reference."""
-    return "[" + measure.replace("]", "]]") + "]"
+    return dax_measure(measure)
 
 
 def number(value: float) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -312,8 +312,9 @@ def spec_files(spec_dir: Path) -> list[tuple[Path, str]]:
     return found
 
 
-def load_model(spec_dir: Path) -> Model:
-    """Load and validate every model spec under ``spec_dir``; raise :class:`SpecError` on any problem."""
+def load_model(spec_dir: Path, parameters: Mapping[str, int | float] | None = None) -> Model:
+    """Load and validate every model spec under ``spec_dir``; raise :class:`SpecError` on any problem.
+    ``parameters`` sets the values of the measure parameters it names (the measures are generated with them)."""
     files = spec_files(spec_dir)
     if not any(role == "semantic" for _, role in files):
         raise SpecError([SpecProblem(str(spec_dir / "model"), 0, "no model/*.yaml spec files found")])
@@ -399,8 +400,8 @@ def load_model(spec_dir: Path) -> Model:
         raise SpecError(problems.items)
     model = Model(tables=tuple(tables.values()), relationships=tuple(relationships),
                   lint_ignore=tuple(sorted(set(model_ignores))), roles=roles, slices=slices)
-    measures, parameters = load_measures(spec_dir, model)
-    model = replace(model, measures=measures, parameters=parameters)
+    measures, values = load_measures(spec_dir, model, parameters)
+    model = replace(model, measures=measures, parameters=values)
     from generator.spec.report import load_report  # it reads fields against the model built here
 
     return replace(model, report=load_report(spec_dir, model))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator.dax.names import dax_measure, dax_table
 from generator.engine.errors import did_you_mean
 from generator.errors import SpecError, SpecProblem
 from generator.spec.loader import COLUMN_REF, _check_keys, _Problems, _typed
@@ -85,7 +86,7 @@ class Field:
     @property
     def dax(self) -> str:
         """The field as DAX: ``'Table'[column]`` or ``[Measure]``."""
-        return f"[{self.name}]" if self.is_measure else f"'{self.table}'[{self.name}]"
+        return dax_measure(self.name) if self.is_measure else dax_table(self.table) + dax_measure(self.name)
 
     @property
     def query_ref(self) -> str:

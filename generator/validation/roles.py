@@ -35,7 +35,7 @@ from generator.engine.model import EngineModel
 from generator.engine.run import Engine
 from generator.reference import Parameters, evaluate
 from generator.reference.security import CLIENT_USERS, ROLES, role_users, visible_tables
-from generator.validation import Check, SpecReference, same_value, validate
+from generator.validation.compare import Check, SpecReference, same_value, validate
 
 UNMAPPED_USER = "unmapped.user@example.invalid"
 ANY_USER = "any.user@example.invalid"

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from generator.dax.names import dax_column, dax_measure, dax_string
 from generator.errors import ToolError
-from generator.measures.names import dax_string
 from generator.reference import compared_on
 from generator.text import plural
-from generator.validation import TOLERANCE, slice_columns
+from generator.validation.compare import TOLERANCE, slice_columns
 
 
 def _number(value: float) -> str:
@@ -47,22 +47,19 @@ def _literal(value: Any) -> str:
     return _number(float(value))
 
 
-def _measure_ref(name: str) -> str:
-    return "[" + name.replace("]", "]]") + "]"
-
-
 def _filters(slice_name: str, key: Any) -> list[str]:
     columns = slice_columns(slice_name)
     if not columns:
         return []
     parts = key if isinstance(key, tuple) else (key,)
-    return [f"{table}[{column}] = {_literal(part)}" for (table, column), part in zip(columns, parts, strict=True)]
+    return [f"{dax_column(table, column)} = {_literal(part)}"
+            for (table, column), part in zip(columns, parts, strict=True)]
 
 
 def _actual(measure: str, filters: list[str]) -> str:
     if not filters:
-        return _measure_ref(measure)
-    return f"CALCULATE ( {_measure_ref(measure)}, {', '.join(filters)} )"
+        return dax_measure(measure)
+    return f"CALCULATE ( {dax_measure(measure)}, {', '.join(filters)} )"
 
 
 def _label(slice_name: str, key: Any) -> str:

@@ -1,4 +1,5 @@
-"""Write Autotask and SmileBack CSV exports from BI_ tables (the demo dataset), for tests and benchmarks.
+"""Write Autotask and SmileBack CSV exports from BI_ tables (the demo dataset), for tests and benchmarks
+(tests/conftest.py's ``demo_exports``, benchmarks/load/bench_load.py); not part of the shipped package.
 
 The files use the headers of ``sql/mappings/csv.yaml`` the way the products export them: tickets name their
 company, queue and technician by label (resolved through companies.csv, picklists.csv and resources.csv),

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from generator.dax.names import dax_column, dax_measure, dax_string
 from generator.engine.errors import DaxEngineError
 from generator.engine.run import Engine
 from generator.errors import ToolError
@@ -120,20 +121,12 @@ class Validation:
 
 def slice_query(slice_name: str, measures: Sequence[str]) -> str:
     """The DAX query that evaluates ``measures`` on every row of ``slice_name``."""
-    pairs = ", ".join(f'"{_escape(name)}", [{name.replace("]", "]]")}]' for name in measures)
+    pairs = ", ".join(f"{dax_string(name)}, {dax_measure(name)}" for name in measures)
     columns = slice_columns(slice_name)
     if not columns:
         return f"EVALUATE ROW({pairs})"
-    groups = ", ".join(f"{_table(table)}[{column.replace(']', ']]')}]" for table, column in columns)
+    groups = ", ".join(dax_column(table, column) for table, column in columns)
     return f"EVALUATE SUMMARIZECOLUMNS({groups}, {pairs})"
-
-
-def _table(name: str) -> str:
-    return name if name.isidentifier() else "'" + name.replace("'", "''") + "'"
-
-
-def _escape(text: str) -> str:
-    return text.replace('"', '""')
 
 
 def same_value(engine: Any, reference: Any) -> bool:
