@@ -235,6 +235,10 @@ class Compiler:
                 raise Unsupported("table constructor used as a single value", *node.position)
             case ast.Omitted():
                 raise DaxEngineError("an argument is missing here", *node.position)
+            case ast.DateTimeLiteral():
+                from generator.engine.literals import datetime_literal
+
+                return datetime_literal(node)
         raise Unsupported(type(node).__name__, *node.position)
 
     def _once(self, operands: list[Scalar], build: Callable[[list[Scalar]], Scalar]) -> Scalar:
