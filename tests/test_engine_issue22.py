@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from generator.engine.errors import DaxEngineError, Unsupported  # noqa: F401 - used below
+from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineColumn, EngineMeasure, EngineModel, EngineRelationship, EngineTable
 from generator.engine.run import Engine
 from generator.engine.values import DaxType
@@ -125,3 +125,71 @@ def test_query_cli_param(cli) -> None:
     assert bad.code != 0 and "--param 'year': expected NAME=VALUE" in bad.err and "Traceback" not in bad.err
     missing = cli("query", "--sql", 'EVALUATE ROW ( "v", @year )')
     assert missing.code != 0 and "1:21" in missing.err and "@year has no value" in missing.err
+
+
+# ------------------------------------------------------------------------------------------ precise refusals
+
+
+def test_unknown_table_function_as_a_filter_is_named(engine: Engine) -> None:
+    with pytest.raises(Unsupported) as caught:
+        value(engine, "CALCULATE ( [Total], FOOBARTABLE ( Sales ) )")
+    assert str(caught.value) == "unsupported: FOOBARTABLE at 1:44"  # after 'EVALUATE ROW ( "Value", '
+
+
+@pytest.mark.parametrize(("year_end", "message"), [
+    ('"June"', "unsupported: DATESYTD year-end 'June' (write it as \"6-30\", month-day) at 1:69"),
+    ('"2-30"', "unsupported: DATESYTD year-end '2-30' (not a day of the year) at 1:69"),
+    ("Sales[Region]", "unsupported: DATESYTD with a year-end that is not a text literal at 1:69"),
+])
+def test_bad_year_end_is_named(engine: Engine, year_end: str, message: str) -> None:
+    with pytest.raises(Unsupported) as caught:
+        value(engine, f"CALCULATE ( [Total], DATESYTD ( 'Date'[Date], {year_end} ) )")
+    assert str(caught.value) == message
+
+
+# --------------------------------------------------------------------------------------- time intelligence
+
+def at(day: str, expression: str) -> str:
+    """``expression`` evaluated with the one day ``day`` in context (the inner CALCULATE reads that context)."""
+    y, m, d = (int(part) for part in day.split("-"))
+    return f"CALCULATE ( {expression}, 'Date'[Date] = DATE ( {y}, {m}, {d} ) )"
+
+
+@pytest.mark.parametrize(("day", "expression", "expected"), [
+    # DATESYTD with a year-end: 6-30 ends a year, 7-01 starts one
+    ("2024-06-30", "CALCULATE ( [Total], DATESYTD ( 'Date'[Date], \"6-30\" ) )", 60),  # 10 + 20 + 30
+    ("2024-07-01", "CALCULATE ( [Total], DATESYTD ( 'Date'[Date], \"06/30\" ) )", 40),
+    ("2024-12-31", "TOTALYTD ( [Total], 'Date'[Date], \"6-30\" )", 90),  # 40 + 50
+    ("2024-12-31", "TOTALYTD ( [Total], 'Date'[Date], Sales[Region] = \"East\", \"2024-06-30\" )", 50),
+    ("2024-12-31", "TOTALYTD ( [Total], 'Date'[Date] )", 150),
+    ("2025-01-01", "CALCULATE ( [Total], PREVIOUSYEAR ( 'Date'[Date] ) )", 150),
+    ("2025-01-01", "CALCULATE ( [Total], PREVIOUSYEAR ( 'Date'[Date], \"6-30\" ) )", 60),
+    ("2024-02-10", "CALCULATE ( [Total], NEXTMONTH ( 'Date'[Date] ) )", 20),
+    ("2024-05-10", "CALCULATE ( [Total], NEXTQUARTER ( 'Date'[Date] ) )", 40),
+    ("2023-08-01", "CALCULATE ( [Total], NEXTYEAR ( 'Date'[Date] ) )", 150),
+    ("2024-07-02", "CALCULATE ( [Total], PREVIOUSDAY ( 'Date'[Date] ) )", 40),
+    ("2024-06-29", "CALCULATE ( [Total], NEXTDAY ( 'Date'[Date] ) )", 30),
+    ("2024-08-10", "CALCULATE ( MAX ( 'Date'[Date] ), STARTOFQUARTER ( 'Date'[Date] ) )", dt.datetime(2024, 7, 1)),
+    ("2024-02-10", "CALCULATE ( MAX ( 'Date'[Date] ), ENDOFMONTH ( 'Date'[Date] ) )", dt.datetime(2024, 2, 29)),
+    ("2024-02-10", "CALCULATE ( MAX ( 'Date'[Date] ), STARTOFYEAR ( 'Date'[Date] ) )", dt.datetime(2024, 1, 1)),
+    ("2024-08-10", "CALCULATE ( MAX ( 'Date'[Date] ), ENDOFYEAR ( 'Date'[Date], \"6-30\" ) )",
+     dt.datetime(2025, 6, 30)),
+    ("2024-08-10", "CALCULATE ( MAX ( 'Date'[Date] ), ENDOFQUARTER ( 'Date'[Date] ) )", dt.datetime(2024, 9, 30)),
+    ("2024-08-10", "CALCULATE ( MAX ( 'Date'[Date] ), STARTOFMONTH ( 'Date'[Date] ) )", dt.datetime(2024, 8, 1)),
+])
+def test_time_intelligence(engine: Engine, day: str, expression: str, expected: Any) -> None:
+    assert value(engine, at(day, expression)) == expected
+
+
+def test_startof_over_the_whole_column(engine: Engine) -> None:
+    # no filter: the first date of the column is 2023-07-01; its year's first date in the column is that day
+    assert value(engine, "CALCULATE ( MAX ( 'Date'[Date] ), STARTOFYEAR ( 'Date'[Date] ) )") == dt.datetime(2023, 7, 1)
+    assert value(engine, "CALCULATE ( MAX ( 'Date'[Date] ), ENDOFYEAR ( 'Date'[Date] ) )") == dt.datetime(2025, 6, 30)
+
+
+def test_year_to_date_by_month_with_a_year_end(engine: Engine) -> None:
+    query = """EVALUATE SUMMARIZECOLUMNS ( 'Date'[Year], "ytd",
+                   CALCULATE ( [Total], DATESYTD ( 'Date'[Date], "6-30" ) ) ) ORDER BY 'Date'[Year]"""
+    # the last date of each calendar year: 2023-12-31 (FY from 2023-07-01: nothing), 2024-12-31 (40 + 50),
+    # 2025-06-30 (FY 2024-07-01 .. 2025-06-30: 40 + 50)
+    assert rows(engine, query) == [(2024, 90), (2025, 90)]

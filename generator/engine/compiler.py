@@ -597,6 +597,11 @@ class Compiler:
                 keys.append(key)
         _refuse_measures_in_filter(argument, self)
         if not keys:
+            from generator.engine.refusals import first_unknown_call
+
+            unknown = first_unknown_call(argument)
+            if unknown is not None:
+                raise Unsupported(unknown.name, *unknown.position)
             raise DaxEngineError("a boolean filter must read at least one column", *argument.position)
         tables = {k[0].lower() for k in keys}
         if len(tables) > 1:
@@ -608,12 +613,14 @@ class Compiler:
         return Filter(tuple(keys), predicate=scalars.truthy(condition), table=keys[0][0])
 
     def _total_to_date(self, node: ast.Call, env: Env) -> Scalar:
-        """TOTALYTD / TOTALQTD / TOTALMTD (expression, dates [, filter]) = CALCULATE(expression, DATESYTD(dates) …)."""
-        self._arity(node, 2, 3)
-        if len(node.args) == 3 and isinstance(node.args[2], ast.String):
-            raise Unsupported(f"{node.name} with a year-end date", *node.args[2].position)
-        dates = ast.Call("DATES" + node.name[5:], (node.args[1],), *node.args[1].position)
-        rewritten = ast.Call("CALCULATE", (node.args[0], dates, *node.args[2:]), *node.position)
+        """TOTALYTD / TOTALQTD / TOTALMTD (expression, dates [, filter]) = CALCULATE(expression, DATESYTD(dates) …);
+        TOTALYTD also takes a year-end (expression, dates [, filter] [, "6-30"]), passed on to DATESYTD."""
+        self._arity(node, 2, 4 if node.name == "TOTALYTD" else 3)
+        filters, year_end = list(node.args[2:]), ()
+        if node.name == "TOTALYTD" and filters and (isinstance(filters[-1], ast.String) or len(filters) == 2):
+            year_end = (filters.pop(),)  # TOTALYTD(expression, dates [, filter] [, year_end_date])
+        dates = ast.Call("DATES" + node.name[5:], (node.args[1], *year_end), *node.args[1].position)
+        rewritten = ast.Call("CALCULATE", (node.args[0], dates, *filters), *node.position)
         return self._calculate(rewritten, env)
 
     def _rankx(self, node: ast.Call, env: Env) -> Scalar:

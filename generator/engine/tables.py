@@ -664,3 +664,6 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
     "DATESQTD": dates_to_date,
     "DATESYTD": dates_to_date,
 }
+
+# Table functions registered in TABLE_HANDLERS by their own modules (imported last: they import this one).
+import generator.engine.timeintel  # noqa: E402,F401
