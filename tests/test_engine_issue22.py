@@ -193,3 +193,108 @@ def test_year_to_date_by_month_with_a_year_end(engine: Engine) -> None:
     # the last date of each calendar year: 2023-12-31 (FY from 2023-07-01: nothing), 2024-12-31 (40 + 50),
     # 2025-06-30 (FY 2024-07-01 .. 2025-06-30: 40 + 50)
     assert rows(engine, query) == [(2024, 90), (2025, 90)]
+
+
+# ----------------------------------------------------------------------------------------------- functions
+
+
+def test_unqualified_columns_resolve_on_the_home_table(engine: Engine) -> None:
+    assert value(engine, "[Unqualified]") == 150
+    assert value(engine, "[Unqualified X]") == 10 * 1 + 20 * 2 + 30 * 3 + 40 * 4 + 50 * 5
+    query = """DEFINE MEASURE Sales[North] = CALCULATE ( SUM ( [Amount] ), Sales[Region] = "North" )
+               MEASURE Sales[Regions] = COUNTROWS ( VALUES ( [Region] ) )
+               EVALUATE ROW ( "n", [North], "r", [Regions] )"""
+    assert rows(engine, query) == [(30, 3)]
+    with pytest.raises(DaxEngineError, match=r"unknown measure or column \[Amount\]"):
+        value(engine, "SUMX ( ROW ( \"x\", 1 ), [Amount] )")  # outside a measure: no home table
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    # Amount 10..50: mean 30, squared deviations 400 + 100 + 0 + 100 + 400 = 1000
+    ("STDEV.S ( Sales[Amount] )", (1000 / 4) ** 0.5),
+    ("STDEV.P ( Sales[Amount] )", (1000 / 5) ** 0.5),
+    ("VAR.S ( Sales[Qty] )", 10 / 4),  # Qty 1..5: 4 + 1 + 0 + 1 + 4
+    ("VAR.P ( Sales[Qty] )", 10 / 5),
+    ("VARX.P ( Sales, Sales[Amount] * 2 )", 4000 / 5),
+    ("STDEVX.S ( FILTER ( Sales, Sales[Region] = \"North\" ), Sales[Amount] )", (50 / 1) ** 0.5),
+    ("CALCULATE ( STDEV.P ( Sales[Amount] ), Sales[Region] = \"East\" )", 0.0),
+    ("CALCULATE ( STDEV.S ( Sales[Amount] ), Sales[Region] = \"Nowhere\" )", None),
+    # PERCENTILE.INC: rank 1 + k(n − 1); .EXC: rank k(n + 1); linear between neighbours
+    ("PERCENTILE.INC ( Sales[Amount], 0.3 )", 22.0),  # rank 2.2: 20 + 0.2 × 10
+    ("PERCENTILE.INC ( Sales[Amount], 0 )", 10.0),
+    ("PERCENTILE.INC ( Sales[Amount], 1 )", 50.0),
+    ("PERCENTILE.EXC ( Sales[Amount], 0.3 )", 18.0),  # rank 1.8: 10 + 0.8 × 10
+    ("PERCENTILEX.EXC ( Sales, Sales[Qty], 0.5 )", 3.0),
+    ("PERCENTILEX.INC ( Sales, Sales[Qty] * 10, 0.25 )", 20.0),
+    ("CURRENCY ( 1.234567 )", 1.2346),
+    ("CURRENCY ( 2.00005 )", 2.0001),
+    ("IFERROR ( 1 / 0, 5 )", float("inf")),  # division by zero is infinity in DAX, not an error
+    ("IFERROR ( DIVIDE ( [Total], 0 ), 5 )", None),
+    ("IFERROR ( VALUE ( 12 ), 5 )", 12.0),
+    ("ISERROR ( [Total] )", False),
+])
+def test_statistics_and_errors(engine: Engine, expression: str, expected: Any) -> None:
+    result = value(engine, expression)
+    if isinstance(expected, float):
+        assert result == pytest.approx(expected, rel=1e-12)
+    else:
+        assert result == expected
+
+
+@pytest.mark.parametrize("expression", [
+    "STDEV.S ( CALCULATE ( Sales[Amount] ) )",
+])
+def test_statistics_need_a_column(engine: Engine, expression: str) -> None:
+    with pytest.raises(DaxEngineError):
+        value(engine, expression)
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ('CALCULATE ( STDEV.S ( Sales[Amount] ), Sales[Region] = "East" )', "STDEV.S needs at least 2 values"),
+    ("PERCENTILE.EXC ( Sales[Amount], 0.1 )", "k is outside the range"),  # 0.1 < 1/6
+    ("PERCENTILE.INC ( Sales[Amount], 1.5 )", "k is outside the range"),
+])
+def test_statistics_errors(engine: Engine, expression: str, message: str) -> None:
+    with pytest.raises(DaxEngineError, match=message):
+        value(engine, expression)
+
+
+def test_iferror_around_something_that_can_fail_is_refused(engine: Engine) -> None:
+    with pytest.raises(Unsupported) as caught:
+        value(engine, 'IFERROR ( VALUE ( "x" ), 0 )')
+    assert str(caught.value).startswith("unsupported: IFERROR at 1:23 (its first argument can fail")
+
+
+def test_statistics_agree_with_pythons_statistics_module() -> None:
+    """Property: on random samples (with BLANKs), the engine's statistics equal Python's ``statistics`` and a
+    direct implementation of the percentile rule."""
+    import random
+    import statistics
+
+    rng = random.Random(22)
+    connection = duckdb.connect()
+    model = EngineModel(tables=(EngineTable("N", "n", (EngineColumn("x", T.DOUBLE, "x"),)),), relationships=())
+    sample_engine = Engine(model, connection)
+    for _ in range(8):
+        values = [round(rng.uniform(-100, 100), 3) for _ in range(rng.randint(2, 30))]
+        connection.execute("CREATE OR REPLACE TABLE n (x DOUBLE)")
+        connection.executemany("INSERT INTO n VALUES (?)", [(v,) for v in values] + [(None,)] * 3)
+        k = rng.random()
+        ordered = sorted(values)
+
+        def interpolate(rank: float, ordered: list[float] = ordered) -> float:
+            low = int(rank)
+            fraction = rank - low
+            upper = ordered[low] if low < len(ordered) else ordered[low - 1]
+            return ordered[low - 1] + fraction * (upper - ordered[low - 1])
+
+        result = rows(sample_engine, f"""EVALUATE ROW ( "s", STDEV.S ( N[x] ), "p", STDEV.P ( N[x] ),
+            "vs", VAR.S ( N[x] ), "vp", VARX.P ( N, N[x] ), "inc", PERCENTILE.INC ( N[x], {k!r} ) )""")[0]
+        expected = (statistics.stdev(values), statistics.pstdev(values), statistics.variance(values),
+                    statistics.pvariance(values), interpolate(1 + k * (len(values) - 1)))
+        assert result == pytest.approx(expected, rel=1e-9, abs=1e-9)
+        n = len(values)
+        if 1 / (n + 1) <= k <= n / (n + 1):
+            exc = value(sample_engine, f"PERCENTILE.EXC ( N[x], {k!r} )")
+            assert exc == pytest.approx(interpolate(k * (n + 1)), rel=1e-9, abs=1e-9)
+    connection.close()
