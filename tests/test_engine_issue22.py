@@ -298,3 +298,48 @@ def test_statistics_agree_with_pythons_statistics_module() -> None:
             exc = value(sample_engine, f"PERCENTILE.EXC ( N[x], {k!r} )")
             assert exc == pytest.approx(interpolate(k * (n + 1)), rel=1e-9, abs=1e-9)
     connection.close()
+
+
+# --------------------------------------------------------------------------------------------- generators
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("COUNTROWS ( GENERATESERIES ( 1, 10, 0.5 ) )", 19),
+    ("SUMX ( GENERATESERIES ( 0, 1, 0.1 ), [Value] )", 5.5),  # 0 + 0.1 + … + 1.0, 11 values
+    ("SUMX ( GENERATESERIES ( -3, 3 ), [Value] )", 0),
+    ("COUNTROWS ( GENERATESERIES ( 5, 1 ) )", None),  # end before start: an empty table
+    ("MAXX ( GENERATESERIES ( 1, 10, 4 ), [Value] )", 9),
+    ('COUNTROWS ( GENERATESERIES ( dt"2024-01-01", dt"2024-01-31", 7 ) )', 5),
+    ('COUNTROWS ( CALENDAR ( DATE ( 2024, 1, 1 ), dt"2024-12-31" ) )', 366),
+    ('MAXX ( CALENDAR ( DATE ( 2024, 2, 1 ), DATE ( 2024, 2, 29 ) ), [Date] )', dt.datetime(2024, 2, 29)),
+    ('SUMX ( DATATABLE ( "a", STRING, "b", INTEGER, { { "x", 1 }, { "y", 2 } } ), [b] )', 3),
+    ('MAXX ( DATATABLE ( "d", DATETIME, { { "2024-03-01" }, { "2023-01-01" } } ), [d] )', dt.datetime(2024, 3, 1)),
+    ('CONCATENATEX ( DATATABLE ( "a", STRING, { { "x" }, { "y" } } ), [a], "," )', "x,y"),
+])
+def test_generators(engine: Engine, expression: str, expected: Any) -> None:
+    result = value(engine, expression)
+    assert result == (pytest.approx(expected) if isinstance(expected, float) else expected)
+
+
+def test_generators_in_a_query(engine: Engine) -> None:
+    query = """DEFINE TABLE Targets = DATATABLE ( "Region", STRING, "Target", CURRENCY,
+                                                 { { "North", 25 }, { "South", 80.5 } } )
+               EVALUATE ADDCOLUMNS ( Targets, "met", CALCULATE ( [Total], TREATAS ( { [Region] }, Sales[Region] ) )
+                                                    >= [Target] )
+               ORDER BY [Region]"""
+    assert rows(engine, query) == [("North", 25, True), ("South", 80.5, False)]
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("COUNTROWS ( GENERATESERIES ( 1, MAX ( Sales[Qty] ) ) )", "unsupported: GENERATESERIES with an argument "
+                                                               "that is not a constant at 1:55"),
+    ("COUNTROWS ( GENERATESERIES ( 1, 1000000 ) )", "unsupported: GENERATESERIES of more than 100,000 rows"),
+    ("COUNTROWS ( GENERATESERIES ( 1, 10, 0 ) )", "the increment must be a positive number"),
+    ("COUNTROWS ( CALENDAR ( DATE ( 2024, 2, 1 ), DATE ( 2024, 1, 1 ) ) )", "the start date is after the end"),
+    ('COUNTROWS ( DATATABLE ( "a", TEXT, { { 1 } } ) )', "DATATABLE: unknown type"),
+    ('COUNTROWS ( DATATABLE ( "a", STRING, "b", INTEGER, { { "x" } } ) )', "a row has 1 values for 2 columns"),
+])
+def test_generator_errors(engine: Engine, expression: str, message: str) -> None:
+    with pytest.raises(DaxEngineError) as caught:
+        value(engine, expression)
+    assert message in str(caught.value)

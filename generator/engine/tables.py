@@ -668,4 +668,5 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
 }
 
 # Table functions registered in TABLE_HANDLERS by their own modules (imported last: they import this one).
+import generator.engine.generators  # noqa: E402
 import generator.engine.timeintel  # noqa: E402,F401
