@@ -203,8 +203,9 @@ def test_unqualified_columns_resolve_on_the_home_table(engine: Engine) -> None:
     assert value(engine, "[Unqualified X]") == 10 * 1 + 20 * 2 + 30 * 3 + 40 * 4 + 50 * 5
     query = """DEFINE MEASURE Sales[North] = CALCULATE ( SUM ( [Amount] ), Sales[Region] = "North" )
                MEASURE Sales[Regions] = COUNTROWS ( VALUES ( [Region] ) )
-               EVALUATE ROW ( "n", [North], "r", [Regions] )"""
-    assert rows(engine, query) == [(30, 3)]
+               MEASURE Sales[Big] = CALCULATE ( [Unqualified], [Amount] >= 30, [Region] <> "East" )
+               EVALUATE ROW ( "n", [North], "r", [Regions], "b", [Big] )"""
+    assert rows(engine, query) == [(30, 3, 70)]  # Big: rows 3 and 4 (30 + 40)
     with pytest.raises(DaxEngineError, match=r"unknown measure or column \[Amount\]"):
         value(engine, "SUMX ( ROW ( \"x\", 1 ), [Amount] )")  # outside a measure: no home table
 

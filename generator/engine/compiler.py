@@ -607,6 +607,10 @@ class Compiler:
 
     def _predicate_filter(self, argument: ast.Expr, env: Env) -> Filter:
         """A boolean CALCULATE filter: ``FILTER(ALL(columns it reads), predicate)`` kept as a predicate."""
+        if self._homes:  # in a measure, [Column] of its home table: CALCULATE ( …, [Region] = "North" )
+            from generator.dax.functions import transform
+
+            argument = transform(argument, lambda n: self._home_column(n) if isinstance(n, ast.NameRef) else None)
         keys: list[ColumnKey] = []
         for reference in _row_level_columns(argument):
             key = self._column_key(reference)
