@@ -103,6 +103,20 @@ def test_functions_are_inlined() -> None:
     assert query == expected
 
 
+def test_functions_may_be_defined_after_their_callers() -> None:
+    query = inline_functions(parse_query("""DEFINE MEASURE T[m] = Twice ( 2 )
+        FUNCTION Twice = ( x ) => Plus ( x, x )
+        FUNCTION Plus = ( a, b ) => a + b
+        EVALUATE ROW ( "v", [m] )"""))
+    assert format_query(query).splitlines()[1:6] == [
+        "    MEASURE T[m] =",
+        "        VAR x = 2",
+        "        RETURN",
+        "            VAR a = x",
+        "            VAR b = x",
+    ]
+
+
 @pytest.mark.parametrize(("source", "message", "where"), [
     ("DEFINE FUNCTION F = ( a ) => a EVALUATE ROW ( \"v\", F ( 1, 2 ) )", "F takes 1 argument, got 2", (1, 52)),
     ("DEFINE FUNCTION F = ( a ) => F ( a ) EVALUATE ROW ( \"v\", F ( 1 ) )", "F calls itself", (1, 30)),

@@ -90,19 +90,21 @@ def bind_parameters(query: ast.Query, values: Mapping[str, str]) -> ast.Query:
 
 
 def inline_functions(query: ast.Query) -> ast.Query:
-    """``query`` without its ``FUNCTION`` definitions, every call of one replaced by the function's body."""
+    """``query`` without its ``FUNCTION`` definitions, every call of one replaced by the function's body (a
+    function may be defined after the definitions and functions that call it)."""
     functions: dict[str, ast.Define] = {}
-    defines: list[ast.Define] = []
     for define in query.defines:
-        body = _inline(define.expression, functions, ())
         if define.kind == "FUNCTION":
             if define.name.upper() in functions:
                 raise DaxSyntaxError(f"FUNCTION {define.name} is defined twice", *define.position)
-            functions[define.name.upper()] = dataclasses.replace(define, expression=body)
-        else:
-            defines.append(dataclasses.replace(define, expression=body) if body is not define.expression else define)
+            functions[define.name.upper()] = define
     if not functions:
         return query
+    defines = []
+    for define in query.defines:
+        if define.kind != "FUNCTION":
+            body = _inline(define.expression, functions, ())
+            defines.append(dataclasses.replace(define, expression=body) if body is not define.expression else define)
     evaluates = tuple(transform(e, lambda n: _call(n, functions, ())) for e in query.evaluates)
     return dataclasses.replace(query, defines=tuple(defines), evaluates=evaluates)  # type: ignore[arg-type]
 
