@@ -41,7 +41,7 @@ REFUSED = frozenset({
     "days_since_client_start_today",  # TODAY
     "reviews_window_refused",  # WINDOW, a table function used as a CALCULATE filter: named, not misreported
 })
-CORPUS_SIZE = 129
+CORPUS_SIZE = 130
 
 _NAME_LINE = re.compile(r"^-- name: *(\S+) *$", re.MULTILINE)
 # A header naming the measure: "Name :=" anywhere on the first line, or "Name =" alone on it.
@@ -153,7 +153,7 @@ def test_refused_and_evaluated_counts(outcomes: dict[str, tuple[Outcome, Outcome
     assert refused_row == refused_grouped == REFUSED, (
         f"newly refused: {sorted((refused_row | refused_grouped) - REFUSED)}; "
         f"no longer refused: {sorted(REFUSED - refused_row - refused_grouped)}")
-    assert (len(evaluated), len(REFUSED)) == (121, 8)
+    assert (len(evaluated), len(REFUSED)) == (122, 8)
     assert len(evaluated) + len(REFUSED) == len(MEASURES)
 
 
@@ -302,6 +302,9 @@ HAND_CHECKED: dict[str, tuple[str, str]] = {
         GROUP BY 1"""),
     "reviews_on_last_day_endofmonth": ("month", """
         SELECT strftime(rated_date, '%Y-%m'), COUNT(*) FROM BI_SmileBack_Reviews
+        WHERE rated_date = last_day(rated_date) GROUP BY 1"""),
+    "reviews_opening_balance_month": ("month", """
+        SELECT strftime(rated_date + INTERVAL 1 DAY, '%Y-%m'), COUNT(*) FROM BI_SmileBack_Reviews
         WHERE rated_date = last_day(rated_date) GROUP BY 1"""),
     "weighted_reviews_datatable": ("company", """
         SELECT c.company_name, SUM(CASE r.rating WHEN 5 THEN 1.0 WHEN 3 THEN 0.5 ELSE 0 END)

@@ -181,6 +181,26 @@ def test_time_intelligence(engine: Engine, day: str, expression: str, expected: 
     assert value(engine, at(day, expression)) == expected
 
 
+@pytest.mark.parametrize(("day", "expression", "expected"), [
+    # CLOSINGBALANCE…: the last date of the period; OPENINGBALANCE…: the day before the period starts
+    ("2024-06-10", "CLOSINGBALANCEMONTH ( [Total], 'Date'[Date] )", 30),  # 2024-06-30
+    ("2024-07-10", "OPENINGBALANCEMONTH ( [Total], 'Date'[Date] )", 30),  # 2024-06-30
+    ("2024-08-10", "OPENINGBALANCEQUARTER ( [Total], 'Date'[Date] )", 30),  # 2024-06-30
+    ("2024-05-10", "CLOSINGBALANCEQUARTER ( [Total], 'Date'[Date] )", 30),  # 2024-06-30
+    ("2024-01-10", "CLOSINGBALANCEYEAR ( [Total], 'Date'[Date] )", 50),  # 2024-12-31
+    ("2024-01-10", "CLOSINGBALANCEYEAR ( [Total], 'Date'[Date], \"6-30\" )", 30),  # 2024-06-30
+    ("2024-08-10", "OPENINGBALANCEYEAR ( [Total], 'Date'[Date], Sales[Region] = \"South\", \"6-30\" )", 30),
+    ("2024-08-10", "OPENINGBALANCEYEAR ( [Total], 'Date'[Date], Sales[Region] = \"North\", \"6-30\" )", None),
+    ("2024-12-01", "CLOSINGBALANCEMONTH ( [Total], 'Date'[Date], Sales[Region] = \"East\" )", 50),
+    ("2024-08-10", "CALCULATE ( MAX ( 'Date'[Date] ), PREVIOUSDAY ( STARTOFMONTH ( 'Date'[Date] ) ) )",
+     dt.datetime(2024, 7, 31)),
+    ("2024-08-10", "CALCULATE ( MIN ( 'Date'[Date] ), STARTOFMONTH ( DATESYTD ( 'Date'[Date] ) ) )",
+     dt.datetime(2024, 1, 1)),
+])
+def test_balances_and_table_arguments(engine: Engine, day: str, expression: str, expected: Any) -> None:
+    assert value(engine, at(day, expression)) == expected
+
+
 def test_startof_over_the_whole_column(engine: Engine) -> None:
     # no filter: the first date of the column is 2023-07-01; its year's first date in the column is that day
     assert value(engine, "CALCULATE ( MAX ( 'Date'[Date] ), STARTOFYEAR ( 'Date'[Date] ) )") == dt.datetime(2023, 7, 1)

@@ -189,3 +189,5 @@ for _name in ("PERCENTILE.INC", "PERCENTILE.EXC", "PERCENTILEX.INC", "PERCENTILE
 _SCALAR_HANDLERS["IFERROR"] = iferror
 _SCALAR_HANDLERS["ISERROR"] = iferror
 scalars.SCALAR_FUNCTIONS["CURRENCY"] = currency
+
+import generator.engine.balances  # noqa: E402,F401 - registers OPENINGBALANCE… / CLOSINGBALANCE…

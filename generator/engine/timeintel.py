@@ -13,13 +13,42 @@ from sqlglot import exp
 
 from generator.dax import ast
 from generator.engine.compiler import Compiler, Env
-from generator.engine.errors import Unsupported
-from generator.engine.relations import Relation, RelColumn, col, column_name
-from generator.engine.tables import TABLE_HANDLERS, _alias, _bound, _date_range, _dates_argument, _interval, _trunc
+from generator.engine.context import FilterContext
+from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
+from generator.engine.tables import (
+    TABLE_HANDLERS,
+    _alias,
+    _bound,
+    _date_range,
+    _dates_argument,
+    _interval,
+    _trunc,
+    _values_of,
+)
 from generator.engine.values import DaxType
 
 _MONTHS = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}
 _ONE_MICROSECOND = 1
+
+
+def _dates(compiler: Compiler, node: ast.Call, env: Env) -> tuple[ColumnKey, Relation, Relation]:
+    """The dates argument: a date column (its dates in context), or a table expression of one date column with
+    its lineage, e.g. ``STARTOFMONTH ( 'Date'[Date] )`` (its rows are the dates "in context", as DAX reads a
+    table argument); with the key and every date of the column."""
+    argument = node.args[0] if node.args else None
+    if argument is None or isinstance(argument, ast.ColumnRef) or not compiler.is_table_expression(argument, env):
+        return _dates_argument(compiler, node, env)
+    relation = compiler.table(argument, env)
+    key = relation.columns[0].lineage if len(relation.columns) == 1 else None
+    if key is None or compiler._column_type(key) is not DaxType.DATETIME:
+        raise DaxEngineError(f"{node.name} needs a date column or a table of one date column",
+                             *argument.position)
+    alias = compiler.fresh("t")
+    single = Relation(exp.select(exp.alias_(col(alias, relation.columns[0].sql), "c0")).from_(relation.subquery(alias)),
+                      (RelColumn("c0", column_name(key), key, DaxType.DATETIME),))
+    everything = _values_of(compiler, [key], FilterContext((), env.context.activated), blank_row=False)
+    return key, single, everything
 
 
 def _minus_a_moment(value: exp.Expression) -> exp.Expression:
@@ -56,7 +85,7 @@ def start_end_of(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     date). No date in context: an empty table. A year-end ("6-30") makes the year a fiscal year."""
     start = node.name.startswith("STARTOF")
     unit = node.name.removeprefix("STARTOF").removeprefix("ENDOF")
-    key, in_context, everything = _dates_argument(compiler, node, env)
+    key, in_context, everything = _dates(compiler, node, env)
     anchor = _bound(in_context, exp.Min if start else exp.Max, compiler.fresh("m"))
     period_start = _period_start(compiler, node, unit, anchor)
     period_end = _minus_a_moment(_months(period_start.copy(), _MONTHS[unit]))
@@ -74,7 +103,7 @@ def previous_next(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     before the first / after the last date. PREVIOUSYEAR/NEXTYEAR take a year-end ("6-30": fiscal years)."""
     previous = node.name.startswith("PREVIOUS")
     unit = node.name.removeprefix("PREVIOUS").removeprefix("NEXT")
-    key, in_context, everything = _dates_argument(compiler, node, env)
+    key, in_context, everything = _dates(compiler, node, env)
     anchor = _bound(in_context, exp.Min if previous else exp.Max, compiler.fresh("m"))
     if unit == "DAY":
         compiler._arity(node, 1, 1)
@@ -133,11 +162,11 @@ def dates_to_date(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     if node.name != "DATESYTD" or len(node.args) != 2:
         compiler._arity(node, 1, 1)
         unit = {"DATESMTD": "MONTH", "DATESQTD": "QUARTER", "DATESYTD": "YEAR"}[node.name]
-        key, in_context, everything = _dates_argument(compiler, node, env)
+        key, in_context, everything = _dates(compiler, node, env)
         last = _bound(in_context, exp.Max, compiler.fresh("m"))
         return _date_range(compiler, key, everything, _trunc(unit, last), last.copy())
     month, day = year_end(node, node.args[1])
-    key, in_context, everything = _dates_argument(compiler, node, env)
+    key, in_context, everything = _dates(compiler, node, env)
     last = _bound(in_context, exp.Max, compiler.fresh("m"))
     return _date_range(compiler, key, everything, _fiscal_year_start(last, month, day), last.copy())
 
