@@ -269,9 +269,9 @@ class Define(Node):
     table: str | None
     name: str
     expression: Expr
+    parameters: tuple[FunctionParameter, ...] = ()
     line: int = _position()
     column: int = _position()
-    parameters: tuple[FunctionParameter, ...] = ()
 
 
 @dataclass(frozen=True)

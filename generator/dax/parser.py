@@ -407,7 +407,7 @@ class _Parser:
         expression = self.expression()
         if kind == "VAR":
             self.scopes[0].add(name.upper())
-        return ast.Define(kind, table, name, expression, keyword.line, keyword.column)
+        return ast.Define(kind, table, name, expression, line=keyword.line, column=keyword.column)
 
     def function_definition(self, keyword: Token) -> ast.Define:
         """``FUNCTION Name = ( parameter [: type words], ... ) => body`` (the keyword has been read)."""
@@ -444,7 +444,7 @@ class _Parser:
             body = self.expression()
         finally:
             self.scopes.pop()
-        return ast.Define("FUNCTION", None, name, body, keyword.line, keyword.column, tuple(parameters))
+        return ast.Define("FUNCTION", None, name, body, tuple(parameters), keyword.line, keyword.column)
 
     def _at_colon(self) -> bool:
         token = self.peek()
