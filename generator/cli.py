@@ -449,6 +449,9 @@ def query_command(
                        "only with --role.")] = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     memory_limit: MemoryLimitOption = DEFAULT_MEMORY_LIMIT,
+    params: Annotated[list[str] | None, typer.Option(
+        "--param", help="NAME=VALUE: the value of the query parameter @NAME (repeatable). A number, \"quoted text\", "
+                        "TRUE/FALSE or dt\"2024-01-31\" is that literal; any other value is text.")] = None,
 ) -> None:
     """Evaluate a DAX query against the BI_ tables and print the result.
 
@@ -476,9 +479,15 @@ def query_command(
     from generator.engine.security_options import check_role_options
 
     check_role_options(roles, user)
+    values: dict[str, str] = {}
+    for param in params or []:
+        name, equals, value = param.partition("=")
+        if not equals or not name.strip().lstrip("@"):
+            raise ToolError(f"--param {param!r}: expected NAME=VALUE, e.g. --param year=2026")
+        values[name.strip().lstrip("@")] = value
     model = load_engine_model(model_path, _specs_dir(specs) if model_path is None else None)
     if sql:
-        engine = Engine(model, None, roles, user)  # compiling needs no connection
+        engine = Engine(model, None, roles, user, values)  # compiling needs no connection
         typer.echo("\n\n".join(statement + ";" for statement in engine.sql(text, dialect)))
         return
     from generator.engine.limits import deadline
@@ -486,7 +495,7 @@ def query_command(
     connection = connect_read_only(db, memory_limit)
     try:
         with deadline(connection, timeout, memory_limit):
-            results = Engine(model, connection, roles, user).query(text)
+            results = Engine(model, connection, roles, user, values).query(text)
     finally:
         connection.close()
     typer.echo(render(results, output_format))

@@ -148,7 +148,7 @@ def test_double_minus_is_a_comment_not_two_operators() -> None:
     ("source", "message", "line", "column"),
     [
         ("1 @ 2", "unexpected character '@'", 1, 3),
-        ("a;b", "unexpected character ';'", 1, 2),
+        ("f(a, b; c)", "unexpected ',' (this text separates lists with ';', so ',' is only a decimal mark)", 1, 4),
         ("a | b", "unexpected character '|'", 1, 3),
         ('x = "abc', "unterminated string", 1, 5),
         ("\n  'Sales", "unterminated table name", 2, 3),
@@ -157,7 +157,8 @@ def test_double_minus_is_a_comment_not_two_operators() -> None:
         ("1 /* open", "unterminated comment", 1, 3),
         ("[]", "empty name '[]'", 1, 1),
         ("''[x]", "empty table name ''", 1, 1),
-        ("1e3", "invalid number '1e3'", 1, 1),
+        ("1e", "invalid number '1e'", 1, 1),
+        ("3.1E-", "invalid number '3.1E'", 1, 1),
         ("x + 12abc", "invalid number '12abc'", 1, 5),
     ],
 )

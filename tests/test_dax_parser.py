@@ -335,7 +335,8 @@ def test_query_var_is_a_variable_in_later_statements() -> None:
     [
         ("", 1, 1, "expected 'DEFINE' or 'EVALUATE', found end of query"),
         ("SUM ( T[x] )", 1, 1, "expected 'DEFINE' or 'EVALUATE', found 'SUM'"),
-        ("DEFINE EVALUATE T", 1, 8, "expected MEASURE, VAR, TABLE or COLUMN after 'DEFINE', found 'EVALUATE'"),
+        ("DEFINE EVALUATE T", 1, 8,
+         "expected MEASURE, VAR, TABLE, COLUMN or FUNCTION after 'DEFINE', found 'EVALUATE'"),
         (
             "DEFINE MEASURE [x] = 1 EVALUATE T",
             1,
@@ -343,7 +344,7 @@ def test_query_var_is_a_variable_in_later_statements() -> None:
             "expected a qualified name Table[Name] after 'MEASURE', found name [x]",
         ),
         ("DEFINE MEASURE T[x] 1 EVALUATE T", 1, 21, "expected '=' after 'MEASURE T[x]', found number 1"),
-        ("DEFINE VAR x = 1", 1, 17, "expected MEASURE, VAR, TABLE, COLUMN or 'EVALUATE', found end of query"),
+        ("DEFINE VAR x = 1", 1, 17, "expected MEASURE, VAR, TABLE, COLUMN, FUNCTION or 'EVALUATE', found end of query"),
         ("EVALUATE T ORDER T[x]", 1, 18, "expected 'BY' after 'ORDER', found 'T'"),
         ("EVALUATE T ORDER BY T[x] START 1", 1, 32, "expected 'AT' after 'START', found number 1"),
         ("EVALUATE T T", 1, 12, "expected 'EVALUATE', 'ORDER BY', 'START AT' or end of query, found 'T'"),

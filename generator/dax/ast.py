@@ -45,6 +45,24 @@ class Number(Node):
 
 
 @dataclass(frozen=True)
+class DateTimeLiteral(Node):
+    """A datetime literal ``dt"2015-01-09"`` (``dt"2015-01-09T10:30:00"``); ``text`` is what is between the quotes."""
+
+    text: str
+    line: int = _position()
+    column: int = _position()
+
+
+@dataclass(frozen=True)
+class Parameter(Node):
+    """A query parameter ``@name`` (its value is supplied with the query: :mod:`generator.dax.functions`)."""
+
+    name: str
+    line: int = _position()
+    column: int = _position()
+
+
+@dataclass(frozen=True)
 class String(Node):
     """A string literal; ``value`` is unescaped."""
 
@@ -183,6 +201,8 @@ class VarBlock(Node):
 
 Expr = (
     Number
+    | DateTimeLiteral
+    | Parameter
     | String
     | Boolean
     | TableRef
@@ -222,14 +242,34 @@ class Evaluate(Node):
 
 
 @dataclass(frozen=True)
+class FunctionParameter(Node):
+    """One parameter of a user-defined function: its name, and its type words as written (``NUMERIC``,
+    ``SCALAR VAL``, ``ANYREF EXPR`` …; empty when untyped)."""
+
+    name: str
+    type_words: tuple[str, ...] = ()
+    line: int = _position()
+    column: int = _position()
+
+    @property
+    def is_expression(self) -> bool:
+        """True for an ``EXPR`` parameter (evaluated where the function uses it; ``VAL``, the default, is
+        evaluated once where the function is called)."""
+        return "EXPR" in self.type_words or any(w in ("ANYREF", "COLUMNREF", "TABLEREF", "MEASUREREF", "CALENDARREF")
+                                                for w in self.type_words)
+
+
+@dataclass(frozen=True)
 class Define(Node):
-    """One definition after ``DEFINE``: ``kind`` is ``MEASURE``, ``VAR``, ``TABLE`` or ``COLUMN``; ``table`` is set
-    for ``MEASURE T[Name]`` and ``COLUMN T[Name]`` and ``None`` otherwise."""
+    """One definition after ``DEFINE``: ``kind`` is ``MEASURE``, ``VAR``, ``TABLE``, ``COLUMN`` or ``FUNCTION``;
+    ``table`` is set for ``MEASURE T[Name]`` and ``COLUMN T[Name]`` and ``None`` otherwise; ``parameters`` are a
+    ``FUNCTION``'s (``FUNCTION Name = ( a : NUMERIC, b ) => body``: ``expression`` is the body)."""
 
     kind: str
     table: str | None
     name: str
     expression: Expr
+    parameters: tuple[FunctionParameter, ...] = ()
     line: int = _position()
     column: int = _position()
 

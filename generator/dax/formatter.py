@@ -66,10 +66,20 @@ def format_query(query: ast.Query | str, *, width: int = 100) -> str:
     if tree.defines:
         lines.append("DEFINE")
     for define in tree.defines:
+        if define.kind == "FUNCTION":
+            parameters = ", ".join(f"{p.name} : {' '.join(p.type_words)}" if p.type_words else p.name
+                                   for p in define.parameters)
+            header = f"FUNCTION {define.name} = ( {parameters} ) =>" if parameters else \
+                f"FUNCTION {define.name} = () =>"
+            inner = scope | {p.name.upper() for p in define.parameters}
+            lines += printer.assignment(header, add_parentheses(define.expression), INDENT, INDENT, inner)
+            continue
         if define.table is None:
             header = f"{define.kind} {define.name} ="
         else:
             header = f"{define.kind} {table_name(define.table)}{bracketed(define.name)} ="
+        if define.kind == "TABLE" and not re.fullmatch(r"[^\W\d]\w*", define.name):
+            header = f"TABLE {table_name(define.name)} ="
         lines += printer.assignment(header, add_parentheses(define.expression), INDENT, INDENT, scope)
         if define.kind == "VAR":
             scope |= {define.name.upper()}
@@ -193,6 +203,10 @@ class _Printer:
         match node:
             case ast.Number(text=text):
                 return text
+            case ast.DateTimeLiteral(text=text):
+                return f'dt"{text}"'
+            case ast.Parameter(name=name):
+                return f"@{name}"
             case ast.String(value=value):
                 return string_literal(value)
             case ast.Boolean(value=value):

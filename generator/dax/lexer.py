@@ -7,8 +7,17 @@ Lexical rules (see ``dax-semantics.md`` section 2.8):
   names such as ``PERCENTILE.INC``;
 * ``'Table name'`` with ``''`` escaping a quote, ``[Column or measure]`` with ``]]`` escaping ``]``,
   ``"text"`` with ``""`` escaping a double quote (backslash is not an escape);
-* numbers are ``12``, ``1.5``, ``1.`` and ``.5``; a minus sign is never part of a number; exponent literals are
-  rejected (``1e3`` raises ``invalid number``);
+* numbers are ``12``, ``1.5``, ``1.`` and ``.5``, each with an optional exponent (``3.1E-1``, ``1e5``: DAX's
+  scientific notation); a minus sign is never part of a number; ``1e`` or ``12abc`` raise ``invalid number``;
+* ``dt"2015-01-09"`` (or ``dt"2015-01-09T10:30:00"``) is a datetime literal (a :data:`TokenKind.DATETIME` whose
+  value is the text between the quotes);
+* ``@name`` is a query parameter (DAX Studio, Power BI's query parameters): a :data:`TokenKind.PARAMETER` whose
+  value is the name without ``@``;
+* list separators: DAX as Power BI Desktop and DAX Studio write it in a locale whose decimal mark is ``,``
+  separates arguments with ``;`` and writes ``1,5`` for one and a half. The lexer knows the style from the text:
+  a ``;`` outside strings, names and comments means the ``;`` style, where ``;`` is the list separator (a
+  :data:`TokenKind.COMMA` token whose text is ``;``) and a ``,`` between digits is the decimal mark (the token's
+  value is ``1.5``); otherwise ``,`` separates and ``;`` is not valid. Pass ``semicolons=True/False`` to force it;
 * comments are ``// ...``, ``-- ...`` and ``/* ... */``; they are dropped unless ``keep_comments=True``.
 """
 
@@ -40,12 +49,15 @@ class TokenKind(enum.Enum):
     BRACKET = "bracketed name"
     STRING = "string"
     NUMBER = "number"
+    DATETIME = "datetime literal"
+    PARAMETER = "query parameter"
     OPERATOR = "operator"
     LPAREN = "'('"
     RPAREN = "')'"
     LBRACE = "'{'"
     RBRACE = "'}'"
     COMMA = "','"
+    COLON = "':'"
     COMMENT = "comment"
     EOF = "end of input"
 
@@ -74,10 +86,12 @@ _TOKEN_RE = re.compile(
   | (?P<string>"(?:[^"]|"")*")
   | (?P<quoted>'(?:[^'\r\n]|'')+')
   | (?P<bracket>\[(?:[^\]\r\n]|\]\])+\])
-  | (?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
+  | (?P<datetime>[dD][tT]"[^"\r\n]*")
+  | (?P<parameter>@[^\W\d]\w*)
+  | (?P<number>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)
   | (?P<ident>[^\W\d]\w*(?:\.\w+)*)
   | (?P<operator>:=|<=|>=|<>|==|&&|\|\||[-+*/^&=<>])
-  | (?P<punct>[(){},])
+  | (?P<punct>[(){},;:])
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -88,7 +102,19 @@ _PUNCT_KINDS = {
     "{": TokenKind.LBRACE,
     "}": TokenKind.RBRACE,
     ",": TokenKind.COMMA,
+    ";": TokenKind.COMMA,
+    ":": TokenKind.COLON,
 }
+
+# Everything that can hide a ';' that is not a list separator: strings, names, comments.
+_HIDES_SEMICOLON = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\'\r\n]|\'\')+\'|\[(?:[^\]\r\n]|\]\])+\]|(?://|--)[^\r\n]*|/\*.*?\*/',
+                              re.DOTALL)
+_DECIMAL_COMMA = re.compile(r"[0-9]*,[0-9]+(?:[eE][-+]?[0-9]+)?")
+
+
+def uses_semicolons(source: str) -> bool:
+    """True when ``source`` separates lists with ``;`` (a ``;`` outside strings, names and comments)."""
+    return ";" in _HIDES_SEMICOLON.sub("", source)
 
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 
@@ -117,12 +143,15 @@ def _unterminated(source: str, offset: int) -> str | None:
     return None
 
 
-def tokenize(source: str, *, keep_comments: bool = False) -> list[Token]:
+def tokenize(source: str, *, keep_comments: bool = False, semicolons: bool | None = None) -> list[Token]:
     """Split DAX ``source`` into tokens, always ending with one ``EOF`` token.
 
+    ``semicolons`` chooses the list separator (``None``: :func:`uses_semicolons` decides from the text).
     Raises :class:`DaxSyntaxError` for an unexpected character, an unterminated string, name or comment,
     or a malformed number.
     """
+    if semicolons is None:
+        semicolons = uses_semicolons(source)
     positions = _Positions(source)
     tokens: list[Token] = []
     offset = 0
@@ -144,12 +173,24 @@ def tokenize(source: str, *, keep_comments: bool = False) -> list[Token]:
             if keep_comments:
                 tokens.append(Token(TokenKind.COMMENT, text, text, line, column, match.start()))
             continue
+        if group == "punct" and (text == ";") != semicolons and text in ",;":
+            if text == ";":
+                raise DaxSyntaxError("unexpected character ';'", line, column)
+            # the ';' style: a ',' is the decimal mark of a number, never a separator
+            raise DaxSyntaxError("unexpected ',' (this text separates lists with ';', so ',' is only a decimal "
+                                 "mark)", line, column)
+        if group == "number" and semicolons and source.startswith(",", offset):
+            decimal = _DECIMAL_COMMA.match(source, match.start())
+            if decimal is not None and decimal.end() > offset:
+                offset = decimal.end()
+                text = source[match.start() : offset]
         if group == "number" and offset < len(source) and (source[offset].isalnum() or source[offset] == "_"):
             end = offset
             while end < len(source) and (source[end].isalnum() or source[end] in "._"):
                 end += 1
             raise DaxSyntaxError(f"invalid number {source[match.start() : end]!r}", line, column)
-        tokens.append(Token(_kind(group, text), text, _value(group, text), line, column, match.start()))
+        value = text.replace(",", ".") if group == "number" else _value(group, text)
+        tokens.append(Token(_kind(group, text), text, value, line, column, match.start()))
     line, column = positions.at(len(source))
     tokens.append(Token(TokenKind.EOF, "", "", line, column, len(source)))
     return tokens
@@ -165,6 +206,8 @@ def _kind(group: str | None, text: str) -> TokenKind:
         "number": TokenKind.NUMBER,
         "ident": TokenKind.IDENT,
         "operator": TokenKind.OPERATOR,
+        "datetime": TokenKind.DATETIME,
+        "parameter": TokenKind.PARAMETER,
     }[group or ""]
 
 
@@ -175,4 +218,8 @@ def _value(group: str | None, text: str) -> str:
         return text[1:-1].replace("''", "'")
     if group == "bracket":
         return text[1:-1].replace("]]", "]")
+    if group == "datetime":
+        return text[3:-1]
+    if group == "parameter":
+        return text[1:]
     return text

@@ -11,8 +11,12 @@ Choices where DAX is loose:
 * A bare identifier is a :class:`TableRef` (a table, or a variable when a ``VAR`` of that name is in scope), except
   the words in :data:`ARGUMENT_KEYWORDS` (``DESC``, ``YEAR`` ...), which become :class:`Keyword` unless a variable
   of that name is in scope.
-* Omitted arguments (``RANKX ( T, [m], , DESC )``), shortened CALCULATE (``[m] ( filter )``), ``;`` list
-  separators and ``DEFINE FUNCTION`` are rejected.
+* Omitted arguments are kept (:class:`ast.Omitted`, ``RANKX ( T, [m], , DESC )``); shortened CALCULATE
+  (``[m] ( filter )``) is rejected. ``;`` list separators are read as the lexer explains (:mod:`lexer`).
+* ``dt"2015-01-09"`` is a :class:`ast.DateTimeLiteral`; ``@name`` a :class:`ast.Parameter`.
+* ``DEFINE TABLE`` takes a plain or a quoted name (``DEFINE TABLE 'Top Clients' = …``); ``DEFINE FUNCTION
+  Name = ( a : NUMERIC, b : TABLE ) => body`` (a user-defined function) is a :class:`ast.Define` of kind
+  ``FUNCTION`` with its parameters (:mod:`generator.dax.functions` inlines the calls).
 
 A tree deeper than :data:`generator.dax.depth.MAX_DEPTH` levels is refused with ``nesting deeper than N`` at the
 token where it gets too deep; chains of infix operators and of prefix operators are read in loops, so only that
@@ -58,7 +62,7 @@ ARGUMENT_KEYWORDS = frozenset(
 )
 
 _COMPARISONS = frozenset({"=", "==", "<>", "<", ">", "<=", ">="})
-_DEFINE_KINDS = ("MEASURE", "VAR", "TABLE", "COLUMN")
+_DEFINE_KINDS = ("MEASURE", "VAR", "TABLE", "COLUMN", "FUNCTION")
 
 
 def parse_expression(source: str) -> ast.Expr:
@@ -210,7 +214,13 @@ class _Parser:
         token = self.peek()
         if token.kind is K.NUMBER:
             self.advance()
-            return ast.Number(token.text, token.line, token.column)
+            return ast.Number(token.value, token.line, token.column)
+        if token.kind is K.DATETIME:
+            self.advance()
+            return ast.DateTimeLiteral(token.value, token.line, token.column)
+        if token.kind is K.PARAMETER:
+            self.advance()
+            return ast.Parameter(token.value, token.line, token.column)
         if token.kind is K.STRING:
             self.advance()
             return ast.String(token.value, token.line, token.column)
@@ -363,14 +373,14 @@ class _Parser:
         while self.at_keyword("DEFINE"):
             self.advance()
             if not self.at_keyword(*_DEFINE_KINDS):
-                raise self.error("MEASURE, VAR, TABLE or COLUMN after 'DEFINE'")
+                raise self.error("MEASURE, VAR, TABLE, COLUMN or FUNCTION after 'DEFINE'")
             while self.at_keyword(*_DEFINE_KINDS):
                 defines.append(self.definition())
         evaluates: list[ast.Evaluate] = []
         while self.at_keyword("EVALUATE"):
             evaluates.append(self.evaluate())
         if not evaluates:
-            expected = "MEASURE, VAR, TABLE, COLUMN or 'EVALUATE'" if defines else "'DEFINE' or 'EVALUATE'"
+            expected = "MEASURE, VAR, TABLE, COLUMN, FUNCTION or 'EVALUATE'" if defines else "'DEFINE' or 'EVALUATE'"
             raise self.error(expected)
         self.expect_end("'EVALUATE', 'ORDER BY', 'START AT' or end of query")
         return ast.Query(tuple(defines), tuple(evaluates), first.line, first.column)
@@ -379,7 +389,12 @@ class _Parser:
         keyword = self.advance()
         kind = keyword.value.upper()
         table: str | None = None
-        if kind in ("MEASURE", "COLUMN"):
+        if kind == "FUNCTION":
+            return self.function_definition(keyword)
+        if kind == "TABLE" and self.peek().kind is K.QUOTED_TABLE:
+            name = self.advance().value
+            shown = f"TABLE '{name}'"
+        elif kind in ("MEASURE", "COLUMN"):
             if self.peek().kind not in (K.IDENT, K.QUOTED_TABLE) or self.peek(1).kind is not K.BRACKET:
                 raise self.error(f"a qualified name Table[Name] after '{kind}'")
             table = self.advance().value
@@ -392,7 +407,48 @@ class _Parser:
         expression = self.expression()
         if kind == "VAR":
             self.scopes[0].add(name.upper())
-        return ast.Define(kind, table, name, expression, keyword.line, keyword.column)
+        return ast.Define(kind, table, name, expression, line=keyword.line, column=keyword.column)
+
+    def function_definition(self, keyword: Token) -> ast.Define:
+        """``FUNCTION Name = ( parameter [: type words], ... ) => body`` (the keyword has been read)."""
+        token = self.peek()
+        if token.kind is not K.IDENT or token.value.upper() in RESERVED_WORDS:
+            raise self.error("a function name after 'FUNCTION'")
+        name = self.advance().value
+        self.expect_operator("=", f"'=' after 'FUNCTION {name}'")
+        opened = self.expect(K.LPAREN, f"'(' to open the parameters of 'FUNCTION {name}'")
+        parameters: list[ast.FunctionParameter] = []
+        while self.peek().kind is not K.RPAREN:
+            if parameters:
+                self.expect(K.COMMA, f"',' or ')' to close '(' opened at {opened.line}:{opened.column}")
+            start = self.peek()
+            parameter = self.variable_name(f"FUNCTION {name} (")
+            words: list[str] = []
+            if self._at_colon():
+                self.advance()
+                while self.peek().kind is K.IDENT:
+                    words.append(self.advance().value.upper())
+                if not words:
+                    raise self.error(f"a type after '{parameter} :'")
+            parameters.append(ast.FunctionParameter(parameter, tuple(words), start.line, start.column))
+        self.advance()  # ')'
+        arrow = self.peek()
+        following = self.peek(1)
+        if not (self.at_operator("=") and following.kind is K.OPERATOR and following.text == ">"
+                and following.offset == arrow.offset + 1):
+            raise self.error(f"'=>' after the parameters of 'FUNCTION {name}'")
+        self.advance()
+        self.advance()
+        self.scopes.append({p.name.upper() for p in parameters})
+        try:
+            body = self.expression()
+        finally:
+            self.scopes.pop()
+        return ast.Define("FUNCTION", None, name, body, tuple(parameters), keyword.line, keyword.column)
+
+    def _at_colon(self) -> bool:
+        token = self.peek()
+        return token.kind is K.COLON
 
     def evaluate(self) -> ast.Evaluate:
         keyword = self.advance()

@@ -126,6 +126,7 @@ class Compiler:
         self.query_measures = {k.lower(): v for k, v in (query_measures or {}).items()}
         self._ids = itertools.count(1)
         self.parses: dict[str, ast.Expr] = parses if parses is not None else {}
+        self._homes: list[str] = []  # the home tables of the measures being compiled, innermost last
 
     # ----------------------------------------------------------------------------------------- helpers
 
@@ -154,7 +155,10 @@ class Compiler:
         return table
 
     def _column_key(self, node: ast.Expr) -> ColumnKey:
-        """The model column a ``Table[Column]`` argument names (canonical spelling)."""
+        """The model column a ``Table[Column]`` argument names (canonical spelling); in a measure, a bare
+        ``[Column]`` of the measure's home table too (:meth:`_home_column`)."""
+        if isinstance(node, ast.NameRef) and (home := self._home_column(node)) is not None:
+            node = home
         if not isinstance(node, ast.ColumnRef):
             raise DaxEngineError("expected a column reference Table[Column]", *node.position)
         table = self._table_named(node.table, node)
@@ -163,6 +167,16 @@ class Compiler:
             hint = did_you_mean(node.column, [c.name for c in table.columns], lambda c: f"[{c}]")
             raise DaxEngineError(f"unknown column '{node.column}' in table '{table.name}'", *node.position, hint=hint)
         return table.name, column.name
+
+    def _home_column(self, node: ast.NameRef) -> ast.ColumnRef | None:
+        """``[Name]`` inside a measure, when no measure has that name and the measure's home table has such a
+        column: that column (DAX resolves an unqualified column reference of a measure on its home table)."""
+        if not self._homes or self._measure(node.name) is not None:
+            return None
+        table = self.model.table(self._homes[-1])
+        if table is None or table.column(node.name) is None:
+            return None
+        return ast.ColumnRef(table.name, node.name, node.line, node.column)
 
     def _column_type(self, key: ColumnKey) -> DaxType:
         table = self.model.table(key[0])
@@ -235,6 +249,10 @@ class Compiler:
                 raise Unsupported("table constructor used as a single value", *node.position)
             case ast.Omitted():
                 raise DaxEngineError("an argument is missing here", *node.position)
+            case ast.DateTimeLiteral():
+                from generator.engine.literals import datetime_literal
+
+                return datetime_literal(node)
         raise Unsupported(type(node).__name__, *node.position)
 
     def _once(self, operands: list[Scalar], build: Callable[[list[Scalar]], Scalar]) -> Scalar:
@@ -349,6 +367,9 @@ class Compiler:
         found = self._row_column(env, None, name)
         if found is not None:
             return found
+        home = self._home_column(node)
+        if home is not None:
+            return self._column_or_measure(home, env)
         names = [m.name for m in (*self.model.measures, *self.query_measures.values())]
         names += [c.short_name for frame in env.rows for c in frame.relation.columns]
         raise DaxEngineError(f"unknown measure or column [{name}]", *node.position,
@@ -374,6 +395,7 @@ class Compiler:
             raise DaxEngineError(f"measure references nesting deeper than {MAX_MEASURE_DEPTH}", *node.position)
         expression = self.parsed(measure)
         inner = Env(self.transition(env), (), self.query_variables, (*env.measures, measure.name.lower()))
+        self._homes.append(measure.table)
         try:
             return self.scalar(expression, inner)
         except DaxEngineError as error:
@@ -382,6 +404,8 @@ class Compiler:
             where = f" ({measure.origin})" if measure.origin else ""
             error.args = (f"in measure [{measure.name}]{where}: {error.args[0]}",)
             raise
+        finally:
+            self._homes.pop()
 
     def transition(self, env: Env) -> FilterContext:
         """Context transition: every row context becomes filters on its columns (replacing theirs)."""
@@ -583,6 +607,10 @@ class Compiler:
 
     def _predicate_filter(self, argument: ast.Expr, env: Env) -> Filter:
         """A boolean CALCULATE filter: ``FILTER(ALL(columns it reads), predicate)`` kept as a predicate."""
+        if self._homes:  # in a measure, [Column] of its home table: CALCULATE ( …, [Region] = "North" )
+            from generator.dax.functions import transform
+
+            argument = transform(argument, lambda n: self._home_column(n) if isinstance(n, ast.NameRef) else None)
         keys: list[ColumnKey] = []
         for reference in _row_level_columns(argument):
             key = self._column_key(reference)
@@ -593,6 +621,11 @@ class Compiler:
                 keys.append(key)
         _refuse_measures_in_filter(argument, self)
         if not keys:
+            from generator.engine.refusals import first_unknown_call
+
+            unknown = first_unknown_call(argument)
+            if unknown is not None:
+                raise Unsupported(unknown.name, *unknown.position)
             raise DaxEngineError("a boolean filter must read at least one column", *argument.position)
         tables = {k[0].lower() for k in keys}
         if len(tables) > 1:
@@ -604,12 +637,14 @@ class Compiler:
         return Filter(tuple(keys), predicate=scalars.truthy(condition), table=keys[0][0])
 
     def _total_to_date(self, node: ast.Call, env: Env) -> Scalar:
-        """TOTALYTD / TOTALQTD / TOTALMTD (expression, dates [, filter]) = CALCULATE(expression, DATESYTD(dates) …)."""
-        self._arity(node, 2, 3)
-        if len(node.args) == 3 and isinstance(node.args[2], ast.String):
-            raise Unsupported(f"{node.name} with a year-end date", *node.args[2].position)
-        dates = ast.Call("DATES" + node.name[5:], (node.args[1],), *node.args[1].position)
-        rewritten = ast.Call("CALCULATE", (node.args[0], dates, *node.args[2:]), *node.position)
+        """TOTALYTD / TOTALQTD / TOTALMTD (expression, dates [, filter]) = CALCULATE(expression, DATESYTD(dates) …);
+        TOTALYTD also takes a year-end (expression, dates [, filter] [, "6-30"]), passed on to DATESYTD."""
+        self._arity(node, 2, 4 if node.name == "TOTALYTD" else 3)
+        filters, year_end = list(node.args[2:]), ()
+        if node.name == "TOTALYTD" and filters and (isinstance(filters[-1], ast.String) or len(filters) == 2):
+            year_end = (filters.pop(),)  # TOTALYTD(expression, dates [, filter] [, year_end_date])
+        dates = ast.Call("DATES" + node.name[5:], (node.args[1], *year_end), *node.args[1].position)
+        rewritten = ast.Call("CALCULATE", (node.args[0], dates, *filters), *node.position)
         return self._calculate(rewritten, env)
 
     def _rankx(self, node: ast.Call, env: Env) -> Scalar:
@@ -1155,3 +1190,6 @@ _SCALAR_HANDLERS: dict[str, Callable[[Compiler, ast.Call, Env], Scalar]] = {
 }
 
 __all__ = ["TABLE_FUNCTIONS", "Compiler", "Env", "RowFrame", "relationships_in_effect"]
+
+# Scalar functions registered in _SCALAR_HANDLERS by their own module (imported last: it imports this one).
+import generator.engine.stats  # noqa: E402,F401

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -70,10 +70,13 @@ class QueryResult:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
-def parse(text: str) -> ast.Query:
-    """Parse a DAX query; a bare expression is not accepted (EVALUATE is required)."""
+def parse(text: str, parameters: Mapping[str, str] | None = None) -> ast.Query:
+    """Parse a DAX query; a bare expression is not accepted (EVALUATE is required). ``@name`` query parameters
+    take their ``parameters`` values and user-defined functions are inlined (:mod:`generator.dax.functions`)."""
+    from generator.dax.functions import bind_parameters, inline_functions
+
     try:
-        return parse_query(text)
+        return inline_functions(bind_parameters(parse_query(text), parameters or {}))
     except DaxNestingError as error:
         raise DaxEngineError(error.message, error.line, error.column) from error
     except DaxSyntaxError as error:
@@ -228,8 +231,12 @@ class Engine:
     """Evaluates DAX queries against the BI_ tables of a DuckDB connection, bound to ``model``."""
 
     def __init__(self, model: EngineModel, connection: duckdb.DuckDBPyConnection | None,
-                 role: str | Sequence[str] | None = None, user: str | None = None):
+                 role: str | Sequence[str] | None = None, user: str | None = None,
+                 parameters: Mapping[str, str] | None = None):
         """``connection`` may be None when queries are only compiled (:meth:`sql`).
+
+        ``parameters``: the values of the queries' ``@name`` parameters (text, read as
+        :func:`generator.dax.functions.parameter_literal` explains).
 
         ``role``: evaluate under this role of the model (or these roles, combined as Power BI combines a user's
         roles: a row is visible when some role shows it); ``user`` is then required: the user principal name
@@ -239,6 +246,7 @@ class Engine:
         self.model = model
         self.connection = connection
         self.user = user or ""
+        self.parameters = dict(parameters or {})
         names = [role] if isinstance(role, str) else list(role or [])
         roles = []
         for name in names:
@@ -281,7 +289,8 @@ class Engine:
         """Parse and compile a query (the database is only asked which tables have a blank row)."""
         oracle = self._has_blank_row if self.connection is not None else None
         with _deep_trees():
-            return compile_query(self.model, parse(text), oracle, self._parses, self.security, self.user)
+            return compile_query(self.model, parse(text, self.parameters), oracle, self._parses, self.security,
+                                 self.user)
 
     def sql(self, text: str, dialect: str = "duckdb", pretty: bool = True) -> list[str]:
         """The SQL of each EVALUATE in ``dialect``."""

@@ -56,6 +56,8 @@ def values_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """VALUES / DISTINCT of a column (distinct values in the filter context) or of a table."""
     compiler._arity(node, 1, 1)
     argument = node.args[0]
+    if isinstance(argument, ast.NameRef):  # in a measure, [Column] of its home table
+        argument = compiler._home_column(argument) or argument
     if isinstance(argument, ast.ColumnRef):
         return _values_of(compiler, [compiler._column_key(argument)], env.context, node.name == "VALUES")
     if node.name == "VALUES" and isinstance(argument, ast.TableRef) and argument.name.lower() not in env.variables:
@@ -664,3 +666,7 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
     "DATESQTD": dates_to_date,
     "DATESYTD": dates_to_date,
 }
+
+# Table functions registered in TABLE_HANDLERS by their own modules (imported last: they import this one).
+import generator.engine.generators  # noqa: E402
+import generator.engine.timeintel  # noqa: E402,F401
