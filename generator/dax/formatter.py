@@ -78,8 +78,8 @@ def format_query(query: ast.Query | str, *, width: int = 100) -> str:
             header = f"{define.kind} {define.name} ="
         else:
             header = f"{define.kind} {table_name(define.table)}{bracketed(define.name)} ="
-        if define.kind == "TABLE" and not re.fullmatch(r"[^\W\d]\w*", define.name):
-            header = f"TABLE {table_name(define.name)} ="
+        if define.kind == "TABLE":
+            header = f"TABLE {table_name(define.name)} ="  # quoted only where the name needs it
         lines += printer.assignment(header, add_parentheses(define.expression), INDENT, INDENT, scope)
         if define.kind == "VAR":
             scope |= {define.name.upper()}
