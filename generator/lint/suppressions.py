@@ -52,7 +52,8 @@ def read_suppressions(database: SemanticModel | dict[str, Any]) -> Suppressions:
     return Suppressions(model_wide, per_object)
 
 
-def apply_suppressions(database: SemanticModel | dict[str, Any], findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+def apply_suppressions(database: SemanticModel | dict[str, Any], findings: list[Finding]
+                       ) -> tuple[list[Finding], list[Finding]]:
     """``findings`` split into (kept, silenced by an ignore annotation)."""
     suppressions = read_suppressions(database)
     kept = [finding for finding in findings if not suppressions.silences(finding)]

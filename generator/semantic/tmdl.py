@@ -4,8 +4,8 @@ Built on the lossless tree of :mod:`generator.tmdl` (the product's one TMDL pars
 :class:`~.build.Raw` object named with TMSL's keys, so :func:`.build.build_model` applies the same defaults to
 both formats. What is TMDL-specific is only the shape:
 
-* ``table X`` declared in several files is one table (partial declarations), ordered by the ``ref table``
-  lines of ``model.tmdl``, then in file order;
+* ``table X`` declared in several files is one table (partial declarations); tables, roles, perspectives
+  and cultures are ordered by the ``ref`` lines of ``model.tmdl`` (``ref table X``), then in file order;
 * a declaration's default expression (``measure M = <DAX>``) is the object's ``expression`` (a table
   permission's ``filterExpression``, an annotation's ``value``, a partition's source ``type``);
 * ``source =`` of a partition is its source's expression; a ``source`` block holds its properties;
@@ -163,20 +163,23 @@ class _Reader:
         model = Raw("the model", Location(self.model.root))
         database: Raw | None = None
         tables: dict[str, Raw] = {}
-        order: list[str] = []
+        order: dict[str, list[str]] = {}
+
+        def ref(node: Node) -> None:
+            if node.is_ref and node.name:
+                order.setdefault((node.ref_type or "").lower(), []).append(node.name.casefold())
+
         for path, document in self.model.documents.items():
             file = str(Path(self.model.root) / path)
             for node in document.nodes:
                 keyword = node.keyword.lower()
                 if node.is_ref:
-                    if (node.ref_type or "").lower() == "table" and node.name:
-                        order.append(node.name.casefold())
+                    ref(node)
                     continue
                 if keyword == "model":
                     block = self.convert(node, file, "the model")
                     for child in node.children:
-                        if child.is_ref and (child.ref_type or "").lower() == "table" and child.name:
-                            order.append(child.name.casefold())
+                        ref(child)
                     model.location = block.location
                     model.props.update(block.props)
                     for name, items in block.children.items():
@@ -194,9 +197,12 @@ class _Reader:
                             known.children.setdefault(name, []).extend(items)
                 else:
                     self.child(model, node, file)
-        ranked = {name: rank for rank, name in enumerate(dict.fromkeys(order))}
-        model.children["tables"] = sorted(tables.values(),
-                                          key=lambda t: ranked.get(t.text("name").casefold(), len(ranked)))
+        model.children["tables"] = list(tables.values())
+        for ref_type, collection in (("table", "tables"), ("role", "roles"), ("perspective", "perspectives"),
+                                     ("cultureinfo", "cultures")):
+            ranked = {name: rank for rank, name in enumerate(dict.fromkeys(order.get(ref_type, [])))}
+            if collection in model.children:
+                model.children[collection].sort(key=lambda o: ranked.get(o.text("name").casefold(), len(ranked)))
         for relationship in model.many("relationships"):
             self.relationship(relationship)
         return model, database
