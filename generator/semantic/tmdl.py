@@ -216,6 +216,6 @@ def read_tmdl(folder: Path | str) -> SemanticModel:
     try:
         tree = read_folder(definition)
     except TmdlSyntaxError as error:
-        raise ModelSourceError(Location(error.file, error.line, error.column), error.message) from None
+        raise ModelSourceError(error.location, error.message) from None
     model, database = _Reader(tree).read()
     return build_model(model, database=database)
