@@ -424,7 +424,7 @@ def lint_command(
 
 
 ModelOption = Annotated[Path | None, typer.Option(
-    "--model", help="Bind to this model.bim or TMDL definition/ folder instead of the model of the specs "
+    "--model", help="Bind to this model.bim, .pbit or TMDL definition/ folder instead of the model of the specs "
                     "(its tables are read by name from --db).")]
 
 

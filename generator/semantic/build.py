@@ -179,7 +179,7 @@ def _column(raw: Raw, table: str, calculated_table: bool) -> Column | None:
         alternate_of=raw.one("alternateOf") is not None,
         variations=tuple(Variation(v.name(), v.text("relationship"), v.text("defaultHierarchy"),
                                    v.flag("isDefault", False), v.location) for v in raw.many("variations")),
-        annotations=_annotations(raw), location=raw.location)
+        lineage_tag=raw.text("lineageTag"), annotations=_annotations(raw), location=raw.location)
 
 
 def _format_expression(raw: Raw) -> str:
@@ -197,7 +197,7 @@ def _measure(raw: Raw, table: str) -> Measure:
         is_hidden=raw.flag("isHidden", False), description=raw.text("description"),
         kpi=Kpi(kpi.text("targetExpression"), kpi.text("statusExpression"), kpi.text("trendExpression"),
                 kpi.location) if kpi else None,
-        annotations=_annotations(raw), location=raw.location)
+        lineage_tag=raw.text("lineageTag"), annotations=_annotations(raw), location=raw.location)
 
 
 def _partition(raw: Raw, table: str) -> Partition:
@@ -248,7 +248,7 @@ def _table(raw: Raw) -> Table:
         data_category=raw.text("dataCategory"), is_hidden=raw.flag("isHidden", False),
         description=raw.text("description"),
         refresh_source_expression=policy.optional("sourceExpression") if policy else None,
-        annotations=_annotations(raw), location=raw.location)
+        lineage_tag=raw.text("lineageTag"), annotations=_annotations(raw), location=raw.location)
 
 
 def _relationship(raw: Raw) -> Relationship:
@@ -310,7 +310,7 @@ def build_model(raw: Raw, *, database: Raw | None = None) -> SemanticModel:
     sources = tuple(DataSource(_named(s, "data source"), s.text("type", "provider").lower(), s.text("description"),
                                _annotations(s), s.location) for s in raw.many("dataSources"))
     expressions = tuple(NamedExpression(_named(e, "expression"), e.text("kind", "m").lower(), e.text("expression"),
-                                        e.text("description"), _annotations(e), e.location)
+                                        e.text("description"), e.text("lineageTag"), _annotations(e), e.location)
                         for e in raw.many("expressions"))
     name = (database.text("name") if database else "") or raw.text("name") or "Model"
     return SemanticModel(

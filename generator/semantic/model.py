@@ -149,6 +149,7 @@ class Column(Annotated):
     description: str = ""
     alternate_of: bool = False
     variations: tuple[Variation, ...] = ()
+    lineage_tag: str = ""
     annotations: tuple[Annotation, ...] = ()
     location: Location = field(default=NOWHERE, compare=False, repr=False)
 
@@ -175,6 +176,7 @@ class Measure(Annotated):
     is_hidden: bool = False
     description: str = ""
     kpi: Kpi | None = None
+    lineage_tag: str = ""
     annotations: tuple[Annotation, ...] = ()
     location: Location = field(default=NOWHERE, compare=False, repr=False)
 
@@ -250,6 +252,7 @@ class Table(Annotated):
     is_hidden: bool = False
     description: str = ""
     refresh_source_expression: str | None = None
+    lineage_tag: str = ""
     annotations: tuple[Annotation, ...] = ()
     location: Location = field(default=NOWHERE, compare=False, repr=False)
 
@@ -355,6 +358,7 @@ class NamedExpression(Annotated):
     kind: str = "m"
     expression: str = ""
     description: str = ""
+    lineage_tag: str = ""
     annotations: tuple[Annotation, ...] = ()
     location: Location = field(default=NOWHERE, compare=False, repr=False)
 
