@@ -13,6 +13,8 @@ import pytest
 from generator.engine.sources import ModelSourceError, load_engine_model, model_from_bim
 from generator.lint import lint_database, load_model
 from generator.lint.suppressions import apply_suppressions
+from generator.powerbi.bim import bim_json, datamodel_schema_json
+from generator.powerbi.tmdl import definition_files
 from generator.semantic.load import read_model
 from generator.semantic.location import Location
 from generator.semantic.model import (
@@ -27,7 +29,8 @@ from generator.semantic.model import (
 )
 from generator.semantic.spec import from_spec
 from generator.semantic.tmdl import read_tmdl
-from generator.semantic.tmsl import read_bim, read_pbit
+from generator.semantic.tmsl import pbit_schema, read_bim, read_pbit
+from generator.semantic.tom import to_database
 from generator.spec.loader import load_model as load_specs
 from tests.conftest import ROOT, run_cli
 
@@ -260,3 +263,15 @@ def test_case_insensitive_lookup() -> None:
     assert model.measure_table(model.tables[0].measures[0].name.upper()) is model.tables[0]
     assert len(model.relationships_of("CALENDAR")) == 1
     assert model.table("nope") is None and model.column("nope", "x") is None and model.measure("nope") is None
+
+
+def test_the_writers_write_the_ir_back_byte_for_byte(built: Path) -> None:
+    # The outputs are written from the IR (spec reader → IR → TMSL writer), so reading one back and writing
+    # it again gives the same bytes, in every format.
+    assert bim_json(to_database(read_bim(built / "model.bim"))) == (built / "model.bim").read_text(encoding="utf-8")
+    schema, _ = pbit_schema(built / "MSP-CSAT.pbit")
+    assert datamodel_schema_json(to_database(read_pbit(built / "MSP-CSAT.pbit"))) == schema
+    definition = built / "MSP-CSAT.SemanticModel" / "definition"
+    files = definition_files(to_database(read_tmdl(definition)))
+    assert sorted(files) == sorted(p.relative_to(definition).as_posix() for p in definition.rglob("*.tmdl"))
+    assert [name for name, text in files.items() if (definition / name).read_text(encoding="utf-8") != text] == []

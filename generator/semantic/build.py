@@ -55,6 +55,7 @@ from generator.semantic.model import (
 )
 
 E = TypeVar("E", bound=TomEnum)
+DATA_ACCESS_OPTIONS = ("fastCombine", "legacyRedirects", "returnErrorValuesAsNull")
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -313,10 +314,18 @@ def build_model(raw: Raw, *, database: Raw | None = None) -> SemanticModel:
                                         e.text("description"), e.text("lineageTag"), _annotations(e), e.location)
                         for e in raw.many("expressions"))
     name = (database.text("name") if database else "") or raw.text("name") or "Model"
+    options = raw.one("dataAccessOptions")
+    if options is not None:
+        options.what = "the data access options"
     return SemanticModel(
         name=name, tables=tuple(tables), relationships=tuple(relationships), roles=tuple(roles),
         perspectives=perspectives, data_sources=sources, expressions=expressions,
         cultures=tuple(c.name() for c in raw.many("cultures")), culture=raw.text("culture"),
         default_mode=raw.choice("defaultMode", Mode, Mode.IMPORT),
         default_power_bi_data_source_version=raw.text("defaultPowerBIDataSourceVersion"),
+        discourage_implicit_measures=raw.flag("discourageImplicitMeasures", False),
+        source_query_culture=raw.text("sourceQueryCulture"),
+        data_access_options=tuple((option, options.flag(option, False)) for option in DATA_ACCESS_OPTIONS
+                                  if options is not None and options.has(option)),
+        compatibility_level=(database.integer("compatibilityLevel", 0) if database else 0) or 0,
         description=raw.text("description"), annotations=_annotations(raw), location=raw.location)

@@ -365,7 +365,9 @@ class NamedExpression(Annotated):
 
 @dataclass(frozen=True)
 class SemanticModel(Annotated):
-    """A whole model: TOM's ``Model`` (with its database's name) and everything in it."""
+    """A whole model: TOM's ``Model`` (with its database's name and compatibility level) and everything in it.
+
+    ``data_access_options`` are the options set, as (TOM name, value) pairs in TOM's order."""
 
     name: str = "Model"
     tables: tuple[Table, ...] = ()
@@ -378,6 +380,10 @@ class SemanticModel(Annotated):
     culture: str = ""
     default_mode: Mode = Mode.IMPORT
     default_power_bi_data_source_version: str = ""
+    discourage_implicit_measures: bool = False
+    source_query_culture: str = ""
+    data_access_options: tuple[tuple[str, bool], ...] = ()
+    compatibility_level: int = 0
     description: str = ""
     annotations: tuple[Annotation, ...] = ()
     location: Location = field(default=NOWHERE, compare=False, repr=False)

@@ -120,8 +120,11 @@ def from_database(data: Any, file: str = "<model>", where: Any = None) -> Semant
     locate = where or (lambda _obj: Location(file))
     model, database = _model_object(data, file)
     raw = _raw(model, "the model", locate)
-    return build_model(raw, database=_raw({"name": database.get("name")}, "the database", locate)
-                       if database is not None and isinstance(database.get("name"), str) else None)
+    header = None
+    if database is not None:
+        header = _raw({k: v for k, v in database.items() if k != "model" and not isinstance(v, (dict, list))},
+                      "the database", locate)
+    return build_model(raw, database=header)
 
 
 def from_text(text: str, file: str) -> SemanticModel:
