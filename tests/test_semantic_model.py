@@ -3,6 +3,7 @@ consumer (engine, lint) sees the same properties."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from generator.semantic.model import (
     SecurityFilter,
     SemanticModel,
     SummarizeBy,
+    key,
 )
 from generator.semantic.spec import from_spec
 from generator.semantic.tmdl import read_tmdl
@@ -262,7 +264,23 @@ def test_case_insensitive_lookup() -> None:
     assert model.column("sales", "ORDER DATE") is not None
     assert model.measure_table(model.tables[0].measures[0].name.upper()) is model.tables[0]
     assert len(model.relationships_of("CALENDAR")) == 1
+    assert [r.to_table for r in model.relationship_path("SALES", "calendar")] == ["Calendar"]
+    assert model.relationship_path("Sales", "Product Category") is None  # only an inactive relationship
+    assert model.relationship_path("Calendar", "Sales") is None and model.relationship_path("Sales", "sales") == ()
     assert model.table("nope") is None and model.column("nope", "x") is None and model.measure("nope") is None
+
+
+def test_relationship_paths_follow_many_to_one_chains(formats: dict[str, SemanticModel]) -> None:
+    model = formats["TMDL"]
+    for rel in model.relationships:
+        if rel.is_active:
+            path = model.relationship_path(rel.from_table.upper(), rel.to_table)
+            assert path is not None and len(path) == 1
+    chains = [path for a in model.tables for b in model.tables
+              if (path := model.relationship_path(a.name, b.name)) and len(path) > 1]
+    assert chains, "the generated model has snowflaked dimensions"
+    for chain in chains:
+        assert all(key(x.to_table) == key(y.from_table) for x, y in itertools.pairwise(chain))
 
 
 def test_the_writers_write_the_ir_back_byte_for_byte(built: Path) -> None:

@@ -439,3 +439,25 @@ class SemanticModel(Annotated):
         return next((r for r in self.relationships
                      if {(key(r.from_table), key(r.from_column)), (key(r.to_table), key(r.to_column))} == ends),
                     None)
+
+    def relationship_path(self, from_table: str, to_table: str) -> tuple[Relationship, ...] | None:
+        """The shortest chain of active relationships along which ``from_table`` reaches ``to_table`` going from
+        the many side to the one side (the way a filter on ``to_table`` reaches ``from_table``): ``()`` for the
+        same table, None when there is none. Ties are broken by model order."""
+        start, goal = key(from_table), key(to_table)
+        paths: dict[str, tuple[Relationship, ...]] = {start: ()}
+        frontier = [start]
+        while frontier and goal not in paths:
+            following = []
+            for table in frontier:
+                for rel in self.relationships:
+                    if not rel.is_active:
+                        continue
+                    ends = (key(rel.from_table), key(rel.to_table))
+                    many_to_one = (rel.from_cardinality, rel.to_cardinality) != (Cardinality.ONE, Cardinality.MANY)
+                    near, far = ends if many_to_one else ends[::-1]
+                    if near == table and far not in paths:
+                        paths[far] = paths[table] + (rel,)
+                        following.append(far)
+            frontier = following
+        return paths.get(goal)
