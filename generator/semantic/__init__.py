@@ -1,5 +1,7 @@
 """One semantic model: the IR every reader produces and every part of the product reads.
 
+(For users: docs/powerbi.md, "One semantic model, whatever the format".)
+
 The flow is one way::
 
     YAML specs ───> spec reader ──────────────┐     ┌─> engine (EngineModel: query, validate, report)
