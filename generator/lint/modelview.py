@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from generator.measures.names import dax_measure, dax_table
 from generator.semantic import model as ir
 from generator.semantic.model import ColumnKind, SemanticModel
 
@@ -61,9 +60,14 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-# How DAX writes a table name (``'name'``) and a column or measure name (``[name]``): the one spelling.
-quote_table = dax_table
-bracket = dax_measure
+def quote_table(name: str) -> str:
+    """``'name'`` with embedded quotes doubled, as DAX writes a table name."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+def bracket(name: str) -> str:
+    """``[name]`` with ``]`` doubled, as DAX writes a column or measure name."""
+    return "[" + name.replace("]", "]]") + "]"
 
 
 def _key(name: str) -> str:
