@@ -373,7 +373,8 @@ def _check_into(model, into: Path, with_tables: bool, output_format: str, junit:
 @app.command("lint", epilog=EXIT_CODES)
 def lint_command(
     model_path: Annotated[Path | None, typer.Option(
-        "--model", dir_okay=False, help="Lint this model.bim instead of the model generated from the specs.")] = None,
+        "--model", help="Lint this model instead of the one generated from the specs: a model.bim, a .pbit, a TMDL "
+                        "definition/ folder (or the *.SemanticModel folder holding it).")] = None,
     specs: SpecsOption = None,
     fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe: info, "
                                                            "warning, error or never.")] = "error",
@@ -390,7 +391,7 @@ def lint_command(
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.errors import EXIT_FINDINGS
     from generator.findings import FAIL_ON_CHOICES, exceeds
-    from generator.lint import LintContext, lint_database, load_bim, select_rules
+    from generator.lint import LintContext, lint_database, load_model, select_rules
     from generator.lint.suppressions import apply_suppressions
     from generator.reference import MEASURES as REFERENCE_MEASURES
     from generator.spec.reference import measures_with_reference
@@ -399,12 +400,12 @@ def lint_command(
     if fail_on not in FAIL_ON_CHOICES:
         raise ToolError(f"--fail-on must be one of {', '.join(FAIL_ON_CHOICES)}, not {fail_on!r}")
     if model_path is not None:
-        database = load_bim(model_path)
+        database = load_model(model_path)
         title = f"lint {model_path}"
     else:
-        from generator.powerbi.semantic import semantic_model
+        from generator.semantic.spec import from_spec
 
-        database = semantic_model(_load_model(specs))
+        database = from_spec(_load_model(specs))
         title = "lint"
     selected = [rule.strip() for rule in rules.split(",") if rule.strip()] if rules else None
     chosen = select_rules(selected)
@@ -423,7 +424,7 @@ def lint_command(
 
 
 ModelOption = Annotated[Path | None, typer.Option(
-    "--model", help="Bind to this model.bim or TMDL definition/ folder instead of the model of the specs "
+    "--model", help="Bind to this model.bim, .pbit or TMDL definition/ folder instead of the model of the specs "
                     "(its tables are read by name from --db).")]
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from generator.errors import ToolError
+from generator.semantic.location import Location
 
 SEVERITY_NAMES = {1: "info", 2: "warning", 3: "error"}
 FAIL_ON_CHOICES = ("info", "warning", "error", "never")
@@ -36,6 +37,11 @@ class Finding:
     hint: str
     file: str | None = None
     line: int | None = None
+
+    @property
+    def location(self) -> Location | None:
+        """Where the finding is, as the project's one position type (None when it names no file)."""
+        return None if self.file is None else Location(self.file, self.line or 0)
 
     @property
     def severity_name(self) -> str:

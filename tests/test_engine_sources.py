@@ -324,19 +324,19 @@ def test_invalid_json_names_file_and_line() -> None:
 def test_tmdl_syntax_error_names_file_and_line() -> None:
     error = _error(load_engine_model, FIXTURES / "bad_tmdl")
     assert str(error).startswith(f"{FIXTURES / 'bad_tmdl' / 'definition' / 'tables' / 'Sales.tmdl'}:6: "
-                                 "unterminated quoted name")
+                                 "quoted name has no closing quote")
 
 
 @pytest.mark.parametrize(("text", "line", "message"), [
-    ("table T\n    column a\n", 2, "indentation must be tabs"),
-    ("table T\n»column a\n»»»dataType: int64\n", 3, "unexpected indentation"),
-    ("table T\n»measure M =\n»»formatString: 0\n", 2, "has '=' but no expression"),
-    ("table T\n»measure M = ```\n»»»SUM ( T[a] )\n", 2, "is not closed"),
+    ("table T\n    column a\n", 2, "indentation must use tabs"),
+    ("table T\n»column a\n»»»dataType: int64\n", 3, "a child may be only one level deeper"),
+    ("table T\n»measure M =\n»»formatString: 0\n", 2, "expected an expression indented 3 tabs"),
+    ("table T\n»measure M = ```\n»»»SUM ( T[a] )\n", 2, "is never closed"),
     ("table T\n»column a\n»»dataType:\n", 3, "has no value"),
     ("table T\n»column a\n»»dataType: text\n", 3, "unknown dataType 'text'"),
-    ("table T\n»column 'a' extra\n", 2, "unexpected text after the name"),
+    ("table T\n»column 'a' extra\n", 2, "unexpected 'e' after the name"),
     ("table T\n»measure M\n»»formatString: 0\n", 2, "has no expression"),
-    ("table T\n»+ 1\n", 2, "expected a declaration or a property"),
+    ("table T\n»+ 1\n", 2, "expected an object type or property name"),
     ("table T\n»column a\n»column A\n", 3, "declared twice"),
 ])
 def test_tmdl_errors(tmp_path: Path, text: str, line: int, message: str) -> None:
@@ -353,7 +353,7 @@ def test_tmdl_errors(tmp_path: Path, text: str, line: int, message: str) -> None
     ("relationship r\n»fromColumn: U.a\n»toColumn: T.a\n", 1, "table 'U', which is not in the model"),
     ("relationship r\n»fromColumn: T.a\n»toColumn: T.a\n»isActive: maybe\n", 4, "true or false"),
     ("relationship r\n»fromColumn: T.a\n»toColumn: T.a\n»toCardinality: none\n", 1, "cardinality"),
-    ("relationship r\n»fromColumn: T.a\n»toColumn: T.a\n»crossFilteringBehavior: sideways\n", 1,
+    ("relationship r\n»fromColumn: T.a\n»toColumn: T.a\n»crossFilteringBehavior: sideways\n", 4,
      "crossFilteringBehavior"),
 ])
 def test_tmdl_relationship_errors(tmp_path: Path, body: str, line: int, message: str) -> None:
@@ -365,7 +365,7 @@ def test_tmdl_relationship_errors(tmp_path: Path, body: str, line: int, message:
 
 @pytest.mark.parametrize(("model", "line", "message"), [
     ('[1, 2]', 1, "is not a TMSL model"),
-    ('{"model": {"tables": [\n{"columns": []}]}}', 2, "a table has no 'name'"),
+    ('{"model": {"tables": [\n{"columns": []}]}}', 2, "a table has no name"),
     ('{"model": {"tables": {"name": "T"}}}', 1, "'tables' of the model must be a list of objects"),
     ('{"model": {"tables": [\n{"name": "T"},\n{"name": "t"}]}}', 3, "table 't' is declared twice (first at "),
     ('{"model": {"tables": [{"name": "T", "columns": [\n{"name": "a", "dataType": "money"}]}]}}', 2,

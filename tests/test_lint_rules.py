@@ -17,6 +17,7 @@ import pytest
 
 from generator.errors import ToolError
 from generator.lint import UNPORTED, LintContext, all_rules, lint_database, load_bim, select_rules
+from generator.semantic.tmsl import from_database
 
 FIXTURE_DIR = Path(__file__).parent / "fixtures" / "lint"
 BPA_RULES = Path("/work/shared/reference/BPARules.json")
@@ -789,8 +790,8 @@ def test_load_bim_reads_utf8_with_and_without_bom(tmp_path: Path):
     plain.write_text(text, encoding="utf-8")
     with_bom = tmp_path / "bom.bim"
     with_bom.write_text(text, encoding="utf-8-sig")
-    assert load_bim(plain) == base_model()
-    assert load_bim(str(with_bom)) == base_model()
+    assert load_bim(plain) == from_database(base_model())
+    assert load_bim(str(with_bom)) == from_database(base_model())
 
 
 def test_load_bim_names_the_file_on_bad_json(tmp_path: Path):
@@ -799,7 +800,7 @@ def test_load_bim_names_the_file_on_bad_json(tmp_path: Path):
     with pytest.raises(ToolError) as raised:
         load_bim(broken)
     assert str(broken) in str(raised.value)
-    assert "not valid JSON" in str(raised.value)
+    assert "invalid JSON" in str(raised.value)
     assert ":1:" in str(raised.value)
 
 
@@ -809,11 +810,11 @@ def test_load_bim_errors_name_the_file(tmp_path: Path):
         load_bim(missing)
     not_a_model = tmp_path / "list.bim"
     not_a_model.write_text("[1, 2]", encoding="utf-8")
-    with pytest.raises(ToolError, match=re.escape("list.bim: not a model.bim")):
+    with pytest.raises(ToolError, match=re.escape("list.bim:1: is not a TMSL model")):
         load_bim(not_a_model)
     latin = tmp_path / "latin.bim"
     latin.write_bytes('{"name": "Caf\u00e9"}'.encode("latin-1"))
-    with pytest.raises(ToolError, match=re.escape("latin.bim: not UTF-8")):
+    with pytest.raises(ToolError, match=re.escape("latin.bim: is not UTF-8")):
         load_bim(latin)
 
 
@@ -978,7 +979,7 @@ def test_invalid_characters_follow_dotnet_white_space():
 def test_load_bim_reads_utf16(tmp_path: Path):
     path = tmp_path / "DataModelSchema.bim"
     path.write_bytes(json.dumps(base_model()).encode("utf-16"))
-    assert load_bim(path) == base_model()
+    assert load_bim(path) == from_database(base_model())
 
 
 # --- the model view the rules (and suppressions) read --------------------------------------------------------

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Iterator
 
 from generator.lint.daxrefs import arguments, column_reference
-from generator.lint.modelview import Named, text_of
+from generator.lint.modelview import Named
 from generator.lint.rules import Problem, Subject, rule
 
 CATEGORY = "Error Prevention"
@@ -44,7 +44,7 @@ def source_column(subject: Subject) -> Iterator[Problem]:
 def needs_expression(subject: Subject) -> Iterator[Problem]:
     model = subject.model
     for obj in model.objects(("Measure", "CalculatedColumn", "CalculationItem")):
-        if not text_of(obj.raw.get("expression")).strip():
+        if not (obj.obj.expression or "").strip():
             yield obj.object_type, obj.object_name, "the expression is empty"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.lint.modelview import text_of
 from generator.lint.rules import Problem, Subject, rule
 
 CATEGORY = "Maintenance"
@@ -43,8 +42,8 @@ def unnecessary_measures(subject: Subject) -> Iterator[Problem]:
 def unused_data_sources(subject: Subject) -> Iterator[Problem]:
     model = subject.model
     texts = [p.expression for p in model.partitions]
-    texts += [text_of((t.raw.get("refreshPolicy") or {}).get("sourceExpression")) for t in model.tables]
-    texts += [text_of(e.raw.get("expression")) for e in model.expressions]
+    texts += [t.refresh_source_expression for t in model.tables]
+    texts += [e.obj.expression for e in model.expressions]
     for source in model.data_sources:
         used = any((p.data_source or "").casefold() == source.name.casefold() for p in model.partitions)
         if not used and not any(source.name in text for text in texts):
@@ -56,7 +55,7 @@ def unused_data_sources(subject: Subject) -> Iterator[Problem]:
       hint="Add members to the role, or delete it.")
 def roles_without_members(subject: Subject) -> Iterator[Problem]:
     for role in subject.model.roles:
-        if not role.raw.get("members"):
+        if not role.obj.members:
             yield role.object_type, role.object_name, "the role has no members"
 
 
@@ -89,7 +88,7 @@ def no_description(subject: Subject) -> Iterator[Problem]:
       hint="Add tables to the perspective, or delete it.")
 def empty_perspectives(subject: Subject) -> Iterator[Problem]:
     for perspective in subject.model.perspectives:
-        if not perspective.raw.get("tables"):
+        if not perspective.obj.tables:
             yield perspective.object_type, perspective.object_name, "the perspective contains no table"
 
 

@@ -153,8 +153,8 @@ def rls_logic(subject: Subject) -> Iterator[Problem]:
       hint="Add aggregation tables (columns with alternateOf) for the DirectQuery tables.")
 def direct_query_without_aggregations(subject: Subject) -> Iterator[Problem]:
     model = subject.model
-    version = str(model.model.get("defaultPowerBIDataSourceVersion", "")).lower()
-    if (any(t.is_direct_query for t in model.tables) and not any(c.raw.get("alternateOf") for c in model.columns)
+    version = model.default_power_bi_data_source_version.lower()
+    if (any(t.is_direct_query for t in model.tables) and not any(c.obj.alternate_of for c in model.columns)
             and version == "powerbi_v3"):
         yield model.model_object.object_type, model.model_object.object_name, "DirectQuery tables, no aggregations"
 

@@ -1,9 +1,7 @@
-"""Run the lint rules over a TMSL database and read a user's ``model.bim``."""
+"""Run the lint rules over a semantic model (the IR of :mod:`generator.semantic`, whatever format it came from)."""
 
 from __future__ import annotations
 
-import codecs
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,9 @@ from generator.lint import (  # noqa: F401  (importing a rule module registers i
 from generator.lint.modelview import ModelView
 from generator.lint.rules import LintContext, Rule, Subject, registered_rules
 from generator.lint.unported import UNPORTED
+from generator.semantic.load import read_model
+from generator.semantic.model import SemanticModel
+from generator.semantic.tmsl import read_bim
 
 
 def all_rules() -> list[Rule]:
@@ -56,13 +57,17 @@ def select_rules(ids: Iterable[str] | None) -> list[Rule]:
     return [chosen[key] for key in sorted(chosen)]
 
 
-def lint_database(database: dict[str, Any], *, rules: Iterable[str] | None = None,
+def lint_database(model: SemanticModel | dict[str, Any], *, rules: Iterable[str] | None = None,
                   context: LintContext | None = None) -> list[Finding]:
-    """Run the rules (all, or those with the given ids) over a TMSL database dict and return the findings,
-    sorted by severity (highest first), rule id, object and message."""
-    if not isinstance(database, dict) or not isinstance(database.get("model"), dict):
+    """Run the rules (all, or those with the given ids) over a model and return the findings, sorted by
+    severity (highest first), rule id, object and message.
+
+    ``model`` is the semantic-model IR (:mod:`generator.semantic`) or a TMSL database dict (read with the
+    TMSL reader first)."""
+    if not isinstance(model, SemanticModel) and (not isinstance(model, dict)
+                                                 or not isinstance(model.get("model"), dict)):
         raise ToolError("not a TMSL database: the JSON has no \"model\" object.")
-    subject = Subject(ModelView(database), context or LintContext())
+    subject = Subject(ModelView(model), context or LintContext())
     findings: dict[Finding, None] = {}
     for selected in select_rules(rules):
         for object_type, object_name, message in selected.check(subject):
@@ -70,25 +75,12 @@ def lint_database(database: dict[str, Any], *, rules: Iterable[str] | None = Non
     return sort_findings(findings)
 
 
-def load_bim(path: str | Path) -> dict[str, Any]:
-    """Read a ``model.bim`` (TMSL database JSON; UTF-8 with or without BOM, or UTF-16 with BOM).
+def load_model(path: str | Path) -> SemanticModel:
+    """The model at ``path`` for linting: a model.bim (UTF-8 or UTF-16), a .pbit, a TMDL folder or a spec
+    directory, read by the same readers as ``query --model`` (:func:`generator.semantic.load.read_model`)."""
+    return read_model(path)
 
-    Raises :class:`ToolError` naming the file when it cannot be read, is not JSON or is not a TMSL database.
-    """
-    file = Path(path)
-    try:
-        data = file.read_bytes()
-    except OSError as error:
-        raise ToolError(f"{file}: cannot read the model: {error.strerror or error}.") from error
-    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as error:
-        raise ToolError(f"{file}: not UTF-8 text (byte {error.start}).") from error
-    try:
-        database = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ToolError(f"{file}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}.") from error
-    if not isinstance(database, dict) or not isinstance(database.get("model"), dict):
-        raise ToolError(f"{file}: not a model.bim: the JSON has no \"model\" object.")
-    return database
+
+def load_bim(path: str | Path) -> SemanticModel:
+    """The IR of a ``model.bim`` (TMSL JSON; UTF-8 with or without BOM, or UTF-16 with BOM)."""
+    return read_bim(path)

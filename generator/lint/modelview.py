@@ -1,8 +1,10 @@
-"""A thin read-only view over a TMSL database dict (the JSON of a ``model.bim``).
+"""A read-only view of the semantic-model IR (:mod:`generator.semantic`) shaped the way the lint rules ask.
 
-Absent properties read as their TOM defaults (relationships active, single direction, many-to-one; columns of
-type ``data``, available in MDX, ``summarizeBy`` default). Names compare case-insensitively, as in the engine.
-Enumerated values (data types, cardinalities, modes) are returned lower-case.
+Each view wraps one IR object (``obj``) and adds what rules need: Tabular Editor's object kind, how findings
+name the object, and lookups across the model. The IR has already applied TOM's defaults (relationships
+active, single direction, many-to-one; columns of type ``data``, available in MDX, ``summarizeBy`` default), so
+every property here reads the same whichever format the model came from. Names compare case-insensitively,
+as in the engine. Enumerated values (data types, cardinalities, modes) are returned lower-case.
 """
 
 from __future__ import annotations
@@ -12,15 +14,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from generator.dax.names import dax_measure as bracket
+from generator.dax.names import dax_table as quote_table
+from generator.semantic import model as ir
+from generator.semantic.model import ColumnKind, SemanticModel
+
 if TYPE_CHECKING:
     from generator.lint.daxindex import DaxIndex
 
 # TOM object kinds as Tabular Editor's rule scopes name them.
 TABLE_KINDS = ("Table", "CalculatedTable", "CalculationGroup")
 COLUMN_KINDS = {
-    "data": "DataColumn",
-    "calculated": "CalculatedColumn",
-    "calculatedtablecolumn": "CalculatedTableColumn",
+    ColumnKind.DATA: "DataColumn",
+    ColumnKind.CALCULATED: "CalculatedColumn",
+    ColumnKind.CALCULATED_TABLE_COLUMN: "CalculatedTableColumn",
 }
 OBJECT_TYPES = {
     "Model": "model",
@@ -55,35 +62,25 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-def quote_table(name: str) -> str:
-    """``'name'`` with embedded quotes doubled, as DAX writes a table name."""
-    return "'" + name.replace("'", "''") + "'"
-
-
-def bracket(name: str) -> str:
-    """``[name]`` with ``]`` doubled, as DAX writes a column or measure name."""
-    return "[" + name.replace("]", "]]") + "]"
-
-
 def _key(name: str) -> str:
     return name.casefold()
 
 
-def _annotations(raw: dict[str, Any]) -> dict[str, str]:
-    return {str(a.get("name", "")): text_of(a.get("value")) for a in raw.get("annotations") or []}
+def _lower(value: ir.TomEnum | None) -> str:
+    return value.value.lower() if value is not None else ""
 
 
 @dataclass(frozen=True, eq=False)
 class Named:
-    """A named TOM object: its kind (a rule scope name), the raw dict and how findings name it."""
+    """A named model object: its kind (a rule scope name), the IR object and how findings name it."""
 
     kind: str
-    raw: dict[str, Any]
+    obj: Any
     object_name: str
 
     @property
     def name(self) -> str:
-        return str(self.raw.get("name", ""))
+        return str(getattr(self.obj, "name", ""))
 
     @property
     def object_type(self) -> str:
@@ -91,59 +88,59 @@ class Named:
 
     @property
     def description(self) -> str:
-        return text_of(self.raw.get("description"))
+        return str(getattr(self.obj, "description", ""))
 
     @property
     def is_hidden(self) -> bool:
-        return bool(self.raw.get("isHidden", False))
+        return bool(getattr(self.obj, "is_hidden", False))
 
     @property
     def annotations(self) -> dict[str, str]:
-        return _annotations(self.raw)
+        return {a.name: a.value for a in getattr(self.obj, "annotations", ())}
 
 
 @dataclass(frozen=True, eq=False)
 class ColumnView(Named):
     """A column of a table (data, calculated or calculated-table column)."""
 
+    obj: ir.Column
     table: TableView = field(repr=False)
 
     @property
     def data_type(self) -> str:
-        return str(self.raw.get("dataType", "")).lower()
+        return _lower(self.obj.data_type)
 
     @property
     def expression(self) -> str:
-        return text_of(self.raw.get("expression"))
+        return self.obj.expression or ""
 
     @property
     def source_column(self) -> str:
-        return text_of(self.raw.get("sourceColumn"))
+        return self.obj.source_column or ""
 
     @property
     def is_key(self) -> bool:
-        return bool(self.raw.get("isKey", False))
+        return self.obj.is_key
 
     @property
     def format_string(self) -> str:
-        return text_of(self.raw.get("formatString"))
+        return self.obj.format_string
 
     @property
     def summarize_by(self) -> str:
-        return str(self.raw.get("summarizeBy", "default")).lower()
+        return _lower(self.obj.summarize_by)
 
     @property
     def data_category(self) -> str:
-        return text_of(self.raw.get("dataCategory"))
+        return self.obj.data_category
 
     @property
     def sort_by_column(self) -> str | None:
-        value = self.raw.get("sortByColumn")
-        return str(value) if value else None
+        return self.obj.sort_by_column
 
     @property
     def is_available_in_mdx(self) -> bool:
-        return bool(self.raw.get("isAvailableInMdx", True))
+        return self.obj.is_available_in_mdx
 
     @property
     def hidden_or_table_hidden(self) -> bool:
@@ -158,111 +155,104 @@ class ColumnView(Named):
 class MeasureView(Named):
     """A measure, with its KPI and dynamic format string if it has them."""
 
+    obj: ir.Measure
     table: TableView = field(repr=False)
 
     @property
     def expression(self) -> str:
-        return text_of(self.raw.get("expression"))
+        return self.obj.expression
 
     @property
     def format_string(self) -> str:
-        return text_of(self.raw.get("formatString"))
+        return self.obj.format_string
 
     @property
     def format_string_expression(self) -> str:
-        return text_of((self.raw.get("formatStringDefinition") or {}).get("expression"))
+        return self.obj.format_string_expression
 
     @property
     def display_folder(self) -> str:
-        return text_of(self.raw.get("displayFolder"))
+        return self.obj.display_folder
 
     @property
     def hidden_or_table_hidden(self) -> bool:
         return self.is_hidden or self.table.is_hidden
 
     @property
-    def kpi(self) -> dict[str, Any] | None:
-        return self.raw.get("kpi") or None
+    def kpi(self) -> ir.Kpi | None:
+        return self.obj.kpi
 
 
 @dataclass(frozen=True, eq=False)
 class PartitionView(Named):
     """A partition; ``expression`` is its M, DAX or query text."""
 
+    obj: ir.Partition
     table: TableView = field(repr=False)
 
     @property
-    def source(self) -> dict[str, Any]:
-        return self.raw.get("source") or {}
-
-    @property
     def source_type(self) -> str:
-        return str(self.source.get("type", "")).lower()
+        return self.obj.source_type
 
     @property
     def mode(self) -> str:
-        return str(self.raw.get("mode", "default")).lower()
+        return _lower(self.obj.mode)
 
     @property
     def expression(self) -> str:
-        return text_of(self.source.get("expression") or self.source.get("query"))
+        return self.obj.expression
 
     @property
     def data_source(self) -> str | None:
-        value = self.source.get("dataSource")
-        return str(value) if value else None
+        return self.obj.data_source
 
 
 @dataclass(frozen=True, eq=False)
 class TableView(Named):
     """A table: regular, calculated (partition source ``calculated``) or calculation group."""
 
+    obj: ir.Table
     model: ModelView = field(repr=False)
 
     @cached_property
     def columns(self) -> list[ColumnView]:
-        result = []
-        for raw in self.raw.get("columns") or []:
-            kind = COLUMN_KINDS.get(str(raw.get("type", "data")).lower())
-            if kind is not None:  # the engine's internal rowNumber column is not a model column
-                name = str(raw.get("name", ""))
-                result.append(ColumnView(kind, raw, self.object_name + bracket(name), self))
-        return result
+        return [ColumnView(COLUMN_KINDS[c.kind], c, self.object_name + bracket(c.name), self)
+                for c in self.obj.columns]
 
     @cached_property
     def measures(self) -> list[MeasureView]:
-        return [MeasureView("Measure", raw, bracket(str(raw.get("name", ""))), self)
-                for raw in self.raw.get("measures") or []]
+        return [MeasureView("Measure", m, bracket(m.name), self) for m in self.obj.measures]
 
     @cached_property
     def partitions(self) -> list[PartitionView]:
-        return [PartitionView("Partition", raw, f"{self.object_name}.{quote_table(str(raw.get('name', '')))}", self)
-                for raw in self.raw.get("partitions") or []]
+        return [PartitionView("Partition", p, f"{self.object_name}.{quote_table(p.name)}", self)
+                for p in self.obj.partitions]
 
     @cached_property
     def hierarchies(self) -> list[Named]:
-        return [Named("Hierarchy", raw, self.object_name + bracket(str(raw.get("name", ""))))
-                for raw in self.raw.get("hierarchies") or []]
+        return [Named("Hierarchy", h, self.object_name + bracket(h.name)) for h in self.obj.hierarchies]
 
     @cached_property
     def levels(self) -> list[Named]:
-        return [Named("Level", level, f"{hierarchy.object_name}.{bracket(str(level.get('name', '')))}")
-                for hierarchy in self.hierarchies for level in hierarchy.raw.get("levels") or []]
+        return [Named("Level", level, f"{hierarchy.object_name}.{bracket(level.name)}")
+                for hierarchy in self.hierarchies for level in hierarchy.obj.levels]
 
     @property
-    def calculation_group(self) -> dict[str, Any] | None:
-        group = self.raw.get("calculationGroup")
-        return group if isinstance(group, dict) else None
+    def calculation_group(self) -> ir.CalculationGroup | None:
+        return self.obj.calculation_group
 
     @cached_property
     def calculation_items(self) -> list[Named]:
-        items = (self.calculation_group or {}).get("calculationItems") or []
-        return [Named("CalculationItem", raw, f"{self.object_name}.{quote_table(str(raw.get('name', '')))}")
-                for raw in items]
+        items = self.obj.calculation_group.items if self.obj.calculation_group else ()
+        return [Named("CalculationItem", item, f"{self.object_name}.{quote_table(item.name)}") for item in items]
 
     @property
     def data_category(self) -> str:
-        return text_of(self.raw.get("dataCategory"))
+        return self.obj.data_category
+
+    @property
+    def refresh_source_expression(self) -> str:
+        return self.obj.refresh_source_expression or ""
 
     @cached_property
     def column_index(self) -> dict[str, ColumnView]:
@@ -284,39 +274,39 @@ class TableView(Named):
     @property
     def is_direct_query(self) -> bool:
         """Every partition is in DirectQuery mode (a partition in ``default`` mode follows the model)."""
-        default = str(self.model.model.get("defaultMode", "import")).lower()
+        default = _lower(self.model.ir.default_mode)
         modes = [default if p.mode == "default" else p.mode for p in self.partitions]
         return bool(modes) and all(mode == "directquery" for mode in modes)
 
 
-def _table_kind(raw: dict[str, Any]) -> str:
-    if isinstance(raw.get("calculationGroup"), dict):
+def _table_kind(table: ir.Table) -> str:
+    if table.calculation_group is not None:
         return "CalculationGroup"
-    sources = [str((p.get("source") or {}).get("type", "")).lower() for p in raw.get("partitions") or []]
-    return "CalculatedTable" if "calculated" in sources else "Table"
+    return "CalculatedTable" if table.is_calculated else "Table"
 
 
 @dataclass(frozen=True, eq=False)
 class RelationshipView(Named):
     """A relationship between two columns."""
 
+    obj: ir.Relationship
     model: ModelView = field(repr=False)
 
     @property
     def from_table(self) -> str:
-        return str(self.raw.get("fromTable", ""))
+        return self.obj.from_table
 
     @property
     def to_table(self) -> str:
-        return str(self.raw.get("toTable", ""))
+        return self.obj.to_table
 
     @property
     def from_column_name(self) -> str:
-        return str(self.raw.get("fromColumn", ""))
+        return self.obj.from_column
 
     @property
     def to_column_name(self) -> str:
-        return str(self.raw.get("toColumn", ""))
+        return self.obj.to_column
 
     @property
     def from_column(self) -> ColumnView | None:
@@ -328,11 +318,15 @@ class RelationshipView(Named):
 
     @property
     def is_active(self) -> bool:
-        return bool(self.raw.get("isActive", True))
+        return self.obj.is_active
 
     @property
     def cross_filtering(self) -> str:
-        return str(self.raw.get("crossFilteringBehavior", "oneDirection")).lower()
+        return _lower(self.obj.cross_filtering)
+
+    @property
+    def security_filtering(self) -> str:
+        return _lower(self.obj.security_filtering)
 
     @property
     def is_bidirectional(self) -> bool:
@@ -340,11 +334,11 @@ class RelationshipView(Named):
 
     @property
     def from_cardinality(self) -> str:
-        return str(self.raw.get("fromCardinality", "many")).lower()
+        return _lower(self.obj.from_cardinality)
 
     @property
     def to_cardinality(self) -> str:
-        return str(self.raw.get("toCardinality", "one")).lower()
+        return _lower(self.obj.to_cardinality)
 
     @property
     def is_many_to_many(self) -> bool:
@@ -363,15 +357,20 @@ class RelationshipView(Named):
 class TablePermissionView(Named):
     """A role's permission on one table: its row filter and object-level security."""
 
+    obj: ir.TablePermission
     role: Named = field(repr=False)
 
     @property
+    def name(self) -> str:
+        return self.obj.table
+
+    @property
     def table_name(self) -> str:
-        return self.name
+        return self.obj.table
 
     @property
     def filter_expression(self) -> str:
-        return text_of(self.raw.get("filterExpression"))
+        return self.obj.filter_expression
 
 
 @dataclass(frozen=True)
@@ -391,37 +390,47 @@ class DaxObject:
     owner: Named = field(repr=False, compare=False)
 
 
-class ModelView:
-    """Read-only access to the objects of a TMSL database, with the lookups the rules need."""
+def as_model(model: SemanticModel | dict[str, Any]) -> SemanticModel:
+    """The IR itself, or the IR of a TMSL database dict (as :func:`generator.powerbi.semantic.semantic_model`
+    builds it)."""
+    if isinstance(model, SemanticModel):
+        return model
+    from generator.semantic.tmsl import from_database
 
-    def __init__(self, database: dict[str, Any]):
-        self.database = database
-        self.model: dict[str, Any] = database.get("model") or {}
-        self.tables = [TableView(_table_kind(raw), raw, quote_table(str(raw.get("name", ""))), self)
-                       for raw in self.model.get("tables") or []]
-        self.relationships = [self._relationship(raw) for raw in self.model.get("relationships") or []]
+    return from_database(model)
+
+
+class ModelView:
+    """Read-only access to the objects of a semantic model, with the lookups the rules need."""
+
+    def __init__(self, model: SemanticModel | dict[str, Any]):
+        self.ir = as_model(model)
+        self.tables = [TableView(_table_kind(t), t, quote_table(t.name), self) for t in self.ir.tables]
+        self.relationships = [self._relationship(r) for r in self.ir.relationships]
         self._tables = {_key(t.name): t for t in self.tables}
         self._measures: dict[str, MeasureView] = {}
         for table in self.tables:
             for measure in table.measures:
                 self._measures.setdefault(_key(measure.name), measure)
 
-    def _relationship(self, raw: dict[str, Any]) -> RelationshipView:
-        name = (f"{quote_table(str(raw.get('fromTable', '')))}{bracket(str(raw.get('fromColumn', '')))} -> "
-                f"{quote_table(str(raw.get('toTable', '')))}{bracket(str(raw.get('toColumn', '')))}")
-        return RelationshipView("Relationship", raw, name, self)
+    def _relationship(self, rel: ir.Relationship) -> RelationshipView:
+        name = (f"{quote_table(rel.from_table)}{bracket(rel.from_column)} -> "
+                f"{quote_table(rel.to_table)}{bracket(rel.to_column)}")
+        return RelationshipView("Relationship", rel, name, self)
 
     @property
     def name(self) -> str:
-        return str(self.database.get("name") or self.model.get("name") or "Model")
+        return self.ir.name
 
     @cached_property
     def model_object(self) -> Named:
         """The model itself as a named object (named like the database; its description and annotations are
         the model's)."""
-        raw = {"name": self.name, "description": self.model.get("description"),
-               "annotations": self.model.get("annotations") or []}
-        return Named("Model", raw, self.name)
+        return Named("Model", self.ir, self.name)
+
+    @property
+    def default_power_bi_data_source_version(self) -> str:
+        return self.ir.default_power_bi_data_source_version
 
     @property
     def measures(self) -> list[MeasureView]:
@@ -437,29 +446,26 @@ class ModelView:
 
     @cached_property
     def roles(self) -> list[Named]:
-        return [Named("ModelRole", raw, str(raw.get("name", ""))) for raw in self.model.get("roles") or []]
+        return [Named("ModelRole", role, role.name) for role in self.ir.roles]
 
     @cached_property
     def table_permissions(self) -> list[TablePermissionView]:
-        return [TablePermissionView("TablePermission", raw, f"{role.name}/{quote_table(str(raw.get('name', '')))}",
-                                    role)
-                for role in self.roles for raw in role.raw.get("tablePermissions") or []]
+        return [TablePermissionView("TablePermission", permission,
+                                    f"{role.name}/{quote_table(permission.table)}", role)
+                for role in self.roles for permission in role.obj.table_permissions]
 
     @cached_property
     def perspectives(self) -> list[Named]:
-        return [Named("Perspective", raw, str(raw.get("name", ""))) for raw in self.model.get("perspectives") or []]
+        return [Named("Perspective", p, p.name) for p in self.ir.perspectives]
 
     @cached_property
     def data_sources(self) -> list[Named]:
-        result = []
-        for raw in self.model.get("dataSources") or []:
-            kind = "StructuredDataSource" if str(raw.get("type", "")).lower() == "structured" else "ProviderDataSource"
-            result.append(Named(kind, raw, str(raw.get("name", ""))))
-        return result
+        return [Named("StructuredDataSource" if s.type == "structured" else "ProviderDataSource", s, s.name)
+                for s in self.ir.data_sources]
 
     @cached_property
     def expressions(self) -> list[Named]:
-        return [Named("NamedExpression", raw, str(raw.get("name", ""))) for raw in self.model.get("expressions") or []]
+        return [Named("NamedExpression", e, e.name) for e in self.ir.expressions]
 
     def table(self, name: str) -> TableView | None:
         """The table called ``name`` (case-insensitive), or ``None``."""
@@ -518,12 +524,12 @@ class ModelView:
     def used_in_hierarchies(self, column: ColumnView) -> list[Named]:
         """The hierarchies of the column's table with a level on ``column``."""
         return [h for h in column.table.hierarchies
-                if any(_key(str(level.get("column", ""))) == _key(column.name) for level in h.raw.get("levels") or [])]
+                if any(_key(level.column) == _key(column.name) for level in h.obj.levels)]
 
     @staticmethod
-    def used_in_variations(column: ColumnView) -> list[dict[str, Any]]:
+    def used_in_variations(column: ColumnView) -> list[ir.Variation]:
         """The column's variations (auto date/time hierarchies attached to it)."""
-        return list(column.raw.get("variations") or [])
+        return list(column.obj.variations)
 
     def row_filters(self, table: TableView) -> list[str]:
         """The non-empty row-level-security filters defined on ``table`` by any role."""
@@ -535,11 +541,11 @@ class ModelView:
         for permission in self.table_permissions:
             if _key(permission.table_name) != _key(column.table.name):
                 continue
-            if str(permission.raw.get("metadataPermission", "")).lower() == "none":
+            if permission.obj.metadata_permission.lower() == "none":
                 return True
-            for column_permission in permission.raw.get("columnPermissions") or []:
-                if (_key(str(column_permission.get("name", ""))) == _key(column.name)
-                        and str(column_permission.get("metadataPermission", "")).lower() == "none"):
+            for column_permission in permission.obj.column_permissions:
+                if (_key(column_permission.name) == _key(column.name)
+                        and column_permission.metadata_permission.lower() == "none"):
                     return True
         return False
 
@@ -559,10 +565,10 @@ class ModelView:
     def _table_dax(self, table: TableView) -> Iterator[DaxObject]:
         for measure in table.measures:
             yield DaxObject("Measure", measure.object_type, measure.object_name, measure.expression, table, measure)
-            kpi = measure.kpi or {}
-            for key in ("targetExpression", "statusExpression", "trendExpression"):
-                if text_of(kpi.get(key)).strip():
-                    yield DaxObject("KPI", "kpi", measure.object_name, text_of(kpi.get(key)), table, measure)
+            kpi = measure.kpi
+            for text in (kpi.target_expression, kpi.status_expression, kpi.trend_expression) if kpi else ():
+                if text.strip():
+                    yield DaxObject("KPI", "kpi", measure.object_name, text, table, measure)
             if measure.format_string_expression.strip():
                 yield DaxObject("FormatString", measure.object_type, measure.object_name,
                                 measure.format_string_expression, table, measure)
@@ -576,9 +582,9 @@ class ModelView:
                     yield DaxObject("CalculatedTable", "calculated table", table.object_name, partition.expression,
                                     table, table)
         for item in table.calculation_items:
-            yield DaxObject("CalculationItem", item.object_type, item.object_name, text_of(item.raw.get("expression")),
+            yield DaxObject("CalculationItem", item.object_type, item.object_name, item.obj.expression,
                             table, item)
-            format_string = text_of((item.raw.get("formatStringDefinition") or {}).get("expression"))
+            format_string = item.obj.format_string_expression
             if format_string.strip():
                 yield DaxObject("FormatString", item.object_type, item.object_name, format_string, table, item)
 

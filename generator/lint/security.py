@@ -20,13 +20,13 @@ CATEGORY = "MSP CSAT"
 
 def _ends(relationship: RelationshipView) -> tuple[str, str]:
     """(one side, many side) table names, whichever way round the relationship is written."""
-    if relationship.from_cardinality == "one" and str(relationship.raw.get("toCardinality", "one")).lower() == "many":
+    if relationship.from_cardinality == "one" and relationship.to_cardinality == "many":
         return relationship.from_table, relationship.to_table
     return relationship.to_table, relationship.from_table
 
 
 def _security_both_ways(relationship: RelationshipView) -> bool:
-    behaviour = str(relationship.raw.get("securityFilteringBehavior", "oneDirection")).lower()
+    behaviour = relationship.security_filtering
     return relationship.is_bidirectional and behaviour == "bothdirections"
 
 

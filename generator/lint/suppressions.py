@@ -13,6 +13,7 @@ from typing import Any
 from generator.findings import Finding
 from generator.lint.modelview import OBJECT_TYPES, ModelView
 from generator.powerbi.semantic import IGNORE_ANNOTATION
+from generator.semantic.model import SemanticModel
 
 
 def _ignored_rules(value: str) -> frozenset[str]:
@@ -38,7 +39,7 @@ class Suppressions:
         return finding.rule_id in self.per_object.get((finding.object_type, finding.object_name), frozenset())
 
 
-def read_suppressions(database: dict[str, Any]) -> Suppressions:
+def read_suppressions(database: SemanticModel | dict[str, Any]) -> Suppressions:
     """Every ignore annotation of the model and its objects."""
     view = ModelView(database)
     model_wide = _ignored_rules(view.model_object.annotations.get(IGNORE_ANNOTATION, ""))
@@ -51,7 +52,8 @@ def read_suppressions(database: dict[str, Any]) -> Suppressions:
     return Suppressions(model_wide, per_object)
 
 
-def apply_suppressions(database: dict[str, Any], findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+def apply_suppressions(database: SemanticModel | dict[str, Any], findings: list[Finding]
+                       ) -> tuple[list[Finding], list[Finding]]:
     """``findings`` split into (kept, silenced by an ignore annotation)."""
     suppressions = read_suppressions(database)
     kept = [finding for finding in findings if not suppressions.silences(finding)]

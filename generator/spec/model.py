@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from generator.semantic.location import Location
+
 if TYPE_CHECKING:
     from generator.spec.report import Report
 
@@ -28,11 +30,9 @@ TABLE_ROLES = ("semantic", "staging", "etl")
 
 
 @dataclass(frozen=True)
-class Origin:
-    """Where a spec object was declared."""
-
-    file: str
-    line: int
+class Origin(Location):
+    """Where a spec object was declared: the project's one :class:`~generator.semantic.location.Location`,
+    always written ``file:line`` (line 0 for a whole file or a built-in default)."""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"

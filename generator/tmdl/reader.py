@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from generator.errors import ToolError
+from generator.semantic.location import Location
 from generator.tmdl.tree import FENCE, Document, Line, Model, Node
 
 BOM = "\ufeff"
@@ -19,6 +20,7 @@ class TmdlSyntaxError(ToolError):
 
     def __init__(self, file: str, line: int, column: int, message: str):
         self.file, self.line, self.column, self.message = file, line, column, message
+        self.location = Location(file, line, column)
         super().__init__(f"{file}:{line}:{column}: {message}")
 
 
