@@ -205,6 +205,15 @@ def _month_start(moment: datetime) -> pd.Timestamp:
     return pd.Timestamp(moment.year, moment.month, 1)
 
 
+def _contact(ticket: TicketPlan) -> dict[str, str | None]:
+    """The review's contact columns: contact ``k`` of client ``c`` is contact<k>@client<c>.example."""
+    if ticket.contact is None:
+        return {"contact_id": None, "contact_name": None, "contact_email": None}
+    k, c = ticket.contact + 1, ticket.company + 1
+    return {"contact_id": f"{c}-{k}", "contact_name": f"Contact {k} of Client {c}",
+            "contact_email": f"contact{k}@client{c}.example"}
+
+
 def build_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     """Every BI_ table of ``plan`` as a DataFrame with the columns of the model specs."""
     origin = datetime.combine(plan.first_day, datetime.min.time())
@@ -314,9 +323,7 @@ def build_tables(plan: Plan) -> dict[str, pd.DataFrame]:
             "comment": None,
             "rated_at": rated,
             "rated_date": pd.Timestamp(rated.date()),
-            "contact_id": None if ticket.contact is None else f"{ticket.company + 1}-{ticket.contact + 1}",
-            "contact_name": None if ticket.contact is None else f"Contact {ticket.contact + 1} of Client {ticket.company + 1}",
-            "contact_email": None if ticket.contact is None else f"contact{ticket.contact + 1}@client{ticket.company + 1}.example",
+            **_contact(ticket),
             "review_status": None if ticket.handled is None else ("done" if ticket.handled else "open"),
         })
         if ticket.surveyed:
