@@ -291,7 +291,8 @@ def test_explain_client_gives_the_reports_drill_down_and_follow_ups(stdio: dict[
     follow = stdio["vanguard"]["follow_ups"]
     (count,), = connect_read_only(demo_db).execute(
         "SELECT count(*) FROM BI_SmileBack_Reviews WHERE company_name = 'Vanguard Tech' AND rating <> 5 "
-        "AND rated_date BETWEEN DATE '2026-04-24' AND DATE '2026-04-30'").fetchall()
+        "AND rated_date BETWEEN DATE '2026-04-24' AND DATE '2026-04-30' AND coalesce(review_status, '') <> 'done'"
+    ).fetchall()
     assert (follow["first"], follow["last"]) == ("2026-04-24", "2026-04-30")
     assert follow["count"] == len(follow["reviews"]) == count > 0
     assert [r["rated_at"] for r in follow["reviews"]] == sorted((r["rated_at"] for r in follow["reviews"]),

@@ -303,19 +303,25 @@ def test_weekly_view_against_a_direct_computation(demo_page: tuple[Path, str], d
     assert "Week of 27 Apr 2026 (to 30 Apr 2026, the data's last day)" in page.text
 
 
-def test_follow_up_list_holds_the_unhappy_and_neutral_reviews_of_the_last_7_days(
+def test_follow_up_list_holds_the_unhappy_and_neutral_reviews_of_the_last_7_days_awaiting_follow_up(
         demo_page: tuple[Path, str], demo_db: str) -> None:
+    """Only the reviews SmileBack has not marked done, each with the contact who rated; the done ones counted."""
     page = Page(demo_page[1])
     shown = [row for row in page.tables["follow-up"] if row[0] != "Rated"]
     expected = _reviews(demo_db, """
-        SELECT strftime(rated_at, '%d %b %H:%M'), rating_label, company_name, technician_name, ticket_number,
-               (DATE '2026-04-30' - rated_date) || ' d', coalesce(comment, '(no comment)')
+        SELECT strftime(rated_at, '%d %b %H:%M'), rating_label, company_name, contact_name, technician_name,
+               ticket_number, (DATE '2026-04-30' - rated_date) || ' d', coalesce(comment, '(no comment)')
         FROM BI_SmileBack_Reviews WHERE rating <> 5 AND rated_date BETWEEN DATE '2026-04-24' AND DATE '2026-04-30'
+          AND coalesce(review_status, '') <> 'done'
         ORDER BY rated_at DESC, company_name DESC""")
-    assert [tuple(row) for row in shown] == expected and len(expected) > 5
+    (done,), = _reviews(demo_db, """
+        SELECT count(*) FROM BI_SmileBack_Reviews WHERE rating <> 5 AND review_status = 'done'
+          AND rated_date BETWEEN DATE '2026-04-24' AND DATE '2026-04-30'""")
+    assert [tuple(row) for row in shown] == expected and len(expected) > 5 and done > 0
     unhappy = sum(1 for row in expected if row[1] == "Unhappy")
     assert (f"{len(expected)} unhappy and neutral reviews ({unhappy} unhappy, {len(expected) - unhappy} neutral) "
-            "from 24 Apr 2026 to 30 Apr 2026, the last 7 days") in page.text
+            f"from 24 Apr 2026 to 30 Apr 2026, the last 7 days, await follow-up ({done} more marked done in "
+            "SmileBack)") in page.text
 
 
 def test_portfolio_statements_are_computed_and_the_projection_says_so(demo_page: tuple[Path, str],
