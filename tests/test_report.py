@@ -19,6 +19,7 @@ import yaml
 from generator.engine.run import Engine
 from generator.engine.sources import load_engine_model
 from generator.powerbi.visual_query import visual_query
+from generator.reference import evaluate
 from generator.report import ReportOptions, write_report
 from generator.report.build import engine_for, report_data
 from generator.report.catalogue import load_catalogue
@@ -27,6 +28,9 @@ from generator.report.pictures import HEADLESS, find_chromium
 from generator.report.render import context
 from generator.report.visuals import CHART_VISUALS
 from generator.spec.loader import load_model
+from generator.spec.locate import default_spec_dir
+from generator.targets.duckdb_db import DuckDBDatabase
+from generator.targets.frames import read_semantic_tables
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -457,6 +461,23 @@ def test_client_page_shows_trend_distribution_technicians_comments_and_gap(clien
     assert html.count("<svg") == 3 and "@media print" in html
     assert_no_external_urls(html)
     assert_no_blank_words(html)
+
+
+def test_client_page_shows_its_contacts_fatigue_recovery_and_follow_ups(client_page: tuple[Path, str, str],
+                                                                       demo_db: str) -> None:
+    """Vanguard Tech's survey fatigue, per-contact recovery and open unhappy/neutral reviews, as the hand-written
+    reference computes them (the period covers the whole demo)."""
+    with duckdb.connect(demo_db, read_only=True) as connection:
+        tables = read_semantic_tables(DuckDBDatabase(connection, Path(demo_db)), load_model(default_spec_dir()))
+    vanguard = 1014
+    fatigue = evaluate("CSAT - Survey Fatigue %", tables, "client")[vanguard]
+    recovery = evaluate("CSAT - Client Recovery Rate %", tables, "client")[vanguard]
+    awaiting = int(evaluate("CSAT - Reviews Awaiting Follow-up", tables, "client")[vanguard])
+    assert 0 < fatigue < 1 and 0 < recovery < 1 and awaiting > 0
+    assert (f"Contacts: {fatigue * 100:.1f} % of the responses came within 72 hours of the same contact's previous "
+            f"one (survey fatigue); {recovery * 100:.1f} % of the unhappy reviews were followed by a happy one from "
+            f"the same contact within 30 days (recovery); {awaiting} unhappy or neutral review"
+            f"{' awaits' if awaiting == 1 else 's await'} follow-up in SmileBack.") in Page(client_page[1]).text
 
 
 def test_the_client_pages_charts_are_the_visuals_under_the_clients_filter(client_page: tuple[Path, str, str]) -> None:
