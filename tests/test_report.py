@@ -795,7 +795,7 @@ def test_chromium_renders_the_page(demo_page: tuple[Path, str], tmp_path: Path) 
                    "Vanguard Tech", "68.2 %", "Atlas Corp", "14.3 %", "NovaBridge IT", "10.7 %", "Ironclad MSP",
                    "86.3 %", "91.2 %", "Sarah Mitchell", "95.7 %", "4.2 h", "Lisa Park", "82.4 %", "2.4 h",
                    "Where the unhappy ratings concentrate", "Queue: Network Operations", "Weekly view",
-                   "Follow-up list", "T20260430.0002", "Projection, not a forecast"):
+                   "Follow-up list", "T20260429.0049", "Sam Roberts", "Projection, not a forecast"):
         assert figure in rendered, figure
     pdf = tmp_path / "report.pdf"
     printed = _headless(chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", url)
