@@ -146,7 +146,7 @@ def awaiting_follow_up(ctx: Context) -> np.ndarray:
     if "review_status" not in reviews.columns:
         status = np.full(len(reviews), False)
     else:
-        status = np.array([isinstance(v, str) and v.lower() == "open" for v in reviews["review_status"]])
+        status = np.array([isinstance(v, str) and v.lower() == "open" for v in reviews["review_status"]], dtype=bool)
     rating = reviews["rating"].to_numpy()
     placement = ctx.grid.place(reviews, REVIEW_ROUTE)
     return blank_if_zero(placement.count(status & ((rating == UNHAPPY) | (rating == NEUTRAL))))
