@@ -116,7 +116,9 @@ def write_smileback_exports(tables: dict[str, pd.DataFrame], folder: Path) -> li
         "Review ID": reviews["review_id"], "Rating": reviews["rating"].map(RATING_WORDS),
         "Comment": reviews["comment"].fillna(""), "Ticket ID": ticket_ref,
         "Agents": reviews["technician_name"].fillna(""), "Company ID": reviews["company_id"],
-        "Company": reviews["company_name"], "Status": "done", "Rated On": rated, "Last Modified": rated,
+        "Company": reviews["company_name"], "Contact ID": reviews["contact_id"].fillna(""),
+        "Contact": reviews["contact_name"].fillna(""), "Contact Email": reviews["contact_email"].fillna(""),
+        "Status": reviews["review_status"].fillna("done"), "Rated On": rated, "Last Modified": rated,
     }), folder / "reviews.csv")]
     responded = _stamp(nps["responded_at"])
     written.append(_write(pd.DataFrame({

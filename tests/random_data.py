@@ -72,6 +72,8 @@ class TicketPlan:
     rating: int | None = None
     rated_after: int = 0
     surveyed: bool = True
+    contact: int | None = None  # which of the company's three contacts rated (None: the source gave none)
+    handled: bool | None = None  # SmileBack's status: done (True), open (False), not given (None)
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,8 @@ def _tickets(companies: int, resources: int, queues: int, minutes: int,
             rating=rating,
             rated_after=draw(st.integers(0, 3 * MINUTES_PER_DAY)),
             surveyed=draw(st.integers(0, 3)) < 3,
+            contact=_mostly(draw, st.integers(0, 2), 3),
+            handled=_mostly(draw, st.booleans(), 3),
         )
 
     return ticket()
@@ -199,6 +203,15 @@ def _tickets(companies: int, resources: int, queues: int, minutes: int,
 
 def _month_start(moment: datetime) -> pd.Timestamp:
     return pd.Timestamp(moment.year, moment.month, 1)
+
+
+def _contact(ticket: TicketPlan) -> dict[str, str | None]:
+    """The review's contact columns: contact ``k`` of client ``c`` is contact<k>@client<c>.example."""
+    if ticket.contact is None:
+        return {"contact_id": None, "contact_name": None, "contact_email": None}
+    k, c = ticket.contact + 1, ticket.company + 1
+    return {"contact_id": f"{c}-{k}", "contact_name": f"Contact {k} of Client {c}",
+            "contact_email": f"contact{k}@client{c}.example"}
 
 
 def build_tables(plan: Plan) -> dict[str, pd.DataFrame]:
@@ -310,6 +323,8 @@ def build_tables(plan: Plan) -> dict[str, pd.DataFrame]:
             "comment": None,
             "rated_at": rated,
             "rated_date": pd.Timestamp(rated.date()),
+            **_contact(ticket),
+            "review_status": None if ticket.handled is None else ("done" if ticket.handled else "open"),
         })
         if ticket.surveyed:
             surveys.append({
@@ -383,6 +398,7 @@ _REVIEW_TYPES = {
     "technician_name": _S, "queue_id": _I, "rating": _I, "rating_label": _S, "comment": _S, "rated_at": _T,
     "rated_date": _T,
     **_ATTRIBUTE_KEYS,
+    "contact_id": _S, "contact_name": _S, "contact_email": _S, "review_status": _S,
 }
 _SURVEY_TYPES = {
     "survey_id": _I, "review_id": _I, "ticket_id": _I, "company_id": _I, "resource_id": _I, "queue_id": _I,

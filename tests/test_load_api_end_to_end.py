@@ -92,7 +92,8 @@ def test_demo_through_the_apis_into_duckdb_twice_validates(demo_db: str, tmp_pat
     assert at.requests_to("Tickets/query")[0].fault == "status" and sb.requests_to("reviews")[2].fault == \
         "expire_token"
     # The loaded rows are the demo's rows (the columns the APIs carry).
-    for table, columns in (("BI_SmileBack_Reviews", ("review_id", "rating", "company_id", "ticket_id")),
+    for table, columns in (("BI_SmileBack_Reviews", ("review_id", "rating", "company_id", "ticket_id", "contact_id",
+                                                     "contact_name", "contact_email", "review_status")),
                            ("BI_Autotask_Tickets", ("ticket_id", "ticket_number", "company_id", "status",
                                                     "completed_date", "assigned_resource_id")),
                            ("BI_Autotask_TimeEntries", ("time_entry_id", "ticket_id", "hours_worked")),

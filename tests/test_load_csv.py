@@ -74,6 +74,11 @@ def test_fixture_values(fixture_db: str) -> None:
         (35929237, 103, 1, "Unhappy", "NiamhF", 29682833),  # no technician: SmileBack agent
         (35929240, None, 5, "Happy", "BenD", None),  # no ticket: company from its remote id
     ]  # 35929238 unrated and 35929239 deleted are not responses
+    # the contact's e-mail and SmileBack's status (lower case) come through; this export has no contact id or name
+    assert rows(fixture_db, 'SELECT review_id, contact_id, contact_name, contact_email, review_status '
+                            'FROM "BI_SmileBack_Reviews" ORDER BY review_id') == [
+        (35929235, None, None, "johndoe@example.com", "open"), (35929236, None, None, "jane.roe@example.com", "done"),
+        (35929237, None, None, "sam.poe@example.com", "done"), (35929240, None, None, "x@example.com", "done")]
     assert rows(fixture_db, 'SELECT survey_id, score, survey_month FROM "BI_SmileBack_Surveys" '
                             'WHERE survey_id = 35929236')[0][1] == 3
     assert rows(fixture_db, 'SELECT company_type, churned_on FROM "BI_Autotask_Companies" WHERE company_id = 175') \

@@ -1,7 +1,7 @@
-"""``gen-measures migrate``: a database created and filled by the previous released schema (version 1, frozen in
-tests/fixtures/schema-v1/ as `gen-measures sql` of that version wrote it) is upgraded in place on DuckDB,
-PostgreSQL and MariaDB, its rows kept and the new keys filled; a dry run changes nothing; a destructive change is
-refused with a sentence."""
+"""``gen-measures migrate``: a database created and filled by a released schema (versions 1 and 2, frozen in
+tests/fixtures/schema-v<N>/ as `gen-measures sql` of that version wrote it) is upgraded in place on DuckDB,
+PostgreSQL and MariaDB, its rows kept and the new keys filled (version 1 goes to the current version in one
+run); a dry run changes nothing; a destructive change is refused with a sentence."""
 
 from __future__ import annotations
 
@@ -16,12 +16,17 @@ from generator.spec.loader import load_model
 from generator.sqlschema.ddl import SCHEMA_INFO_TABLE, schema_fingerprint
 from generator.targets import open_database
 from generator.targets.database import Database
-from generator.targets.schema import ensure_schema
+from generator.targets.schema import ensure_schema, read_schema_info
 from tests.conftest import ROOT, run_cli
 
-FIXTURES = ROOT / "tests" / "fixtures" / "schema-v1"
+FIXTURES = ROOT / "tests" / "fixtures"
 SCRIPTS = {"duckdb": "duckdb", "postgres": "postgres", "mysql": "mariadb"}
 V1_FINGERPRINT = "ac2d140afe0078a6430575f5cb93cf70acc730559d3c2a0b659403b38b3295ff"
+V2_FINGERPRINT = "aa902eee92528e39a451d6b5cd99559d4ef2d7fe129045877fe9d16d241f5d67"
+# The last SmileBack load's staged reviews (versions 1 and 2 staged the contact's e-mail and the status): the
+# migration to version 3 copies both to the loaded review 35900001; the other reviews were not staged.
+STAGED_REVIEWS = """INSERT INTO "STG_SmileBack_Reviews" ("id", "rating", "contact_email", "status", "rated_on")
+       VALUES (35900001, -1, 'ann.lee@vanguardtech.example', 'Done', '2026-01-06 10:00:00')"""
 
 # Rows a version-1 load could have written: picklists staged by the last Autotask load, two tickets (one whose
 # labels the picklists know), and reviews of each ticket plus one without a ticket.
@@ -43,21 +48,40 @@ V1_ROWS = [
               (35900002, 48002, 'T20260105.0002', 1001, 'Vanguard Tech', 5, 'Happy', '2026-01-06 11:00:00',
                '2026-01-06'),
               (35900003, NULL, NULL, 1001, 'Vanguard Tech', 3, 'Neutral', '2026-01-07 11:00:00', '2026-01-07')""",
+    STAGED_REVIEWS,
 ]
+# Rows a version-2 load could have written: a ticket with its shared keys and its review, one review staged.
+V2_ROWS = [
+    """INSERT INTO "BI_Autotask_Companies" ("company_id", "company_name", "is_active", "company_type")
+       VALUES (1001, 'Vanguard Tech', TRUE, 'Customer')""",
+    """INSERT INTO "BI_SmileBack_Reviews" ("review_id", "ticket_id", "ticket_number", "company_id", "company_name",
+       "rating", "rating_label", "rated_at", "rated_date", "issue_type_id", "resolution_key")
+       VALUES (35900001, 48001, 'T20260105.0001', 1001, 'Vanguard Tech', 1, 'Unhappy', '2026-01-06 10:00:00',
+               '2026-01-06', 12, 12),
+              (35900002, 48002, 'T20260105.0002', 1001, 'Vanguard Tech', 5, 'Happy', '2026-01-06 11:00:00',
+               '2026-01-06', NULL, 101)""",
+    STAGED_REVIEWS,
+]
+CONTACT_COLUMNS = ["review_id", "contact_id", "contact_name", "contact_email", "review_status"]
 REVIEW_KEYS = ["review_id", "rating", "issue_type_id", "sub_issue_type_id", "priority_id", "source_id",
                "resolution_key"]
 
 
-def _create_v1(db: Database) -> None:
-    """Run the frozen version-1 schema script statement by statement, then insert the version-1 rows."""
-    text = (FIXTURES / f"{SCRIPTS[db.dialect]}.sql").read_text()
+def _create(db: Database, version: int, rows: list[str]) -> None:
+    """Run the frozen schema script of ``version`` statement by statement, then insert ``rows``."""
+    text = (FIXTURES / f"schema-v{version}" / f"{SCRIPTS[db.dialect]}.sql").read_text()
     body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
     for statement in body.split(";\n"):
         if statement.strip():
             db.execute(statement)
-    for sql in V1_ROWS:
+    for sql in rows:
         db.execute(transpile(sql, db.dialect))
     db.commit()
+
+
+def _create_v1(db: Database) -> None:
+    """A version-1 database holding the version-1 rows."""
+    _create(db, 1, V1_ROWS)
 
 
 def _counts(db: Database) -> dict[str, int]:
@@ -70,14 +94,14 @@ def _plain(frame: pd.DataFrame) -> list[tuple]:
                   for value in row) for row in frame.astype(object).itertuples(index=False)]
 
 
-def test_migrate_upgrades_a_version_1_database_in_place(any_db: str) -> None:
+def test_migrate_upgrades_a_version_1_database_in_place_in_one_run(any_db: str) -> None:
     with open_database(any_db) as db:
         _create_v1(db)
         before = _counts(db)
 
     dry = run_cli("migrate", "--db", any_db, "--dry-run")
     assert dry.code == 0, dry.err
-    assert "-- schema version 1 -> 2 (dry run: nothing applied)" in dry.out
+    assert "-- schema version 1 -> 3 (dry run: nothing applied)" in dry.out
     assert "CREATE TABLE" in dry.out and "BI_Autotask_Resolutions" in dry.out
     assert "ALTER TABLE" in dry.out and "resolution_key" in dry.out
     with open_database(any_db) as db:
@@ -86,7 +110,7 @@ def test_migrate_upgrades_a_version_1_database_in_place(any_db: str) -> None:
 
     done = run_cli("migrate", "--db", any_db)
     assert done.code == 0, done.err
-    assert "migrated: schema version 1 -> 2, 5 tables created, 12 columns added" in done.out
+    assert "migrated: schema version 1 -> 3, 5 tables created, 18 columns added" in done.out
 
     model = load_model(ROOT)
     with open_database(any_db) as db:
@@ -94,7 +118,7 @@ def test_migrate_upgrades_a_version_1_database_in_place(any_db: str) -> None:
         assert {name: after[name] for name in before if name != SCHEMA_INFO_TABLE} == {
             name: count for name, count in before.items() if name != SCHEMA_INFO_TABLE}  # every row kept
         info = db.read_table(SCHEMA_INFO_TABLE, ["schema_version", "schema_fingerprint"])
-        assert _plain(info) == [(1, V1_FINGERPRINT), (2, schema_fingerprint(model))]
+        assert _plain(info) == [(1, V1_FINGERPRINT), (3, schema_fingerprint(model))]
         assert _plain(db.read_table("BI_Autotask_IssueTypes", ["issue_type_id", "issue_type_name"])
                       ) == [(12, "Network")]
         assert after["BI_Autotask_Resolutions"] == 18
@@ -105,10 +129,42 @@ def test_migrate_upgrades_a_version_1_database_in_place(any_db: str) -> None:
         assert _plain(reviews) == [
             (35900001, 1, 12, None, 2, None, 12), (35900002, 5, None, None, None, None, 101),
             (35900003, 3, None, None, None, None, None)]
+        assert _plain(db.read_table("BI_SmileBack_Reviews", CONTACT_COLUMNS)) == [
+            (35900001, None, None, "ann.lee@vanguardtech.example", "done"), (35900002, None, None, None, None),
+            (35900003, None, None, None, None)]
         assert ensure_schema(db, model).created is False  # the load and demo commands accept it now
 
     again = run_cli("migrate", "--db", any_db)
     assert again.code == 0 and "nothing to migrate" in again.out
+
+
+def test_migrate_upgrades_a_version_2_database_in_place(any_db: str) -> None:
+    """Version 2 → 3 adds the reviewing contact and SmileBack's status (nullable columns) and fills them for the
+    reviews the last SmileBack load staged; every row is kept."""
+    with open_database(any_db) as db:
+        _create(db, 2, V2_ROWS)
+        before = _counts(db)
+        assert read_schema_info(db)[:2] == (2, V2_FINGERPRINT)
+
+    dry = run_cli("migrate", "--db", any_db, "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "-- schema version 2 -> 3 (dry run: nothing applied)" in dry.out
+    assert "CREATE TABLE" not in dry.out and "review_status" in dry.out and "contact_remote_id" in dry.out
+
+    done = run_cli("migrate", "--db", any_db)
+    assert done.code == 0, done.err
+    assert "migrated: schema version 2 -> 3, 0 tables created, 6 columns added" in done.out
+    model = load_model(ROOT)
+    with open_database(any_db) as db:
+        after = _counts(db)
+        assert {n: after[n] for n in before if n != SCHEMA_INFO_TABLE} == {
+            n: c for n, c in before.items() if n != SCHEMA_INFO_TABLE}
+        info = db.read_table(SCHEMA_INFO_TABLE, ["schema_version", "schema_fingerprint"])
+        assert _plain(info) == [(2, V2_FINGERPRINT), (3, schema_fingerprint(model))]
+        assert _plain(db.read_table("BI_SmileBack_Reviews", ["review_id", "issue_type_id", *CONTACT_COLUMNS[1:]])
+                      ) == [(35900001, 12, None, None, "ann.lee@vanguardtech.example", "done"),
+                            (35900002, None, None, None, None, None)]
+        assert ensure_schema(db, model).created is False
 
 
 @pytest.mark.parametrize(("edit", "message"), [
@@ -129,7 +185,7 @@ def test_destructive_changes_are_refused(tmp_path: Path, spec_copy: Path, edit: 
         _create_v1(db)
     result = run_cli("migrate", "--db", path, "--specs", str(spec_copy))
     assert result.code == 2
-    assert f"error: the upgrade from schema version 1 to 2 is not additive and is refused: {message}" in result.err
+    assert f"error: the upgrade from schema version 1 to 3 is not additive and is refused: {message}" in result.err
     assert "Traceback" not in result.err
     with open_database(path) as db:
         assert "BI_Autotask_IssueTypes" not in db.existing_tables()
@@ -149,7 +205,7 @@ def test_a_failed_migration_is_undone(request: pytest.FixtureRequest, tmp_path: 
         before = {name: database.count_rows(name) for name in database.existing_tables()}
     result = run_cli("migrate", "--db", db, "--specs", str(spec_copy))
     assert result.code == 2
-    assert "from schema version 1 to 2 failed and was undone" in result.err and "Traceback" not in result.err
+    assert "from schema version 1 to 3 failed and was undone" in result.err and "Traceback" not in result.err
     with open_database(db) as database:
         assert {name: database.count_rows(name) for name in database.existing_tables()} == before
         ticket_columns = database.read_table("BI_Autotask_Tickets", ["ticket_id"]).columns  # still readable

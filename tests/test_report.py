@@ -19,6 +19,7 @@ import yaml
 from generator.engine.run import Engine
 from generator.engine.sources import load_engine_model
 from generator.powerbi.visual_query import visual_query
+from generator.reference import evaluate
 from generator.report import ReportOptions, write_report
 from generator.report.build import engine_for, report_data
 from generator.report.catalogue import load_catalogue
@@ -27,6 +28,9 @@ from generator.report.pictures import HEADLESS, find_chromium
 from generator.report.render import context
 from generator.report.visuals import CHART_VISUALS
 from generator.spec.loader import load_model
+from generator.spec.locate import default_spec_dir
+from generator.targets.duckdb_db import DuckDBDatabase
+from generator.targets.frames import read_semantic_tables
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -303,19 +307,25 @@ def test_weekly_view_against_a_direct_computation(demo_page: tuple[Path, str], d
     assert "Week of 27 Apr 2026 (to 30 Apr 2026, the data's last day)" in page.text
 
 
-def test_follow_up_list_holds_the_unhappy_and_neutral_reviews_of_the_last_7_days(
+def test_follow_up_list_holds_the_unhappy_and_neutral_reviews_of_the_last_7_days_awaiting_follow_up(
         demo_page: tuple[Path, str], demo_db: str) -> None:
+    """Only the reviews SmileBack has not marked done, each with the contact who rated; the done ones counted."""
     page = Page(demo_page[1])
     shown = [row for row in page.tables["follow-up"] if row[0] != "Rated"]
     expected = _reviews(demo_db, """
-        SELECT strftime(rated_at, '%d %b %H:%M'), rating_label, company_name, technician_name, ticket_number,
-               (DATE '2026-04-30' - rated_date) || ' d', coalesce(comment, '(no comment)')
+        SELECT strftime(rated_at, '%d %b %H:%M'), rating_label, company_name, contact_name, technician_name,
+               ticket_number, (DATE '2026-04-30' - rated_date) || ' d', coalesce(comment, '(no comment)')
         FROM BI_SmileBack_Reviews WHERE rating <> 5 AND rated_date BETWEEN DATE '2026-04-24' AND DATE '2026-04-30'
+          AND coalesce(review_status, '') <> 'done'
         ORDER BY rated_at DESC, company_name DESC""")
-    assert [tuple(row) for row in shown] == expected and len(expected) > 5
+    (done,), = _reviews(demo_db, """
+        SELECT count(*) FROM BI_SmileBack_Reviews WHERE rating <> 5 AND review_status = 'done'
+          AND rated_date BETWEEN DATE '2026-04-24' AND DATE '2026-04-30'""")
+    assert [tuple(row) for row in shown] == expected and len(expected) > 5 and done > 0
     unhappy = sum(1 for row in expected if row[1] == "Unhappy")
     assert (f"{len(expected)} unhappy and neutral reviews ({unhappy} unhappy, {len(expected) - unhappy} neutral) "
-            "from 24 Apr 2026 to 30 Apr 2026, the last 7 days") in page.text
+            f"from 24 Apr 2026 to 30 Apr 2026, the last 7 days, await follow-up ({done} more marked done in "
+            "SmileBack)") in page.text
 
 
 def test_portfolio_statements_are_computed_and_the_projection_says_so(demo_page: tuple[Path, str],
@@ -451,6 +461,23 @@ def test_client_page_shows_trend_distribution_technicians_comments_and_gap(clien
     assert html.count("<svg") == 3 and "@media print" in html
     assert_no_external_urls(html)
     assert_no_blank_words(html)
+
+
+def test_client_page_shows_its_contacts_fatigue_recovery_and_follow_ups(client_page: tuple[Path, str, str],
+                                                                       demo_db: str) -> None:
+    """Vanguard Tech's survey fatigue, per-contact recovery and open unhappy/neutral reviews, as the hand-written
+    reference computes them (the period covers the whole demo)."""
+    with duckdb.connect(demo_db, read_only=True) as connection:
+        tables = read_semantic_tables(DuckDBDatabase(connection, Path(demo_db)), load_model(default_spec_dir()))
+    vanguard = 1014
+    fatigue = evaluate("CSAT - Survey Fatigue %", tables, "client")[vanguard]
+    recovery = evaluate("CSAT - Client Recovery Rate %", tables, "client")[vanguard]
+    awaiting = int(evaluate("CSAT - Reviews Awaiting Follow-up", tables, "client")[vanguard])
+    assert 0 < fatigue < 1 and 0 < recovery < 1 and awaiting > 0
+    assert (f"Contacts: {fatigue * 100:.1f} % of the responses came within 72 hours of the same contact's previous "
+            f"one (survey fatigue); {recovery * 100:.1f} % of the unhappy reviews were followed by a happy one from "
+            f"the same contact within 30 days (recovery); {awaiting} unhappy or neutral review"
+            f"{' awaits' if awaiting == 1 else 's await'} follow-up in SmileBack.") in Page(client_page[1]).text
 
 
 def test_the_client_pages_charts_are_the_visuals_under_the_clients_filter(client_page: tuple[Path, str, str]) -> None:
@@ -768,7 +795,7 @@ def test_chromium_renders_the_page(demo_page: tuple[Path, str], tmp_path: Path) 
                    "Vanguard Tech", "68.2 %", "Atlas Corp", "14.3 %", "NovaBridge IT", "10.7 %", "Ironclad MSP",
                    "86.3 %", "91.2 %", "Sarah Mitchell", "95.7 %", "4.2 h", "Lisa Park", "82.4 %", "2.4 h",
                    "Where the unhappy ratings concentrate", "Queue: Network Operations", "Weekly view",
-                   "Follow-up list", "T20260430.0002", "Projection, not a forecast"):
+                   "Follow-up list", "T20260429.0049", "Sam Roberts", "Projection, not a forecast"):
         assert figure in rendered, figure
     pdf = tmp_path / "report.pdf"
     printed = _headless(chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", url)

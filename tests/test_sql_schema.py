@@ -244,6 +244,6 @@ def test_duckdb_script_runs_and_creates_the_spec_tables(model: Model) -> None:
         rows = connection.execute('SELECT "schema_version", "schema_fingerprint" FROM "ETL_Schema_Info"').fetchall()
         fingerprint = re.search(r"^-- fingerprint ([0-9a-f]{64})$", text, re.MULTILINE)
         assert fingerprint is not None
-        assert rows == [(2, fingerprint.group(1))]
+        assert rows == [(3, fingerprint.group(1))]
     finally:
         connection.close()

@@ -71,15 +71,17 @@ def drill_down(engine: Engine, period: Period, client: ClientRow, thresholds: Th
 def follow_up_list(engine: Engine, period: Period, span: DataSpan, client: ClientRow,
                    max_rows: int) -> dict[str, Any]:
     """``client``'s unhappy and neutral reviews of the report's last :data:`generator.report.followup.DAYS` days
-    (:func:`generator.report.followup.follow_ups` under a filter on the client), newest first, at most
-    ``max_rows``."""
+    still awaiting follow-up (:func:`generator.report.followup.follow_ups` under a filter on the client), newest
+    first, at most ``max_rows``; ``handled`` counts those marked done in SmileBack."""
     if client.company_id is None:
         return {"count": 0, "reviews": []}
     found = followup.follow_ups(engine, last_day(period, span.latest), followup.DAYS, client_scope(client.company_id))
-    reviews = [{"rated_at": r.rated_at.isoformat(), "rating": r.rating, "technician": r.technician,
+    reviews = [{"rated_at": r.rated_at.isoformat(), "rating": r.rating, "contact": r.contact,
+                "technician": r.technician,
                 "ticket": r.ticket, "comment": r.comment, "age_days": r.age_days} for r in found.reviews]
     answer = {"first": found.first.isoformat(), "last": found.last.isoformat(), "days": found.days,
               "count": found.count or 0, "unhappy": found.unhappy or 0, "neutral": found.neutral or 0,
+              "handled": found.handled or 0,
               "reviews": reviews[:max_rows]}
     if len(reviews) > max_rows:
         answer["note"] = f"The newest {plural(max_rows, 'review')} of {len(reviews)} (the server's --max-rows)."

@@ -4,6 +4,7 @@ Reviews are generated first from the plan's three marginals (client, month, tech
 random within a rating bucket, so the published figures hold exactly at every scale. Each review gets its
 closed ticket (same client, technician and queue, completed shortly before the rating); the remaining
 closed tickets, the open tickets, time entries, survey responses and NPS responses are drawn around them.
+Each review's contact and SmileBack status come from generator/demo/contacts.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from generator.calendar import date_table
 from generator.demo import text
+from generator.demo.contacts import assign_contacts
 from generator.demo.dimensions import attribute_dimensions, draw_channels, resolution_keys
 from generator.demo.plan import (
     CALENDAR_END,
@@ -393,6 +395,10 @@ def build_demo(seed: int = DEFAULT_SEED, scale: int = 1, progress: Progress | No
     keyed = ticket_frame.set_index("ticket_id")[review_keys].loc[review_frame["ticket_id"]]
     for column in review_keys:
         review_frame[column] = keyed[column].to_numpy()
+    # who rated, and SmileBack's handled status: from their own stream, so every other draw is unchanged
+    contacts = assign_contacts(np.random.default_rng([seed, 23]), reviews["client"].to_numpy(), ratings, rated_at)
+    for column in contacts.columns:
+        review_frame[column] = contacts[column].to_numpy()
     survey_frame = pd.DataFrame({
         "survey_id": SURVEY_ID_BASE + np.arange(len(reviews)),
         "review_id": review_ids,

@@ -4,7 +4,7 @@ Callers hand over DataFrames straight from a database driver or built by hand, s
 ``datetime64`` or python ``date`` objects, booleans may be ``bool``, 0/1, strings or ``None`` and keys may be
 nullable integers or floats. Each table is normalised once, on first use, and only the columns the
 measures read are kept: keys become float64 (NaN for null), numbers float64, dates and datetimes
-``datetime64[ns]`` (dates at midnight), flags float64 1.0 / 0.0 / NaN.
+``datetime64[ns]`` (dates at midnight), flags float64 1.0 / 0.0 / NaN, texts str (None for null or empty).
 """
 
 from __future__ import annotations
@@ -71,6 +71,9 @@ _DATETIMES: dict[str, tuple[str, ...]] = {
 _FLAGS: dict[str, tuple[str, ...]] = {
     TICKETS: ("sla_met", "first_contact_resolution"),
 }
+_TEXTS: dict[str, tuple[str, ...]] = {
+    REVIEWS: ("contact_email", "review_status"),
+}
 # A date column the caller left out is derived from the timestamp it is the day of.
 _DAY_OF: dict[str, dict[str, str]] = {
     TICKETS: {"created_date": "created_at", "completed_date": "completed_at"},
@@ -124,6 +127,11 @@ def as_flags(values: pd.Series) -> pd.Series:
     return values.astype(object).map(_flag_value).astype("float64")
 
 
+def as_texts(values: pd.Series) -> pd.Series:
+    """Texts as str objects; None where null or empty (DAX's ISBLANK holds for both)."""
+    return values.astype(object).map(lambda v: v if isinstance(v, str) and v != "" else None).astype(object)
+
+
 def normalise(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The columns of table ``name`` that the measures read, typed (see the module docstring)."""
     converters = (
@@ -132,6 +140,7 @@ def normalise(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         (_DATES, as_dates),
         (_DATETIMES, as_datetimes),
         (_FLAGS, as_flags),
+        (_TEXTS, as_texts),
     )
     result: dict[str, pd.Series] = {}
     for columns_by_table, convert in converters:

@@ -2,9 +2,10 @@
 
 The page holds the client's headline and distribution, its monthly trend with the gap to the portfolio, its
 queues, technicians and ticket categories (every drill-down dimension the model has), where its unhappy ratings
-concentrate, and its comments. Every figure is a catalogue measure evaluated by the engine under the period's
-date filter and a filter on the client (``TREATAS`` over the company key, as a slicer on the client does), with
-the same row-level security roles as the portfolio report.
+concentrate, its contacts' survey fatigue, recovery and reviews awaiting follow-up, and its comments. Every
+figure is a catalogue measure evaluated by the engine under the period's date filter and a filter on the client
+(``TREATAS`` over the company key, as a slicer on the client does), with the same row-level security roles as
+the portfolio report.
 """
 
 from __future__ import annotations
@@ -59,6 +60,20 @@ if TYPE_CHECKING:
     from generator.report.build import ReportOptions, ReportSummary
 
 COMMENTS = 40  # the newest comments shown
+#: the per-contact measures of the guides the page shows when the catalogue has them
+CONTACT_MEASURES = (("Fatigue", "CSAT - Survey Fatigue %"), ("Recovery", "CSAT - Client Recovery Rate %"),
+                    ("Awaiting", "CSAT - Reviews Awaiting Follow-up"))
+
+
+@dataclass(frozen=True)
+class ContactFigures:
+    """The client's contacts over the period: share of responses within 72 h of the contact's previous one,
+    share of unhappy reviews followed by a happy one from the same contact within 30 days, and unhappy or neutral
+    reviews SmileBack shows as open (catalogue measures; None where BLANK)."""
+
+    fatigue: float | None
+    recovery: float | None
+    awaiting: int | None
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,7 @@ class ClientPage:
     comments: tuple[FollowUp, ...]
     comment_count: int
     visuals: Mapping[str, VisualData] = field(default_factory=dict)  # its charts' report-spec visuals
+    contacts: ContactFigures | None = None  # None when the catalogue lacks the per-contact measures
 
 
 def company_names(engine: Engine) -> dict[str, int]:
@@ -135,6 +151,17 @@ def _month_gaps(engine: Engine, window: list[Any], scope: str) -> dict[Any, floa
     return {as_day(row["BI_Date[month_start]"]): as_float(row["[Gap]"]) for row in query_rows(engine, text)}
 
 
+def _contact_figures(engine: Engine, data: ReportData, scope: str) -> ContactFigures | None:
+    """The per-contact measures for the client over the period; None when the catalogue lacks one of them."""
+    assert data.period is not None
+    if any(engine.model.measure(name) is None for _, name in CONTACT_MEASURES):
+        return None
+    pairs = [(label, ref(name)) for label, name in CONTACT_MEASURES]
+    row = query_rows(engine, f"EVALUATE CALCULATETABLE ( ROW ( {dax_columns(pairs)} ), "
+                             f"{dates_between(data.period.start, data.period.end)}, {scope} )")[0]
+    return ContactFigures(as_float(row["[Fatigue]"]), as_float(row["[Recovery]"]), as_int(row["[Awaiting]"]))
+
+
 def client_page(engine: Engine, data: ReportData, name: str, company_id: int,
                 progress: Callable[[str], None] = lambda step: None, report: Report = EMPTY_REPORT) -> ClientPage:
     """The figures of the page of the client ``company_id`` over ``data``'s period; its charts are the ``report``
@@ -163,7 +190,8 @@ def client_page(engine: Engine, data: ReportData, name: str, company_id: int,
         queues=tuple(queues(engine, period, scope)), technicians=tuple(technicians(engine, period, scope)),
         categories=_categories(engine, data, scope, ticket_dimensions), drill_down=drills[0] if drills else None,
         comments=tuple(comments[:COMMENTS]), comment_count=len(comments),
-        visuals=chart_visuals(engine, report, period, CLIENT_CHARTS, scope))
+        visuals=chart_visuals(engine, report, period, CLIENT_CHARTS, scope),
+        contacts=_contact_figures(engine, data, scope))
 
 
 def write_client_page(options: ReportOptions, catalogue: cat.Catalogue,

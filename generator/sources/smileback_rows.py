@@ -1,7 +1,8 @@
 """SmileBack v3 items → ``STG_SmileBack_Reviews`` / ``STG_SmileBack_NPS`` rows.
 
 ``rating`` stays SmileBack's own 1 / 0 / -1 / null (the 5 / 3 / 1 mapping lives in the transform SQL);
-``status`` (open / done / deleted) passes through; ``agent_names`` joins the ticket's agents with ", ".
+``status`` (open / done / deleted: SmileBack's own handled status) passes through, and so does the reviewing
+contact (``contact.id`` / ``name`` / ``email``); ``agent_names`` joins the ticket's agents with ", ".
 NPS responses: the date of the answer is read from ``responded_on`` or, failing that, ``created_on`` /
 ``created`` (the public summaries of the API do not show the item; the field name is inferred).
 """
@@ -21,6 +22,8 @@ REVIEWS = RowSpec("STG_SmileBack_Reviews", [
     col("agent_names", "agent_names", "str"),
     col("company_remote_id", "company.id", "str"),
     col("company_name", "company.name", "str"),
+    col("contact_remote_id", "contact.id", "str"),
+    col("contact_name", "contact.name", "str"),
     col("contact_email", "contact.email", "str"),
     col("status", "status", "str"),
     col("rated_on", "rated_on", "datetime"),

@@ -16,8 +16,9 @@ from generator.spec.model import Column, Model, Table
 from generator.sqlschema.dialects import sqlglot_dialect
 from generator.text import plural
 
-#: Version 2 added the ticket-attribute dimensions shared by tickets and reviews (``gen-measures migrate``).
-SCHEMA_VERSION = 2
+#: Version 2 added the ticket-attribute dimensions shared by tickets and reviews; version 3 the reviewing contact and
+#: SmileBack's handled status of each review (``gen-measures migrate``).
+SCHEMA_VERSION = 3
 SCHEMA_INFO_TABLE = "ETL_Schema_Info"
 
 #: Neutral SQL type of each spec type with a fixed size (strings get their length where they are used).

@@ -4,6 +4,7 @@
 -- the company, technician, queue and the keys of the ticket's shared dimensions (issue type, sub-issue type,
 -- priority, source, resolution traits). Without a matching ticket the company comes from SmileBack's company
 -- remote id (the Autotask company id); a review matching neither cannot be loaded and is reported.
+-- The contact who rated and SmileBack's own status of the review (open, or done once handled) pass through.
 -- Unrated reviews (rating blank) and reviews with status "deleted" are not CSAT responses and are left out
 -- (deleted ones are removed from BI_ by BI_SmileBack_Reviews.delete.sql).
 SELECT
@@ -24,7 +25,11 @@ SELECT
     COALESCE(ti.sub_issue_type_id, tn.sub_issue_type_id) AS sub_issue_type_id,
     COALESCE(ti.priority_id, tn.priority_id) AS priority_id,
     COALESCE(ti.source_id, tn.source_id) AS source_id,
-    COALESCE(ti.resolution_key, tn.resolution_key) AS resolution_key
+    COALESCE(ti.resolution_key, tn.resolution_key) AS resolution_key,
+    r.contact_remote_id AS contact_id,
+    r.contact_name AS contact_name,
+    r.contact_email AS contact_email,
+    LOWER(r.status) AS review_status
 FROM STG_SmileBack_Reviews AS r
 LEFT JOIN BI_Autotask_Tickets AS ti ON CAST(ti.ticket_id AS VARCHAR) = r.ticket_remote_id
 LEFT JOIN BI_Autotask_Tickets AS tn ON ti.ticket_id IS NULL AND tn.ticket_number = r.ticket_remote_id

@@ -135,15 +135,20 @@ class ApiDataset:
 
     def add_review(self, id: int, rating: int | None, comment: str | None, ticket_ref: str | None,
                    ticket_title: str | None, agents: list[str], company: tuple[str, str] | None,
-                   contact_email: str | None, status: str, rated: datetime | None, modified: datetime) -> None:
-        """One SmileBack review and its STG_SmileBack_Reviews row."""
+                   contact_email: str | None, status: str, rated: datetime | None, modified: datetime,
+                   contact_id: str | None = None, contact_name: str | None = None) -> None:
+        """One SmileBack review and its STG_SmileBack_Reviews row; a contact given by e-mail alone gets an id
+        derived from it and the name "Contact"."""
+        if contact_email is not None:
+            contact_id = contact_id or str(zlib.crc32(contact_email.encode()) % 100000)
+            contact_name = contact_name or "Contact"
         self.reviews.append({
             "id": id, "rating": rating, "comment": comment,
             "ticket": None if ticket_ref is None else {
                 "id": ticket_ref, "title": ticket_title, "segment": {"id": "1", "name": "Service Desk"},
                 "agents": agents, "closed_on": smileback_time(rated - timedelta(hours=1)) if rated else None},
-            "contact": {"id": str(zlib.crc32(contact_email.encode()) % 100000), "name": "Contact",
-                        "email": contact_email} if contact_email else None,
+            "contact": {"id": contact_id, "name": contact_name, "email": contact_email}
+            if contact_email is not None or contact_id is not None else None,
             "company": {"id": company[0], "name": company[1], "territory_name": None, "territory_remote_id": None,
                         "market_name": None, "market_remote_id": None} if company else None,
             "status": status, "tags": [], "has_marketing_permission": False, "viewed_on": None,
@@ -154,7 +159,8 @@ class ApiDataset:
                   ticket_title=ticket_title if ticket_ref is not None else None,
                   agent_names=", ".join(agents) if ticket_ref is not None and agents else None,
                   company_remote_id=company[0] if company else None, company_name=company[1] if company else None,
-                  contact_email=contact_email, status=status, rated_on=rated, last_modified=modified)
+                  contact_remote_id=contact_id, contact_name=contact_name, contact_email=contact_email,
+                  status=status, rated_on=rated, last_modified=modified)
 
     def add_nps(self, id: int, score: int, comment: str | None, company: tuple[str, str], contact_email: str | None,
                 responded: datetime, modified: datetime) -> None:
@@ -330,8 +336,9 @@ def from_demo(db_path: str, ticket_ref: str = "id") -> ApiDataset:
         ref = str(v["ticket_id"]) if ticket_ref == "id" else v["ticket_number"]
         data.add_review(v["review_id"], rating[v["rating"]], v["comment"], ref, titles.get(v["ticket_id"]),
                         [v["technician_name"]] if v["technician_name"] else [],
-                        (str(v["company_id"]), v["company_name"]), None, "done", v["rated_at"],
-                        v["rated_at"] + timedelta(minutes=1))
+                        (str(v["company_id"]), v["company_name"]), v["contact_email"], v["review_status"] or "done",
+                        v["rated_at"], v["rated_at"] + timedelta(minutes=1), contact_id=v["contact_id"],
+                        contact_name=v["contact_name"])
     for n in nps:
         name = next(c["company_name"] for c in companies if c["company_id"] == n["company_id"])
         data.add_nps(n["nps_response_id"], n["score"], n["comment"], (str(n["company_id"]), name),
