@@ -70,6 +70,7 @@ CATALOGUE = (
     "Tickets - Avg First Response (h)", "Tickets - Avg Resolution (h)", "Tickets - First Contact Resolution %",
     "Tickets - SLA Compliance %", "Tickets - Avg Hours per Ticket", "Clients - Churn Rate %",
     "CSAT - Median Hours to Rating", "CSAT - Rated Within 24h %", "CSAT - Client Recovery Rate %",
+    "CSAT - Company Recovery Rate %", "CSAT - Survey Fatigue %", "CSAT - Reviews Awaiting Follow-up",
     "CSAT - Happy % Churned Clients", "CSAT - Happy % Retained Clients", "CSAT - Happy % Churned vs Retained",
 )
 
