@@ -1252,11 +1252,13 @@ def _datediff(args: list[Scalar], call: ast.Call) -> Scalar:
     if unit == "WEEK":
 
         def weeks(e: exp.Expression) -> exp.Expression:
-            days = _x(sqlfuncs.Boundaries, unit=_str("day"), this=_timestamp("1970-01-04 00:00:00"), expression=e)
+            days = _x(sqlfuncs.Boundaries, unit=_str("day"), this=_timestamp("1970-01-04 00:00:00"),
+                     expression=e)
             return _x(exp.Floor, this=_div(_cast(days, "DOUBLE"), _int(7)))
 
         return Scalar(_cast(_sub(weeks(b.sql), weeks(a.sql)), "BIGINT"), _T.INTEGER)
-    return Scalar(_cast(_x(sqlfuncs.Boundaries, unit=_str(unit.lower()), this=a.sql, expression=b.sql), "BIGINT"), _T.INTEGER)
+    boundaries = _x(sqlfuncs.Boundaries, unit=_str(unit.lower()), this=a.sql, expression=b.sql)
+    return Scalar(_cast(boundaries, "BIGINT"), _T.INTEGER)
 
 
 # ---- text

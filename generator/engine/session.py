@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from pathlib import Path
@@ -81,21 +82,18 @@ class OdbcSession:
             cursor.execute(sql)
             rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
         finally:
-            with self._lock:
+            with self._lock:  # never close the cursor while interrupt() is cancelling it
                 self._running = None
-            cursor.close()
+                cursor.close()
         self.database.commit()  # end the read-only transaction: a long session holds no snapshot
         return _Rows(rows)
 
     def interrupt(self) -> None:
         """Cancel the statement running now (if any)."""
         with self._lock:
-            cursor = self._running
-        if cursor is not None:
-            try:
-                cursor.cancel()
-            except self.errors:
-                pass
+            if self._running is not None:
+                with contextlib.suppress(self.errors):
+                    self._running.cancel()
 
     def error_text(self, error: Exception) -> str:
         """One line for a server's error: the DAX runtime error it raised (``DAX: MOD: division by zero``), else the

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012 - sqlglot declares arg_types, _sql_names and TRANSFORMS as plain class dicts and lists
 """The engine's SQL functions that databases spell differently, as sqlglot expressions with one rendering per dialect.
 
 The compiler builds its SQL from sqlglot's standard nodes plus the classes below (a DAX runtime error, date and
@@ -416,11 +417,33 @@ class EngineDuckDB(DuckDB):
         TRANSFORMS = {**DuckDB.Generator.TRANSFORMS}
 
 
+def _nonzero_constant(e: exp.Expression) -> bool:
+    while isinstance(e, (exp.Cast, exp.Paren)):
+        e = e.this
+    return isinstance(e, exp.Literal) and not e.is_string and float(e.this) != 0
+
+
+def _pg_div(g: Generator, e: exp.Div) -> str:
+    """``a / b`` with IEEE results for a zero divisor (±Infinity, NaN), as DuckDB gives them; PostgreSQL raises
+    "division by zero" instead."""
+    a, b = g.sql(e.this), g.sql(e.expression)
+    if _nonzero_constant(e.expression):
+        return f"{a} / {b}"
+    ieee = (f"CASE WHEN {a} > 0 THEN CAST('Infinity' AS DOUBLE PRECISION) WHEN {a} < 0 THEN CAST('-Infinity' AS "
+            "DOUBLE PRECISION) ELSE CAST('NaN' AS DOUBLE PRECISION) END")
+    return f"CASE WHEN {a} IS NULL THEN NULL WHEN {b} = 0 THEN {ieee} ELSE {a} / NULLIF({b}, 0) END"
+
+
+def _pg_mod(g: Generator, e: exp.Mod) -> str:
+    """``a % b`` for any numbers (PostgreSQL's ``%`` takes integers only)."""
+    return f"MOD(CAST({g.sql(e.this)} AS NUMERIC), CAST({g.sql(e.expression)} AS NUMERIC))"
+
+
 class EnginePostgres(Postgres):
     """PostgreSQL: the engine's functions in PostgreSQL's spelling."""
 
     class Generator(Postgres.Generator):
-        TRANSFORMS = {**Postgres.Generator.TRANSFORMS, **_POSTGRES}
+        TRANSFORMS = {**Postgres.Generator.TRANSFORMS, **_POSTGRES, exp.Div: _pg_div, exp.Mod: _pg_mod}
         cast_sql = _error_cast(Postgres.Generator.cast_sql)
 
 
@@ -511,8 +534,8 @@ __all__ = [
     "TruncTo",
     "YearStart",
     "dax_error",
-    "year_start",
     "render",
     "runtime_error",
     "squeeze_spaces",
+    "year_start",
 ]
