@@ -104,7 +104,7 @@ class OdbcSession:
         raised = runtime_error(self.dialect, message)
         if raised is not None:
             return raised
-        text = re.sub(r"\s*\(\w+\)\s*(\(SQL\w+\))?\s*$", "", re.sub(r"^(\[[^\]]*\])+\s*", "", message))
+        text = re.sub(r"\s*\(\w+\)\s*(\(SQL\w+\))?\s*$", "", re.sub(r"^(\[[^\]]*\]\s*)+", "", message))
         return first_line(Exception(text.strip()))
 
     def close(self) -> None:
