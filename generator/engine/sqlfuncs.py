@@ -488,8 +488,68 @@ DIALECTS: dict[str, type] = {
 }
 
 
+def _single_value(table: exp.Expression) -> tuple[str, exp.Expression] | None:
+    """``(alias, e)`` for a derived table ``(SELECT e AS v) AS alias`` (one row, no FROM), else None."""
+    if isinstance(table, exp.Lateral):
+        table = exp.Subquery(this=table.this.this if isinstance(table.this, exp.Subquery) else table.this,
+                             alias=table.args.get("alias"))
+    if not isinstance(table, exp.Subquery) or not isinstance(table.this, exp.Select) or not table.alias:
+        return None
+    select = table.this
+    if set(select.args) - {"expressions"} and any(select.args.get(k) for k in select.args if k != "expressions"):
+        return None
+    (projection,) = select.expressions if len(select.expressions) == 1 else (None,)
+    if projection is None or projection.alias != "v":
+        return None
+    if isinstance(projection, exp.Alias):
+        return table.alias, projection.this
+    value = projection.copy()  # a subquery carries its alias itself
+    value.set("alias", None)
+    return table.alias, value
+
+
+def _inline_values(node: exp.Expression) -> exp.Expression:
+    """A scalar subquery ``SELECT f(a.v, b.v) FROM (SELECT e1 AS v) AS a CROSS JOIN [LATERAL] (SELECT e2 AS v) AS b``
+    as ``SELECT f((e1), (e2))``: MariaDB cannot resolve the outer query's columns inside a derived table (nor has it
+    LATERAL), so the values the engine binds once (a VAR, an operand read twice) are written out where they are
+    read."""
+    if not isinstance(node, exp.Subquery) or not isinstance(node.this, exp.Select):
+        return node
+    select = node.this
+    source = select.args.get("from_") or select.args.get("from")
+    if source is None or any(select.args.get(k) for k in ("where", "group", "having", "order", "limit", "qualify")):
+        return node
+    tables = [source.this] + [join.this for join in select.args.get("joins") or []]
+    values: dict[str, exp.Expression] = {}
+    for table in tables:
+        found = _single_value(table)
+        if found is None:
+            return node
+        alias, value = found
+        values[alias] = _substitute(value.copy(), values)
+    if len(select.expressions) != 1:
+        return node
+    body = _substitute(select.expressions[0].copy(), values)  # keeps its alias: a derived table's column name
+    return exp.Subquery(this=exp.select(body), alias=node.args.get("alias"))
+
+
+def _substitute(e: exp.Expression, values: dict[str, exp.Expression]) -> exp.Expression:
+    def swap(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Column) and n.table in values and n.name == "v":
+            return exp.Paren(this=values[n.table].copy())
+        return n
+
+    return e.transform(swap)
+
+
 def render(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
     """The SQL text of an engine expression in ``dialect`` (one of :data:`DIALECTS`)."""
+    if dialect == "mysql":  # innermost first: a value's own SQL may hold values bound the same way
+        expression = expression.copy()
+        for node in reversed(list(expression.find_all(exp.Subquery, bfs=False))):
+            inlined = _inline_values(node)
+            if inlined is not node:
+                node.replace(inlined)
     return expression.sql(dialect=DIALECTS[dialect], pretty=pretty)
 
 
