@@ -437,7 +437,7 @@ def query_command(
         "--format", "-f", help="table (measures shown in their format strings), csv or json (raw values).")
     ] = "table",
     sql: Annotated[bool, typer.Option("--sql", help="Print the SQL the query runs instead of running it.")] = False,
-    dialect: Annotated[str, typer.Option("--dialect", "-d", help="SQL dialect for --sql: duckdb, tsql, postgres "
+    dialect: Annotated[str, typer.Option("--dialect", "-d", help="SQL dialect for --sql: duckdb, tsql, postgres, mysql "
                                                                  "or spark.")] = "duckdb",
     model_path: ModelOption = None,
     specs: SpecsOption = None,
