@@ -247,6 +247,22 @@ def _tsql_extract(g: Generator) -> Callable[[str, exp.Expression], str]:
     return lambda part, e: f"DATEPART({part}, {g.sql(e)})"
 
 
+def _pg_number_text(g: Generator, e: exp.Expression) -> str:
+    """``%.15g`` in PostgreSQL (which has no printf): the DOUBLE rounded to 15 significant digits, then written as
+    PostgreSQL writes a DOUBLE (the shortest text that reads back, exponent from 1e+15 and below 1e-4 as %g)."""
+    x = f"CAST({g.sql(e.this)} AS DOUBLE PRECISION)"
+    special = ", ".join(f"CAST('{v}' AS DOUBLE PRECISION)" for v in ("Infinity", "-Infinity", "NaN"))
+    rounded = f"ROUND(CAST({x} AS NUMERIC), CAST(14 - FLOOR(LOG(ABS(CAST({x} AS NUMERIC)))) AS INTEGER))"
+    return f"CAST(CASE WHEN {x} IN (0, {special}) THEN {x} ELSE CAST({rounded} AS DOUBLE PRECISION) END AS TEXT)"
+
+
+def _mysql_number_text(g: Generator, e: exp.Expression) -> str:
+    """``%.15g`` in MySQL/MariaDB: the DOUBLE rounded to 15 significant digits, written as they write a DOUBLE
+    (shortest form; exponents as ``1e20``, not ``1E+20``)."""
+    x = f"CAST({g.sql(e.this)} AS DOUBLE)"
+    return f"CAST(CASE WHEN {x} = 0 THEN {x} ELSE ROUND({x}, CAST(14 - FLOOR(LOG10(ABS({x}))) AS SIGNED)) END AS CHAR)"
+
+
 _POSTGRES: dict[type[exp.Expression], _Render] = {
     DaxError: lambda g, e: _cast_error_text(g, _literal(e), "INTEGER"),
     EpochUs: lambda g, e: f"CAST(EXTRACT(EPOCH FROM {g.sql(e.this)}) * 1000000 AS BIGINT)",
@@ -260,8 +276,7 @@ _POSTGRES: dict[type[exp.Expression], _Render] = {
                            "AS DATE)",
     Boundaries: lambda g, e: _boundaries_by_parts(g, e, _pg_extract(g)),
     DateText: lambda g, e: f"TO_CHAR({g.sql(e.this)}, '{_PG_DATE_FORMATS[_literal(e, 'format')]}')",
-    # the shortest text that reads back as the same DOUBLE (PostgreSQL has no %.15g): see docs/engine.md
-    NumberText: lambda g, e: f"CAST(CAST({g.sql(e.this)} AS DOUBLE PRECISION) AS TEXT)",
+    NumberText: lambda g, e: _pg_number_text(g, e),
     StrPos: lambda g, e: f"STRPOS({g.sql(e.this)}, {g.sql(e.args['substr'])})",
     RegexpMatches: lambda g, e: f"({g.sql(e.this)} ~ {g.sql(e.expression)})",
     SqueezeSpaces: lambda g, e: f"REGEXP_REPLACE({g.sql(e.this)}, ' +', ' ', 'g')",
@@ -279,7 +294,7 @@ _MYSQL: dict[type[exp.Expression], _Render] = {
     MonthEnd: lambda g, e: f"LAST_DAY({g.sql(e.this)})",
     Boundaries: lambda g, e: _boundaries_by_parts(g, e, _mysql_extract(g)),
     DateText: lambda g, e: f"DATE_FORMAT({g.sql(e.this)}, '{_MYSQL_DATE_FORMATS[_literal(e, 'format')]}')",
-    NumberText: lambda g, e: f"CAST({g.sql(e.this)} AS CHAR)",
+    NumberText: lambda g, e: _mysql_number_text(g, e),
     StrPos: lambda g, e: f"LOCATE({g.sql(e.args['substr'])}, {g.sql(e.this)})",
     RegexpMatches: lambda g, e: f"({g.sql(e.this)} REGEXP {g.sql(e.expression)})",
     SqueezeSpaces: lambda g, e: f"REGEXP_REPLACE({g.sql(e.this)}, ' +', ' ')",
