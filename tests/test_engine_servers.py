@@ -218,3 +218,19 @@ def test_every_shipped_measure_renders_as_tsql_that_parses() -> None:
             (sql,) = _tsql_statements(engine, slice_query(slice_name, [name]))
             assert sqlglot.parse_one(sql, read="tsql") is not None
             assert " LATERAL " not in sql and "MATERIALIZED" not in sql, (name, sql)
+
+
+def test_dialect_specific_functions_give_duckdbs_values(demo_server: str, demo_db: str) -> None:
+    """The functions databases spell differently (sqlfuncs): text of numbers and dates, date arithmetic, IEEE
+    division, FIXED, TRIM, CONTAINSSTRINGEXACT … give on the server what they give on DuckDB."""
+    dax = ('EVALUATE ROW("num", 0.1 + 0.2 & "|" & 1 / 3 & "|" & -1234.5678, "date", DATE(2024, 2, 29) & "|" '
+           '& (DATE(2024, 1, 31) + TIME(13, 5, 9)), "edate", EDATE(DATE(2024, 1, 31), 1), "eomonth", '
+           'EOMONTH(DATE(2024, 1, 15), 1), "diff", DATEDIFF(DATE(2023, 12, 31), DATE(2024, 3, 1), MONTH) & "|" & '
+           'DATEDIFF(DATE(2024, 1, 6), DATE(2024, 1, 8), WEEK), "parts", WEEKDAY(DATE(2024, 3, 3), 2) & "|" & '
+           'WEEKNUM(DATE(2024, 8, 15)) & "|" & QUARTER(DATE(2024, 8, 15)), "fixed", FIXED(1234.567, 1), "trim", '
+           'TRIM("  a   b "), "find", CONTAINSSTRINGEXACT("Abc", "bc") & "|" & CONTAINSSTRING("Abc", "a?c"), '
+           '"mod", MOD(7.5, 2), "count", [Tickets - Opened])')
+    on_server = run_cli("query", "--db", demo_server, "--format", "json", dax)
+    on_duckdb = run_cli("query", "--db", demo_db, "--format", "json", dax)
+    assert on_server.code == on_duckdb.code == 0, on_server.err
+    assert on_server.out == on_duckdb.out
