@@ -32,13 +32,13 @@ from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import Relation, col
 from generator.engine.security import Security
-from generator.engine.session import OdbcSession, first_line
+from generator.engine.session import Interrupted, OdbcSession, first_line
 from generator.engine.values import DaxType
 
 DIALECTS = ("duckdb", "tsql", "postgres", "mysql", "spark")
-#: DuckDB errors that stop a command rather than one query (a deadline interrupted it, memory ran out): they
+#: Errors that stop a command rather than one query (a deadline interrupted it, memory ran out): they
 #: propagate as they are, for :func:`generator.engine.limits.deadline` to turn into its sentence.
-_STOPPED = (duckdb.InterruptException, duckdb.OutOfMemoryException)
+_STOPPED = (duckdb.InterruptException, duckdb.OutOfMemoryException, Interrupted)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,11 @@ class _Rows:
         return self.rows[0] if self.rows else None
 
 
+class Interrupted(Exception):
+    """A statement of an :class:`OdbcSession` was cancelled by :meth:`OdbcSession.interrupt` (a deadline): it stops the
+    command, as DuckDB's InterruptException does, rather than failing one query."""
+
+
 class OdbcSession:
     """A read-only session on a server reached through ODBC, shaped as the engine uses a DuckDB connection:
     ``execute(sql).fetchall()``, ``interrupt()`` (cancels the running statement, for ``--timeout``), ``close()``.
@@ -66,6 +71,7 @@ class OdbcSession:
         self.dialect = database.dialect
         self.errors: tuple[type[Exception], ...] = (pyodbc.Error,)
         self._running: Any = None
+        self._interrupted = False
         self._lock = threading.Lock()
         statement = {"postgres": "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
                      "mysql": "SET SESSION TRANSACTION READ ONLY"}.get(self.dialect)
@@ -75,12 +81,18 @@ class OdbcSession:
 
     def execute(self, sql: str) -> _Rows:
         """Run one query; its rows."""
+        if self._interrupted:
+            raise Interrupted("the statement was cancelled")
         cursor = self.database.connection.cursor()
         with self._lock:
             self._running = cursor
         try:
             cursor.execute(sql)
             rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+        except self.errors:
+            if self._interrupted:
+                raise Interrupted("the statement was cancelled") from None
+            raise
         finally:
             with self._lock:  # never close the cursor while interrupt() is cancelling it
                 self._running = None
@@ -89,7 +101,8 @@ class OdbcSession:
         return _Rows(rows)
 
     def interrupt(self) -> None:
-        """Cancel the statement running now (if any)."""
+        """Cancel the statement running now (if any) and refuse the next ones."""
+        self._interrupted = True
         with self._lock:
             if self._running is not None:
                 with contextlib.suppress(self.errors):
