@@ -438,7 +438,7 @@ def query_command(
         "--format", "-f", help="table (measures shown in their format strings), csv or json (raw values).")
     ] = "table",
     sql: Annotated[bool, typer.Option("--sql", help="Print the SQL the query runs instead of running it.")] = False,
-    dialect: Annotated[str, typer.Option("--dialect", "-d", help="SQL dialect for --sql: duckdb, tsql, postgres "
+    dialect: Annotated[str, typer.Option("--dialect", "-d", help="SQL dialect for --sql: duckdb, tsql, postgres, mysql "
                                                                  "or spark.")] = "duckdb",
     model_path: ModelOption = None,
     specs: SpecsOption = None,
@@ -456,7 +456,7 @@ def query_command(
 ) -> None:
     """Evaluate a DAX query against the BI_ tables and print the result.
 
-    The query is compiled to SQL and run on the DuckDB file of --db. DEFINE MEASURE / VAR / TABLE, EVALUATE and ORDER BY are supported; functions outside the engine's subset are refused with "unsupported: FUNCTION at line:col". Without ORDER BY the rows come ordered by their columns, left to right (the group-by columns first).
+    The query is compiled to SQL and run where --db points: a DuckDB file, or a SQL Server, PostgreSQL or MariaDB/MySQL database as odbc:<connection string> (read-only). DEFINE MEASURE / VAR / TABLE, EVALUATE and ORDER BY are supported; functions outside the engine's subset are refused with "unsupported: FUNCTION at line:col". Without ORDER BY the rows come ordered by their columns, left to right (the group-by columns first).
 
     The table output shows a column that holds a measure's values in the measure's format string (95.8%, 1,234); csv and json keep the raw values. In JSON, columns are keyed by their DAX names (Table[Column], [Name]) and BLANK is null.
 
@@ -534,7 +534,7 @@ def validate_command(
 ) -> None:
     """Evaluate every generated measure with the DAX engine and compare it with the pandas reference.
 
-    Each measure's generated DAX runs on the slices the specs list ('validation: slices' in model/*.yaml; the shipped specs list the standard ones: grand total, by client, by month, by technician, by queue, client x month, by week; measures defined by calendar months are not compared by week), or on the --slice columns, as SUMMARIZECOLUMNS queries on the DuckDB file of --db. Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
+    Each measure's generated DAX runs on the slices the specs list ('validation: slices' in model/*.yaml; the shipped specs list the standard ones: grand total, by client, by month, by technician, by queue, client x month, by week; measures defined by calendar months are not compared by week), or on the --slice columns, as SUMMARIZECOLUMNS queries on the database of --db (a DuckDB file or odbc:…; the reference reads the same tables). Blanks must be equal and numbers agree within 1e-9 relative. Exit 1 on any mismatch.
 
     The reference: the hand-written pandas implementation of the shipped measures on the standard slices; for every other measure and slice, the interpreter of the measure specs (kinds read from measures/*.yaml, never the DAX). A raw 'dax:' measure is checked against the 'reference' its spec declares; without one it is listed as unverified (exit 0, or 1 with --require-reference).
 
@@ -543,11 +543,10 @@ def validate_command(
     import json
 
     from generator.engine.run import Engine
-    from generator.engine.session import connect_read_only, duckdb_path
+    from generator.engine.session import connect_read_only, target_database
     from generator.engine.sources import model_from_spec
     from generator.errors import EXIT_FINDINGS
     from generator.reference import SLICES, Parameters
-    from generator.targets.duckdb_db import DuckDBDatabase
     from generator.targets.frames import read_semantic_tables
     from generator.validation.compare import (
         default_slices,
@@ -584,7 +583,7 @@ def validate_command(
     connection = connect_read_only(db, memory_limit)  # one read-only connection: the reference's tables, the engine
     try:
         with deadline(connection, timeout, memory_limit):
-            tables = read_semantic_tables(DuckDBDatabase(connection, duckdb_path(db)), model)
+            tables = read_semantic_tables(target_database(connection, db), model)
             started = time.perf_counter()
             # the hand-written reference knows the shipped parameters; the interpreter reads any from the specs
             parameters = Parameters(**{p.name: p.value for p in model.parameters
@@ -812,7 +811,7 @@ def report_command(
 ) -> None:
     """Write the CSAT sentiment report for a period as one self-contained HTML page (inline SVG charts, prints well).
 
-    Every figure is a catalogue measure evaluated by the DAX engine on the DuckDB file of --db. "Full" months are relative to the data's latest review, survey response or closed ticket, not to today, so the same data gives the same page. With --client NAME the page is that client's QBR page; with --role/--user the figures are those the user sees.
+    Every figure is a catalogue measure evaluated by the DAX engine on the database of --db (a DuckDB file or odbc:…). "Full" months are relative to the data's latest review, survey response or closed ticket, not to today, so the same data gives the same page. With --client NAME the page is that client's QBR page; with --role/--user the figures are those the user sees.
     """  # noqa: E501 - typer re-wraps help text; one line per paragraph keeps it readable
     from generator.report import ReportOptions, write_report
 

@@ -20,7 +20,7 @@ from generator.dax import ast
 from generator.dax.depth import MAX_MEASURE_DEPTH
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
-from generator.engine import scalars
+from generator.engine import scalars, sqlfuncs
 from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_filter, placeholder
 from generator.engine.errors import DaxEngineError, Unsupported, did_you_mean
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
@@ -713,8 +713,7 @@ class Compiler:
         result_type = self._column_type(result_key)
         query = scan.select(exp.Case().when(
             exp.GT(this=exp.Count(this=exp.Distinct(expressions=[result.copy()])), expression=exp.Literal.number(1)),
-            exp.cast(exp.Anonymous(this="error", expressions=[exp.Literal.string(
-                "LOOKUPVALUE: several different values match")]), scalars.cast_to(
+            exp.cast(sqlfuncs.dax_error("LOOKUPVALUE: several different values match"), scalars.cast_to(
                 scalars.blank(), result_type).sql.args.get("to") or exp.DataType.build("VARCHAR"))).else_(
             exp.Min(this=result))).where(exp.and_(*conditions))
         value = Scalar(exp.Subquery(this=query), result_type)

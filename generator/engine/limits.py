@@ -1,8 +1,9 @@
-"""Bounds on the work a command asks of DuckDB: a deadline and a memory limit, each ending in one sentence.
+"""Bounds on the work a command asks of the database: a deadline and a memory limit, each ending in one sentence.
 
 ``query``, ``validate`` and ``report`` open their read-only connection with :func:`set_memory_limit` and run
-inside :func:`deadline`, which interrupts the running DuckDB query (``connection.interrupt()`` from a timer
-thread) once the time is up.
+inside :func:`deadline`, which interrupts the running query (``connection.interrupt()`` from a timer thread:
+DuckDB's interrupt, or an ODBC cancel of the running statement on a server) once the time is up. The memory
+limit is DuckDB's; on a server reached through ODBC the server's own limits apply.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from generator.errors import ToolError
 if TYPE_CHECKING:  # duckdb is imported when a command runs, not when the CLI starts (this module gives defaults)
     import duckdb
 
+    from generator.engine.session import OdbcSession
+
 #: Seconds a command's queries may run in all (``--timeout``).
 DEFAULT_TIMEOUT = 300.0
 #: DuckDB's memory limit for a command's queries (``--memory-limit``).
@@ -27,10 +30,15 @@ _SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECA
 _POLL_SECONDS = 0.1  # after the deadline, how often to interrupt again (a query may start after the first one)
 
 
-def set_memory_limit(connection: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
-    """Cap the memory DuckDB uses on ``connection``; ToolError when ``memory_limit`` is not a size like 2GB."""
+def check_memory_limit(memory_limit: str) -> None:
+    """ToolError when ``memory_limit`` is not a size like 2GB."""
     if not _SIZE.fullmatch(memory_limit.strip()):
         raise ToolError(f"--memory-limit must be a size such as 500MB or 4GB, not {memory_limit!r}")
+
+
+def set_memory_limit(connection: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+    """Cap the memory DuckDB uses on ``connection``; ToolError when ``memory_limit`` is not a size like 2GB."""
+    check_memory_limit(memory_limit)
     connection.execute(f"SET memory_limit = '{memory_limit.strip()}'")
 
 
@@ -44,7 +52,7 @@ def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
 
 
 @contextmanager
-def deadline(connection: duckdb.DuckDBPyConnection, seconds: float | None,
+def deadline(connection: duckdb.DuckDBPyConnection | OdbcSession, seconds: float | None,
              memory_limit: str | None = None) -> Iterator[None]:
     """Run the block with at most ``seconds`` of DuckDB work (None or 0: no deadline).
 

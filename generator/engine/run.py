@@ -1,7 +1,9 @@
-"""Run DAX queries: parse, compile each EVALUATE to one SQL query, execute it on DuckDB, name the columns.
+"""Run DAX queries: parse, compile each EVALUATE to one SQL query, execute it (DuckDB or a server through ODBC),
+name the columns.
 
 ``Engine(model, connection).query(text)`` returns one :class:`QueryResult` per EVALUATE; ``Engine.sql`` gives
-the SQL text for a dialect (``duckdb``, ``tsql``, ``postgres``, ``spark``) without running it.
+the SQL text for a dialect (``duckdb``, ``tsql``, ``postgres``, ``mysql``, ``spark``; see
+:mod:`generator.engine.sqlfuncs`) without running it.
 ``Engine(model, connection, role="Client", user="a@client.example")`` evaluates as that user under that role
 (row-level security, :mod:`generator.engine.security`); several roles combine as in Power BI (union).
 """
@@ -13,6 +15,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -23,19 +26,19 @@ from generator.dax import ast
 from generator.dax.depth import MAX_DEPTH, DaxNestingError, recursion_room
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_query
-from generator.engine import scalars
+from generator.engine import scalars, sqlfuncs
 from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import Relation, col
 from generator.engine.security import Security
-from generator.engine.session import first_line
+from generator.engine.session import Interrupted, OdbcSession, first_line
 from generator.engine.values import DaxType
 
-DIALECTS = ("duckdb", "tsql", "postgres", "spark")
-#: DuckDB errors that stop a command rather than one query (a deadline interrupted it, memory ran out): they
+DIALECTS = ("duckdb", "tsql", "postgres", "mysql", "spark")
+#: Errors that stop a command rather than one query (a deadline interrupted it, memory ran out): they
 #: propagate as they are, for :func:`generator.engine.limits.deadline` to turn into its sentence.
-_STOPPED = (duckdb.InterruptException, duckdb.OutOfMemoryException)
+_STOPPED = (duckdb.InterruptException, duckdb.OutOfMemoryException, Interrupted)
 
 
 @dataclass(frozen=True)
@@ -187,24 +190,6 @@ def _start_at(compiler: Compiler, evaluate: ast.Evaluate, keys: list, env: Env) 
     return condition
 
 
-def _portable(query: exp.Query, dialect: str) -> exp.Query:
-    """``query`` for ``dialect``: CTEs lose MATERIALIZED where the dialect has no such hint."""
-    if dialect in ("duckdb", "postgres"):
-        return query
-
-    def plain(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.CTE) and node.args.get("materialized"):
-            node = node.copy()
-            node.set("materialized", None)
-        if dialect == "tsql" and isinstance(node, exp.Join) and isinstance(node.this, exp.Lateral):
-            lateral = node.this.copy()
-            lateral.set("cross_apply", True)  # T-SQL spells a lateral join CROSS APPLY
-            node = exp.Join(this=lateral)
-        return node
-
-    return query.transform(plain)
-
-
 def _check_unique_names(relation: Relation, evaluate: ast.Evaluate) -> None:
     seen: set[str] = set()
     for rel_column in relation.columns:
@@ -227,10 +212,33 @@ def _python(value: Any, dax_type: DaxType) -> Any:
     return value
 
 
-class Engine:
-    """Evaluates DAX queries against the BI_ tables of a DuckDB connection, bound to ``model``."""
+def _true(value: Any) -> bool:
+    """A boolean as any database returns it (True, 1, '1', 't')."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "t", "true")
+    return bool(value)
 
-    def __init__(self, model: EngineModel, connection: duckdb.DuckDBPyConnection | None,
+
+def _python_from_server(value: Any, dax_type: DaxType) -> Any:
+    """A value from an ODBC server as :func:`_python` gives DuckDB's: booleans from 0/1 or '1'/'0', numbers from
+    DECIMAL, dates as datetimes."""
+    if value is None:
+        return None
+    if dax_type is DaxType.BOOLEAN:
+        return _true(value)
+    if dax_type in (DaxType.DOUBLE, DaxType.DECIMAL) and isinstance(value, Decimal | int | str):
+        return float(value)
+    if dax_type is DaxType.INTEGER and isinstance(value, Decimal | float | str):
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    return _python(value, dax_type)
+
+
+class Engine:
+    """Evaluates DAX queries against the BI_ tables of a DuckDB connection or of a server reached through ODBC
+    (:class:`generator.engine.session.OdbcSession`), bound to ``model``."""
+
+    def __init__(self, model: EngineModel, connection: duckdb.DuckDBPyConnection | OdbcSession | None,
                  role: str | Sequence[str] | None = None, user: str | None = None,
                  parameters: Mapping[str, str] | None = None):
         """``connection`` may be None when queries are only compiled (:meth:`sql`).
@@ -264,8 +272,23 @@ class Engine:
             filters = Compiler(model, parses=self._parses, user=self.user)
             self.security = Security(model, self.roles, self.user, filters.row_filter)
         self._blank_rows: dict[str, bool] = {}
-        if connection is not None:
+        #: the SQL dialect the queries run in: DuckDB's, or the server's behind an ODBC session
+        self.dialect = connection.dialect if isinstance(connection, OdbcSession) else "duckdb"
+        self._errors: tuple[type[Exception], ...] = (
+            connection.errors if isinstance(connection, OdbcSession) else (duckdb.Error,))
+        if connection is not None and self.dialect == "duckdb":
             connection.execute("SET enable_progress_bar = false")
+
+    def _fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        assert self.connection is not None
+        return list(self.connection.execute(sql).fetchall())
+
+    def _error_text(self, error: Exception) -> str:
+        """The sentence of a database error: the DAX runtime error it raised (``DAX: MOD: division by zero``)
+        or the first line of the database's message."""
+        if isinstance(self.connection, OdbcSession):
+            return self.connection.error_text(error)
+        return first_line(error)
 
     def _has_blank_row(self, table: EngineTable, condition: exp.Expression) -> bool:
         """Ask the database once per table whether a relationship to it has orphaned rows."""
@@ -275,14 +298,14 @@ class Engine:
             query = exp.select(condition)
             if self.security is not None:
                 query = self.security.with_ctes(query)
-            sql = query.sql(dialect="duckdb")
+            sql = sqlfuncs.render(query, self.dialect)
             try:
-                self._blank_rows[key] = bool(self.connection.execute(sql).fetchone()[0])  # type: ignore[index]
+                self._blank_rows[key] = _true(self._fetch(sql)[0][0])
             except _STOPPED:
                 raise
-            except duckdb.Error as error:
+            except self._errors as error:
                 raise DaxEngineError(f"cannot read table '{table.name}' or a table related to it: "
-                                     f"{first_line(error)}") from error
+                                     f"{self._error_text(error)}") from error
         return self._blank_rows[key]
 
     def compile(self, text: str) -> list[Statement]:
@@ -298,7 +321,7 @@ class Engine:
             raise DaxEngineError(f"unknown dialect '{dialect}'; choose one of {', '.join(DIALECTS)}")
         statements = self.compile(text)
         with _deep_trees():
-            return [_portable(statement.sql, dialect).sql(dialect=dialect, pretty=pretty) for statement in statements]
+            return [sqlfuncs.render(statement.sql, dialect, pretty) for statement in statements]
 
     def run(self, statements: Sequence[Statement]) -> list[QueryResult]:
         """Execute compiled statements."""
@@ -307,14 +330,15 @@ class Engine:
         results = []
         for statement in statements:
             with _deep_trees():
-                sql = statement.sql.sql(dialect="duckdb")
+                sql = sqlfuncs.render(statement.sql, self.dialect)
             try:
-                rows = self.connection.execute(sql).fetchall()
+                rows = self._fetch(sql)
             except _STOPPED:
                 raise
-            except duckdb.Error as error:
-                raise DaxEngineError(f"the query failed while running: {first_line(error)}") from error
-            converted = tuple(tuple(_python(v, t) for v, t in zip(row, statement.types, strict=True))
+            except self._errors as error:
+                raise DaxEngineError(f"the query failed while running: {self._error_text(error)}") from error
+            python = _python if self.dialect == "duckdb" else _python_from_server
+            converted = tuple(tuple(python(v, t) for v, t in zip(row, statement.types, strict=True))
                               for row in rows)
             results.append(QueryResult(statement.columns, statement.types, converted, statement.formats))
         return results

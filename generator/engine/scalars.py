@@ -50,6 +50,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from generator.dax import ast
+from generator.engine import sqlfuncs
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.rounding import Rounding, round_number, round_sql
 from generator.engine.sqlbuild import (
@@ -125,7 +126,7 @@ def _error(message: str, t: DaxType) -> exp.Expression:
 
     The CAST matters: DuckDB folds a function of an untyped ``error()`` (type NULL) to NULL without calling it.
     """
-    return _cast(_func("error", _str(f"DAX: {message}")), _SQL_TYPE[t])
+    return _cast(sqlfuncs.dax_error(f"DAX: {message}"), _SQL_TYPE[t])
 
 
 def _typed_null(t: DaxType) -> exp.Expression:
@@ -138,7 +139,7 @@ def _nullable(e: exp.Expression) -> bool:
         return True
     if isinstance(e, (exp.Literal, exp.Boolean, exp.Is, exp.NullSafeEQ, exp.NullSafeNEQ)):
         return False
-    if isinstance(e, exp.Anonymous) and e.name.lower() == "error":
+    if isinstance(e, sqlfuncs.DaxError):
         return False
     if isinstance(e, exp.TryCast):
         return True
@@ -187,12 +188,12 @@ def _known(value: Scalar, what: str, line: int = 0, column: int = 0) -> None:
 
 def _serial(e: exp.Expression) -> exp.Expression:
     """A TIMESTAMP as DAX's serial number: DOUBLE days since 1899-12-30."""
-    return _div(_cast(_add(_func("epoch_us", e), _int(_OFFSET_US)), "DOUBLE"), _int(_US_PER_DAY))
+    return _div(_cast(_add(_x(sqlfuncs.EpochUs, this=e), _int(_OFFSET_US)), "DOUBLE"), _int(_US_PER_DAY))
 
 
 def _from_us(us_since_day_zero: exp.Expression) -> exp.Expression:
     """A TIMESTAMP from BIGINT microseconds since 1899-12-30."""
-    return _func("make_timestamp", _sub(us_since_day_zero, _int(_OFFSET_US)))
+    return _x(sqlfuncs.TimestampFromUs, this=_sub(us_since_day_zero, _int(_OFFSET_US)))
 
 
 def _to_number(value: Scalar, line: int = 0, column: int = 0) -> Scalar:
@@ -252,15 +253,15 @@ def _to_text(value: Scalar) -> Scalar:
     if t is _T.INTEGER:
         sql = _cast(e, "VARCHAR")
     elif t in (_T.DOUBLE, _T.DECIMAL):
-        sql = _x(exp.Upper, this=_func("printf", _str("%.15g"), e))
+        sql = _x(exp.Upper, this=_x(sqlfuncs.NumberText, format=_str("%.15g"), this=e))
     elif t is _T.BOOLEAN:
         whens = [_x(exp.If, this=_bool(True), true=_str("TRUE")), _x(exp.If, this=_bool(False), true=_str("FALSE"))]
         sql = _x(exp.Case, this=e, ifs=whens)
     else:  # DATETIME
-        midnight = _x(exp.EQ, this=e, expression=_func("date_trunc", _str("day"), e))
+        midnight = _x(exp.EQ, this=e, expression=_x(sqlfuncs.TruncTo, unit=_str("day"), this=e))
         sql = _case(
-            [(midnight, _func("strftime", e, _str("%-m/%-d/%Y")))],
-            _func("strftime", e, _str("%-m/%-d/%Y %-I:%M:%S %p")),
+            [(midnight, _x(sqlfuncs.DateText, this=e, format=_str("%-m/%-d/%Y")))],
+            _x(sqlfuncs.DateText, this=e, format=_str("%-m/%-d/%Y %-I:%M:%S %p")),
         )
     return Scalar(sql, _T.STRING)
 
@@ -396,7 +397,7 @@ def _datetime_additive(op: str, left: Scalar, right: Scalar, line: int, column: 
 
     def micros(value: Scalar) -> exp.Expression | None:
         if value.type is _T.DATETIME:
-            return _add(_func("epoch_us", value.sql), _int(_OFFSET_US))
+            return _add(_x(sqlfuncs.EpochUs, this=value.sql), _int(_OFFSET_US))
         number = _to_number(value, line, column)
         return None if number.type is _T.BLANK else _days_to_us(number)
 
@@ -898,7 +899,7 @@ def _digits(value: Scalar | None, call: ast.Call) -> tuple[int | None, exp.Expre
     if static is not None:
         return int(static), _int(int(static))
     sql = _coalesce(d.sql, _int(0)) if _nullable(d.sql) else d.sql
-    return None, _cast(_func("trunc", sql), "INTEGER")
+    return None, _cast(_x(sqlfuncs.TruncNumber, this=sql), "INTEGER")
 
 
 def _rounding_digits(value: Scalar | None, call: ast.Call) -> int | exp.Expression:
@@ -987,7 +988,7 @@ def _quotient(args: list[Scalar], call: ast.Call) -> Scalar:
         return Scalar(_error("QUOTIENT: division by zero", _T.INTEGER), _T.INTEGER)
     if n.type is _T.BLANK:
         return blank()
-    result: exp.Expression = _cast(_func("trunc", _div(_as_double(n), d)), "BIGINT")
+    result: exp.Expression = _cast(_x(sqlfuncs.TruncNumber, this=_div(_as_double(n), d)), "BIGINT")
     if static_d is None:
         result = _case(
             [(_x(exp.EQ, this=_p(d.copy()), expression=_int(0)), _error("QUOTIENT: division by zero", _T.INTEGER))],
@@ -1050,7 +1051,7 @@ def _whole(value: Scalar, call: ast.Call, how: str = "round") -> int | exp.Expre
     elif how == "round":
         sql = _cast(round_sql(_as_double(x), 0), "BIGINT")
     else:
-        sql = _cast(_func("trunc", x.sql), "BIGINT")
+        sql = _cast(_x(sqlfuncs.TruncNumber, this=x.sql), "BIGINT")
     return _coalesce(sql, _int(0)) if _nullable(sql) else sql
 
 
@@ -1103,21 +1104,13 @@ def _date(args: list[Scalar], call: ast.Call) -> Scalar:
                 bad_year,
             )
         )
-    result = _func(
-        "make_timestamp",
-        _lit(year if isinstance(year, int) else year.copy()),
-        _int(1),
-        _int(1),
-        _int(0),
-        _int(0),
-        _int(0),
-    )
+    result: exp.Expression = sqlfuncs.year_start(_lit(year if isinstance(year, int) else year.copy()))
     months = month - 1 if isinstance(month, int) else _sub(month, _int(1))
     if not (isinstance(months, int) and months == 0):
-        result = _add(result, _func("to_months", _cast(_lit(months), "INTEGER")))
+        result = _add(result, _x(sqlfuncs.Months, this=_cast(_lit(months), "INTEGER")))
     days = day - 1 if isinstance(day, int) else _sub(day.copy(), _int(1))
     if not (isinstance(days, int) and days == 0):
-        result = _add(result, _func("to_days", _cast(_lit(days), "INTEGER")))
+        result = _add(result, _x(sqlfuncs.Days, this=_cast(_lit(days), "INTEGER")))
     return Scalar(_case(checks, result) if checks else result, _T.DATETIME)
 
 
@@ -1195,7 +1188,7 @@ def _weeknum(args: list[Scalar], call: ast.Call) -> Scalar:
     kind = _static_choice(args[1] if len(args) == 2 else None, call, 1, (*_WEEK_STARTS, 21))
     if kind == 21:
         return Scalar(_cast(_x(exp.Extract, this=exp.var("WEEK"), expression=date), "BIGINT"), _T.INTEGER)
-    january_first = _func("date_trunc", _str("year"), date.copy())
+    january_first = _x(sqlfuncs.TruncTo, unit=_str("year"), this=date.copy())
     offset = _bin(
         exp.Mod,
         _add(_x(exp.Extract, this=exp.var("DOW"), expression=january_first), _int(7 - _WEEK_STARTS[kind])),
@@ -1214,10 +1207,10 @@ def _eomonth(args: list[Scalar], call: ast.Call) -> Scalar:
     if start.type is _T.BLANK:
         return blank()
     months = _whole(args[1], call, "round")
-    month_start = _func("date_trunc", _str("month"), start.sql)
+    month_start = _x(sqlfuncs.TruncTo, unit=_str("month"), this=start.sql)
     if not (isinstance(months, int) and months == 0):
-        month_start = _add(month_start, _func("to_months", _cast(_lit(months), "INTEGER")))
-    return Scalar(_cast(_func("last_day", month_start), "TIMESTAMP"), _T.DATETIME)
+        month_start = _add(month_start, _x(sqlfuncs.Months, this=_cast(_lit(months), "INTEGER")))
+    return Scalar(_cast(_x(sqlfuncs.MonthEnd, this=month_start), "TIMESTAMP"), _T.DATETIME)
 
 
 @_function("EDATE")
@@ -1229,11 +1222,11 @@ def _edate(args: list[Scalar], call: ast.Call) -> Scalar:
     if start.type is _T.BLANK:
         return blank()
     months = _whole(args[1], call, "trunc")
-    day = _func("date_trunc", _str("day"), start.sql)
+    day = _x(sqlfuncs.TruncTo, unit=_str("day"), this=start.sql)
     result = (
         day
         if isinstance(months, int) and months == 0
-        else _add(day, _func("to_months", _cast(_lit(months), "INTEGER")))
+        else _add(day, _x(sqlfuncs.Months, this=_cast(_lit(months), "INTEGER")))
     )
     return Scalar(_cast(result, "TIMESTAMP"), _T.DATETIME)
 
@@ -1259,11 +1252,13 @@ def _datediff(args: list[Scalar], call: ast.Call) -> Scalar:
     if unit == "WEEK":
 
         def weeks(e: exp.Expression) -> exp.Expression:
-            days = _func("date_diff", _str("day"), _timestamp("1970-01-04 00:00:00"), e)
+            days = _x(sqlfuncs.Boundaries, unit=_str("day"), this=_timestamp("1970-01-04 00:00:00"),
+                     expression=e)
             return _x(exp.Floor, this=_div(_cast(days, "DOUBLE"), _int(7)))
 
         return Scalar(_cast(_sub(weeks(b.sql), weeks(a.sql)), "BIGINT"), _T.INTEGER)
-    return Scalar(_cast(_func("date_diff", _str(unit.lower()), a.sql, b.sql), "BIGINT"), _T.INTEGER)
+    boundaries = _x(sqlfuncs.Boundaries, unit=_str(unit.lower()), this=a.sql, expression=b.sql)
+    return Scalar(_cast(boundaries, "BIGINT"), _T.INTEGER)
 
 
 # ---- text
@@ -1291,7 +1286,7 @@ def _text1(name: str, build: Callable[[exp.Expression], exp.Expression]) -> None
 _text1("UPPER", lambda e: _x(exp.Upper, this=e))
 _text1("LOWER", lambda e: _x(exp.Lower, this=e))
 # TRIM removes leading and trailing spaces and collapses inner runs of spaces to one (as Excel's TRIM).
-_text1("TRIM", lambda e: _x(exp.Trim, this=_func("regexp_replace", e, _str(" +"), _str(" "), _str("g"))))
+_text1("TRIM", lambda e: _x(exp.Trim, this=sqlfuncs.squeeze_spaces(e.copy() if e.parent is not None else e)))
 
 
 @_function("LEN")
@@ -1403,16 +1398,16 @@ def _containsstring(args: list[Scalar], call: ast.Call) -> Scalar:
     _arity(args, call, 2)
     within, find = _text_or_empty(args[0], call), _text_or_empty(args[1], call)
     if call.name == "CONTAINSSTRINGEXACT":
-        return Scalar(_x(exp.GT, this=_func("strpos", within, find), expression=_int(0)), _T.BOOLEAN)
+        return Scalar(_x(exp.GT, this=_x(sqlfuncs.StrPos, this=within, substr=find), expression=_int(0)), _T.BOOLEAN)
     static = _static(find)
     if isinstance(static, str):
         pattern = exp.Literal.string(_like_pattern(static))
         return Scalar(
             _x(exp.Escape, this=_x(exp.ILike, this=within, expression=pattern), expression=_str("\\")), _T.BOOLEAN
         )
-    position = _func("strpos", _x(exp.Lower, this=within), _x(exp.Lower, this=find))
+    position = _x(sqlfuncs.StrPos, this=_x(exp.Lower, this=within), substr=_x(exp.Lower, this=find))
     contains = _bin(exp.GT, position, _int(0))
-    wildcard = _func("regexp_matches", find.copy(), _str(r"[*?~]"))
+    wildcard = _x(sqlfuncs.RegexpMatches, this=find.copy(), expression=_str(r"[*?~]"))
     message = _error("CONTAINSSTRING: wildcards in a non-constant search text are not supported", _T.BOOLEAN)
     return Scalar(_case([(wildcard, message)], contains), _T.BOOLEAN)
 
@@ -1431,7 +1426,7 @@ def _fixed(args: list[Scalar], call: ast.Call) -> Scalar:
         return blank()
     rounded = round_sql(_as_double(x), decimals)
     spec = "{:" + ("" if no_commas else ",") + f".{max(decimals, 0)}f" + "}"
-    return Scalar(_func("format", _str(spec), rounded), _T.STRING)
+    return Scalar(_x(sqlfuncs.FixedText, format=_str(spec), this=rounded), _T.STRING)
 
 
 # ---- conversion

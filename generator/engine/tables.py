@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from generator.dax import ast
-from generator.engine import scalars
+from generator.engine import scalars, sqlfuncs
 from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.context import FilterContext, equals_filter
 from generator.engine.errors import DaxEngineError, Unsupported
@@ -565,10 +565,10 @@ def dateadd(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     else:
         months = exp.Mul(this=steps, expression=exp.Literal.number({"MONTH": 1, "QUARTER": 3, "YEAR": 12}[unit]))
         shifted = exp.Add(this=original, expression=_interval(months, "MONTH"))
-        month_end = exp.cast(exp.func("LAST_DAY", original.copy()), exp.DataType.build("TIMESTAMP"))
+        month_end = exp.cast(sqlfuncs.MonthEnd(this=original.copy()), exp.DataType.build("TIMESTAMP"))
         is_month_end = exp.EQ(this=exp.cast(original.copy(), exp.DataType.build("DATE")),
                               expression=exp.cast(month_end, exp.DataType.build("DATE")))
-        last = exp.Case().when(is_month_end, exp.cast(exp.func("LAST_DAY", shifted.copy()),
+        last = exp.Case().when(is_month_end, exp.cast(sqlfuncs.MonthEnd(this=shifted.copy()),
                                                       exp.DataType.build("TIMESTAMP"))).else_(shifted.copy())
     candidate = col(moved, "c0")
     match = exp.and_(exp.GTE(this=candidate.copy(), expression=shifted), exp.LTE(this=candidate.copy(),

@@ -12,6 +12,7 @@ import re
 from sqlglot import exp
 
 from generator.dax import ast
+from generator.engine import sqlfuncs
 from generator.engine.compiler import Compiler, Env
 from generator.engine.context import FilterContext
 from generator.engine.errors import DaxEngineError, Unsupported
@@ -143,7 +144,7 @@ def _fiscal_year_start(last: exp.Expression, month: int, day: int) -> exp.Expres
     def year_end_of(year_start: exp.Expression) -> exp.Expression:
         month_start = _months(year_start, month - 1)
         wanted = exp.Add(this=month_start.copy(), expression=_interval(exp.Literal.number(day - 1), "DAY"))
-        month_last = exp.cast(exp.func("LAST_DAY", month_start), exp.DataType.build("TIMESTAMP"))
+        month_last = exp.cast(sqlfuncs.MonthEnd(this=month_start.copy()), exp.DataType.build("TIMESTAMP"))
         return exp.func("LEAST", wanted, month_last)
 
     this_year = _trunc("YEAR", last)
