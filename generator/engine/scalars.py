@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlglot import exp
 
@@ -121,11 +123,34 @@ _US_PER_DAY = 86_400_000_000
 _DAY_ZERO = "1899-12-30 00:00:00"
 
 
+#: Set by :func:`counting_error_sites`: the count of places compiled SQL can fail at run time (IFERROR asks).
+_ERROR_SITES: ContextVar[list[int] | None] = ContextVar("dax_error_sites", default=None)
+
+
+@contextmanager
+def counting_error_sites() -> Iterator[list[int]]:
+    """Count the places where the SQL compiled inside the block can fail while the query runs: the engine's error
+    sites (:func:`_error`) and conversions of text to numbers or dates (a text that is not one fails)."""
+    counter = [0]
+    token = _ERROR_SITES.set(counter)
+    try:
+        yield counter
+    finally:
+        _ERROR_SITES.reset(token)
+
+
+def _error_site() -> None:
+    counter = _ERROR_SITES.get()
+    if counter is not None:
+        counter[0] += 1
+
+
 def _error(message: str, t: DaxType) -> exp.Expression:
     """SQL of type ``t`` that fails at run time with ``DAX: message`` (DuckDB's ``error``).
 
     The CAST matters: DuckDB folds a function of an untyped ``error()`` (type NULL) to NULL without calling it.
     """
+    _error_site()
     return _cast(sqlfuncs.dax_error(f"DAX: {message}"), _SQL_TYPE[t])
 
 
@@ -206,6 +231,7 @@ def _to_number(value: Scalar, line: int = 0, column: int = 0) -> Scalar:
     if t is _T.BOOLEAN:
         return Scalar(_cast(value.sql, "BIGINT"), _T.INTEGER)
     if t is _T.STRING:
+        _error_site()  # text that is not a number fails
         return Scalar(_cast(value.sql, "DOUBLE"), _T.DOUBLE)
     return Scalar(_serial(value.sql), _T.DOUBLE)  # DATETIME
 
@@ -222,6 +248,7 @@ def _to_datetime(value: Scalar, line: int = 0, column: int = 0) -> Scalar:
     if t in (_T.DATETIME, _T.BLANK):
         return value
     if t is _T.STRING:
+        _error_site()  # text that is not a date fails
         return Scalar(_cast(value.sql, "TIMESTAMP"), _T.DATETIME)
     number = _to_number(value)
     return Scalar(_from_us(_days_to_us(number)), _T.DATETIME)

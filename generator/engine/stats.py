@@ -7,9 +7,6 @@ BLANK values are skipped by every one of them, and no value at all gives BLANK.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from sqlglot import exp
 
 from generator.dax import ast
@@ -122,36 +119,6 @@ def percentile(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     return Scalar(exp.Subquery(this=query), DaxType.DOUBLE)
 
 
-@contextmanager
-def _counting_errors() -> Iterator[list[int]]:
-    """Count the places where the SQL compiled inside the block can fail at run time: the engine's error sites
-    (:func:`scalars._error`) and conversions of text to numbers or dates (a text that is not one fails)."""
-    counter = [0]
-    originals = {name: getattr(scalars, name) for name in ("_error", "_to_number", "_to_datetime", "cast_to")}
-
-    def counted_error(message: str, t: DaxType) -> exp.Expression:
-        counter[0] += 1
-        return originals["_error"](message, t)
-
-    def from_text(name: str):
-        def convert(value: Scalar, *args, **kwargs):
-            if value.type in (DaxType.STRING, DaxType.VARIANT) and not (name == "cast_to" and args
-                                                                         and args[0] is DaxType.STRING):
-                counter[0] += 1
-            return originals[name](value, *args, **kwargs)
-        return convert
-
-    replacements = {"_error": counted_error, **{name: from_text(name) for name in ("_to_number", "_to_datetime",
-                                                                                     "cast_to")}}
-    for name, function in replacements.items():
-        setattr(scalars, name, function)
-    try:
-        yield counter
-    finally:
-        for name, function in originals.items():
-            setattr(scalars, name, function)
-
-
 def iferror(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     """IFERROR(value, value_if_error) and ISERROR(value).
 
@@ -162,7 +129,7 @@ def iferror(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     ISERROR is FALSE; when it can, the call is refused (SQL cannot catch an error of one row).
     """
     compiler._arity(node, 1 if node.name == "ISERROR" else 2, 1 if node.name == "ISERROR" else 2)
-    with _counting_errors() as counter:
+    with scalars.counting_error_sites() as counter:
         value = compiler.scalar(node.args[0], env)
     if counter[0]:
         raise Unsupported(node.name, *node.position,
