@@ -27,6 +27,7 @@ from generator.engine import scalars
 from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
+from generator.engine.plancache import PlanCache, compile_key
 from generator.engine.relations import Relation, col
 from generator.engine.security import Security
 from generator.engine.session import first_line
@@ -256,6 +257,7 @@ class Engine:
             filters = Compiler(model, parses=self._parses, user=self.user)
             self.security = Security(model, self.roles, self.user, filters.row_filter)
         self._blank_rows: dict[str, bool] = {}
+        self.plans: PlanCache[list[Statement]] = PlanCache()  # each query text compiled once per engine
         if connection is not None:
             connection.execute("SET enable_progress_bar = false")
 
@@ -280,8 +282,13 @@ class Engine:
     def compile(self, text: str) -> list[Statement]:
         """Parse and compile a query (the database is only asked which tables have a blank row)."""
         oracle = self._has_blank_row if self.connection is not None else None
-        with _deep_trees():
-            return compile_query(self.model, parse(text), oracle, self._parses, self.security, self.user)
+
+        def compiled() -> list[Statement]:
+            with _deep_trees():
+                return compile_query(self.model, parse(text), oracle, self._parses, self.security, self.user)
+
+        key = compile_key(text, self.model, tuple(r.name for r in self.roles), self.user)
+        return list(self.plans.get(key, compiled))
 
     def sql(self, text: str, dialect: str = "duckdb", pretty: bool = True) -> list[str]:
         """The SQL of each EVALUATE in ``dialect``."""
