@@ -60,6 +60,26 @@ def test_other_correlations_stay(sql: str) -> None:
     assert analyse(_scalar(sql), "g") is None
 
 
+def test_an_iterator_over_rows_filtered_by_the_group_is_grouped_by_a_key_column() -> None:
+    found = analyse(_scalar("SELECT AVG(r.x) FROM (SELECT t.x AS x FROM f AS t WHERE t.k = g.c0 AND t.m > 1) AS r"),
+                    "g")
+    assert found is not None
+    aggregate, value = found
+    assert aggregate.render().sql() == ("SELECT __x0.__k0 AS k0 FROM (SELECT __x1.x AS x, __x1.k AS __k0 FROM f AS "
+                                        "__x1 WHERE __x1.m > 1) AS __x0 GROUP BY __x0.__k0")
+    assert value.sql() == "AVG(__x0.x)" and not aggregate.correlations[0].null_safe
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT AVG(r.x) FROM (SELECT t.x AS x FROM f AS t WHERE t.k = g.c0 LIMIT 5) AS r",  # not every row
+    "SELECT AVG(r.x) FROM (SELECT SUM(t.x) AS x FROM f AS t WHERE t.k = g.c0) AS r",  # rows of an aggregate
+    "SELECT AVG(r.x) FROM (SELECT t.x + g.c1 AS x FROM f AS t WHERE t.k = g.c0) AS r",  # a value of the row
+    "SELECT AVG(r.x) FROM (SELECT t.x AS x FROM f AS t WHERE t.k = g.c0) AS r, f AS u",  # a join beside it
+])
+def test_other_iterators_stay(sql: str) -> None:
+    assert analyse(_scalar(sql), "g") is None
+
+
 def test_equal_aggregates_are_shared_and_values_deduplicated() -> None:
     plan = _plan()
     value = sqlglot.parse_one(
@@ -93,6 +113,8 @@ def test_unknown_empty_value_is_not_assumed_null() -> None:
     "(SELECT COUNT(t.x) FROM f AS t WHERE t.k IS NOT DISTINCT FROM g.c0 AND t.m IS NOT DISTINCT FROM g.c1)",
     "(SELECT NULLIF(COUNT(*), 0) FROM f AS t WHERE LOWER(t.k) = LOWER(g.c0))",
     "(SELECT CASE WHEN COUNT(*) = 0 THEN -1 ELSE MAX(t.x) END FROM f AS t WHERE t.m = g.c1)",
+    "(SELECT AVG(r.x * 2) FROM (SELECT t.x AS x FROM f AS t WHERE t.k IS NOT DISTINCT FROM g.c0 AND t.m > 0) AS r)",
+    "(SELECT COUNT(r.x) FROM (SELECT DISTINCT t.x AS x FROM f AS t WHERE t.m = g.c1) AS r WHERE r.x > 2)",
     "(SELECT v1.v / v2.v FROM (SELECT (SELECT SUM(t.x) FROM f AS t WHERE t.k IS NOT DISTINCT FROM g.c0) AS v) AS v1"
     " CROSS JOIN (SELECT (SELECT COUNT(*) FROM f AS u WHERE u.m IS NOT DISTINCT FROM g.c1) AS v) AS v2)",
 ])

@@ -219,29 +219,15 @@ def _normalise(select: exp.Select) -> None:
             node.set("table", exp.to_identifier(names[node.table]))
 
 
-def analyse(subquery: exp.Subquery, outer: str) -> tuple[GroupedAggregate, exp.Expression] | None:
-    """The grouped aggregate equal to the scalar ``subquery`` correlated with the row ``outer``, with the value
-    it computes (aliases normalised), or None when the subquery does not have that shape."""
-    select = subquery.this
-    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
-        return None
-    if any(select.args.get(k) for k in _REFUSED) or not select.args.get("from_") or not _own_aggregate(select):
-        return None
-    where = select.args.get("where")
-    conjuncts = _conjuncts(where.this if where is not None else None)
-    if not any(c.table == outer for conjunct in conjuncts for c in conjunct.find_all(exp.Column)):
-        return None  # (cheap checks first: every scalar subquery of a measure's SQL is asked)
-    defined = _defined(select)
-    if outer in defined or _outer_tables(select, defined) != {outer}:
-        return None  # correlated with another row too
-    value = select.expressions[0]
-    if _raises(select) or _outer_tables(value, defined) or any(isinstance(n, exp.Window) for n in value.walk()):
-        return None
-    sources = [select.args["from_"], *select.args.get("joins", [])]
-    if any(_outer_tables(part, defined) for part in sources):
-        return None
+Pair = tuple[exp.Expression, exp.Expression, bool]  # (inner side, outer side, null-safe)
+
+
+def _split(conjuncts: list[exp.Expression], defined: set[str],
+           outer: str) -> tuple[list[exp.Expression], list[Pair]] | None:
+    """The conjuncts that do not read the outer row, and the equalities that do; None when a conjunct reads the
+    outer row in any other way."""
     kept: list[exp.Expression] = []
-    pairs: list[tuple[exp.Expression, exp.Expression, bool]] = []
+    pairs: list[Pair] = []
     for conjunct in conjuncts:
         if not _outer_tables(conjunct, defined):
             kept.append(conjunct)
@@ -260,6 +246,67 @@ def analyse(subquery: exp.Subquery, outer: str) -> tuple[GroupedAggregate, exp.E
         if inner_side.find(exp.Subquery, exp.Select, exp.Exists):
             return None
         pairs.append((inner_side, outer_side, isinstance(conjunct, exp.NullSafeEQ)))
+    return kept, pairs
+
+
+def _lifted(select: exp.Select, outer: str) -> tuple[exp.From, list[Pair]] | None:
+    """For an aggregate over the rows of one derived table (an iterator: ``AVG(f(r)) FROM (SELECT … FROM fact
+    WHERE key <=> g.c0 …) AS r``) correlated only by equalities in that table's WHERE: the derived table without
+    them and with their inner sides as columns ``__k0…``, and the equalities over those columns."""
+    derived = select.args["from_"].this
+    if select.args.get("joins") or not isinstance(derived, exp.Subquery) or not derived.alias:
+        return None
+    inner = derived.this
+    if not isinstance(inner, exp.Select) or not inner.args.get("from_") or \
+            any(inner.args.get(k) for k in _REFUSED if k != "distinct"):
+        return None  # (DISTINCT may stay: the key columns are equal on every row of one group)
+    if any(isinstance(n, exp.AggFunc | exp.Window | exp.Subquery | exp.Exists) for e in inner.expressions
+           for n in e.walk()):
+        return None
+    defined = _defined(inner)
+    if outer in defined or any(_outer_tables(part, defined) for part in
+                               [inner.args["from_"], *inner.args.get("joins", []), *inner.expressions]):
+        return None
+    where = inner.args.get("where")
+    split = _split(_conjuncts(where.this if where is not None else None), defined, outer)
+    if split is None or not split[1]:
+        return None
+    kept, pairs = split
+    copied = inner.copy()
+    copied.set("where", exp.Where(this=exp.and_(*[c.copy() for c in kept], copy=False)) if kept else None)
+    copied.set("expressions", [*copied.expressions, *[exp.alias_(inner_side.copy(), f"__k{i}", copy=False)
+                                                      for i, (inner_side, _, _) in enumerate(pairs)]])
+    source = exp.From(this=exp.Subquery(this=copied, alias=exp.TableAlias(this=exp.to_identifier(derived.alias))))
+    return source, [(exp.column(f"__k{i}", table=derived.alias), outer_side, safe)
+                    for i, (_, outer_side, safe) in enumerate(pairs)]
+
+
+def analyse(subquery: exp.Subquery, outer: str) -> tuple[GroupedAggregate, exp.Expression] | None:
+    """The grouped aggregate equal to the scalar ``subquery`` correlated with the row ``outer``, with the value
+    it computes (aliases normalised), or None when the subquery does not have that shape."""
+    select = subquery.this
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+        return None
+    if any(select.args.get(k) for k in _REFUSED) or not select.args.get("from_") or not _own_aggregate(select):
+        return None  # (cheap checks first: every scalar subquery of a measure's SQL is asked)
+    defined = _defined(select)
+    if outer in defined or _outer_tables(select, defined) != {outer}:
+        return None  # not correlated, or correlated with another row too
+    value = select.expressions[0]
+    if _raises(select) or _outer_tables(value, defined) or any(isinstance(n, exp.Window) for n in value.walk()):
+        return None
+    sources: list[exp.Expression] = [select.args["from_"], *select.args.get("joins", [])]
+    lifted: list[Pair] = []
+    if any(_outer_tables(part, defined) for part in sources):
+        found = _lifted(select, outer)
+        if found is None:
+            return None
+        sources, lifted = [found[0]], found[1]
+    where = select.args.get("where")
+    split = _split(_conjuncts(where.this if where is not None else None), defined, outer)
+    if split is None:
+        return None
+    kept, pairs = split[0], [*lifted, *split[1]]
     # one new tree holding the source (with the uncorrelated conjuncts), the grain and the value, normalised
     holder = exp.Select(
         expressions=[value.copy(), *[exp.alias_(inner.copy(), f"__g{i}", copy=False)
