@@ -711,13 +711,13 @@ def report(scales: Sequence[int], data: dict[int, dict[str, Any]], command: str,
                    f"{d['engine']['engine_cpu_s']:>7.2f} {d['reference']['reference_cpu_s']:>6.2f} "
                    f"{_ratio(d['engine']['engine_cpu_s'] / d['reference']['reference_cpu_s']):>7}")
     out.append("validate = one timed run of generator.validation.validate (tables already read); engine = sum "
-               "over the 162 (measure, slice) queries of Engine.compile + Engine.run, best of "
+               "over the (measure, slice) queries of Engine.compile + Engine.run, best of "
                + "/".join(str(data[s]["engine"]["engine_passes"]) for s in scales)
                + " passes; reference = evaluate_all per slice, best of "
                + "/".join(str(data[s]["reference"]["reference_passes"]) for s in scales) + " passes; "
                "CPU = process CPU seconds (all threads; DuckDB runs 2, pandas 1) of the validate run and of the "
                "fastest pass of each half, less sensitive than wall time to other work on the machine")
-    out += ["", "Validate engine half: where the time goes, s, summed over the 162 queries (compile and best run "
+    out += ["", "Validate engine half: where the time goes, s, summed over the queries (compile and best run "
                 "from the timed passes;", "render, plan, execute, client and profiled from one more pass under "
                 "DuckDB's profiler, as for the shapes)", ""]
     head = (f"{'scale':>6} {'compile':>8} {'render':>7} {'plan':>7} {'execute':>8} {'client':>6} {'profiled':>9} "
