@@ -26,6 +26,7 @@ from generator.engine.errors import DaxEngineError, Unsupported, did_you_mean
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
 from generator.engine.scan import Sources, TableScan, relationships_in_effect, source_table
+from generator.engine.sqltree import aliased
 from generator.engine.values import DaxType, Scalar
 
 Value = Scalar | Relation
@@ -110,18 +111,20 @@ class Compiler:
     def __init__(self, model: EngineModel, query_measures: Mapping[str, EngineMeasure] | None = None,
                  blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None,
                  parses: dict[str, ast.Expr] | None = None, sources: Sources | None = None, user: str = "",
-                 secured: Callable[[str], bool] | None = None):
+                 secured: Callable[[str], bool] | None = None, grouped_plan: bool = True):
         """``blank_rows(table, condition)`` answers whether ``table`` has DAX's blank row (the SQL ``condition``
         is true when some relationship to it has orphaned rows); without it the condition goes into the SQL.
         ``parses`` maps measure DAX text to its syntax tree; an engine shares one across its queries.
         ``sources`` gives each table's rows (row-level security: the visible ones); ``user`` is what
         USERPRINCIPALNAME() and USERNAME() return; ``secured(table)`` is true when a role filters the table
-        (USERELATIONSHIP cannot then activate a relationship to it, as in Power BI)."""
+        (USERELATIONSHIP cannot then activate a relationship to it, as in Power BI). ``grouped_plan``: turn
+        aggregates correlated with a group row into grouped aggregates (:mod:`generator.engine.plan`)."""
         self.model = model
         self.sources = sources
         self.user = user
         self.secured = secured
         self.blank_rows = blank_rows
+        self.grouped_plan = grouped_plan
         self.query_variables: dict[str, Value] = {}
         self.query_measures = {k.lower(): v for k, v in (query_measures or {}).items()}
         self._ids = itertools.count(1)
@@ -140,9 +143,9 @@ class Compiler:
         scan = self._scan(table, FilterContext())
         values = [scan.column(key) for key in current.columns]
         assert all(value is not None for value in values)
-        selected = [exp.alias_(value, f"c{i}") for i, value in enumerate(values) if value is not None]
+        selected = [aliased(value, f"c{i}") for i, value in enumerate(values) if value is not None]
         query = scan.select(*selected)
-        return query.where(current.substitute([v for v in values if v is not None])).distinct()
+        return query.where(current.substitute([v for v in values if v is not None]), copy=False).distinct(copy=False)
 
     def _scan(self, table: EngineTable, context: FilterContext, source: Relation | None = None) -> TableScan:
         return TableScan(self.model, table, context, self.fresh, self.materialize, source, self.sources)
@@ -270,13 +273,13 @@ class Compiler:
         tables = []
         for index in heavy:
             alias = self.fresh("v")
-            tables.append(exp.Subquery(this=exp.select(exp.alias_(operands[index].sql, "v")),
+            tables.append(exp.Subquery(this=exp.select(aliased(operands[index].sql, "v"), copy=False),
                                        alias=exp.TableAlias(this=exp.to_identifier(alias))))
             bound[index] = Scalar(col(alias, "v"), operands[index].type)
         result = build(bound)
-        query = exp.select(exp.alias_(result.sql, "v")).from_(tables[0])
+        query = exp.select(aliased(result.sql, "v"), copy=False).from_(tables[0], copy=False)
         for table in tables[1:]:
-            query = query.join(table, join_type="cross")
+            query = query.join(table, join_type="cross", copy=False)
         return Scalar(exp.Subquery(this=query), result.type)
 
     def _balanced(self, op: str, operands: list[Scalar], node: ast.Node) -> Scalar:
@@ -297,18 +300,18 @@ class Compiler:
             value = self.value(expression, env)
             if isinstance(value, Scalar) and not _is_simple(value.sql):
                 alias = self.fresh("v")
-                bound.append((alias, exp.select(exp.alias_(value.sql, "v"))))
+                bound.append((alias, exp.select(aliased(value.sql, "v"), copy=False)))
                 value = Scalar(col(alias, "v"), value.type)
             env = env.with_variable(name, value)
         body = self.scalar(node.body, env)
         if not bound:
             return body
         first_alias, first = bound[0]
-        query = exp.select(exp.alias_(body.sql, "v")).from_(
-            exp.Subquery(this=first, alias=exp.TableAlias(this=exp.to_identifier(first_alias))))
+        query = exp.select(aliased(body.sql, "v"), copy=False).from_(
+            exp.Subquery(this=first, alias=exp.TableAlias(this=exp.to_identifier(first_alias))), copy=False)
         for alias, select in bound[1:]:
             lateral = exp.Lateral(this=exp.Subquery(this=select), alias=exp.TableAlias(this=exp.to_identifier(alias)))
-            query = query.join(lateral, join_type="cross")
+            query = query.join(lateral, join_type="cross", copy=False)
         return Scalar(exp.Subquery(this=query), body.type)
 
     def value(self, node: ast.Expr, env: Env) -> Value:
@@ -433,7 +436,8 @@ class Compiler:
         alias = self.fresh("i")
         matches = [scalars.truthy(scalars.binary("=", value, Scalar(col(alias, c.sql), c.type)))
                    for value, c in zip(values, relation.columns, strict=True)]
-        inner = exp.select(exp.Literal.number(1)).from_(relation.subquery(alias)).where(exp.and_(*matches))
+        inner = exp.select(exp.Literal.number(1), copy=False).from_(relation.subquery(alias), copy=False).where(
+            exp.and_(*matches, copy=False), copy=False)
         return Scalar(exp.Exists(this=inner), DaxType.BOOLEAN)
 
     # ------------------------------------------------------------------------------------ function calls
@@ -588,21 +592,21 @@ class Compiler:
             key = relation.columns[0].lineage
             low, high = relation.date_range
             inside = exp.and_(exp.GTE(this=placeholder(0), expression=low.copy()),
-                              exp.LTE(this=placeholder(0), expression=high.copy()))
+                              exp.LTE(this=placeholder(0), expression=high.copy()), copy=False)
             return Filter((key,), predicate=inside, table=key[0])
         if relation.base_table is not None:
             table = self._table_named(relation.base_table, ast.TableRef(""))
             scan = self._scan(table, FilterContext((), env.context.activated), source=relation)
             keys = scan.expanded_keys()
             values = [scan.column(key) for key in keys]
-            query = scan.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(values) if v is not None])
+            query = scan.select(*[aliased(v, f"c{i}") for i, v in enumerate(values) if v is not None])
             return Filter(tuple(keys), relation=query)
         lineage = [c for c in relation.columns if c.lineage is not None]
         if not lineage:
             return None
         alias = self.fresh("v")
-        query = exp.select(*[exp.alias_(col(alias, c.sql), f"c{i}") for i, c in enumerate(lineage)]).from_(
-            relation.subquery(alias))
+        query = exp.select(*[aliased(col(alias, c.sql), f"c{i}") for i, c in enumerate(lineage)], copy=False).from_(
+            relation.subquery(alias), copy=False)
         return Filter(tuple(c.lineage for c in lineage if c.lineage), relation=query)
 
     def _predicate_filter(self, argument: ast.Expr, env: Env) -> Filter:
@@ -632,7 +636,7 @@ class Compiler:
             raise DaxEngineError("a boolean filter can read the columns of one table only (use FILTER for more)",
                                  *argument.position)
         columns = tuple(RelColumn(f"c{i}", column_name(k), k, self._column_type(k)) for i, k in enumerate(keys))
-        frame = RowFrame(PLACEHOLDER, Relation(exp.select("*"), columns))
+        frame = RowFrame(PLACEHOLDER, Relation(exp.select("*", copy=False), columns))
         condition = self.scalar(argument, env.with_row(frame))
         return Filter(tuple(keys), predicate=scalars.truthy(condition), table=keys[0][0])
 
@@ -682,7 +686,7 @@ class Compiler:
         if row_value.type.is_numeric:  # BLANK ranks as 0: one tie group with 0
             distinct_value = exp.func("COALESCE", distinct_value, exp.Literal.number(0))
         counted = exp.Count(this=exp.Distinct(expressions=[distinct_value])) if dense else exp.Count(this=exp.Star())
-        query = exp.select(counted).from_(relation.subquery(alias)).where(above)
+        query = exp.select(counted, copy=False).from_(relation.subquery(alias), copy=False).where(above, copy=False)
         rank = exp.Add(this=exp.Subquery(this=query), expression=exp.Literal.number(1))
         return Scalar(exp.cast(rank, exp.DataType.build("BIGINT")), DaxType.INTEGER)
 
@@ -715,7 +719,7 @@ class Compiler:
             exp.GT(this=exp.Count(this=exp.Distinct(expressions=[result.copy()])), expression=exp.Literal.number(1)),
             exp.cast(sqlfuncs.dax_error("LOOKUPVALUE: several different values match"), scalars.cast_to(
                 scalars.blank(), result_type).sql.args.get("to") or exp.DataType.build("VARCHAR"))).else_(
-            exp.Min(this=result))).where(exp.and_(*conditions))
+            exp.Min(this=result))).where(exp.and_(*conditions, copy=False), copy=False)
         value = Scalar(exp.Subquery(this=query), result_type)
         if alternate is None:
             return value
@@ -745,7 +749,7 @@ class Compiler:
         text = exp.func("COALESCE", value.sql, exp.Literal.string(""))
         aggregate: exp.Expression = exp.GroupConcat(this=exp.Order(this=text, expressions=keys) if keys else text,
                                                     separator=delimiter)
-        query = exp.select(aggregate).from_(relation.subquery(alias))
+        query = exp.select(aggregate, copy=False).from_(relation.subquery(alias), copy=False)
         return Scalar(exp.Subquery(this=query), DaxType.STRING)
 
     # --------------------------------------------------------------------------------------- aggregates
@@ -789,7 +793,7 @@ class Compiler:
             aggregate, result = exp.Max(this=sql), value.type
         else:  # COUNTX, COUNTAX
             aggregate, result = _nullif_zero(exp.Count(this=sql)), DaxType.INTEGER
-        query = exp.select(aggregate).from_(relation.subquery(alias))
+        query = exp.select(aggregate, copy=False).from_(relation.subquery(alias), copy=False)
         return Scalar(_subquery(query), result)
 
     def _countrows(self, node: ast.Call, env: Env) -> Scalar:
@@ -800,7 +804,8 @@ class Compiler:
             scan = self._scan(self._table_named(argument.name, argument), env.context)
             return Scalar(_subquery(scan.select(count)), DaxType.INTEGER)
         relation = self.table(argument, env)
-        return Scalar(_subquery(exp.select(count).from_(relation.subquery(self.fresh("r")))), DaxType.INTEGER)
+        return Scalar(_subquery(exp.select(count, copy=False).from_(
+            relation.subquery(self.fresh("r")), copy=False)), DaxType.INTEGER)
 
     # ------------------------------------------------------------------------------------------ blank row
 
@@ -815,13 +820,15 @@ class Compiler:
             one_column = table.column(relationship.to_column)
             assert many_column is not None and one_column is not None
             many_alias, one_alias = self.fresh("o"), self.fresh("o")
-            match = exp.select(exp.Literal.number(1)).from_(self._source(table, one_alias)).where(
+            match = exp.select(exp.Literal.number(1), copy=False).from_(
+                self._source(table, one_alias), copy=False).where(
                 exp.EQ(this=exp.column(one_column.source, table=one_alias, quoted=True),
-                       expression=exp.column(many_column.source, table=many_alias, quoted=True)))
-            orphan = exp.select(exp.Literal.number(1)).from_(self._source(many, many_alias)).where(
-                exp.Not(this=exp.Exists(this=match)))
+                       expression=exp.column(many_column.source, table=many_alias, quoted=True)), copy=False)
+            orphan = exp.select(exp.Literal.number(1), copy=False).from_(
+                self._source(many, many_alias), copy=False).where(
+                exp.Not(this=exp.Exists(this=match)), copy=False)
             checks.append(exp.Exists(this=orphan))
-        return exp.or_(*checks) if checks else None
+        return exp.or_(*checks, copy=False) if checks else None
 
     def _source(self, table: EngineTable, alias: str) -> exp.Expression:
         return self.sources.source(table, alias) if self.sources is not None else source_table(table, alias)
@@ -842,14 +849,14 @@ class Compiler:
         exists = self.has_blank_row(table) if blank_row else False
         if exists is False:
             return relation
-        nulls = exp.select(*[exp.alias_(scalars.cast_to(scalars.blank(), c.type).sql, c.sql)
-                             for c in relation.columns])
+        nulls = exp.select(*[aliased(scalars.cast_to(scalars.blank(), c.type).sql, c.sql)
+                             for c in relation.columns], copy=False)
         blank_scan = self._scan(table, context, source=Relation(nulls, relation.columns, base_table=table.name))
         values = [blank_scan.column(c.lineage) for c in relation.columns if c.lineage is not None]
-        blank = blank_scan.select(*[exp.alias_(v, c.sql) for v, c in zip(values, relation.columns, strict=True)
+        blank = blank_scan.select(*[aliased(v, c.sql) for v, c in zip(values, relation.columns, strict=True)
                                     if v is not None])
         if exists is not True:
-            blank = blank.where(exists)
+            blank = blank.where(exists, copy=False)
         return Relation(exp.union(relation.query, blank, distinct=False), relation.columns, table.name)
 
     def values_query(self, keys: list[ColumnKey], context: FilterContext, blank_row: bool = True) -> exp.Query:
@@ -862,8 +869,8 @@ class Compiler:
         table = self._table_named(keys[0][0], ast.TableRef(""))
         scan = self._scan(table, context)
         values = [scan.column(key) for key in keys]
-        query: exp.Query = scan.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(values)
-                                         if v is not None]).distinct()
+        query: exp.Query = scan.select(*[aliased(v, f"c{i}") for i, v in enumerate(values)
+                                         if v is not None]).distinct(copy=False)
         if not blank_row:
             return query
         exists = self.has_blank_row(table)
@@ -871,20 +878,20 @@ class Compiler:
             return query
         columns = tuple(RelColumn(f"c{i}", column_name((table.name, c.name)), (table.name, c.name), c.type)
                         for i, c in enumerate(table.columns))
-        nulls = exp.select(*[exp.alias_(scalars.cast_to(scalars.blank(), c.type).sql, c.sql) for c in columns])
+        nulls = exp.select(*[aliased(scalars.cast_to(scalars.blank(), c.type).sql, c.sql) for c in columns], copy=False)
         blank_scan = self._scan(table, context, source=Relation(nulls, columns, base_table=table.name))
         blank_values = [blank_scan.column(key) for key in keys]
-        blank = blank_scan.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(blank_values) if v is not None])
+        blank = blank_scan.select(*[aliased(v, f"c{i}") for i, v in enumerate(blank_values) if v is not None])
         if exists is not True:
-            blank = blank.where(exists)
+            blank = blank.where(exists, copy=False)
         return exp.union(query, blank, distinct=True)
 
     def _hasonevalue(self, node: ast.Call, env: Env) -> Scalar:
         self._arity(node, 1, 1)
         values = self.values_query([self._column_key(node.args[0])], env.context)
         alias = self.fresh("h")
-        query = exp.select(exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))).from_(
-            exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(alias))))
+        query = exp.select(exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)), copy=False).from_(
+            exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(alias))), copy=False)
         return Scalar(_subquery(query), DaxType.BOOLEAN)
 
     def _selectedvalue(self, node: ast.Call, env: Env) -> Scalar:
@@ -895,8 +902,8 @@ class Compiler:
         dax_type = self._column_type(key)
         alternate = self.scalar(node.args[1], env) if len(node.args) == 2 else scalars.blank()
         result_type = scalars.unify_types([dax_type, alternate.type])
-        single = exp.select(exp.Min(this=col(alias, "c0"))).from_(
-            exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(alias)))).having(
+        single = exp.select(exp.Min(this=col(alias, "c0")), copy=False).from_(
+            exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(alias))), copy=False).having(
             exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
         chosen = exp.Case().when(exp.Exists(this=single.copy()), _subquery(single)).else_(
             scalars.cast_to(alternate, result_type).sql)
@@ -959,7 +966,7 @@ class Compiler:
     def _isempty(self, node: ast.Call, env: Env) -> Scalar:
         self._arity(node, 1, 1)
         relation = self.table(node.args[0], env)
-        inner = exp.select(exp.Literal.number(1)).from_(relation.subquery(self.fresh("e")))
+        inner = exp.select(exp.Literal.number(1), copy=False).from_(relation.subquery(self.fresh("e")), copy=False)
         return Scalar(exp.Not(this=exp.Exists(this=inner)), DaxType.BOOLEAN)
 
     def _related(self, node: ast.Call, env: Env) -> Scalar:
@@ -979,7 +986,7 @@ class Compiler:
             assert value is not None
             row_match = [exp.NullSafeEQ(this=col(scan.alias, c.sql), expression=col(frame.alias, c.sql))
                          for c in frame.relation.columns]
-            query = scan.select(value).where(exp.and_(*row_match)).limit(1)
+            query = scan.select(value).where(exp.and_(*row_match, copy=False), copy=False).limit(1, copy=False)
             return Scalar(_subquery(query), self._column_type(key))
         raise DaxEngineError(f"RELATED({column_name(key)}): no row context of a table related to "
                              f"'{key[0]}'", *node.position)
@@ -1029,8 +1036,8 @@ class Compiler:
         columns = tuple(RelColumn(f"c{i}", names[i], None, types[i]) for i in range(width))
         if len(compiled) == 1:
             row = compiled[0]
-            return Relation(exp.select(*[exp.alias_(scalars.cast_to(v, types[i]).sql, f"c{i}")
-                                         for i, v in enumerate(row)]), columns)
+            return Relation(exp.select(*[aliased(scalars.cast_to(v, types[i]).sql, f"c{i}")
+                                         for i, v in enumerate(row)], copy=False), columns)
         # one VALUES list: SQL that grows linearly with the rows (a UNION ALL chain nests one level per row)
         alias = self.fresh("k")
         values = exp.Values(
@@ -1038,7 +1045,8 @@ class Compiler:
                          for row in compiled],
             alias=exp.TableAlias(this=exp.to_identifier(alias),
                                  columns=[exp.to_identifier(c.sql) for c in columns]))
-        return Relation(exp.select(*[col(alias, c.sql) for c in columns]).from_(values), columns)
+        return Relation(exp.select(*[col(alias, c.sql) for c in columns], copy=False).from_(
+            values, copy=False), columns)
 
 
 def _chain(node: ast.Binary) -> list[ast.Expr]:
@@ -1091,7 +1099,7 @@ def _column_aggregate(name: str, value: exp.Expression, dax_type: DaxType,
     if name == "COUNTBLANK":
         blank = exp.Is(this=value, expression=exp.Null())
         if dax_type is DaxType.STRING:
-            blank = exp.or_(blank, exp.EQ(this=value, expression=exp.Literal.string("")))
+            blank = exp.or_(blank, exp.EQ(this=value, expression=exp.Literal.string("")), copy=False)
         counted = exp.Sum(this=exp.Case().when(blank, exp.Literal.number(1)).else_(exp.Literal.number(0)))
         return exp.Case().when(exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(0)),
                                exp.Null()).else_(counted), DaxType.INTEGER
@@ -1124,7 +1132,7 @@ def _min_max(name: str, first: Scalar, second: Scalar) -> Scalar:
     right = exp.func("COALESCE", scalars.cast_to(second, result_type).sql, zero.copy())
     picked = exp.func("LEAST" if name == "MIN" else "GREATEST", left, right)
     both_blank = exp.and_(exp.Is(this=first.sql.copy(), expression=exp.Null()),
-                          exp.Is(this=second.sql.copy(), expression=exp.Null()))
+                          exp.Is(this=second.sql.copy(), expression=exp.Null()), copy=False)
     return Scalar(exp.Case().when(both_blank, exp.Null()).else_(picked), result_type)
 
 

@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from generator.engine.model import EngineRelationship
 from generator.engine.relations import ColumnKey
+from generator.engine.sqltree import aliased, owned
 
 PLACEHOLDER = "__p"
 
@@ -102,10 +103,11 @@ class FilterContext:
                 kept.append(current)
             elif positions:
                 relation = current.relation if current.relation is not None else materialize(current)
-                source = exp.Subquery(this=relation.copy(), alias=exp.TableAlias(this=exp.to_identifier("__proj")))
+                source = exp.Subquery(this=owned(relation), alias=exp.TableAlias(this=exp.to_identifier("__proj")))
                 projected = exp.select(
-                    *[exp.alias_(exp.column(f"c{i}", table="__proj"), f"c{n}") for n, i in enumerate(positions)]
-                ).from_(source).distinct()
+                    *[aliased(exp.column(f"c{i}", table="__proj"), f"c{n}") for n, i in enumerate(
+                        positions)], copy=False
+                ).from_(source, copy=False).distinct(copy=False)
                 kept.append(Filter(tuple(current.columns[i] for i in positions), relation=projected))
         return FilterContext(tuple(kept), self.activated)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from generator.engine.sqltree import owned
 from generator.engine.values import DaxType
 
 # A model column as the engine identifies it: (table name, column name), both as the model spells them.
@@ -56,7 +57,7 @@ class Relation:
 
     def subquery(self, alias: str) -> exp.Subquery:
         """The query as a FROM item called ``alias``."""
-        return exp.Subquery(this=self.query.copy(), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+        return exp.Subquery(this=owned(self.query), alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
     def find(self, key: ColumnKey) -> RelColumn | None:
         """The column with lineage ``key`` (names compared case-insensitively), or None."""

@@ -30,6 +30,7 @@ from generator.engine import scalars, sqlfuncs
 from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
+from generator.engine.plancache import PlanCache, compile_key
 from generator.engine.relations import Relation, col
 from generator.engine.security import Security
 from generator.engine.session import Interrupted, OdbcSession, first_line
@@ -101,9 +102,10 @@ def _deep_trees() -> Iterator[None]:
 def compile_query(model: EngineModel, query: ast.Query,
                   blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None,
                   parses: dict[str, ast.Expr] | None = None, security: Security | None = None,
-                  user: str = "") -> list[Statement]:
+                  user: str = "", grouped_plan: bool = True) -> list[Statement]:
     """Compile every EVALUATE of ``query`` (DEFINE MEASURE / VAR / TABLE apply to all of them), under the
-    row-level security of ``security`` when given, as ``user``."""
+    row-level security of ``security`` when given, as ``user``; ``grouped_plan=False`` keeps aggregates
+    correlated with their group rows (see :class:`generator.engine.plan.AggregatePlan`)."""
     measures: dict[str, EngineMeasure] = {}
     for define in query.defines:
         if define.kind == "MEASURE":
@@ -119,7 +121,8 @@ def compile_query(model: EngineModel, query: ast.Query,
             raise DaxEngineError(f"DEFINE TABLE '{define.name}' has the name of a model table; choose another name",
                                  *define.position)
     compiler = Compiler(model, measures, blank_rows, parses, sources=security, user=user,
-                        secured=security.filters_directly if security is not None else None)
+                        secured=security.filters_directly if security is not None else None,
+                        grouped_plan=grouped_plan)
     for define in query.defines:
         if define.kind == "MEASURE":  # its text is the formatted tree: no need to parse it again
             compiler.parses[measures[define.name.lower()].expression] = define.expression
@@ -276,6 +279,7 @@ class Engine:
         self.dialect = connection.dialect if isinstance(connection, OdbcSession) else "duckdb"
         self._errors: tuple[type[Exception], ...] = (
             connection.errors if isinstance(connection, OdbcSession) else (duckdb.Error,))
+        self.plans: PlanCache[list[Statement]] = PlanCache()  # each query text compiled once per engine
         if connection is not None and self.dialect == "duckdb":
             connection.execute("SET enable_progress_bar = false")
 
@@ -308,18 +312,27 @@ class Engine:
                                      f"{self._error_text(error)}") from error
         return self._blank_rows[key]
 
-    def compile(self, text: str) -> list[Statement]:
-        """Parse and compile a query (the database is only asked which tables have a blank row)."""
+    def compile(self, text: str, dialect: str | None = None) -> list[Statement]:
+        """Parse and compile a query for ``dialect`` (default: the database's) — the database is only asked which
+        tables have a blank row. MariaDB/MySQL cannot read an outer row's columns inside a derived table, so
+        there the grouped-aggregate plan is off and the aggregates stay correlated."""
         oracle = self._has_blank_row if self.connection is not None else None
-        with _deep_trees():
-            return compile_query(self.model, parse(text, self.parameters), oracle, self._parses, self.security,
-                                 self.user)
+        grouped_plan = (dialect or self.dialect) != "mysql"
+
+        def compiled() -> list[Statement]:
+            with _deep_trees():
+                return compile_query(self.model, parse(text, self.parameters), oracle, self._parses, self.security,
+                                     self.user, grouped_plan)
+
+        key = compile_key(text, self.model, tuple(r.name for r in self.roles), self.user,
+                          (*sorted(self.parameters.items()), ("grouped plan", str(grouped_plan))))
+        return list(self.plans.get(key, compiled))
 
     def sql(self, text: str, dialect: str = "duckdb", pretty: bool = True) -> list[str]:
         """The SQL of each EVALUATE in ``dialect``."""
         if dialect not in DIALECTS:
             raise DaxEngineError(f"unknown dialect '{dialect}'; choose one of {', '.join(DIALECTS)}")
-        statements = self.compile(text)
+        statements = self.compile(text, dialect)
         with _deep_trees():
             return [sqlfuncs.render(statement.sql, dialect, pretty) for statement in statements]
 

@@ -18,6 +18,7 @@ from generator.engine.context import Filter, FilterContext
 from generator.engine.errors import Unsupported
 from generator.engine.model import EngineModel, EngineRelationship, EngineTable
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col
+from generator.engine.sqltree import aliased, owned
 from generator.engine.values import DaxType
 
 Fresh = Callable[[str], str]
@@ -186,9 +187,9 @@ class TableScan:
             alias = self.fresh("f")
             matches = [_same(col(alias, f"c{i}"), value, self._type(current.columns[i]))
                        for i, value in enumerate(values) if value is not None]
-            inner = exp.select(exp.Literal.number(1)).from_(
-                exp.Subquery(this=relation.copy(), alias=exp.TableAlias(this=exp.to_identifier(alias)))
-            ).where(exp.and_(*matches))
+            inner = exp.select(exp.Literal.number(1), copy=False).from_(
+                exp.Subquery(this=owned(relation), alias=exp.TableAlias(this=exp.to_identifier(alias))), copy=False
+            ).where(exp.and_(*matches, copy=False), copy=False)
             conditions.append(exp.Exists(this=inner))
         return conditions
 
@@ -202,11 +203,11 @@ class TableScan:
         where = self.conditions()  # may add joins
         base = self.source.subquery(self.alias) if self.source is not None else self._table_source(self.table,
                                                                                                    self.alias)
-        query = exp.select(*expressions).from_(base)
+        query = exp.select(*expressions, copy=False).from_(base, copy=False)
         for table, condition in self.joins:
-            query = query.join(table, on=condition, join_type="left")
+            query = query.join(table, on=condition, join_type="left", copy=False)
         if where:
-            query = query.where(exp.and_(*where))
+            query = query.where(exp.and_(*where, copy=False), copy=False)
         return query
 
     def expanded_keys(self) -> list[ColumnKey]:
@@ -223,6 +224,6 @@ class TableScan:
         columns = tuple(RelColumn(f"c{i}", f"{self.table.name}[{c.name}]", (self.table.name, c.name), c.type)
                         for i, c in enumerate(self.table.columns))
         values = [self.column((self.table.name, c.name)) for c in self.table.columns]
-        query = self.select(*[exp.alias_(value, rel.sql) for value, rel in zip(values, columns, strict=True)
+        query = self.select(*[aliased(value, rel.sql) for value, rel in zip(values, columns, strict=True)
                               if value is not None])
         return Relation(query, columns, base_table=self.table.name)

@@ -11,7 +11,9 @@ from generator.engine import scalars, sqlfuncs
 from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.context import FilterContext, equals_filter
 from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.plan import AggregatePlan, hoist, hoist_whole
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
+from generator.engine.sqltree import aliased
 from generator.engine.values import DaxType, Scalar
 from generator.text import plural
 
@@ -47,8 +49,9 @@ def filter_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     relation = compiler.table(node.args[0], env)
     alias = compiler.fresh("r")
     condition = compiler.scalar(node.args[1], env.with_row(RowFrame(alias, relation)))
-    query = exp.select(*[col(alias, c.sql) for c in relation.columns]).from_(relation.subquery(alias)).where(
-        scalars.truthy(condition))
+    query = exp.select(*[col(alias, c.sql) for c in relation.columns], copy=False).from_(
+        relation.subquery(alias), copy=False).where(
+        scalars.truthy(condition), copy=False)
     return Relation(query, relation.columns, relation.base_table)
 
 
@@ -67,7 +70,8 @@ def values_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         raise DaxEngineError("VALUES takes a column or a table name; use DISTINCT for a table expression",
                              *node.position)
     alias = compiler.fresh("d")
-    query = exp.select(*[col(alias, c.sql) for c in relation.columns]).from_(relation.subquery(alias)).distinct()
+    query = exp.select(*[col(alias, c.sql) for c in relation.columns], copy=False).from_(
+        relation.subquery(alias), copy=False).distinct(copy=False)
     return Relation(query, relation.columns, relation.base_table)
 
 
@@ -156,7 +160,6 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     by_table: dict[str, list[ColumnKey]] = {}
     for key in group_keys:
         by_table.setdefault(key[0].lower(), []).append(key)
-    group_alias = compiler.fresh("g")
     group_columns: list[RelColumn] = []
     group_query: exp.Select | None = None
     sources: list[tuple[str, Relation]] = []
@@ -167,12 +170,12 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         for alias, relation in sources:
             for rel_column in relation.columns:
                 new_name = f"c{len(group_columns)}"
-                selected.append(exp.alias_(col(alias, rel_column.sql), new_name))
+                selected.append(aliased(col(alias, rel_column.sql), new_name))
                 group_columns.append(RelColumn(new_name, rel_column.name, rel_column.lineage, rel_column.type,
                                                rel_column.format_string))
-        group_query = exp.select(*selected).from_(sources[0][1].subquery(sources[0][0]))
+        group_query = exp.select(*selected, copy=False).from_(sources[0][1].subquery(sources[0][0]), copy=False)
         for alias, relation in sources[1:]:
-            group_query = group_query.join(relation.subquery(alias), join_type="cross")
+            group_query = group_query.join(relation.subquery(alias), join_type="cross", copy=False)
     ordered = {k: c for c in group_columns for k in [c.lineage]}
     group_columns = [ordered[k] for k in group_keys]
 
@@ -185,42 +188,81 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
                                                         rel_column.lineage[0], grouped=True))
         return env.in_context(row_context)
 
-    # Each expression is its own subquery over the groups, joined back on the group columns: DuckDB plans
-    # many correlated subqueries in one SELECT list in time that grows much faster than their number.
+    if group_query is not None:
+        return _grouped_measures(compiler, named, group_query, group_columns, group_env)
+    # no group columns: each expression is its own one-row subquery, cross-joined
     columns = list(group_columns)
-    outputs: list[exp.Expression] = [exp.alias_(col(group_alias, c.sql), c.sql) for c in group_columns]
-    joins: list[tuple[exp.Expression, exp.Expression | None]] = []
+    outputs: list[exp.Expression] = []
+    joins: list[exp.Expression] = []
     values = []
     for name, expression in named:
-        alias = compiler.fresh("g")
-        value = compiler.scalar(expression, group_env(alias))
+        value = compiler.scalar(expression, group_env(compiler.fresh("g")))
         sql_name = f"c{len(columns)}"
-        keys = [exp.alias_(col(alias, c.sql), c.sql) for c in group_columns]
-        per_group = exp.select(*keys, exp.alias_(value.sql, "v"))
-        if group_query is not None:
-            per_group = per_group.from_(exp.Subquery(this=group_query.copy(), alias=_alias(alias)))
         joined = compiler.fresh("e")
-        condition = exp.and_(*[exp.NullSafeEQ(this=col(joined, c.sql), expression=col(group_alias, c.sql))
-                               for c in group_columns]) if group_columns else None
-        joins.append((exp.Subquery(this=per_group, alias=_alias(joined)), condition))
-        outputs.append(exp.alias_(col(joined, "v"), sql_name))
+        joins.append(exp.Subquery(this=exp.select(aliased(value.sql, "v")), alias=_alias(joined)))
+        outputs.append(aliased(col(joined, "v"), sql_name))
         columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(expression)))
         values.append(sql_name)
-    if group_query is not None:
-        query = exp.select(*outputs).from_(exp.Subquery(this=group_query, alias=_alias(group_alias)))
-        for table, condition in joins:
-            query = query.join(table, on=condition, join_type="left")
-    elif joins:
-        query = exp.select(*outputs).from_(joins[0][0])
-        for table, _ in joins[1:]:
-            query = query.join(table, join_type="cross")
+    if joins:
+        query = exp.select(*outputs, copy=False).from_(joins[0], copy=False)
+        for table in joins[1:]:
+            query = query.join(table, join_type="cross", copy=False)
     else:
-        query = exp.select(*outputs)
+        query = exp.select(*outputs, copy=False)
+    return _non_blank_rows(compiler, query, columns, values)
+
+
+def _grouped_measures(compiler: Compiler, named: list[tuple[str, ast.Expr]], group_query: exp.Select,
+                      group_columns: list[RelColumn], group_env: Callable[[str], Env]) -> Relation:
+    """The SUMMARIZECOLUMNS rows: the groups, each expression evaluated for each group.
+
+    Every expression is compiled for the group row ``g``; its aggregates correlated with the group only
+    through the group values become grouped aggregates (:mod:`generator.engine.plan`), shared by all the
+    expressions and LEFT JOINed to the groups once. An expression still correlated with the group after that
+    is its own subquery over the groups, joined back on the group columns (DuckDB plans many correlated
+    subqueries in one SELECT list in time that grows much faster than their number).
+    """
+    group_alias = compiler.fresh("g")
+    env = group_env(group_alias)
+    shared = AggregatePlan(group_alias, compiler.fresh, compiler.grouped_plan)
+    columns = list(group_columns)
+    outputs: list[exp.Expression] = [aliased(col(group_alias, c.sql), c.sql) for c in group_columns]
+    residual: list[tuple[exp.Expression, exp.Expression]] = []
+    values = []
+    for name, expression in named:
+        value = compiler.scalar(expression, env)
+        sql_name = f"c{len(columns)}"
+        whole = hoist_whole(value.sql, shared)
+        if whole is not None:
+            outputs.append(aliased(whole, sql_name))
+        else:
+            own = AggregatePlan(group_alias, compiler.fresh, compiler.grouped_plan)
+            hoisted = hoist(value.sql, own)
+            keys = [aliased(col(group_alias, c.sql), c.sql) for c in group_columns]
+            per_group = exp.select(*keys, aliased(hoisted, "v"), copy=False).from_(
+                exp.Subquery(this=group_query.copy(), alias=_alias(group_alias)), copy=False)
+            joined = compiler.fresh("e")
+            condition = exp.and_(*[exp.NullSafeEQ(this=col(joined, c.sql), expression=col(group_alias, c.sql))
+                                   for c in group_columns], copy=False)
+            residual.append((exp.Subquery(this=own.apply(per_group), alias=_alias(joined)), condition))
+            outputs.append(aliased(col(joined, "v"), sql_name))
+        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(expression)))
+        values.append(sql_name)
+    query = exp.select(*outputs, copy=False).from_(exp.Subquery(this=group_query, alias=_alias(group_alias)),
+                                                   copy=False)
+    query = shared.apply(query)
+    for table, condition in residual:
+        query = query.join(table, on=condition, join_type="left", copy=False)
+    return _non_blank_rows(compiler, query, columns, values)
+
+
+def _non_blank_rows(compiler: Compiler, query: exp.Select, columns: list[RelColumn], values: list[str]) -> Relation:
+    """SUMMARIZECOLUMNS drops the rows whose expressions are all BLANK."""
     if values:
         wrapped = compiler.fresh("w")
-        keep = exp.or_(*[exp.Not(this=exp.Is(this=col(wrapped, v), expression=exp.Null())) for v in values])
-        query = exp.select(*[col(wrapped, c.sql) for c in columns]).from_(
-            exp.Subquery(this=query, alias=_alias(wrapped))).where(keep)
+        keep = exp.or_(*[exp.Not(this=exp.Is(this=col(wrapped, v), expression=exp.Null())) for v in values], copy=False)
+        query = exp.select(*[col(wrapped, c.sql) for c in columns], copy=False).from_(
+            exp.Subquery(this=query, alias=_alias(wrapped)), copy=False).where(keep, copy=False)
     return Relation(query, tuple(columns))
 
 
@@ -247,7 +289,7 @@ def summarize(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
                 raise DaxEngineError(f"SUMMARIZE: {column_name(key)} is not in table '{table.name}' or a "
                                      "table it relates to", *group.position)
             values.append(value)
-        query = scan.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(values)]).distinct()
+        query = scan.select(*[aliased(v, f"c{i}") for i, v in enumerate(values)]).distinct(copy=False)
     else:
         alias = compiler.fresh("r")
         values = []
@@ -256,8 +298,8 @@ def summarize(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
             if found is None:
                 raise DaxEngineError(f"SUMMARIZE: the table has no column {column_name(key)}", *group.position)
             values.append(col(alias, found.sql))
-        query = exp.select(*[exp.alias_(v, f"c{i}") for i, v in enumerate(values)]).from_(
-            relation.subquery(alias)).distinct()
+        query = exp.select(*[aliased(v, f"c{i}") for i, v in enumerate(values)]).from_(
+            relation.subquery(alias), copy=False).distinct(copy=False)
     columns = tuple(RelColumn(f"c{i}", column_name(k), k, compiler._column_type(k)) for i, k in enumerate(keys))
     return Relation(query, columns)
 
@@ -271,10 +313,13 @@ def _correlated(query: exp.Expression) -> bool:
 def addcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """ADDCOLUMNS(table, "name", expression…): each expression evaluated in the row context of each row.
 
-    With several expressions over a table that does not depend on an enclosing row, the rows are numbered
-    once (a materialized CTE) and each expression becomes its own subquery joined back on the row number:
-    DuckDB plans many correlated subqueries in one SELECT list in time that grows much faster than their
-    number (12 catalogue measures by client: 17.8 s in one list).
+    The aggregates an expression reads that are correlated with the row only through equalities (context
+    transition over the row's columns) become grouped aggregates LEFT JOINed to the rows
+    (:mod:`generator.engine.plan`). With several expressions still correlated after that, over a table that
+    does not depend on an enclosing row, the rows are numbered once (a materialized CTE) and each such
+    expression becomes its own subquery joined back on the row number: DuckDB plans many correlated
+    subqueries in one SELECT list in time that grows much faster than their number (12 catalogue measures by
+    client: 17.8 s in one list).
     """
     compiler._arity(node, 3)
     relation = compiler.table(node.args[0], env)
@@ -282,46 +327,54 @@ def addcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     for name, _ in named:
         if any(c.lineage is None and c.short_name.lower() == name.lower() for c in relation.columns):
             raise DaxEngineError(f"ADDCOLUMNS: the table already has a column [{name}]", *node.position)
-    if len(named) > 1 and not env.rows and not _correlated(relation.query):
-        return _addcolumns_joined(compiler, relation, named, env)
     alias = compiler.fresh("r")
     row_env = env.with_row(RowFrame(alias, relation))
-    outputs: list[exp.Expression] = [col(alias, c.sql) for c in relation.columns]
+    values = [compiler.scalar(expression, row_env) for _, expression in named]
+    shared = AggregatePlan(alias, compiler.fresh, compiler.grouped_plan)
+    wholes = [hoist_whole(value.sql, shared) for value in values]  # None: still correlated with the row
     columns = list(relation.columns)
-    for name, expression in named:
-        value = compiler.scalar(expression, row_env)
-        sql_name = f"c{len(columns)}"
-        outputs.append(exp.alias_(value.sql, sql_name))
-        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(expression)))
-    query = exp.select(*outputs).from_(relation.subquery(alias))
+    for (name, expression), value in zip(named, values, strict=True):
+        columns.append(RelColumn(f"c{len(columns)}", f"[{name}]", None, value.type, compiler.format_of(expression)))
+    if len(named) > 1 and not env.rows and not _correlated(relation.query) and None in wholes:
+        return _addcolumns_joined(compiler, relation, alias, values, wholes, shared, columns)
+    outputs: list[exp.Expression] = [col(alias, c.sql) for c in relation.columns]
+    for value, whole, rel_column in zip(values, wholes, columns[len(relation.columns):], strict=True):
+        outputs.append(aliased(whole if whole is not None else hoist(value.sql, shared), rel_column.sql))
+    query = shared.apply(exp.select(*outputs, copy=False).from_(relation.subquery(alias), copy=False))
     return Relation(query, tuple(columns), relation.base_table)
 
 
-def _addcolumns_joined(compiler: Compiler, relation: Relation, named: list[tuple[str, ast.Expr]],
-                       env: Env) -> Relation:
+def _addcolumns_joined(compiler: Compiler, relation: Relation, alias: str, values: list[Scalar],
+                       wholes: list[exp.Expression | None], shared: AggregatePlan,
+                       columns: list[RelColumn]) -> Relation:
+    """ADDCOLUMNS whose expressions stay correlated with the row: the rows numbered once (a materialized CTE
+    read as ``alias``); the expressions whose aggregates all became grouped aggregates (``wholes``, over
+    ``shared``) are computed in the outer query, each other one in its own subquery joined back on the row
+    number."""
     base_name = compiler.fresh("base")
     numbering = compiler.fresh("r")
     numbered = exp.select(*[col(numbering, c.sql) for c in relation.columns],
-                          exp.alias_(exp.Window(this=exp.RowNumber()), "__rn")).from_(relation.subquery(numbering))
-    base_alias = compiler.fresh("b")
-    outputs: list[exp.Expression] = [col(base_alias, c.sql) for c in relation.columns]
-    columns = list(relation.columns)
+                          aliased(exp.Window(this=exp.RowNumber()), "__rn"), copy=False).from_(
+        relation.subquery(numbering), copy=False)
+    outputs: list[exp.Expression] = [col(alias, c.sql) for c in relation.columns]
     joins = []
-    for name, expression in named:
-        row_alias = compiler.fresh("r")
-        value = compiler.scalar(expression, env.with_row(RowFrame(row_alias, relation)))
-        per_row = exp.select(col(row_alias, "__rn"), exp.alias_(value.sql, "v")).from_(
-            exp.Table(this=exp.to_identifier(base_name), alias=_alias(row_alias)))
+    for value, whole, rel_column in zip(values, wholes, columns[len(relation.columns):], strict=True):
+        if whole is not None:
+            outputs.append(aliased(whole, rel_column.sql))
+            continue
+        own = AggregatePlan(alias, compiler.fresh, compiler.grouped_plan)
+        per_row = exp.select(col(alias, "__rn"), aliased(hoist(value.sql, own), "v"), copy=False).from_(
+            exp.Table(this=exp.to_identifier(base_name), alias=_alias(alias)), copy=False)
         joined = compiler.fresh("e")
-        joins.append((exp.Subquery(this=per_row, alias=_alias(joined)),
-                      exp.EQ(this=col(joined, "__rn"), expression=col(base_alias, "__rn"))))
-        sql_name = f"c{len(columns)}"
-        outputs.append(exp.alias_(col(joined, "v"), sql_name))
-        columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(expression)))
-    query = exp.select(*outputs).from_(exp.Table(this=exp.to_identifier(base_name), alias=_alias(base_alias)))
+        joins.append((exp.Subquery(this=own.apply(per_row), alias=_alias(joined)),
+                      exp.EQ(this=col(joined, "__rn"), expression=col(alias, "__rn"))))
+        outputs.append(aliased(col(joined, "v"), rel_column.sql))
+    query = exp.select(*outputs, copy=False).from_(
+        exp.Table(this=exp.to_identifier(base_name), alias=_alias(alias)), copy=False)
+    query = shared.apply(query)
     for table, condition in joins:
-        query = query.join(table, on=condition, join_type="left")
-    query = query.with_(base_name, as_=numbered, materialized=True)
+        query = query.join(table, on=condition, join_type="left", copy=False)
+    query = query.with_(base_name, as_=numbered, materialized=True, copy=False)
     return Relation(query, tuple(columns), relation.base_table)
 
 
@@ -338,11 +391,12 @@ def selectcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         value = compiler.scalar(expression, row_env)
         lineage = compiler._column_key(expression) if isinstance(expression, ast.ColumnRef) and \
             compiler.model.table(expression.table) is not None and \
-            compiler.model.table(expression.table).column(expression.column) is not None else None  # type: ignore[union-attr]
+            compiler.model.table(expression.table).column(
+                expression.column) is not None else None  # type: ignore[union-attr]
         sql_name = f"c{len(columns)}"
-        outputs.append(exp.alias_(value.sql, sql_name))
+        outputs.append(aliased(value.sql, sql_name))
         columns.append(RelColumn(sql_name, f"[{name}]", lineage, value.type, compiler.format_of(expression)))
-    return Relation(exp.select(*outputs).from_(relation.subquery(alias)), tuple(columns))
+    return Relation(exp.select(*outputs, copy=False).from_(relation.subquery(alias), copy=False), tuple(columns))
 
 
 def row_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
@@ -356,9 +410,9 @@ def row_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         name = _name_argument(node.args[index], "ROW")
         value = compiler.scalar(node.args[index + 1], env)
         sql_name = f"c{len(columns)}"
-        outputs.append(exp.alias_(value.sql, sql_name))
+        outputs.append(aliased(value.sql, sql_name))
         columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(node.args[index + 1])))
-    return Relation(exp.select(*outputs), tuple(columns))
+    return Relation(exp.select(*outputs, copy=False), tuple(columns))
 
 
 def topn(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
@@ -389,11 +443,12 @@ def topn(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     if not keys:
         raise Unsupported("TOPN without an order expression", *node.position)
     ranked = exp.Window(this=exp.Rank(), order=exp.Order(expressions=keys))
-    inner = exp.select(*outputs, exp.alias_(ranked, "__rank")).from_(relation.subquery(alias))
+    inner = exp.select(*outputs, aliased(ranked, "__rank"), copy=False).from_(relation.subquery(alias))
     wrapped = compiler.fresh("w")
     limit = exp.func("COALESCE", count.sql, exp.Literal.number(0))
-    query = exp.select(*[col(wrapped, c.sql) for c in relation.columns]).from_(
-        exp.Subquery(this=inner, alias=_alias(wrapped))).where(exp.LTE(this=col(wrapped, "__rank"), expression=limit))
+    query = exp.select(*[col(wrapped, c.sql) for c in relation.columns], copy=False).from_(
+        exp.Subquery(this=inner, alias=_alias(wrapped)), copy=False).where(
+            exp.LTE(this=col(wrapped, "__rank"), expression=limit), copy=False)
     return Relation(query, relation.columns, relation.base_table)
 
 
@@ -422,13 +477,13 @@ def crossjoin(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         alias = compiler.fresh("x")
         for rel_column in relation.columns:
             sql_name = f"c{len(columns)}"
-            outputs.append(exp.alias_(col(alias, rel_column.sql), sql_name))
+            outputs.append(aliased(col(alias, rel_column.sql), sql_name))
             columns.append(RelColumn(sql_name, rel_column.name, rel_column.lineage, rel_column.type,
                                      rel_column.format_string))
         if query is None:
-            query = exp.select().from_(relation.subquery(alias))
+            query = exp.select(copy=False).from_(relation.subquery(alias), copy=False)
         else:
-            query = query.join(relation.subquery(alias), join_type="cross")
+            query = query.join(relation.subquery(alias), join_type="cross", copy=False)
     assert query is not None
     return Relation(query.select(*outputs), tuple(columns))
 
@@ -451,8 +506,8 @@ def union(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     for relation in relations:
         alias = compiler.fresh("u")
         select = exp.select(*[
-            exp.alias_(scalars.cast_to(Scalar(col(alias, c.sql), c.type), types[i]).sql, f"c{i}")
-            for i, c in enumerate(relation.columns)]).from_(relation.subquery(alias))
+            aliased(scalars.cast_to(Scalar(col(alias, c.sql), c.type), types[i]).sql, f"c{i}")
+            for i, c in enumerate(relation.columns)], copy=False).from_(relation.subquery(alias), copy=False)
         query = select if query is None else exp.union(query, select, distinct=False)
     assert query is not None
     first = relations[0].columns
@@ -482,7 +537,8 @@ def _dates_argument(compiler: Compiler, node: ast.Call, env: Env) -> tuple[Colum
 
 
 def _bound(relation: Relation, aggregate: type[exp.Expression], alias: str) -> exp.Expression:
-    return exp.Subquery(this=exp.select(aggregate(this=col(alias, "c0"))).from_(relation.subquery(alias)))
+    return exp.Subquery(this=exp.select(aggregate(this=col(alias, "c0")), copy=False).from_(
+        relation.subquery(alias), copy=False))
 
 
 def _date_range(compiler: Compiler, key: ColumnKey, everything: Relation, start: exp.Expression,
@@ -490,8 +546,9 @@ def _date_range(compiler: Compiler, key: ColumnKey, everything: Relation, start:
     """The dates of the column between ``start`` and ``end`` (inclusive)."""
     alias = compiler.fresh("d")
     value = col(alias, "c0")
-    query = exp.select(exp.alias_(value, "c0")).from_(everything.subquery(alias)).where(
-        exp.and_(exp.GTE(this=value.copy(), expression=start), exp.LTE(this=value.copy(), expression=end)))
+    query = exp.select(aliased(value, "c0"), copy=False).from_(everything.subquery(alias)).where(
+        exp.and_(exp.GTE(this=value.copy(), expression=start), exp.LTE(this=value.copy(
+            ), expression=end), copy=False), copy=False)
     return Relation(query, (RelColumn("c0", column_name(key), key, DaxType.DATETIME),),
                     date_range=(start.copy(), end.copy()))
 
@@ -572,9 +629,11 @@ def dateadd(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
                                                       exp.DataType.build("TIMESTAMP"))).else_(shifted.copy())
     candidate = col(moved, "c0")
     match = exp.and_(exp.GTE(this=candidate.copy(), expression=shifted), exp.LTE(this=candidate.copy(),
-                                                                                 expression=last))
-    exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(in_context.subquery(source)).where(match))
-    query = exp.select(exp.alias_(candidate, "c0")).from_(everything.subquery(moved)).where(exists)
+                                                                                 expression=last), copy=False)
+    exists = exp.Exists(this=exp.select(exp.Literal.number(1), copy=False).from_(
+        in_context.subquery(source), copy=False).where(match, copy=False))
+    query = exp.select(aliased(candidate, "c0"), copy=False).from_(everything.subquery(moved)).where(
+        exists, copy=False)
     return Relation(query, (RelColumn("c0", column_name(key), key, DaxType.DATETIME),))
 
 
@@ -605,10 +664,12 @@ def first_last_date(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     key, in_context, _ = _dates_argument(compiler, node, env)
     alias = compiler.fresh("d")
     aggregate = exp.Min if node.name == "FIRSTDATE" else exp.Max
-    inner = exp.select(exp.alias_(aggregate(this=col(alias, "c0")), "c0")).from_(in_context.subquery(alias))
+    inner = exp.select(aliased(aggregate(this=col(alias, "c0")), "c0")).from_(
+        in_context.subquery(alias), copy=False)
     wrapped = compiler.fresh("w")
-    query = exp.select(col(wrapped, "c0")).from_(exp.Subquery(this=inner, alias=_alias(wrapped))).where(
-        exp.Not(this=exp.Is(this=col(wrapped, "c0"), expression=exp.Null())))
+    query = exp.select(col(wrapped, "c0"), copy=False).from_(
+        exp.Subquery(this=inner, alias=_alias(wrapped)), copy=False).where(
+        exp.Not(this=exp.Is(this=col(wrapped, "c0"), expression=exp.Null())), copy=False)
     return Relation(query, (RelColumn("c0", column_name(key), key, DaxType.DATETIME),))
 
 
