@@ -60,7 +60,7 @@ def test_existing_database_with_another_schema_version_is_refused(tmp_path: Path
         db.execute(f'UPDATE "{SCHEMA_INFO_TABLE}" SET "schema_version" = 0')
         db.commit()
     with open_database(path) as db, pytest.raises(
-            TargetError, match="schema version 0, this tool needs version 2; upgrade it in place"):
+            TargetError, match=f"schema version 0, this tool needs version {SCHEMA_VERSION}; upgrade it in place"):
         ensure_schema(db, MODEL)
 
 
