@@ -228,6 +228,34 @@ def test_currentness_is_decided_on_the_model_not_on_the_layout(cli, user_model: 
         assert "0 added, 1 updated, 0 removed" in fixed.err, fixed.err
         assert reviews.read_text() == generated
 
+
+def test_with_tables_currentness_ignores_layout_of_tables_columns_and_relationships(cli, bare_model: Path) -> None:
+    """--with-tables: a generated table's header quoted and its properties reordered, a column's properties
+    reordered, a relationship's ends swapped and quoted: all the same TOM objects, so current. A table property
+    TOM sees changed is not."""
+    assert cli("build", "--into", str(bare_model), "--with-tables").code == 0
+    definition = bare_model / "definition"
+    date, relationships = definition / "tables" / "BI_Date.tmdl", definition / "relationships.tmdl"
+    table = parse_text(date.read_text()).objects("table")[0]
+    tag = table.properties["lineageTag"]
+    relaid = date.read_text().replace(f"table BI_Date\n\tdataCategory: Time\n\tlineageTag: {tag}\n",
+                                      f"table 'BI_Date'\n\tlineageTag: {tag}\n\tdataCategory: Time\n", 1)
+    relaid = relaid.replace("\t\tdataType: dateTime\n\t\tisKey\n\t\tisNullable: false\n",
+                            "\t\tisNullable: false\n\t\tisKey\n\t\tdataType: dateTime\n", 1)
+    ends = "\tfromColumn: BI_Autotask_Tickets.company_id\n\ttoColumn: BI_Autotask_Companies.company_id\n"
+    assert relaid.count("table 'BI_Date'") == 1 and relaid.count("\t\tisNullable: false\n\t\tisKey\n") == 1
+    assert relationships.read_text().count(ends) == 1
+    date.write_text(relaid)
+    relationships.write_text(relationships.read_text().replace(
+        ends, "\ttoColumn: BI_Autotask_Companies.company_id\n\tfromColumn: 'BI_Autotask_Tickets'.company_id\n"))
+    check = cli("check", "--into", str(bare_model), "--with-tables")
+    assert check.code == 0, check.out
+
+    date.write_text(relaid.replace("\tdataCategory: Time\n", "\tdataCategory: Times\n", 1))
+    stale = cli("check", "--into", str(bare_model), "--with-tables")
+    assert stale.code == 1 and "tables/BI_Date.tmdl: differs" in stale.out, stale.out
+    assert "relationships.tmdl" not in stale.out
+
 # -- refusals ---------------------------------------------------------------------------------------------------
 
 def test_a_hand_written_measure_with_a_generated_name_stops_the_merge(cli, user_model: Path) -> None:
