@@ -192,6 +192,70 @@ def test_spec_changes_update_in_place_add_and_remove(cli, user_model: Path, spec
     assert cli("check", "--into", str(user_model), "--specs", str(spec_copy)).code == 0
 
 
+
+def test_currentness_is_decided_on_the_model_not_on_the_layout(cli, user_model: Path) -> None:
+    """A generated measure re-saved in another layout (Power BI Desktop's: expression on its own lines,
+    properties in another order, no blank line before the annotation, a quoted value) is the same TOM measure:
+    current, and its bytes are kept. A value TOM sees, or a property the generator does not write, is a change:
+    the measure is rewritten as generated."""
+    assert cli("build", "--into", str(user_model)).code == 0
+    reviews = user_model / "definition" / "tables" / "BI_SmileBack_Reviews.tmdl"
+    generated = reviews.read_text()
+    node = parse_text(generated).objects("table")[0].find("measure", "CSAT - Total Ratings")
+    ours = "".join(line.raw for line in [node.header, *node.body, *(line for child in node.children
+                                                                      for line in child.lines())])
+    properties = node.properties
+    desktop = ("\tmeasure 'CSAT - Total Ratings' =\n\t\t\tCOUNTROWS ( BI_SmileBack_Reviews )\n"
+               f"\t\tlineageTag: {properties['lineageTag']}\n\t\tdisplayFolder: \"{properties['displayFolder']}\"\n"
+               f"\t\tformatString: {properties['formatString']}\n"
+               f"\t\tannotation {GENERATED} = {node.annotations[GENERATED]}\n")
+    assert generated.count(ours) == 1 and ours != desktop
+    reviews.write_text(generated.replace(ours, desktop))
+    relaid = _snapshot(user_model)
+
+    check = cli("check", "--into", str(user_model))
+    assert check.code == 0, check.out
+    again = cli("build", "--into", str(user_model))
+    assert f"0 added, 0 updated, 0 removed, {_measure_count()} unchanged; 0 files changed" in again.err
+    assert _snapshot(user_model) == relaid
+
+    for edit in (desktop.replace("formatString: #,0", "formatString: #,0.00"),  # a value TOM sees
+                 desktop + "\t\tchangedProperty = FormatString\n"):  # a property the generator does not write
+        reviews.write_text(generated.replace(ours, edit))
+        stale = cli("check", "--into", str(user_model))
+        assert stale.code == 1 and "tables/BI_SmileBack_Reviews.tmdl: differs" in stale.out, stale.out
+        fixed = cli("build", "--into", str(user_model))
+        assert "0 added, 1 updated, 0 removed" in fixed.err, fixed.err
+        assert reviews.read_text() == generated
+
+
+def test_with_tables_currentness_ignores_layout_of_tables_columns_and_relationships(cli, bare_model: Path) -> None:
+    """--with-tables: a generated table's header quoted and its properties reordered, a column's properties
+    reordered, a relationship's ends swapped and quoted: all the same TOM objects, so current. A table property
+    TOM sees changed is not."""
+    assert cli("build", "--into", str(bare_model), "--with-tables").code == 0
+    definition = bare_model / "definition"
+    date, relationships = definition / "tables" / "BI_Date.tmdl", definition / "relationships.tmdl"
+    table = parse_text(date.read_text()).objects("table")[0]
+    tag = table.properties["lineageTag"]
+    relaid = date.read_text().replace(f"table BI_Date\n\tdataCategory: Time\n\tlineageTag: {tag}\n",
+                                      f"table 'BI_Date'\n\tlineageTag: {tag}\n\tdataCategory: Time\n", 1)
+    relaid = relaid.replace("\t\tdataType: dateTime\n\t\tisKey\n\t\tisNullable: false\n",
+                            "\t\tisNullable: false\n\t\tisKey\n\t\tdataType: dateTime\n", 1)
+    ends = "\tfromColumn: BI_Autotask_Tickets.company_id\n\ttoColumn: BI_Autotask_Companies.company_id\n"
+    assert relaid.count("table 'BI_Date'") == 1 and relaid.count("\t\tisNullable: false\n\t\tisKey\n") == 1
+    assert relationships.read_text().count(ends) == 1
+    date.write_text(relaid)
+    relationships.write_text(relationships.read_text().replace(
+        ends, "\ttoColumn: BI_Autotask_Companies.company_id\n\tfromColumn: 'BI_Autotask_Tickets'.company_id\n"))
+    check = cli("check", "--into", str(bare_model), "--with-tables")
+    assert check.code == 0, check.out
+
+    date.write_text(relaid.replace("\tdataCategory: Time\n", "\tdataCategory: Times\n", 1))
+    stale = cli("check", "--into", str(bare_model), "--with-tables")
+    assert stale.code == 1 and "tables/BI_Date.tmdl: differs" in stale.out, stale.out
+    assert "relationships.tmdl" not in stale.out
+
 # -- refusals ---------------------------------------------------------------------------------------------------
 
 def test_a_hand_written_measure_with_a_generated_name_stops_the_merge(cli, user_model: Path) -> None:

@@ -43,7 +43,9 @@ and TMDL; reading any of those back gives the IR the specs produced, and writing
 
 What still reads a format outside this package, and why: ``generator/tmdl`` keeps its lossless tree for
 ``build --into`` and ``tmdl check`` (they must rewrite a user's files byte for byte, which an IR cannot), and
-:mod:`.tmdl` reads through that same tree; ``deploy`` matches parameter lines of ``expressions.tmdl`` with a
+:mod:`.tmdl` reads through that same tree (:func:`.tmdl.from_tree`: ``build --into`` decides which generated
+objects are current by comparing the user's IR with the spec reader's, see :mod:`generator.tmdl.merge_current`,
+and edits the tree); ``deploy`` matches parameter lines of ``expressions.tmdl`` with a
 regular expression because what it produces is a regular expression for fabric-cicd's find-and-replace.
 """
 

@@ -217,5 +217,11 @@ def read_tmdl(folder: Path | str) -> SemanticModel:
         tree = read_folder(definition)
     except TmdlSyntaxError as error:
         raise ModelSourceError(error.location, error.message) from None
+    return from_tree(tree)
+
+
+def from_tree(tree: Model) -> SemanticModel:
+    """The IR of an already parsed lossless TMDL tree (``build --into`` reads the user's folder once and
+    decides on this IR which generated objects are current, while it edits the tree)."""
     model, database = _Reader(tree).read()
     return build_model(model, database=database)

@@ -11,8 +11,14 @@ conflict: the merge is refused before anything is written.
 Without ``with_tables`` only measures are merged (their home tables, and every table and column they use, must
 exist in the model); with it the ``BI_`` tables, relationships, M parameters and roles are merged as well.
 
-Data flows one way: generated definition files → parsed tree; target folder → parsed tree; a plan of edits on
-the target tree → new file bytes → (``build --into``) written atomically or (``check --into``) compared.
+Whether a generated object already in the model is current (kept as the user's bytes) or changed (rewritten as
+generated) is decided on the semantic-model IR, not on the lines (:mod:`generator.tmdl.merge_current`): Power BI
+Desktop's own layout of an unchanged object is not a change. Ownership, conflicts and the edits themselves stay
+on the tree, whose file, line and bytes they need.
+
+Data flows one way: the specs → the IR (spec reader) and generated definition files → parsed tree; target folder
+→ parsed tree → the IR (TMDL reader, same tree); a plan of edits on the target tree, decided on the IRs → new
+file bytes → (``build --into``) written atomically or (``check --into``) compared.
 """
 
 from __future__ import annotations
@@ -29,9 +35,14 @@ from generator.powerbi.connections import DEFAULT_CONNECTION, Connection
 from generator.powerbi.diff import describe_difference
 from generator.powerbi.lineage import lineage_tag
 from generator.powerbi.outputs import StaleFile, shown_path
-from generator.powerbi.semantic import GENERATED_ANNOTATION, semantic_model
+from generator.powerbi.semantic import GENERATED_ANNOTATION
 from generator.powerbi.tmdl import definition_files, tmdl_name
+from generator.semantic.model import SemanticModel
+from generator.semantic.spec import from_spec
+from generator.semantic.tmdl import from_tree
+from generator.semantic.tom import to_database
 from generator.spec.model import Model as SpecModel
+from generator.tmdl.merge_current import Currentness
 from generator.tmdl.merge_refs import missing_references
 from generator.tmdl.reader import parse_text, read_folder
 from generator.tmdl.tree import Document, Line, Model, Node
@@ -202,10 +213,11 @@ def _adapted(node: Node, ending: str) -> Node:
 
 def _merge_children(existing: list[Node], ours: list[Node], owned: Callable[[Node], bool],
                     default_index: Callable[[list[Node]], int], changes: list[Change], table: str | None,
-                    ending: str) -> tuple[list[Node], int]:
-    """``existing`` with owned nodes replaced in place by ``ours`` (matched by type and name), owned nodes
-    missing from ``ours`` removed, and the rest of ``ours`` inserted after their nearest placed predecessor
-    (or at ``default_index``). Returns the new list and the number of owned nodes left byte-identical."""
+                    ending: str, current: Callable[[Node, Node], bool]) -> tuple[list[Node], int]:
+    """``existing`` with owned nodes replaced in place by ``ours`` (matched by type and name) unless
+    ``current(existing node, our node)``, owned nodes missing from ``ours`` removed, and the rest of ``ours``
+    inserted after their nearest placed predecessor (or at ``default_index``). Returns the new list and the
+    number of owned objects kept as they were."""
     by_key = {_key(node): node for node in ours}
     result: list[Node] = []
     placed: dict[tuple[str, str], Node] = {}
@@ -220,7 +232,8 @@ def _merge_children(existing: list[Node], ours: list[Node], owned: Callable[[Nod
                 changes.append(Change("removed", node.keyword, node.name or "", table))
             continue
         replacement = _adapted(by_key[key], ending)
-        if [line.raw for line in replacement.lines()] == [line.raw for line in node.lines()]:
+        if [line.raw for line in replacement.lines()] == [line.raw for line in node.lines()] or current(node,
+                                                                                                  by_key[key]):
             replacement = node
             unchanged += node.is_object
         elif node.is_object:
@@ -275,9 +288,11 @@ class _Located:
 
 
 class _Merger:
-    def __init__(self, target: Model, ours: Model, with_tables: bool, reused_parameters: tuple[str, ...] = ()):
+    def __init__(self, target: Model, ours: Model, with_tables: bool, reused_parameters: tuple[str, ...] = (),
+                 currentness: Currentness | None = None):
         self.target = target
         self.ours = ours
+        self.currentness = currentness or Currentness(from_tree(target), from_tree(ours))
         self.with_tables = with_tables
         self.reused_parameters = reused_parameters
         self.changes: list[Change] = []
@@ -291,6 +306,18 @@ class _Merger:
     def key(self, document: Document) -> str:
         """The document's path relative to the definition folder (new documents: their own path)."""
         return self._keys.get(id(document), document.path)
+
+    def _current(self, table: str | None, table_properties: bool = False) -> Callable[[Node, Node], bool]:
+        """Whether an owned node is current (decided on the IR); with ``table_properties`` the nameless
+        properties and annotations of generated table ``table`` are current when the table's own are."""
+        own = table_properties and table is not None and self.currentness.same_table_properties(table)
+
+        def current(existing: Node, mine: Node) -> bool:
+            if existing.is_object and existing.keyword != "annotation":
+                return self.currentness.same_object(existing, mine, table)
+            return own
+
+        return current
 
     # -- lookups --------------------------------------------------------------------------------------------
     def _top(self, model: Model, object_type: str) -> list[_Located]:
@@ -417,7 +444,7 @@ class _Merger:
                 continue
             merged, unchanged = _merge_children(
                 children, mine, lambda node: node.keyword == "measure" and is_generated(node),
-                _after_last_measure, self.changes, table, _ending_of(located.document))
+                _after_last_measure, self.changes, table, _ending_of(located.document), self._current(table))
             self._replace_children(located, merged, unchanged)
 
     def merge_tables(self) -> None:
@@ -434,10 +461,11 @@ class _Merger:
             ending = _ending_of(located.document)
             merged, unchanged = _merge_children(
                 table_node.children, mine.node.children, _owned_in_generated_table(name or "", mine.node.children),
-                _first_object, self.changes, name, ending)
+                _first_object, self.changes, name, ending, self._current(name, table_properties=True))
             header_lines = [*mine.node.leading, mine.node.header]
             if [line.text for line in header_lines] != [line.text for line in [*table_node.leading,
-                                                                                 table_node.header]]:
+                                                                                 table_node.header]] \
+                    and not self.currentness.same_table_properties(name or ""):
                 replacement = _adapted(mine.node, ending)
                 table_node.leading, table_node.header = replacement.leading, replacement.header
                 self.touched.add(self.key(located.document))
@@ -502,7 +530,7 @@ class _Merger:
 
         first_added = not any(node.keyword.lower() == object_type for node in document.nodes)
         merged, unchanged = _merge_children(document.nodes, ours, owned, default_index, self.changes, None,
-                                            _ending_of(document))
+                                            _ending_of(document), self._current(None))
         if first_added and document.nodes and merged:
             self._separate(merged, document.nodes)
         self.unchanged += unchanged
@@ -597,19 +625,22 @@ class _Merger:
 
 
 def merge_into(folder: Path, generated_files: dict[str, str], with_tables: bool = False,
-               reused_parameters: tuple[str, ...] = ()) -> MergeResult:
+               reused_parameters: tuple[str, ...] = (), generated: SemanticModel | None = None) -> MergeResult:
     """Plan the merge of the generator's definition files into the TMDL model at ``folder`` (nothing written).
 
     ``reused_parameters`` names the model's own parameters the generated partitions read (``--reuse-parameters``).
+    ``generated`` is the IR the files were written from (the spec reader's); without it the files are read back.
     Raises :class:`MergeConflict` listing every hand-written object that uses a generated name (or a reused
-    parameter that is missing), and :class:`~generator.tmdl.reader.TmdlSyntaxError` when a target file does not
-    parse.
+    parameter that is missing), :class:`~generator.tmdl.reader.TmdlSyntaxError` when a target file does not
+    parse and :class:`~generator.semantic.location.ModelSourceError` when it holds a value TOM does not accept.
     """
     definition = definition_folder(folder)
     refuse_paths_outside(Path(folder), [definition, *_folders_and_tmdl(definition)], "the model folder")
     target = read_folder(definition)
     before = {path: (definition / path).read_bytes() for path in target.documents}
-    merger = _Merger(target, generated_model(generated_files), with_tables, reused_parameters if with_tables else ())
+    ours = generated_model(generated_files)
+    currentness = Currentness(from_tree(target), generated if generated is not None else from_tree(ours))
+    merger = _Merger(target, ours, with_tables, reused_parameters if with_tables else (), currentness)
     merger.check_conflicts()
     if merger.problems:
         raise MergeConflict(merger.problems)
@@ -639,7 +670,8 @@ def merge_specs_into(specs: SpecModel, folder: Path, with_tables: bool = False,
     """Plan the merge of what ``specs`` generate, written for ``connection``, into the model at ``folder`` (see
     :func:`merge_into`)."""
     reused = connection.parameter_names() if connection.reuse_parameters else ()
-    return merge_into(folder, definition_files(semantic_model(specs, connection)), with_tables, reused)
+    generated = from_spec(specs, connection)
+    return merge_into(folder, definition_files(to_database(generated)), with_tables, reused, generated)
 
 
 def apply(result: MergeResult, progress: Callable[[str], None] | None = None) -> None:
