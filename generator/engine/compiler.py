@@ -28,7 +28,7 @@ from generator.engine.relations import ColumnKey, Relation, RelColumn, col, colu
 from generator.engine.scan import Sources, TableScan, relationships_in_effect, source_table
 from generator.engine.sqltree import aliased
 from generator.engine.values import DaxType, Scalar
-from generator.semantic.names import ColumnName
+from generator.semantic.names import ColumnName, Unknown
 
 Value = Scalar | Relation
 
@@ -152,10 +152,11 @@ class Compiler:
         return TableScan(self.model, table, context, self.fresh, self.materialize, source, self.sources)
 
     def _table_named(self, name: str, node: ast.Node) -> EngineTable:
-        table = self.model.table(name)
-        if table is None:
-            hint = did_you_mean(name, [t.name for t in self.model.tables], lambda t: f"'{t}'")
-            raise DaxEngineError(f"unknown table '{name}'", *node.position, hint=hint)
+        found = self.model.names.table(name)
+        if isinstance(found, Unknown):
+            raise DaxEngineError(f"unknown table '{name}'", *node.position, hint=found.hint(lambda t: f"'{t}'"))
+        table = self.model.table(found.table)
+        assert table is not None
         return table
 
     def _column_key(self, node: ast.Expr) -> ColumnKey:
