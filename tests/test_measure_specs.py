@@ -224,3 +224,16 @@ def test_build_with_bad_specs_writes_nothing(spec_copy: Path, tmp_path: Path, cl
     assert result.code == EXIT_BAD_INPUT, result
     assert "measures/03-tickets.yaml:" in result.err and "Traceback" not in result.err
     assert not out.exists() and not (tmp_path / "docs").exists()
+
+
+def test_names_in_another_case_resolve_to_the_declared_spelling(spec_copy: Path) -> None:
+    # DAX names are case-insensitive (generator/semantic/names.py): the rendered DAX uses the model's spelling
+    before = load_model(spec_copy).measure("SB - Average CSAT Score").expression
+    edit(spec_copy, "measures/02-smileback.yaml", "    column: BI_SmileBack_Surveys[score]\n",
+         "    column: bi_smileback_surveys[SCORE]\n")
+    edit(spec_copy, "measures/02-smileback.yaml", "    kind: count\n    table: BI_SmileBack_Surveys\n",
+         "    kind: count\n    table: BI_SMILEBACK_SURVEYS\n")
+    after = load_model(spec_copy)
+    assert after.measure("SB - Average CSAT Score").expression == before
+    assert "BI_SmileBack_Surveys" in after.measure("SB - Survey Responses").expression
+    assert "BI_SMILEBACK_SURVEYS" not in after.measure("SB - Survey Responses").expression

@@ -298,3 +298,15 @@ def test_a_filter_on_a_dimension_and_the_fact_rows_without_a_match() -> None:
     assert unassigned > 0
     assert interpreter.evaluate("Unassigned", ()).tolist() == [unassigned]
     assert interpreter.evaluate("Assigned", ()).tolist() == [len(tables["BI_Autotask_Tickets"]) - unassigned]
+
+
+def test_a_reference_names_columns_exactly_and_a_case_slip_gets_the_declared_spelling(spec_copy: Path) -> None:
+    # the pandas reference reads columns by the names written, so unlike DAX the spelling must be exact; the
+    # hint comes from the one resolver (generator/semantic/names.py), which compares names in any case
+    bad = (NETWORK_SHARE.format(name="Bad", dax="Network", reference=REFERENCE.format(issue="Network"))
+           .replace("BI_Autotask_Tickets[issue_type] = \"Network\"'", "BI_Autotask_Tickets[ISSUE_TYPE] = \"Network\"'"))
+    specs = _with_my_measures(spec_copy, bad)
+    with pytest.raises(SpecError) as raised:
+        load_model(specs)
+    assert [p.message.split(": 'reference' ", 1)[1] for p in raised.value.problems] == [
+        "names an unknown column BI_Autotask_Tickets[ISSUE_TYPE]; did you mean 'issue_type'?"]

@@ -109,3 +109,13 @@ def test_a_broken_report_spec_names_file_line_and_the_fix(tmp_path: Path, case: 
     assert problems, [str(problem) for problem in caught.value.problems]
     assert problems[0].file == REPORT
     assert problems[0].line in expected_line
+
+
+def test_fields_in_another_case_resolve_to_the_declared_spelling(tmp_path: Path) -> None:
+    # DAX names are case-insensitive (generator/semantic/names.py); the report binds the model's spelling
+    specs, _ = _edited(tmp_path, 'category: "BI_Autotask_Queues[queue_name]"',
+                       'category: "bi_autotask_queues[QUEUE_NAME]"')
+    specs_report = load_model(specs).report
+    fields = [field for page in specs_report.pages for visual in page.visuals for field in visual.all_fields]
+    assert not [f for f in fields if f.name == "QUEUE_NAME" or f.table == "bi_autotask_queues"]
+    assert any(f.table == "BI_Autotask_Queues" and f.name == "queue_name" for f in fields)

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 
 from generator.dax.names import dax_column
-from generator.engine.errors import did_you_mean
 from generator.errors import ToolError
 from generator.reference.catalogue import MEASURES as VALIDATED
+from generator.semantic.names import Names, Unknown, did_you_mean
 from generator.spec.model import Model
 
 #: Column types a measure query may group or filter by (datetimes, decimals and hidden columns are left out).
@@ -64,11 +64,10 @@ def measure_infos(model: Model) -> dict[str, MeasureInfo]:
 def find_measure(name: str, measures: dict[str, MeasureInfo]) -> MeasureInfo:
     """The measure called ``name`` (any case, with or without brackets); ToolError with a 'did you mean'."""
     key = name.strip().removeprefix("[").removesuffix("]").strip()
-    found = measures.get(key.lower())
-    if found is None:
-        hint = did_you_mean(key, [m.name for m in measures.values()], lambda m: f"'{m}'")
-        raise ToolError(f"unknown measure '{key}'{hint or '; list_measures gives the catalogue'}")
-    return found
+    found = Names({}, {m.name: m.table for m in measures.values()}).measure(key)
+    if isinstance(found, Unknown):
+        raise ToolError(f"unknown measure '{key}'{found.hint() or '; list_measures gives the catalogue'}")
+    return measures[found.measure.lower()]
 
 
 def dimensions(model: Model) -> list[Dimension]:

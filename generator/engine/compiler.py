@@ -28,6 +28,7 @@ from generator.engine.relations import ColumnKey, Relation, RelColumn, col, colu
 from generator.engine.scan import Sources, TableScan, relationships_in_effect, source_table
 from generator.engine.sqltree import aliased
 from generator.engine.values import DaxType, Scalar
+from generator.semantic.names import ColumnName, Unknown
 
 Value = Scalar | Relation
 
@@ -151,10 +152,11 @@ class Compiler:
         return TableScan(self.model, table, context, self.fresh, self.materialize, source, self.sources)
 
     def _table_named(self, name: str, node: ast.Node) -> EngineTable:
-        table = self.model.table(name)
-        if table is None:
-            hint = did_you_mean(name, [t.name for t in self.model.tables], lambda t: f"'{t}'")
-            raise DaxEngineError(f"unknown table '{name}'", *node.position, hint=hint)
+        found = self.model.names.table(name)
+        if isinstance(found, Unknown):
+            raise DaxEngineError(f"unknown table '{name}'", *node.position, hint=found.hint(lambda t: f"'{t}'"))
+        table = self.model.table(found.table)
+        assert table is not None
         return table
 
     def _column_key(self, node: ast.Expr) -> ColumnKey:
@@ -164,12 +166,13 @@ class Compiler:
             node = home
         if not isinstance(node, ast.ColumnRef):
             raise DaxEngineError("expected a column reference Table[Column]", *node.position)
-        table = self._table_named(node.table, node)
-        column = table.column(node.column)
-        if column is None:
-            hint = did_you_mean(node.column, [c.name for c in table.columns], lambda c: f"[{c}]")
-            raise DaxEngineError(f"unknown column '{node.column}' in table '{table.name}'", *node.position, hint=hint)
-        return table.name, column.name
+        found = self.model.names.column(node.table, node.column)
+        if isinstance(found, ColumnName):
+            return found.table, found.column
+        if found.what == "table":
+            raise DaxEngineError(f"unknown table '{node.table}'", *node.position, hint=found.hint(lambda t: f"'{t}'"))
+        raise DaxEngineError(f"unknown column '{node.column}' in table '{found.table}'", *node.position,
+                             hint=found.hint(lambda c: f"[{c}]"))
 
     def _home_column(self, node: ast.NameRef) -> ast.ColumnRef | None:
         """``[Name]`` inside a measure, when no measure has that name and the measure's home table has such a

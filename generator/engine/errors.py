@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable
-
 from generator.errors import ToolError
+from generator.semantic.names import did_you_mean
+
+__all__ = ["DaxEngineError", "Unsupported", "did_you_mean"]
 
 
 class DaxEngineError(ToolError):
@@ -35,15 +35,3 @@ class Unsupported(DaxEngineError):
         super().__init__(f"unsupported: {what}", line, column)
         if reason:
             self.args = (f"{self.args[0]} ({reason})",)
-
-
-def did_you_mean(name: str, candidates: Iterable[str], spell: Callable[[str], str]) -> str:
-    """``; did you mean X?`` with X the candidate closest to ``name`` (case-insensitively, by difflib), written
-    by ``spell`` (``[rating]``, ``'BI_Date'``); empty when none is close."""
-    if len(name) > 200:  # no name that long is a typo of a model name
-        return ""
-    by_lower: dict[str, str] = {}
-    for candidate in sorted(candidates):
-        by_lower.setdefault(candidate.lower(), candidate)
-    hint = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
-    return f"; did you mean {spell(by_lower[hint[0]])}?" if hint else ""

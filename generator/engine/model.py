@@ -7,8 +7,10 @@ Names are matched case-insensitively, as DAX does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from generator.engine.values import DaxType
+from generator.semantic.names import Names
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,12 @@ class EngineModel:
     def measure(self, name: str) -> EngineMeasure | None:
         """The measure called ``name`` (any case), or None."""
         return self._measures.get(name.lower())
+
+    @cached_property
+    def names(self) -> Names:
+        """The model's tables, columns and measures for DAX name resolution."""
+        return Names({t.name: [c.name for c in t.columns] for t in self.tables},
+                     {m.name: m.table for m in self.measures})
 
     def role(self, name: str) -> EngineRole | None:
         """The role called ``name`` (any case), or None."""

@@ -1,8 +1,9 @@
 """The DAX expressions of a model, tokenized once and with their references resolved to model objects.
 
-Resolution follows the engine's reading of DAX: ``[X]`` is a measure if the model has a measure called X,
-else a column (of the expression's own table first, else of any table); ``T[X]`` is column X of table T, or a
-measure; ``'T'`` is a table. Names that an expression introduces itself (``ADDCOLUMNS (…, "X", …)`` then
+Resolution is :class:`generator.semantic.names.Names`' (the engine's reading of DAX): ``[X]`` is a measure if
+the model has a measure called X, else a column of the expression's own table; ``T[X]`` is column X of table
+T, or a measure; ``'T'`` is a table. Lint adds what a row context allows: a bare ``[X]`` may be a column of any
+table. Names that an expression introduces itself (``ADDCOLUMNS (…, "X", …)`` then
 ``[X]``, or ``[Value]`` of a table constructor) are neither, and never count as unknown.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from generator.dax.lexer import DaxSyntaxError, Token, TokenKind, tokenize
 from generator.lint.daxrefs import Reference, references
 from generator.lint.modelview import DaxObject, ModelView, Named, bracket, quote_table
+from generator.semantic.names import ColumnName, MeasureName, Names, Unknown
 
 _VALUE_COLUMN = re.compile(r"Value\d*", re.IGNORECASE)
 
@@ -27,6 +29,7 @@ class Resolved:
     reference: Reference
     kind: str
     targets: tuple[Named, ...] = ()
+    unknown: Unknown | None = None  # for ``unknown``: what the model lacks and what it could have been
 
     @property
     def text(self) -> str:
@@ -41,6 +44,7 @@ class DaxIndex:
 
     def __init__(self, model: ModelView):
         self.model = model
+        self.names = Names.of_model(model.ir)
         self._tokens: dict[str, list[Token] | DaxSyntaxError] = {}
         self._resolved: dict[int, list[Resolved]] = {}
         self._users: dict[int, list[DaxObject]] | None = None
@@ -75,27 +79,22 @@ class DaxIndex:
     def _resolve(self, ref: Reference, obj: DaxObject, local: set[str]) -> Resolved:
         model = self.model
         if ref.name is None:
-            table = model.table(ref.table or "")
-            return Resolved(ref, "table", (table,)) if table else Resolved(ref, "unknown")
-        if ref.table is not None:
-            table = model.table(ref.table)
-            if table is None:
-                return Resolved(ref, "unknown")
-            column = table.column(ref.name)
-            if column is not None:
-                return Resolved(ref, "column", (column,))
-            measure = table.measure(ref.name) or model.measure(ref.name)
-            return Resolved(ref, "measure", (measure,)) if measure else Resolved(ref, "unknown")
-        measure = model.measure(ref.name)
-        if measure is not None:
-            return Resolved(ref, "measure", (measure,))
-        own = obj.table.column(ref.name) if obj.table is not None else None
-        columns = (own,) if own is not None else tuple(model.columns_named(ref.name))
-        if columns:
-            return Resolved(ref, "column", columns)
-        if ref.name.casefold() in local or _VALUE_COLUMN.fullmatch(ref.name):
-            return Resolved(ref, "local")
-        return Resolved(ref, "unknown")
+            table = self.names.table(ref.table or "")
+            if isinstance(table, Unknown):
+                return Resolved(ref, "unknown", unknown=table)
+            return Resolved(ref, "table", (model.table(table.table),))  # type: ignore[arg-type]
+        found = self.names.reference(ref.table, ref.name, obj.table.name if obj.table is not None else None)
+        if isinstance(found, ColumnName):
+            return Resolved(ref, "column", (model.column(found.table, found.column),))  # type: ignore[arg-type]
+        if isinstance(found, MeasureName):
+            return Resolved(ref, "measure", (model.measure(found.measure),))  # type: ignore[arg-type]
+        if ref.table is None:  # in a row context, a column of any table
+            columns = tuple(model.columns_named(ref.name))
+            if columns:
+                return Resolved(ref, "column", columns)
+            if ref.name.casefold() in local or _VALUE_COLUMN.fullmatch(ref.name):
+                return Resolved(ref, "local")
+        return Resolved(ref, "unknown", unknown=found)
 
     def referenced_by(self, target: Named) -> list[DaxObject]:
         """The DAX expressions that refer to ``target`` (a table, column or measure), in model order."""

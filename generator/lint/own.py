@@ -15,7 +15,7 @@ GENERATED_ANNOTATION = "MSP_CSAT_Generated"
 
 def _unknown_message(resolved: Resolved, subject: Subject) -> str:
     ref = resolved.reference
-    if ref.table is not None and subject.model.table(ref.table) is None:
+    if ref.table is not None and resolved.unknown is not None and resolved.unknown.what == "table":
         return f"{resolved.text} refers to table {quote_table(ref.table)}, which the model does not have"
     if ref.table is not None:
         return f"{resolved.text}: table {quote_table(ref.table)} has no such column or measure"

@@ -7,7 +7,6 @@ always written fully qualified). Measure names are case-insensitive in DAX, so r
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from generator.dax.ast import Expr
@@ -15,6 +14,7 @@ from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
 from generator.dax.references import find_references
 from generator.errors import SpecProblem
+from generator.semantic.names import MeasureName, Names, Unknown
 from generator.spec.model import Model, Origin
 
 
@@ -28,17 +28,12 @@ class RenderedMeasure:
     dax_line: int | None  # spec line of the first DAX line for a raw ``dax:``; None for a generated one
 
 
-def _near(name: str, candidates: list[str]) -> str:
-    hint = difflib.get_close_matches(name, candidates, n=1)
-    return f"; did you mean '{hint[0]}'?" if hint else ""
-
-
 def measure_dependencies(measures: list[RenderedMeasure], model: Model, problems: list[SpecProblem],
                          parsed: dict[str, Expr] | None = None) -> dict[str, tuple[str, ...]]:
     """The measures each measure refers to (declared spelling, sorted); problems for anything unresolved.
     Each measure's parsed expression is kept in ``parsed`` when given."""
-    tables = {table.name.lower(): table for table in model.semantic_tables}
-    measure_names = {measure.name.lower(): measure.name for measure in measures}
+    names = Names({t.name: t.column_names for t in model.semantic_tables},
+                  {measure.name: "" for measure in measures})
     dependencies: dict[str, tuple[str, ...]] = {}
     for measure in measures:
         try:
@@ -53,30 +48,30 @@ def measure_dependencies(measures: list[RenderedMeasure], model: Model, problems
         refs = find_references(expression)
         where = f"measure '{measure.name}'"
         for table_name, column in sorted(refs.columns):
-            table = tables.get(table_name.lower())
-            if table is None:
+            found = names.column(table_name, column)
+            if isinstance(found, Unknown) and found.what == "table":
                 problems.append(SpecProblem(measure.origin.file, measure.origin.line,
-                                            f"{where} refers to unknown table '{table_name}'"
-                                            + _near(table_name, [t.name for t in tables.values()])))
-            elif not any(c.name.lower() == column.lower() for c in table.columns):
+                                            f"{where} refers to unknown table '{table_name}'{found.hint()}"))
+            elif isinstance(found, Unknown):
                 problems.append(SpecProblem(measure.origin.file, measure.origin.line,
-                                            f"{where} refers to unknown column '{table.name}[{column}]'"
-                                            + _near(column, table.column_names)))
+                                            f"{where} refers to unknown column '{found.table}[{column}]'"
+                                            + found.hint()))
         for table_name in sorted(refs.tables):
-            if table_name.lower() not in tables:
+            table = names.table(table_name)
+            if isinstance(table, Unknown):
                 problems.append(SpecProblem(measure.origin.file, measure.origin.line,
                                             f"{where} refers to unknown table or variable '{table_name}'"
-                                            + _near(table_name, [t.name for t in tables.values()])))
-        found = []
+                                            + table.hint()))
+        found_measures = []
         for name in sorted(refs.names):
-            if name.lower() in measure_names:
-                found.append(measure_names[name.lower()])
+            resolved = names.measure(name)
+            if isinstance(resolved, MeasureName):
+                found_measures.append(resolved.measure)
             else:
                 problems.append(SpecProblem(measure.origin.file, measure.origin.line,
-                                            f"{where} refers to unknown measure [{name}]"
-                                            + _near(name, sorted(measure_names.values()))
-                                            + " (columns must be written Table[column])"))
-        dependencies[measure.name] = tuple(sorted(set(found)))
+                                            f"{where} refers to unknown measure [{name}]{resolved.hint()}"
+                                            " (columns must be written Table[column])"))
+        dependencies[measure.name] = tuple(sorted(set(found_measures)))
     return dependencies
 
 

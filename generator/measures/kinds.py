@@ -7,7 +7,6 @@ may also be an inline aggregation (``numerator: {kind: count_where, ...}``), ren
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from generator.dax.lexer import DaxSyntaxError
 from generator.dax.names import dax_column, dax_measure, dax_number, dax_string, dax_table
 from generator.dax.parser import parse_expression
 from generator.errors import SpecProblem
+from generator.semantic.names import Names, Unknown, did_you_mean, quoted
 from generator.spec.model import Model
 from generator.spec.yamlsrc import SpecList, SpecMap
 
@@ -113,31 +113,26 @@ class Args:
         if not isinstance(expr, ColumnRef):
             self.fail(key, f"'{key}' must be a column reference like Table[column], found {value!r}")
             return None
-        if not self._known_column(key, expr.table, expr.column):
+        found = self._names.column(expr.table, expr.column)
+        if isinstance(found, Unknown):
+            what = f"table '{expr.table}'" if found.what == "table" else f"column '{found.table}[{expr.column}]'"
+            self.fail(key, f"unknown {what}{found.hint()}")
             return None
-        return dax_table(expr.table) + dax_measure(expr.column)
+        return dax_table(found.table) + dax_measure(found.column)
 
-    def _known_column(self, key: str, table: str, column: str) -> bool:
-        tables = {t.name: t for t in self.model.semantic_tables}
-        if table not in tables:
-            hint = difflib.get_close_matches(table, tables, n=1)
-            self.fail(key, f"unknown table '{table}'" + (f"; did you mean '{hint[0]}'?" if hint else ""))
-            return False
-        if not tables[table].has_column(column):
-            hint = difflib.get_close_matches(column, tables[table].column_names, n=1)
-            self.fail(key, f"unknown column '{table}[{column}]'" + (f"; did you mean '{hint[0]}'?" if hint else ""))
-            return False
-        return True
+    @property
+    def _names(self) -> Names:
+        return Names({t.name: t.column_names for t in self.model.semantic_tables}, {})
 
     def table(self, key: str, value: Any = None) -> str | None:
         """A table of the semantic model."""
         value = self.node.get(key) if value is None else value
-        names = [t.name for t in self.model.semantic_tables]
-        if not isinstance(value, str) or value not in names:
-            hint = difflib.get_close_matches(str(value), names, n=1)
-            self.fail(key, f"unknown table {value!r}" + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        names = self._names
+        found = names.table(value if isinstance(value, str) else str(value))
+        if not isinstance(value, str) or isinstance(found, Unknown):
+            self.fail(key, f"unknown table {value!r}{did_you_mean(str(value), names.tables, quoted)}")
             return None
-        return dax_table(value)
+        return dax_table(found.table)
 
     def column_pair(self, key: str, value: Any) -> tuple[str, str] | None:
         """A ``{from: T[c], to: T[c]}`` pair."""

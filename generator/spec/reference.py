@@ -23,6 +23,7 @@ from typing import Any
 
 from generator.errors import SpecProblem
 from generator.reference.rowexpr import RowExpressionError, column_parts, columns_of, parse
+from generator.semantic.names import ColumnName, Names, TableName, did_you_mean, quoted
 from generator.spec.model import Model
 from generator.spec.yamlsrc import SpecList, SpecMap
 
@@ -43,7 +44,8 @@ _OPERANDS = ("numerator", "denominator", "left", "right", "measure")
 class _Checker:
     def __init__(self, what: str, model: Model, parameters: dict[str, float | int], names: set[str]):
         self.what, self.model, self.parameters, self.names = what, model, parameters, names
-        self.tables = {t.name: t for t in model.semantic_tables}
+        # the pandas reference reads tables and columns by the names written here: the spelling must be exact
+        self.tables = Names({t.name: t.column_names for t in model.semantic_tables}, {})
         self.problems: list[SpecProblem] = []
 
     def fail(self, node: SpecMap, key: str | None, message: str) -> None:
@@ -121,10 +123,11 @@ class _Checker:
             self._expression(node, "filter", item, None)
 
     def _table(self, node: SpecMap, key: str, value: Any) -> str | None:
-        if isinstance(value, str) and value in self.tables:
+        found = self.tables.table(value) if isinstance(value, str) else None
+        if isinstance(found, TableName) and found.table == value:
             return value
-        hint = difflib.get_close_matches(str(value), self.tables, n=1)
-        self.fail(node, key, f"names an unknown table {value!r}" + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        hint = did_you_mean(str(value), self.tables.tables, quoted)
+        self.fail(node, key, f"names an unknown table {value!r}{hint}")
         return None
 
     def _column(self, node: SpecMap, key: str, value: Any) -> tuple[str, str] | None:
@@ -137,10 +140,10 @@ class _Checker:
     def _known(self, node: SpecMap, key: str, table: str, column: str) -> tuple[str, str] | None:
         if self._table(node, key, table) is None:
             return None
-        if not self.tables[table].has_column(column):
-            hint = difflib.get_close_matches(column, self.tables[table].column_names, n=1)
-            self.fail(node, key, f"names an unknown column {table}[{column}]"
-                      + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        found = self.tables.column(table, column)
+        if not isinstance(found, ColumnName) or found.column != column:
+            hint = did_you_mean(column, self.tables.columns(table), quoted)
+            self.fail(node, key, f"names an unknown column {table}[{column}]{hint}")
             return None
         return table, column
 

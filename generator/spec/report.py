@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.dax.names import dax_measure, dax_table
-from generator.engine.errors import did_you_mean
 from generator.errors import SpecError, SpecProblem
+from generator.semantic.names import ColumnName, MeasureName, Names, did_you_mean
 from generator.spec.loader import COLUMN_REF, _check_keys, _Problems, _typed
 from generator.spec.model import Origin
 from generator.spec.text import single_line_problem
@@ -196,8 +196,7 @@ class _Reader:
     def __init__(self, model: Model) -> None:
         self.model = model
         self.problems = _Problems()
-        self.measures = {measure.name: measure for measure in model.measures}
-        self.tables = {table.name: table for table in model.semantic_tables}
+        self.names = Names.of_spec(model)
 
     def field(self, node: SpecMap | SpecList, line: int, text: Any, what: str) -> Field | None:
         """``text`` as a field, or None after reporting why it is not one."""
@@ -207,21 +206,21 @@ class _Reader:
         match = COLUMN_REF.fullmatch(text)
         if match is None:
             name = text.strip().removeprefix("[").removesuffix("]").strip()
-            if name in self.measures:
-                return Field(self.measures[name].home_table, name, True)
-            hint = did_you_mean(name, self.measures, lambda found: f"'{found}'")
-            self.problems.add(node, line, f"{what} refers to unknown measure '{name}'{hint}")
+            measure = self.names.measure(name)
+            if isinstance(measure, MeasureName):
+                return Field(measure.table, measure.measure, True)
+            self.problems.add(node, line, f"{what} refers to unknown measure '{name}'{measure.hint()}")
             return None
         table, column = match.groups()
-        if table not in self.tables:
-            hint = did_you_mean(table, self.tables, lambda found: f"'{found}'")
-            self.problems.add(node, line, f"{what} refers to unknown table '{table}'{hint}")
-            return None
-        if not self.tables[table].has_column(column):
-            hint = did_you_mean(column, self.tables[table].column_names, lambda found: f"'{table}[{found}]'")
-            self.problems.add(node, line, f"{what} refers to unknown column '{table}[{column}]'{hint}")
-            return None
-        return Field(table, column, False)
+        found = self.names.column(table, column)
+        if isinstance(found, ColumnName):
+            return Field(found.table, found.column, False)
+        if found.what == "table":
+            self.problems.add(node, line, f"{what} refers to unknown table '{table}'{found.hint()}")
+        else:
+            hint = found.hint(lambda name: f"'{found.table}[{name}]'")
+            self.problems.add(node, line, f"{what} refers to unknown column '{found.table}[{column}]'{hint}")
+        return None
 
     def text(self, node: SpecMap, key: str, what: str, default: str = "") -> str:
         value = _typed(node, key, str, default, what, self.problems)
