@@ -37,7 +37,10 @@ many/one, ``"false"`` strings read as false, enumerations in any case) and bad v
 **The consumers** read the IR and decide what it means for them: :mod:`generator.engine.sources` binds it to
 the engine's ``EngineModel`` (refusing duplicates, dangling relationships and what the engine cannot
 evaluate); :mod:`generator.lint.modelview` wraps it for the rules (which report, rather than refuse, the same
-problems). Model-level consistency is therefore a consumer's call, not a reader's. :mod:`.tom` writes the IR
+problems). Model-level consistency is therefore a consumer's call, not a reader's. DAX names are resolved
+against a model in one place, :mod:`.names` (``'Table'[X]`` as a column, else a measure; a bare ``[X]`` as a
+measure, else a column of the home table; did-you-mean hints): lint, the measure and report spec checks, the
+assistant and the engine's table and column lookups use it. :mod:`.tom` writes the IR
 as a TOM database dict, which :mod:`generator.powerbi` serialises as model.bim, the .pbit's DataModelSchema
 and TMDL; reading any of those back gives the IR the specs produced, and writing that again the same bytes.
 
