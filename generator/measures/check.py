@@ -32,8 +32,7 @@ def measure_dependencies(measures: list[RenderedMeasure], model: Model, problems
                          parsed: dict[str, Expr] | None = None) -> dict[str, tuple[str, ...]]:
     """The measures each measure refers to (declared spelling, sorted); problems for anything unresolved.
     Each measure's parsed expression is kept in ``parsed`` when given."""
-    names = Names({t.name: t.column_names for t in model.semantic_tables},
-                  {measure.name: "" for measure in measures})
+    names = Names.of_spec_tables(model, {measure.name: "" for measure in measures})
     dependencies: dict[str, tuple[str, ...]] = {}
     for measure in measures:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +121,10 @@ class Args:
             return None
         return dax_table(found.table) + dax_measure(found.column)
 
-    @property
+    @cached_property
     def _names(self) -> Names:
-        return Names({t.name: t.column_names for t in self.model.semantic_tables}, {})
+        """The specs' tables and columns, indexed once per measure."""
+        return Names.of_spec_tables(self.model)
 
     def table(self, key: str, value: Any = None) -> str | None:
         """A table of the semantic model."""

@@ -109,8 +109,12 @@ class Names:
     @classmethod
     def of_spec(cls, model: Model) -> Names:
         """The names of the specs' semantic model (its BI_ tables and their measures)."""
-        return cls({t.name: t.column_names for t in model.semantic_tables},
-                   {m.name: m.home_table for m in model.measures})
+        return cls.of_spec_tables(model, {m.name: m.home_table for m in model.measures})
+
+    @classmethod
+    def of_spec_tables(cls, model: Model, measures: Mapping[str, str] | None = None) -> Names:
+        """The specs' BI_ tables and their columns, with ``measures`` (name → home table; default none)."""
+        return cls({t.name: t.column_names for t in model.semantic_tables}, measures or {})
 
     @property
     def tables(self) -> list[str]:

@@ -45,7 +45,7 @@ class _Checker:
     def __init__(self, what: str, model: Model, parameters: dict[str, float | int], names: set[str]):
         self.what, self.model, self.parameters, self.names = what, model, parameters, names
         # the pandas reference reads tables and columns by the names written here: the spelling must be exact
-        self.tables = Names({t.name: t.column_names for t in model.semantic_tables}, {})
+        self.tables = Names.of_spec_tables(model)
         self.problems: list[SpecProblem] = []
 
     def fail(self, node: SpecMap, key: str | None, message: str) -> None:
