@@ -128,3 +128,21 @@ def test_function_errors_have_positions(source: str, message: str, where: tuple[
         inline_functions(parse_query(source))
     assert message in caught.value.message
     assert (caught.value.line, caught.value.column) == where
+
+
+def test_functions_that_expand_exponentially_are_refused_with_a_sentence() -> None:
+    """Each function calls the one before twice: 2**15 calls, beyond the inlining bound, refused (not expanded)."""
+    lines = ["DEFINE", "FUNCTION F0 = ( x ) => x + 1"]
+    lines += [f"FUNCTION F{i} = ( x ) => F{i - 1} ( x ) + F{i - 1} ( x )" for i in range(1, 15)]
+    lines.append('EVALUATE ROW ( "v", F14 ( 1 ) )')
+    with pytest.raises(DaxSyntaxError) as caught:
+        inline_functions(parse_query("\n".join(lines)))
+    assert "expand to more than 10,000 calls" in caught.value.message
+
+
+def test_functions_within_the_bound_are_inlined() -> None:
+    lines = ["DEFINE", "FUNCTION F0 = ( x ) => x + 1"]
+    lines += [f"FUNCTION F{i} = ( x ) => F{i - 1} ( x ) + F{i - 1} ( x )" for i in range(1, 8)]
+    lines.append('EVALUATE ROW ( "v", F7 ( 1 ) )')
+    inlined = repr(inline_functions(parse_query("\n".join(lines))).evaluates)
+    assert "'F0'" not in inlined and "'F7'" not in inlined  # every call replaced by its body (2**7 of them)

@@ -26,6 +26,8 @@ from generator.dax import ast
 from generator.dax.lexer import DaxSyntaxError
 
 _MAX_INLINE_DEPTH = 64
+#: calls inlined in one query at the most: nested functions that each call the next twice grow exponentially
+_MAX_INLINED_CALLS = 10_000
 
 
 def transform(node: ast.Node, change: Callable[[ast.Node], ast.Node | None]) -> ast.Node:
@@ -101,31 +103,38 @@ def inline_functions(query: ast.Query) -> ast.Query:
     if not functions:
         return query
     defines = []
+    inlined = [0]  # calls inlined so far, against _MAX_INLINED_CALLS
     for define in query.defines:
         if define.kind != "FUNCTION":
-            body = _inline(define.expression, functions, ())
+            body = _inline(define.expression, functions, (), inlined)
             defines.append(dataclasses.replace(define, expression=body) if body is not define.expression else define)
-    evaluates = tuple(transform(e, lambda n: _call(n, functions, ())) for e in query.evaluates)
+    evaluates = tuple(transform(e, lambda n: _call(n, functions, (), inlined)) for e in query.evaluates)
     return dataclasses.replace(query, defines=tuple(defines), evaluates=evaluates)  # type: ignore[arg-type]
 
 
-def _inline(node: ast.Expr, functions: Mapping[str, ast.Define], active: tuple[str, ...]) -> ast.Expr:
+def _inline(node: ast.Expr, functions: Mapping[str, ast.Define], active: tuple[str, ...],
+            inlined: list[int]) -> ast.Expr:
     if not functions:
         return node
-    return transform(node, lambda n: _call(n, functions, active))  # type: ignore[return-value]
+    return transform(node, lambda n: _call(n, functions, active, inlined))  # type: ignore[return-value]
 
 
-def _call(node: ast.Node, functions: Mapping[str, ast.Define], active: tuple[str, ...]) -> ast.Node | None:
+def _call(node: ast.Node, functions: Mapping[str, ast.Define], active: tuple[str, ...],
+          inlined: list[int]) -> ast.Node | None:
     if not isinstance(node, ast.Call) or node.name not in functions:
         return None
     function = functions[node.name]
     if node.name in active or len(active) >= _MAX_INLINE_DEPTH:
         raise DaxSyntaxError(f"FUNCTION {function.name} calls itself (recursion is not allowed)", *node.position)
+    inlined[0] += 1
+    if inlined[0] > _MAX_INLINED_CALLS:
+        raise DaxSyntaxError(f"the query's functions expand to more than {_MAX_INLINED_CALLS:,} calls; "
+                             f"simplify {function.name} or the functions it calls", *node.position)
     parameters = function.parameters
     if len(node.args) != len(parameters):
         raise DaxSyntaxError(f"{function.name} takes {len(parameters)} argument"
                              f"{'' if len(parameters) == 1 else 's'}, got {len(node.args)}", *node.position)
-    arguments = [_inline(arg, functions, active) for arg in node.args]
+    arguments = [_inline(arg, functions, active, inlined) for arg in node.args]
     by_expression = {p.name.upper(): arg for p, arg in zip(parameters, arguments, strict=True) if p.is_expression}
 
     def substitute(inner: ast.Node) -> ast.Node | None:
@@ -134,7 +143,7 @@ def _call(node: ast.Node, functions: Mapping[str, ast.Define], active: tuple[str
         return None
 
     body = transform(function.expression, substitute) if by_expression else function.expression
-    body = _inline(body, functions, (*active, node.name))  # type: ignore[arg-type]
+    body = _inline(body, functions, (*active, node.name), inlined)  # type: ignore[arg-type]
     by_value = [(p.name, arg) for p, arg in zip(parameters, arguments, strict=True) if not p.is_expression]
     if not by_value:
         return ast.Paren(body, *node.position)
