@@ -317,7 +317,7 @@ class Engine:
         tables have a blank row. MariaDB/MySQL cannot read an outer row's columns inside a derived table, so
         there the grouped-aggregate plan is off and the aggregates stay correlated."""
         oracle = self._has_blank_row if self.connection is not None else None
-        grouped_plan = (dialect or self.dialect) != "mysql"
+        grouped_plan = sqlfuncs.grouped_plan_allowed(dialect or self.dialect)
 
         def compiled() -> list[Statement]:
             with _deep_trees():

@@ -557,9 +557,20 @@ def _substitute(e: exp.Expression, values: dict[str, exp.Expression]) -> exp.Exp
     return e.transform(swap)
 
 
+#: Dialects whose databases cannot read an outer query's columns inside a derived table (and have no LATERAL):
+#: the values the engine binds once are written out where read (:func:`render`), and aggregates stay correlated
+#: with their group rows (:func:`grouped_plan_allowed`).
+_NO_OUTER_ROW_IN_DERIVED_TABLES = frozenset({"mysql"})
+
+
+def grouped_plan_allowed(dialect: str) -> bool:
+    """Whether the grouped-aggregate plan's SQL (:mod:`generator.engine.plan`) runs on ``dialect``'s databases."""
+    return dialect not in _NO_OUTER_ROW_IN_DERIVED_TABLES
+
+
 def render(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
     """The SQL text of an engine expression in ``dialect`` (one of :data:`DIALECTS`)."""
-    if dialect == "mysql":  # innermost first: a value's own SQL may hold values bound the same way
+    if dialect in _NO_OUTER_ROW_IN_DERIVED_TABLES:  # innermost first: a value's SQL may hold values bound so too
         expression = expression.copy()
         for node in reversed(list(expression.find_all(exp.Subquery, bfs=False))):
             inlined = _inline_values(node)
