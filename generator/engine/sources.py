@@ -35,8 +35,9 @@ column that does not exist, a measure without DAX and a role filtering a missing
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from generator.engine.model import (
     EngineColumn,
@@ -113,13 +114,22 @@ def _dax_type(column: Column) -> DaxType:
     return MODEL_TYPES[column.data_type.value.lower()]
 
 
+_Named = TypeVar("_Named", Column, Table)
+
+
+def _by_name(objects: Sequence[_Named], describe: Callable[[_Named], str]) -> dict[str, _Named]:
+    """``objects`` by case-insensitive name; the second of two with one name is refused at its location."""
+    seen: dict[str, _Named] = {}
+    for obj in objects:
+        if key(obj.name) in seen:
+            raise obj.location.error(f"{describe(obj)} is declared twice "
+                                     f"(first at {seen[key(obj.name)].location.file_line})")
+        seen[key(obj.name)] = obj
+    return seen
+
+
 def _table(table: Table) -> EngineTable:
-    seen: dict[str, Column] = {}
-    for column in table.columns:
-        if key(column.name) in seen:
-            raise column.location.error(f"column '{table.name}'[{column.name}] is declared twice "
-                                        f"(first at {seen[key(column.name)].location.file_line})")
-        seen[key(column.name)] = column
+    _by_name(table.columns, lambda column: f"column '{table.name}'[{column.name}]")
     date_column = None
     if table.is_date_table:
         keys = ([c for c in table.columns if c.is_key]
@@ -133,14 +143,8 @@ def _table(table: Table) -> EngineTable:
 
 def model_from_ir(model: SemanticModel, description: str, label: str) -> EngineModel:
     """The engine's model of an IR; ``label`` names the whole model in messages that have no better place."""
-    tables: list[EngineTable] = []
-    seen: dict[str, Table] = {}
-    for table in model.tables:
-        if key(table.name) in seen:
-            raise table.location.error(f"table '{table.name}' is declared twice "
-                                       f"(first at {seen[key(table.name)].location.file_line})")
-        seen[key(table.name)] = table
-        tables.append(_table(table))
+    seen = _by_name(model.tables, lambda table: f"table '{table.name}'")
+    tables = [_table(table) for table in model.tables]
     if not tables:
         raise ModelSourceError(Location(label), "the model has no tables")
 
