@@ -12,12 +12,15 @@ from functools import cached_property
 from generator.engine.values import DaxType
 from generator.semantic.names import Names
 
+#: The expression of a calculation-group table (its rows are the group's items, not a DAX table expression).
+CALCULATION_GROUP = "-- calculation group"
+
 
 @dataclass(frozen=True)
 class EngineColumn:
     """A column: its DAX name and type, and the SQL column holding it (``source``).
 
-    ``expression`` is set for calculated columns (DAX text); the engine refuses to read those.
+    ``expression`` is set for calculated columns (DAX text), computed by :mod:`generator.engine.derived`.
     """
 
     name: str
@@ -30,7 +33,8 @@ class EngineColumn:
 class EngineTable:
     """A table of the model and the SQL table it is read from (``source``).
 
-    ``expression`` is set for calculated tables (DAX text); the engine refuses to read those.
+    ``expression`` is set for calculated tables (DAX text), computed by :mod:`generator.engine.derived`, and is
+    :data:`CALCULATION_GROUP` for a calculation group.
     ``date_column`` names the key column of a table marked as a date table.
     """
 
@@ -48,6 +52,11 @@ class EngineTable:
     def column(self, name: str) -> EngineColumn | None:
         """The column called ``name`` (any case), or None."""
         return self._by_name.get(name.lower())
+
+    @property
+    def is_calculation_group(self) -> bool:
+        """True for a calculation group's table."""
+        return self.expression == CALCULATION_GROUP
 
     @property
     def is_date_table(self) -> bool:

@@ -28,6 +28,7 @@ from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_query
 from generator.engine import scalars, sqlfuncs
 from generator.engine.compiler import Compiler, Env, RowFrame
+from generator.engine.derived import Derived
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.plancache import PlanCache, compile_key
@@ -102,10 +103,13 @@ def _deep_trees() -> Iterator[None]:
 def compile_query(model: EngineModel, query: ast.Query,
                   blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None,
                   parses: dict[str, ast.Expr] | None = None, security: Security | None = None,
-                  user: str = "", grouped_plan: bool = True) -> list[Statement]:
+                  user: str = "", grouped_plan: bool = True, derived: Derived | None = None) -> list[Statement]:
     """Compile every EVALUATE of ``query`` (DEFINE MEASURE / VAR / TABLE apply to all of them), under the
     row-level security of ``security`` when given, as ``user``; ``grouped_plan=False`` keeps aggregates
-    correlated with their group rows (see :class:`generator.engine.plan.AggregatePlan`)."""
+    correlated with their group rows (see :class:`generator.engine.plan.AggregatePlan`). ``derived`` computes
+    the model's calculated columns and tables (one per engine; default a new one; ``security`` must read its
+    tables through the same)."""
+    derived = derived if derived is not None else Derived(model, parses)
     measures: dict[str, EngineMeasure] = {}
     for define in query.defines:
         if define.kind == "MEASURE":
@@ -120,7 +124,7 @@ def compile_query(model: EngineModel, query: ast.Query,
         elif define.kind == "TABLE" and model.table(define.name) is not None:
             raise DaxEngineError(f"DEFINE TABLE '{define.name}' has the name of a model table; choose another name",
                                  *define.position)
-    compiler = Compiler(model, measures, blank_rows, parses, sources=security, user=user,
+    compiler = Compiler(model, measures, blank_rows, parses, sources=security or derived, user=user,
                         secured=security.filters_directly if security is not None else None,
                         grouped_plan=grouped_plan)
     for define in query.defines:
@@ -134,9 +138,15 @@ def compile_query(model: EngineModel, query: ast.Query,
             env = env.with_variable(define.name, compiler.table(define.expression, env))
         compiler.query_variables = dict(env.variables)  # query measures see the query's VARs and TABLEs
     statements = [_statement(compiler, evaluate, env) for evaluate in query.evaluates]
-    if security is None:
-        return statements
-    return [Statement(security.with_ctes(s.sql), s.columns, s.types, s.formats) for s in statements]
+    return [Statement(with_ctes(s.sql, security, derived), s.columns, s.types, s.formats) for s in statements]
+
+
+def with_ctes(query: exp.Query, security: Security | None, derived: Derived) -> exp.Query:
+    """``query`` with the CTEs it reads: the visible rows of secured tables, then (defined before them) the
+    derived tables (calculated columns and tables)."""
+    if security is not None:
+        query = security.with_ctes(query)
+    return derived.with_ctes(query)
 
 
 def _expression_text(expression: ast.Expr) -> str:
@@ -271,9 +281,10 @@ class Engine:
         self.roles = tuple(dict.fromkeys(roles))
         self._parses: dict[str, ast.Expr] = {}  # measure DAX text → tree, shared by every query
         self.security = None
+        self.derived = Derived(model, self._parses)  # calculated columns and tables, compiled once per engine
         if self.roles:
-            filters = Compiler(model, parses=self._parses, user=self.user)
-            self.security = Security(model, self.roles, self.user, filters.row_filter)
+            filters = Compiler(model, parses=self._parses, user=self.user, sources=self.derived)
+            self.security = Security(model, self.roles, self.user, filters.row_filter, self.derived)
         self._blank_rows: dict[str, bool] = {}
         #: the SQL dialect the queries run in: DuckDB's, or the server's behind an ODBC session
         self.dialect = connection.dialect if isinstance(connection, OdbcSession) else "duckdb"
@@ -299,9 +310,7 @@ class Engine:
         key = table.name.lower()
         if key not in self._blank_rows:
             assert self.connection is not None
-            query = exp.select(condition)
-            if self.security is not None:
-                query = self.security.with_ctes(query)
+            query = with_ctes(exp.select(condition), self.security, self.derived)
             sql = sqlfuncs.render(query, self.dialect)
             try:
                 self._blank_rows[key] = _true(self._fetch(sql)[0][0])
@@ -322,7 +331,7 @@ class Engine:
         def compiled() -> list[Statement]:
             with _deep_trees():
                 return compile_query(self.model, parse(text, self.parameters), oracle, self._parses, self.security,
-                                     self.user, grouped_plan)
+                                     self.user, grouped_plan, self.derived)
 
         key = compile_key(text, self.model, tuple(r.name for r in self.roles), self.user,
                           (*sorted(self.parameters.items()), ("grouped plan", str(grouped_plan))))

@@ -1,0 +1,364 @@
+"""Calculated columns and calculated tables: evaluated as derived tables the scans read instead of the stored ones.
+
+Power BI computes a calculated column when the model is refreshed: its DAX is evaluated once for each row of
+its table, in that row's context and without any filter context (``RELATED`` reads the related row, a measure
+or ``CALCULATE`` turns the row into a filter by context transition), and the result is then stored like any
+other column. A calculated table is a DAX table expression evaluated the same way, once, in an empty filter
+context; its columns are the expression's, matched to the model's columns by ``sourceColumn`` (``[Date]``,
+``Table[Column]``) or by name. Neither sees row-level security (refresh runs as the model's owner).
+
+Here each table that has calculated columns or is calculated becomes a common table expression
+``__calc_<table>`` (:data:`CTE_PREFIX`) holding its stored (or computed) columns under their SQL names and
+each calculated column under its own: every scan, join, filter and blank-row check reads it as it would read
+the stored table, so a calculated column can be filtered, grouped by, aggregated and related like a physical
+one. Calculated columns are computed one at a time in dependency order, each over the rows of the previous
+step: an expression reads the table's other columns directly (``T[c]``, or ``[c]`` unqualified) and, through
+context transition (a measure, ``CALCULATE``, ``RELATEDTABLE``), every other column of the row — unless a stored
+column identifies the rows (the table is the one side of a relationship), when DAX makes the transition depend
+on that column only. Two calculated columns that need each other — directly, or both using context transition
+on a table without such a column, which DAX also calls a circular dependency — are refused with a sentence
+naming them; so are cycles across tables.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from generator.dax import ast
+from generator.dax.lexer import DaxSyntaxError
+from generator.dax.parser import parse_expression
+from generator.dax.references import walk
+from generator.engine.compiler import Compiler, Env, RowFrame
+from generator.engine.errors import DaxEngineError
+from generator.engine.model import EngineColumn, EngineModel, EngineTable
+from generator.engine.relations import Relation, RelColumn, col
+from generator.engine.scan import read_column, source_table
+from generator.engine.sqltree import aliased
+
+CTE_PREFIX = "__calc_"
+# One step of computing the derived tables: ("table", table, None) its calculated table's rows, ("column",
+# table, column) one calculated column.
+_Step = tuple[str, EngineTable, EngineColumn | None]
+_Partial = tuple[EngineTable, Relation, list[EngineColumn], list[tuple[EngineColumn, RelColumn]]]
+_TRANSITIONS = frozenset({"CALCULATE", "CALCULATETABLE", "RELATEDTABLE"})
+
+
+def derives(table: EngineTable) -> bool:
+    """True when ``table`` is calculated or has a calculated column (its rows come from :class:`Derived`)."""
+    if table.is_calculation_group:
+        return False
+    return table.expression is not None or any(c.expression is not None for c in table.columns)
+
+
+def _cte_name(table: EngineTable) -> str:
+    return f"{CTE_PREFIX}{table.name.lower()}"
+
+
+def _alias(name: str, alias: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+class Derived:
+    """The rows of the model's calculated tables and of its tables with calculated columns, as CTEs.
+
+    One per engine: each table is compiled once, when a query first reads it, and every statement that reads it
+    gets its CTE (:meth:`with_ctes`)."""
+
+    def __init__(self, model: EngineModel, parses: dict[str, ast.Expr] | None = None):
+        self.model = model
+        self.compiler = Compiler(model, parses=parses, sources=self)
+        self._ctes: dict[str, exp.Query] = {}
+        self._built = False
+        self._error: DaxEngineError | None = None  # why the derived tables cannot be computed
+        # while building: table → (table, its rows so far, stored columns, calculated columns done), None before
+        # a calculated table's expression is computed
+        self._partial: dict[str, _Partial | None] = {}
+
+    def source(self, table: EngineTable, alias: str) -> exp.Expression:
+        """The FROM item of ``table``'s rows with every column, calculated ones included, aliased."""
+        if not derives(table):
+            return source_table(table, alias)
+        if self._error is not None:
+            raise DaxEngineError(str(self._error))
+        if not self._built:
+            try:
+                self._build_all()
+            except DaxEngineError as error:
+                self._error = error
+                raise
+        key = table.name.lower()
+        if key in self._partial:  # read while the derived tables are computed: its rows so far
+            partial = self._partial[key]
+            if partial is None:
+                raise DaxEngineError(
+                    f"calculated table '{table.name}' is read before it is computed (a circular dependency)"
+                )
+            return exp.Subquery(this=self._shape(*partial), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+        return _alias(_cte_name(table), alias)
+
+    def with_ctes(self, query: exp.Query) -> exp.Query:
+        """``query`` with the CTEs of the derived tables it reads (and those they read), defined first."""
+        order: list[str] = []
+
+        def need(node: exp.Expression) -> None:
+            for found in node.find_all(exp.Table):
+                name = found.name
+                if name in self._ctes and name not in order:
+                    need(self._ctes[name])
+                    if name not in order:
+                        order.append(name)
+
+        need(query)
+        if not order:
+            return query
+        result = query.copy()
+        key = "with_" if "with_" in type(result).arg_types else "with"  # the arg's name differs across sqlglot
+        existing = result.args.get(key)
+        ctes = [
+            exp.CTE(this=self._ctes[name].copy(), alias=exp.TableAlias(this=exp.to_identifier(name))) for name in order
+        ]
+        if existing is not None:
+            ctes += list(existing.expressions)
+        result.set(key, exp.With(expressions=ctes))
+        return result
+
+    # ------------------------------------------------------------------------------------------- building
+
+    def _build_all(self) -> None:
+        """Compute every derived table, one calculated table or column at a time in dependency order."""
+        self._built = True
+        derived = [t for t in self.model.tables if derives(t)]
+        order = self._order(derived)
+        self._partial = {t.name.lower(): None for t in derived}
+        try:
+            for table in derived:
+                if table.expression is None:
+                    self._start(table, None)
+            for kind, table, column in order:
+                key = table.name.lower()
+                if kind == "table":
+                    self._start(table, self._calculated_table(table))
+                    continue
+                partial = self._partial[key]
+                if partial is None:
+                    self._start(table, None)
+                    partial = self._partial[key]
+                assert partial is not None and column is not None
+                rows, done = partial[1], partial[3]
+                rows, rel = self._add_column(table, column, rows, len(done))
+                self._partial[key] = (table, rows, partial[2], [*done, (column, rel)])
+            for table in derived:
+                partial = self._partial[table.name.lower()]
+                assert partial is not None
+                self._ctes[_cte_name(table)] = self._shape(*partial)
+        finally:
+            self._partial = {}
+
+    def _start(self, table: EngineTable, base: exp.Query | None) -> None:
+        stored = [c for c in table.columns if c.expression is None]
+        self._partial[table.name.lower()] = (table, self._rows(table, stored, base), stored, [])
+
+    def _rows(self, table: EngineTable, stored: list[EngineColumn], base: exp.Query | None) -> Relation:
+        """Every row of ``table`` with its stored columns as read (``__calc_c<i>``) beside their SQL names."""
+        columns = tuple(
+            RelColumn(f"__calc_c{i}", f"{table.name}[{c.name}]", (table.name, c.name), c.type)
+            for i, c in enumerate(stored)
+        )
+        alias = "__calc_base"
+        values = [aliased(read_column(alias, c.source, c.type), rc.sql) for c, rc in zip(stored, columns, strict=True)]
+        source = (
+            exp.Subquery(this=base, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+            if base is not None
+            else source_table(table, alias)
+        )
+        everything = exp.Column(this=exp.Star(), table=exp.to_identifier(alias))
+        return Relation(exp.select(everything, *values).from_(source), columns, base_table=table.name)
+
+    @staticmethod
+    def _shape(
+        table: EngineTable, rows: Relation, stored: list[EngineColumn], done: list[tuple[EngineColumn, RelColumn]]
+    ) -> exp.Query:
+        """The rows as scans read a table: stored columns under their SQL names, calculated ones under theirs."""
+        alias = "__calc_out"
+        sources = list(dict.fromkeys(c.source for c in stored))
+        selected: list[exp.Expression] = [exp.column(s, table=alias, quoted=True) for s in sources]
+        selected += [exp.alias_(col(alias, rel.sql), column.source, quoted=True) for column, rel in done]
+        return exp.select(*selected).from_(rows.subquery(alias))
+
+    def _add_column(
+        self, table: EngineTable, column: EngineColumn, rows: Relation, index: int
+    ) -> tuple[Relation, RelColumn]:
+        """``rows`` with calculated ``column`` computed for each of them."""
+        assert column.expression is not None
+        tree = self._parse(column.expression, f"calculated column '{table.name}'[{column.name}]")
+        compiler = self.compiler
+        row = compiler.fresh("__calc_row")  # unique: correlated subqueries read it from inside other derived rows
+        compiler._homes.append(table.name)  # [Column] unqualified: a column of the table
+        try:
+            value = compiler.scalar(tree, Env().with_row(RowFrame(row, rows)))
+        except DaxEngineError as error:
+            raise DaxEngineError(f"calculated column '{table.name}'[{column.name}]: {error}") from error
+        finally:
+            compiler._homes.pop()
+        rel = RelColumn(f"__calc_v{index}", f"{table.name}[{column.name}]", (table.name, column.name), column.type)
+        everything = exp.Column(this=exp.Star(), table=exp.to_identifier(row))
+        query = exp.select(everything, aliased(value.sql, rel.sql)).from_(rows.subquery(row))
+        return Relation(query, (*rows.columns, rel), base_table=table.name), rel
+
+    def _parse(self, text: str, what: str) -> ast.Expr:
+        try:
+            return parse_expression(text)
+        except DaxSyntaxError as error:
+            raise DaxEngineError(f"{what} does not parse: {error}") from error
+
+    def _order(self, tables: list[EngineTable]) -> list[_Step]:
+        """The calculated tables and columns of ``tables`` in dependency order; a cycle is refused naming its
+        columns and tables."""
+        needs: dict[_Step, set[_Step]] = {}
+        for table in tables:
+            if table.expression is not None:
+                tree = self._parse(table.expression, f"calculated table '{table.name}'")
+                needs[("table", table, None)] = self._reads(tree, None, set())
+            calculated = [c for c in table.columns if c.expression is not None]
+            for column in calculated:
+                assert column.expression is not None
+                tree = self._parse(column.expression, f"calculated column '{table.name}'[{column.name}]")
+                found = self._reads(tree, table, set())
+                if table.expression is not None:
+                    found.add(("table", table, None))
+                if _transitions(tree, self.model) and not self._identified(table):
+                    found |= {("column", table, other) for other in calculated if other is not column}
+                found.discard(("column", table, column))
+                needs[("column", table, column)] = found
+        ordered: list[_Step] = []
+        state: dict[_Step, str] = {}
+
+        def visit(step: _Step, path: list[_Step]) -> None:
+            if state.get(step) == "done":
+                return
+            if state.get(step) == "visiting":
+                listed = ", ".join(_describe(s) for s in path[path.index(step) : -1])
+                raise DaxEngineError(
+                    f"the calculated columns and tables {listed} depend on each other (a circular "
+                    "dependency; context transition — a measure, CALCULATE or RELATEDTABLE — "
+                    "reads every other column of the row, and a table read whole all its "
+                    "columns)"
+                )
+            state[step] = "visiting"
+            for needed in sorted(needs.get(step, ()), key=_describe):
+                if needed in needs:
+                    visit(needed, [*path, needed])
+            state[step] = "done"
+            ordered.append(step)
+
+        for step in needs:
+            visit(step, [step])
+        return ordered
+
+    def _reads(self, tree: ast.Expr, home: EngineTable | None, measures: set[str]) -> set[_Step]:
+        """The calculated tables and columns evaluating ``tree`` reads: the calculated columns it names, every
+        calculated column of a table it reads whole (``COUNTROWS ( T )``, ``FILTER ( T, … )``) and, through the
+        measures it uses, theirs; ``home`` is the table unqualified ``[Column]`` belongs to."""
+        found: set[_Step] = set()
+
+        def column(table: EngineTable, name: str) -> None:
+            target = table.column(name)
+            if target is not None:
+                if table.expression is not None:
+                    found.add(("table", table, None))
+                if target.expression is not None:
+                    found.add(("column", table, target))
+                return
+            measure = self.model.measure(name)
+            if measure is not None and measure.name.lower() not in measures:
+                measures.add(measure.name.lower())
+                try:
+                    inner = parse_expression(measure.expression)
+                except DaxSyntaxError:
+                    return  # reported where the measure is compiled
+                found.update(self._reads(inner, self.model.table(measure.table), measures))
+
+        for node in walk(tree):
+            if isinstance(node, ast.ColumnRef):
+                table = self.model.table(node.table)
+                if table is not None:
+                    column(table, node.column)
+            elif isinstance(node, ast.NameRef):
+                if home is not None and home.column(node.name) is not None:
+                    column(home, node.name)
+                else:
+                    measure = self.model.measure(node.name)
+                    if measure is not None:
+                        column(self.model.table(measure.table) or home or self.model.tables[0], node.name)
+            elif isinstance(node, ast.TableRef):
+                table = self.model.table(node.name)
+                if table is not None and derives(table):
+                    if table.expression is not None:
+                        found.add(("table", table, None))
+                    found |= {("column", table, c) for c in table.columns if c.expression is not None}
+        return found
+
+    def _identified(self, table: EngineTable) -> bool:
+        """True when a stored column identifies ``table``'s rows (the one side of a relationship): context
+        transition then depends on that column only, as in DAX."""
+        return any(
+            r.to_table.lower() == table.name.lower()
+            and (c := table.column(r.to_column)) is not None
+            and c.expression is None
+            for r in self.model.relationships
+        )
+
+    def _calculated_table(self, table: EngineTable) -> exp.Query:
+        """The calculated table's DAX evaluated in an empty filter context, its columns under the model's SQL
+        names (each model column matched by ``sourceColumn``, else by name)."""
+        assert table.expression is not None
+        what = f"calculated table '{table.name}'"
+        tree = self._parse(table.expression, what)
+        try:
+            relation = self.compiler.table(tree, Env())
+        except DaxEngineError as error:
+            raise DaxEngineError(f"{what}: {error}") from error
+        alias = "__calc_table"
+        selected = []
+        for column in (c for c in table.columns if c.expression is None):
+            found = _result_column(relation, column)
+            if found is None:
+                listed = ", ".join(c.name for c in relation.columns)
+                raise DaxEngineError(f"{what}: its expression has no column for [{column.name}] (it gives {listed})")
+            selected.append(exp.alias_(col(alias, found.sql), column.source, quoted=True))
+        return exp.select(*selected).from_(relation.subquery(alias))
+
+
+def _describe(step: _Step) -> str:
+    _kind, table, column = step
+    return f"calculated table '{table.name}'" if column is None else f"'{table.name}'[{column.name}]"
+
+
+def _transitions(tree: ast.Expr, model: EngineModel) -> bool:
+    """True when ``tree`` uses context transition: CALCULATE, CALCULATETABLE, RELATEDTABLE or a measure."""
+    for node in walk(tree):
+        if isinstance(node, ast.Call) and node.name in _TRANSITIONS:
+            return True
+        if isinstance(node, ast.NameRef) and model.measure(node.name) is not None:
+            return True
+        if isinstance(node, ast.ColumnRef) and model.measure(node.column) is not None:
+            table = model.table(node.table)
+            if table is None or table.column(node.column) is None:
+                return True
+    return False
+
+
+def _result_column(relation: Relation, column: EngineColumn) -> RelColumn | None:
+    """The column of a calculated table's expression that fills model column ``column``: the one its
+    ``sourceColumn`` names (``[Date]``, ``Table[Date]``, ``Date``), else the one named like the column."""
+    wanted = [column.source, column.name]
+    for name in wanted:
+        text = name.strip()
+        short = text[text.index("[") + 1 : -1] if text.endswith("]") and "[" in text else text
+        for rel in relation.columns:
+            if rel.name.lower() == text.lower():
+                return rel
+        for rel in relation.columns:
+            if rel.short_name.lower() == short.lower():
+                return rel
+    return None
