@@ -226,3 +226,66 @@ def test_public_sample_tmdl_model(tmp_path: Path) -> None:
     assert _rows(
         engine, 'EVALUATE SUMMARIZECOLUMNS ( Calendar[Year], Sales[Price Band], "t", SUM ( Sales[Line Total] ) )'
     ) == [(2024, "Low", 8.0), (2025, "High", 30.0)]
+    # its calculation group (precedence 10): Current, YTD (DATESYTD) and Prior Year (SAMEPERIODLASTYEAR) in 2025
+    assert _rows(
+        engine,
+        "EVALUATE SUMMARIZECOLUMNS ( 'Time Intelligence'[Time Calculation], TREATAS ( { 2025 }, Calendar[Year] ), "
+        '"s", [Sales Amount] )',
+    ) == [("Current", 30.0), ("Prior Year", 8.0), ("YTD", 30.0)]
+
+
+def _group(name: str, precedence: int, items: list[tuple[str, str]]) -> dict:
+    return {
+        "name": name,
+        "calculationGroup": {
+            "precedence": precedence,
+            "calculationItems": [
+                {"name": item, "expression": expression, "ordinal": i} for i, (item, expression) in enumerate(items)
+            ],
+        },
+        "columns": [
+            {"name": name, "dataType": "string", "sourceColumn": "Name"},
+            {"name": "Ordinal", "dataType": "int64", "sourceColumn": "Ordinal"},
+        ],
+        "partitions": [{"name": "p", "source": {"type": "calculationGroup"}}],
+    }
+
+
+def test_calculation_groups(tmp_path: Path) -> None:
+    calc = _group(
+        "Calc",
+        10,
+        [
+            ("Current", "SELECTEDMEASURE ()"),
+            ("Double", "SELECTEDMEASURE () * 2"),
+            ("Name", 'IF ( SELECTEDMEASURENAME () = "Count", -1, SELECTEDMEASURE () )'),
+            ("Only Total", "IF ( ISSELECTEDMEASURE ( [Total] ), SELECTEDMEASURE () )"),
+            ("Big", 'CALCULATE ( SELECTEDMEASURE (), Sales[Size] = "big" )'),
+        ],
+    )
+    adder = _group("Adder", 5, [("Plus1", "SELECTEDMEASURE () + 1")])
+    model = _model([calc, adder])
+    model["model"]["tables"][0]["measures"].append({"name": "Count", "expression": "COUNTROWS ( Sales )"})
+    engine = _engine(tmp_path, model)
+    # grouping by the group's column applies each item to the measure references (Total = 38, Count = 4)
+    assert _rows(engine, 'EVALUATE SUMMARIZECOLUMNS ( Calc[Calc], "t", [Total], "n", [Count] )') == [
+        ("Big", 35.0, 2),
+        ("Current", 38.0, 4),
+        ("Double", 76.0, 8),
+        ("Name", 38.0, -1),
+        ("Only Total", 38.0, None),
+    ]
+    # a CALCULATE filter selects an item; an expression that is not a measure reference is left alone
+    assert _rows(
+        engine,
+        'EVALUATE ROW ( "t", CALCULATE ( [Total], Calc[Calc] = "Double" ), '
+        '"s", CALCULATE ( SUM ( Sales[Line] ), Calc[Calc] = "Double" ), '
+        '"all", CALCULATE ( [Total], Calc[Calc] IN { "Double", "Current" } ) )',
+    ) == [(76.0, 38.0, 38.0)]
+    # precedence: Calc (10) is applied first, outermost: (Total + 1) * 2, not Total * 2 + 1
+    assert _rows(
+        engine, 'EVALUATE ROW ( "t", CALCULATE ( [Total], Calc[Calc] = "Double", Adder[Adder] = "Plus1" ) )'
+    ) == [(78.0,)]
+    # SELECTEDMEASURE outside a calculation item
+    with pytest.raises(DaxEngineError, match=r"SELECTEDMEASURE \(\) can only be used in a calculation item"):
+        engine.query('EVALUATE ROW ( "v", SELECTEDMEASURE () )')

@@ -5,22 +5,31 @@ its table, in that row's context and without any filter context (``RELATED`` rea
 or ``CALCULATE`` turns the row into a filter by context transition), and the result is then stored like any
 other column. A calculated table is a DAX table expression evaluated the same way, once, in an empty filter
 context; its columns are the expression's, matched to the model's columns by ``sourceColumn`` (``[Date]``,
-``Table[Column]``) or by name. Neither sees row-level security (refresh runs as the model's owner).
+``Table[Column]``) or by name. A calculation group's table is read the same way: one row per item, its name
+(``Name``) and ordinal (``Ordinal``); applying the items is :mod:`generator.engine.calcgroups`' job. None of
+them sees row-level security (refresh runs as the model's owner).
 
 Here each table that has calculated columns or is calculated becomes a common table expression
-``__calc_<table>`` (:data:`CTE_PREFIX`) holding its stored (or computed) columns under their SQL names and
-each calculated column under its own: every scan, join, filter and blank-row check reads it as it would read
-the stored table, so a calculated column can be filtered, grouped by, aggregated and related like a physical
-one. Calculated columns are computed one at a time in dependency order, each over the rows of the previous
-step: an expression reads the table's other columns directly (``T[c]``, or ``[c]`` unqualified) and, through
-context transition (a measure, ``CALCULATE``, ``RELATEDTABLE``), every other column of the row — unless a stored
-column identifies the rows (the table is the one side of a relationship), when DAX makes the transition depend
-on that column only. Two calculated columns that need each other — directly, or both using context transition
-on a table without such a column, which DAX also calls a circular dependency — are refused with a sentence
-naming them; so are cycles across tables.
+``__calc_<n>_<table>`` (:data:`CTE_PREFIX`, ``n`` numbering the engines) holding its stored (or computed)
+columns under their SQL names and each calculated column under its own: every scan, join, filter and blank-row
+check reads it as it would read the stored table, so a calculated column can be filtered, grouped by,
+aggregated and related like a physical one. On DuckDB an engine materialises them once, as temporary tables
+of those names, and its statements read those (``--sql`` output keeps the CTEs, so that it runs anywhere).
+
+Calculated tables and columns are computed one at a time in dependency order (over the whole model), each
+over the rows of its table so far: an expression reads the calculated columns it names (``T[c]``, or ``[c]``
+unqualified), every calculated column of a table it reads whole (``COUNTROWS ( T )``, ``FILTER ( T, … )``),
+those the measures it uses read and, through context transition (a measure, ``CALCULATE``,
+``RELATEDTABLE``), every other column of its row — unless a stored column identifies the rows (the table is
+the one side of a relationship), when DAX makes the transition depend on that column only. Columns and tables
+that need each other — directly, or two columns using context transition on a table without such a column,
+which DAX also calls a circular dependency — are refused with a sentence naming them.
 """
 
 from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -40,18 +49,13 @@ CTE_PREFIX = "__calc_"
 # table, column) one calculated column.
 _Step = tuple[str, EngineTable, EngineColumn | None]
 _Partial = tuple[EngineTable, Relation, list[EngineColumn], list[tuple[EngineColumn, RelColumn]]]
+_INSTANCES = itertools.count(1)
 _TRANSITIONS = frozenset({"CALCULATE", "CALCULATETABLE", "RELATEDTABLE"})
 
 
 def derives(table: EngineTable) -> bool:
     """True when ``table`` is calculated or has a calculated column (its rows come from :class:`Derived`)."""
-    if table.is_calculation_group:
-        return False
     return table.expression is not None or any(c.expression is not None for c in table.columns)
-
-
-def _cte_name(table: EngineTable) -> str:
-    return f"{CTE_PREFIX}{table.name.lower()}"
 
 
 def _alias(name: str, alias: str) -> exp.Table:
@@ -64,8 +68,18 @@ class Derived:
     One per engine: each table is compiled once, when a query first reads it, and every statement that reads it
     gets its CTE (:meth:`with_ctes`)."""
 
-    def __init__(self, model: EngineModel, parses: dict[str, ast.Expr] | None = None):
+    def __init__(
+        self,
+        model: EngineModel,
+        parses: dict[str, ast.Expr] | None = None,
+        store: Callable[[str, exp.Query], bool] | None = None,
+    ):
+        """``store(name, query)``: materialise a derived table on the database as a temporary table called
+        ``name`` (False when it cannot); statements then read the table instead of repeating its CTE."""
         self.model = model
+        self.store = store
+        self.stored: set[str] = set()
+        self.prefix = f"{CTE_PREFIX}{next(_INSTANCES)}_"  # engines sharing a connection keep their tables apart
         self.compiler = Compiler(model, parses=parses, sources=self)
         self._ctes: dict[str, exp.Query] = {}
         self._built = False
@@ -94,16 +108,17 @@ class Derived:
                     f"calculated table '{table.name}' is read before it is computed (a circular dependency)"
                 )
             return exp.Subquery(this=self._shape(*partial), alias=exp.TableAlias(this=exp.to_identifier(alias)))
-        return _alias(_cte_name(table), alias)
+        return _alias(self._name(table), alias)
 
-    def with_ctes(self, query: exp.Query) -> exp.Query:
-        """``query`` with the CTEs of the derived tables it reads (and those they read), defined first."""
+    def with_ctes(self, query: exp.Query, standalone: bool = False) -> exp.Query:
+        """``query`` with the CTEs of the derived tables it reads (and those they read), defined first; those
+        materialised on the database are read from there unless ``standalone`` (SQL to show or run elsewhere)."""
         order: list[str] = []
 
         def need(node: exp.Expression) -> None:
             for found in node.find_all(exp.Table):
                 name = found.name
-                if name in self._ctes and name not in order:
+                if name in self._ctes and name not in order and (standalone or name not in self.stored):
                     need(self._ctes[name])
                     if name not in order:
                         order.append(name)
@@ -150,9 +165,21 @@ class Derived:
             for table in derived:
                 partial = self._partial[table.name.lower()]
                 assert partial is not None
-                self._ctes[_cte_name(table)] = self._shape(*partial)
+                self._ctes[self._name(table)] = self._shape(*partial)
         finally:
             self._partial = {}
+        if self.store is not None:
+            for name in self._ctes:  # in dependency order: each table's query reads only tables stored before it
+                query = self.with_ctes(
+                    exp.select(exp.Star()).from_(exp.Table(this=exp.to_identifier(name, quoted=True)))
+                )
+                if not self.store(name, query):
+                    self.stored.clear()
+                    break
+                self.stored.add(name)
+
+    def _name(self, table: EngineTable) -> str:
+        return f"{self.prefix}{table.name.lower()}"
 
     def _start(self, table: EngineTable, base: exp.Query | None) -> None:
         stored = [c for c in table.columns if c.expression is None]
@@ -217,7 +244,7 @@ class Derived:
         needs: dict[_Step, set[_Step]] = {}
         for table in tables:
             if table.expression is not None:
-                tree = self._parse(table.expression, f"calculated table '{table.name}'")
+                tree = self._parse(_table_expression(table), f"calculated table '{table.name}'")
                 needs[("table", table, None)] = self._reads(tree, None, set())
             calculated = [c for c in table.columns if c.expression is not None]
             for column in calculated:
@@ -311,9 +338,8 @@ class Derived:
     def _calculated_table(self, table: EngineTable) -> exp.Query:
         """The calculated table's DAX evaluated in an empty filter context, its columns under the model's SQL
         names (each model column matched by ``sourceColumn``, else by name)."""
-        assert table.expression is not None
         what = f"calculated table '{table.name}'"
-        tree = self._parse(table.expression, what)
+        tree = self._parse(_table_expression(table), what)
         try:
             relation = self.compiler.table(tree, Env())
         except DaxEngineError as error:
@@ -327,6 +353,24 @@ class Derived:
                 raise DaxEngineError(f"{what}: its expression has no column for [{column.name}] (it gives {listed})")
             selected.append(exp.alias_(col(alias, found.sql), column.source, quoted=True))
         return exp.select(*selected).from_(relation.subquery(alias))
+
+
+def _dax_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _table_expression(table: EngineTable) -> str:
+    """A calculated table's DAX; for a calculation group, a DATATABLE of its items' names and ordinals (columns
+    ``Name`` and ``Ordinal``, the ``sourceColumn`` names TOM gives a calculation group's columns)."""
+    group = table.calculation_group
+    if group is None:
+        assert table.expression is not None
+        return table.expression
+    rows = ", ".join(
+        f"{{ {_dax_string(item.name)}, {item.ordinal if item.ordinal is not None else index} }}"
+        for index, item in enumerate(group.items)
+    )
+    return f'DATATABLE ( "Name", STRING, "Ordinal", INTEGER, {{ {rows} }} )'
 
 
 def _describe(step: _Step) -> str:

@@ -33,8 +33,6 @@ class Sources(Protocol):
 
 def source_table(table: EngineTable, alias: str) -> exp.Table:
     """The SQL table behind ``table``, aliased (``schema.table`` sources keep their schema)."""
-    if table.is_calculation_group:
-        raise Unsupported(f"calculation group {table.name}", reason="calculation groups are not evaluated")
     if table.expression is not None:  # read through generator.engine.derived.Derived
         raise Unsupported(f"calculated table {table.name}", reason="calculated tables are evaluated by an engine")
     parts = table.source.split(".")
