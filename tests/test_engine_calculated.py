@@ -152,6 +152,18 @@ def test_a_calculated_column_that_does_not_compile_names_itself(tmp_path: Path) 
     engine = _engine(tmp_path, _model(sales_extra=[_calculated("Bad", "Sales[Nope] * 2")]))
     with pytest.raises(DaxEngineError, match=r"calculated column 'Sales'\[Bad\]: unknown column 'Nope'"):
         engine.query('EVALUATE ROW ( "v", [Total] )')
+    # a calculated table that cannot be computed is refused where it is read; the other tables still work
+    bad = {
+        "name": "Bad",
+        "columns": [
+            {"name": "Qty", "type": "calculatedTableColumn", "dataType": "int64", "sourceColumn": "Sales[Qty]"}
+        ],
+        "partitions": [{"name": "p", "source": {"type": "calculated", "expression": "WINDOW ( 1, ABS, 1, ABS )"}}],
+    }
+    engine = _engine(tmp_path, _model([bad]))
+    assert _rows(engine, 'EVALUATE ROW ( "v", [Total] )') == [(38.0,)]
+    with pytest.raises(DaxEngineError, match=r"calculated table 'Bad': unsupported: WINDOW"):
+        engine.query('EVALUATE ROW ( "v", COUNTROWS ( Bad ) )')
 
 
 def test_calculated_tables_with_relationships(tmp_path: Path) -> None:
@@ -289,3 +301,82 @@ def test_calculation_groups(tmp_path: Path) -> None:
     # SELECTEDMEASURE outside a calculation item
     with pytest.raises(DaxEngineError, match=r"SELECTEDMEASURE \(\) can only be used in a calculation item"):
         engine.query('EVALUATE ROW ( "v", SELECTEDMEASURE () )')
+
+
+def test_bim_and_tmdl_give_the_same_calculated_objects(tmp_path: Path) -> None:
+    tmdl = {
+        "tables/T.tmdl": "table T\n\tcolumn A\n\t\tdataType: int64\n\t\tsourceColumn: a\n\n"
+        "\tcolumn B = T[A] * 2\n\t\tdataType: int64\n\n\tpartition T = m\n\t\tmode: import\n"
+        '\t\tsource = let S = X{[Item="t"]} in S\n',
+        "tables/D.tmdl": "table D\n\tcolumn Value\n\t\tdataType: int64\n\t\tsourceColumn: [Value]\n\n"
+        "\tpartition D = calculated\n\t\tmode: import\n\t\tsource = GENERATESERIES ( 1, 3 )\n",
+        "tables/G.tmdl": "table G\n\tcalculationGroup\n\t\tprecedence: 3\n\n"
+        "\t\tcalculationItem Twice = SELECTEDMEASURE () * 2\n\t\t\tordinal: 1\n"
+        '\t\t\tformatStringDefinition = "0.0"\n\n'
+        "\tcolumn G\n\t\tdataType: string\n\t\tsourceColumn: Name\n\n"
+        "\tpartition G = calculationGroup\n\t\tmode: import\n\t\tsource\n",
+        "model.tmdl": "model Model\n\nref table T\nref table D\nref table G\n",
+    }
+    definition = tmp_path / "definition"
+    for name, text in tmdl.items():
+        (definition / name).parent.mkdir(parents=True, exist_ok=True)
+        (definition / name).write_text(text, encoding="utf-8")
+    bim = {
+        "model": {
+            "tables": [
+                {
+                    "name": "T",
+                    "columns": [
+                        {"name": "A", "dataType": "int64", "sourceColumn": "a"},
+                        _calculated("B", "T[A] * 2", "int64"),
+                    ],
+                    "partitions": [_m("t")],
+                },
+                {
+                    "name": "D",
+                    "columns": [
+                        {
+                            "name": "Value",
+                            "type": "calculatedTableColumn",
+                            "dataType": "int64",
+                            "sourceColumn": "[Value]",
+                        }
+                    ],
+                    "partitions": [
+                        {"name": "D", "source": {"type": "calculated", "expression": "GENERATESERIES ( 1, 3 )"}}
+                    ],
+                },
+                {
+                    "name": "G",
+                    "calculationGroup": {
+                        "precedence": 3,
+                        "calculationItems": [
+                            {
+                                "name": "Twice",
+                                "expression": "SELECTEDMEASURE () * 2",
+                                "ordinal": 1,
+                                "formatStringDefinition": {"expression": '"0.0"'},
+                            }
+                        ],
+                    },
+                    "columns": [{"name": "G", "dataType": "string", "sourceColumn": "Name"}],
+                    "partitions": [{"name": "G", "source": {"type": "calculationGroup"}}],
+                },
+            ]
+        }
+    }
+    path = tmp_path / "model.bim"
+    path.write_text(json.dumps(bim), encoding="utf-8")
+    from_bim, from_tmdl = model_from_bim(path), model_from_tmdl(definition)
+    assert from_bim.tables == from_tmdl.tables
+    group = from_tmdl.table("G").calculation_group
+    assert group is not None and group.precedence == 3
+    assert [(i.name, i.expression, i.ordinal, i.format_string_expression) for i in group.items] == [
+        ("Twice", "SELECTEDMEASURE () * 2", 1, '"0.0"')
+    ]
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1), (4)) v(a)")
+    engine = Engine(from_tmdl, connection)
+    assert _rows(engine, 'EVALUATE ROW ( "b", SUM ( T[B] ), "d", SUM ( D[Value] ), "g", COUNTROWS ( G ) )') == [
+        (10, 6, 1)
+    ]

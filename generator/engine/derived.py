@@ -83,7 +83,7 @@ class Derived:
         self.compiler = Compiler(model, parses=parses, sources=self)
         self._ctes: dict[str, exp.Query] = {}
         self._built = False
-        self._error: DaxEngineError | None = None  # why the derived tables cannot be computed
+        self._failed: dict[str, DaxEngineError] = {}  # table → why it cannot be computed (others still can)
         # while building: table → (table, its rows so far, stored columns, calculated columns done), None before
         # a calculated table's expression is computed
         self._partial: dict[str, _Partial | None] = {}
@@ -92,15 +92,11 @@ class Derived:
         """The FROM item of ``table``'s rows with every column, calculated ones included, aliased."""
         if not derives(table):
             return source_table(table, alias)
-        if self._error is not None:
-            raise DaxEngineError(str(self._error))
         if not self._built:
-            try:
-                self._build_all()
-            except DaxEngineError as error:
-                self._error = error
-                raise
+            self._build_all()
         key = table.name.lower()
+        if key in self._failed:
+            raise self._failed[key]
         if key in self._partial:  # read while the derived tables are computed: its rows so far
             partial = self._partial[key]
             if partial is None:
@@ -140,7 +136,8 @@ class Derived:
     # ------------------------------------------------------------------------------------------- building
 
     def _build_all(self) -> None:
-        """Compute every derived table, one calculated table or column at a time in dependency order."""
+        """Compute every derived table, one calculated table or column at a time in dependency order; a table
+        that cannot be computed (nor those that read it) is refused when read, the others still work."""
         self._built = True
         derived = [t for t in self.model.tables if derives(t)]
         order = self._order(derived)
@@ -151,32 +148,40 @@ class Derived:
                     self._start(table, None)
             for kind, table, column in order:
                 key = table.name.lower()
-                if kind == "table":
-                    self._start(table, self._calculated_table(table))
+                if key in self._failed:
                     continue
-                partial = self._partial[key]
-                if partial is None:
-                    self._start(table, None)
-                    partial = self._partial[key]
-                assert partial is not None and column is not None
-                rows, done = partial[1], partial[3]
-                rows, rel = self._add_column(table, column, rows, len(done))
-                self._partial[key] = (table, rows, partial[2], [*done, (column, rel)])
+                try:
+                    self._step(kind, table, column)
+                except DaxEngineError as error:
+                    self._failed[key] = error
             for table in derived:
                 partial = self._partial[table.name.lower()]
-                assert partial is not None
-                self._ctes[self._name(table)] = self._shape(*partial)
+                if table.name.lower() not in self._failed and partial is not None:
+                    self._ctes[self._name(table)] = self._shape(*partial)
         finally:
             self._partial = {}
         if self.store is not None:
-            for name in self._ctes:  # in dependency order: each table's query reads only tables stored before it
-                query = self.with_ctes(
-                    exp.select(exp.Star()).from_(exp.Table(this=exp.to_identifier(name, quoted=True)))
-                )
-                if not self.store(name, query):
+            for name in self._ctes:  # with_ctes adds the CTEs of tables not stored yet that it reads
+                table = exp.Table(this=exp.to_identifier(name, quoted=True))
+                if not self.store(name, self.with_ctes(exp.select(exp.Star()).from_(table))):
                     self.stored.clear()
                     break
                 self.stored.add(name)
+
+    def _step(self, kind: str, table: EngineTable, column: EngineColumn | None) -> None:
+        """Compute a calculated table's rows, or one calculated column over its table's rows so far."""
+        key = table.name.lower()
+        if kind == "table":
+            self._start(table, self._calculated_table(table))
+            return
+        partial = self._partial[key]
+        if partial is None:
+            self._start(table, None)
+            partial = self._partial[key]
+        assert partial is not None and column is not None
+        rows, done = partial[1], partial[3]
+        rows, rel = self._add_column(table, column, rows, len(done))
+        self._partial[key] = (table, rows, partial[2], [*done, (column, rel)])
 
     def _name(self, table: EngineTable) -> str:
         return f"{self.prefix}{table.name.lower()}"
@@ -224,7 +229,8 @@ class Derived:
         try:
             value = compiler.scalar(tree, Env().with_row(RowFrame(row, rows)))
         except DaxEngineError as error:
-            raise DaxEngineError(f"calculated column '{table.name}'[{column.name}]: {error}") from error
+            error.args = (f"calculated column '{table.name}'[{column.name}]: {error.args[0] if error.args else ''}",)
+            raise
         finally:
             compiler._homes.pop()
         rel = RelColumn(f"__calc_v{index}", f"{table.name}[{column.name}]", (table.name, column.name), column.type)
@@ -343,7 +349,8 @@ class Derived:
         try:
             relation = self.compiler.table(tree, Env())
         except DaxEngineError as error:
-            raise DaxEngineError(f"{what}: {error}") from error
+            error.args = (f"{what}: {error.args[0] if error.args else ''}",)
+            raise
         alias = "__calc_table"
         selected = []
         for column in (c for c in table.columns if c.expression is None):
