@@ -42,7 +42,7 @@ from generator.engine.errors import DaxEngineError
 from generator.engine.model import EngineColumn, EngineModel, EngineTable
 from generator.engine.relations import Relation, RelColumn, col
 from generator.engine.scan import read_column, source_table
-from generator.engine.sqltree import aliased
+from generator.engine.sqltree import aliased, with_ctes
 
 CTE_PREFIX = "__calc_"
 # One step of computing the derived tables: ("table", table, None) its calculated table's rows, ("column",
@@ -109,29 +109,7 @@ class Derived:
     def with_ctes(self, query: exp.Query, standalone: bool = False) -> exp.Query:
         """``query`` with the CTEs of the derived tables it reads (and those they read), defined first; those
         materialised on the database are read from there unless ``standalone`` (SQL to show or run elsewhere)."""
-        order: list[str] = []
-
-        def need(node: exp.Expression) -> None:
-            for found in node.find_all(exp.Table):
-                name = found.name
-                if name in self._ctes and name not in order and (standalone or name not in self.stored):
-                    need(self._ctes[name])
-                    if name not in order:
-                        order.append(name)
-
-        need(query)
-        if not order:
-            return query
-        result = query.copy()
-        key = "with_" if "with_" in type(result).arg_types else "with"  # the arg's name differs across sqlglot
-        existing = result.args.get(key)
-        ctes = [
-            exp.CTE(this=self._ctes[name].copy(), alias=exp.TableAlias(this=exp.to_identifier(name))) for name in order
-        ]
-        if existing is not None:
-            ctes += list(existing.expressions)
-        result.set(key, exp.With(expressions=ctes))
-        return result
+        return with_ctes(query, self._ctes, () if standalone else self.stored)
 
     # ------------------------------------------------------------------------------------------- building
 

@@ -32,6 +32,7 @@ from generator.engine.errors import DaxEngineError
 from generator.engine.model import EngineModel, EngineRelationship, EngineRole, EngineTable
 from generator.engine.relations import Relation, RelColumn
 from generator.engine.scan import Sources, read_column
+from generator.engine.sqltree import with_ctes
 
 CTE_PREFIX = "__rls_"
 ROW_ALIAS = "__rls_row"  # a row of the table being secured: its stored columns and, cast, the __rls_c<i> values
@@ -79,28 +80,7 @@ class Security:
 
     def with_ctes(self, query: exp.Query) -> exp.Query:
         """``query`` with the CTEs of the visible rows it reads (and those they read), defined first."""
-        order: list[str] = []
-
-        def need(node: exp.Expression) -> None:
-            for table in node.find_all(exp.Table):
-                name = table.name
-                if name in self._ctes and name not in order:
-                    need(self._ctes[name])
-                    if name not in order:
-                        order.append(name)
-
-        need(query)
-        if not order:
-            return query
-        result = query.copy()
-        key = "with_" if "with_" in type(result).arg_types else "with"  # the arg's name differs across sqlglot
-        existing = result.args.get(key)
-        ctes = [exp.CTE(this=self._ctes[name].copy(), alias=exp.TableAlias(this=exp.to_identifier(name)))
-                for name in order]
-        if existing is not None:
-            ctes += list(existing.expressions)
-        result.set(key, exp.With(expressions=ctes))
-        return result
+        return with_ctes(query, self._ctes)
 
     # ----------------------------------------------------------------------------------------- visibility
 
