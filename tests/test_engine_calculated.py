@@ -97,7 +97,9 @@ def _rows(engine: Engine, query: str) -> list[tuple]:
 
 
 def test_calculated_columns_are_columns_of_their_table(tmp_path: Path) -> None:
-    engine = _engine(tmp_path, _model())
+    # Half is stored as the model's int64: 0.5, 1.5, 1 and 0.5 round half away from zero to 1, 2, 1 and 1
+    engine = _engine(tmp_path, _model(sales_extra=[_calculated("Half", "Sales[Qty] / 2", "int64")]))
+    assert _rows(engine, 'EVALUATE ROW ( "h", SUM ( Sales[Half] ) )') == [(5,)]
     assert _rows(
         engine,
         'EVALUATE SELECTCOLUMNS ( Sales, "q", Sales[Qty], "l", Sales[Line], "s", Sales[Size], "c", Sales[Category] )',
@@ -199,10 +201,20 @@ def test_calculated_tables_with_relationships(tmp_path: Path) -> None:
             }
         ],
     }
+    big = {  # over another table, reading its calculated column
+        "name": "Big",
+        "columns": [
+            {"name": "Qty", "type": "calculatedTableColumn", "dataType": "int64", "sourceColumn": "Sales[Qty]"},
+            {"name": "Line", "type": "calculatedTableColumn", "dataType": "double", "sourceColumn": "Sales[Line]"},
+        ],
+        "partitions": [
+            {"name": "p", "source": {"type": "calculated", "expression": "FILTER ( Sales, Sales[Line] > 10 )"}}
+        ],
+    }
     engine = _engine(
         tmp_path,
         _model(
-            [calendar, bands],
+            [calendar, bands, big],
             relationships_extra=[
                 {"name": "d", "fromTable": "Sales", "fromColumn": "Day", "toTable": "Cal", "toColumn": "Date"},
                 {"name": "b", "fromTable": "Sales", "fromColumn": "Size", "toTable": "Band", "toColumn": "Size"},
@@ -211,6 +223,9 @@ def test_calculated_tables_with_relationships(tmp_path: Path) -> None:
     )
     assert _rows(engine, 'EVALUATE ROW ( "days", COUNTROWS ( Cal ), "first", MIN ( Cal[Year] ) )') == [(731, 2024)]
     assert _rows(engine, 'EVALUATE SUMMARIZECOLUMNS ( Cal[Year], "t", [Total] )') == [(2024, 37.0), (2025, 1.0)]
+    assert _rows(engine, 'EVALUATE ROW ( "n", COUNTROWS ( Big ), "q", SUM ( Big[Qty] ), "l", SUM ( Big[Line] ) )') == [
+        (2, 5, 35.0)
+    ]
     # a relationship on a calculated column to a calculated table
     assert _rows(engine, 'EVALUATE SUMMARIZECOLUMNS ( Band[Rank], "t", [Total] )') == [(1, 3.0), (2, 35.0)]
 

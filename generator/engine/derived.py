@@ -37,12 +37,14 @@ from generator.dax import ast
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
 from generator.dax.references import walk
+from generator.engine import scalars
 from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.errors import DaxEngineError
 from generator.engine.model import EngineColumn, EngineModel, EngineTable
 from generator.engine.relations import Relation, RelColumn, col
 from generator.engine.scan import read_column, source_table
 from generator.engine.sqltree import aliased, with_ctes
+from generator.engine.values import DaxType
 
 CTE_PREFIX = "__calc_"
 # One step of computing the derived tables: ("table", table, None) its calculated table's rows, ("column",
@@ -211,6 +213,8 @@ class Derived:
             raise
         finally:
             compiler._homes.pop()
+        if DaxType.VARIANT not in (column.type, value.type):  # the model's data type, as DAX stores it
+            value = scalars.cast_to(value, column.type)
         rel = RelColumn(f"__calc_v{index}", f"{table.name}[{column.name}]", (table.name, column.name), column.type)
         everything = exp.Column(this=exp.Star(), table=exp.to_identifier(row))
         query = exp.select(everything, aliased(value.sql, rel.sql)).from_(rows.subquery(row))
