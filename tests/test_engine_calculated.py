@@ -287,18 +287,22 @@ def test_calculation_groups(tmp_path: Path) -> None:
             ("Double", "SELECTEDMEASURE () * 2"),
             ("Name", 'IF ( SELECTEDMEASURENAME () = "Count", -1, SELECTEDMEASURE () )'),
             ("Only Total", "IF ( ISSELECTEDMEASURE ( [Total] ), SELECTEDMEASURE () )"),
+            ("Formatted", "IF ( ISBLANK ( SELECTEDMEASUREFORMATSTRING () ), 0, 1 )"),
             ("Big", 'CALCULATE ( SELECTEDMEASURE (), Sales[Size] = "big" )'),
         ],
     )
     adder = _group("Adder", 5, [("Plus1", "SELECTEDMEASURE () + 1")])
     model = _model([calc, adder])
-    model["model"]["tables"][0]["measures"].append({"name": "Count", "expression": "COUNTROWS ( Sales )"})
+    model["model"]["tables"][0]["measures"].append(
+        {"name": "Count", "expression": "COUNTROWS ( Sales )", "formatString": "0"}
+    )
     engine = _engine(tmp_path, model)
     # grouping by the group's column applies each item to the measure references (Total = 38, Count = 4)
     assert _rows(engine, 'EVALUATE SUMMARIZECOLUMNS ( Calc[Calc], "t", [Total], "n", [Count] )') == [
         ("Big", 35.0, 2),
         ("Current", 38.0, 4),
         ("Double", 76.0, 8),
+        ("Formatted", 0.0, 1),  # Count has a format string, Total none
         ("Name", 38.0, -1),
         ("Only Total", 38.0, None),
     ]
