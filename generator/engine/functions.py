@@ -11,7 +11,7 @@ A module that implements DAX functions declares each one where it defines it::
     def _left_right(args: list[Scalar], call: ast.Call) -> Scalar: ...
 
 or, for a callable defined elsewhere (a :class:`Compiler` method, a function built in a loop),
-``declare("CALCULATE", kind=Kind.HANDLER, compile=Compiler._calculate, arity=1)``. ``arity`` is ``n`` (exactly n
+``declare("CALCULATE", kind=Kind.HANDLER, arity=(1, None), compile=Compiler._calculate)``. ``arity`` is ``n`` (exactly n
 arguments), ``(low, high)``, ``(low, None)`` (at least ``low``) or None (the callable checks its arguments
 itself, e.g. when the count depends on the name); the dispatcher checks it before calling the compiler, with the
 "takes N arguments" message of the kind. A name declared twice is an error when the second module is imported.
@@ -176,9 +176,13 @@ def _load() -> None:
     """Import every module that declares functions (once)."""
     global _loaded
     if not _loaded:
-        _loaded = True
-        for module in _MODULES:
-            importlib.import_module(module)
+        _loaded = True  # first: a module may look a function up while it is imported
+        try:
+            for module in _MODULES:
+                importlib.import_module(module)
+        except BaseException:
+            _loaded = False
+            raise
 
 
 def lookup(name: str) -> Function | None:
