@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from generator.dax.names import dax_measure as bracket
 from generator.dax.names import dax_table as quote_table
 from generator.semantic import model as ir
+from generator.semantic.location import NOWHERE, Location
 from generator.semantic.model import ColumnKind, SemanticModel
 
 if TYPE_CHECKING:
@@ -502,6 +503,23 @@ class ModelView:
                       self.expressions):
             found.extend(obj for obj in group if obj.kind in wanted)
         return found
+
+    @cached_property
+    def _locations(self) -> dict[tuple[str, str], Location]:
+        found: dict[tuple[str, str], Location] = {}
+        for obj in self.objects(tuple(OBJECT_TYPES)):
+            found.setdefault((obj.object_type, obj.object_name), obj.obj.location)
+        for measure in self.measures:
+            if measure.kpi is not None:
+                found.setdefault(("kpi", measure.object_name), measure.kpi.location)
+        return found
+
+    def location_of(self, object_type: str, object_name: str) -> Location | None:
+        """Where the object a finding names (its object type and name) was read: the model file and line, the
+        TMDL file and line or the YAML spec file and line; of two objects named alike the first. ``None`` when
+        no such object is known or the model was not read from a file."""
+        location = self._locations.get((object_type, object_name))
+        return None if location is None or location.file == NOWHERE.file else location
 
     # --- relationships, sorting, hierarchies, security -----------------------------------------------
 

@@ -1,0 +1,59 @@
+"""`gen-measures lint` names where each finding's object was declared — the model.bim line, the TMDL file and
+line, the YAML spec file and line — as ``file:line:`` in text and as ``file``/``line`` in JSON and GitHub output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from generator.errors import EXIT_OK
+
+ROOT = Path(__file__).resolve().parent.parent
+RULE = "MSP_MEASURE_WITHOUT_FOLDER"
+
+
+def _line_of(path: Path, text: str) -> int:
+    """The 1-based line of ``path`` that contains ``text`` (exactly one)."""
+    lines = [number for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line]
+    assert len(lines) == 1, (path, text, lines)
+    return lines[0]
+
+
+def _lint(cli, *args: str, output: str = "text", rule: str = RULE):
+    result = cli("lint", *args, "--rules", rule, "--fail-on", "never", "--format", output)
+    assert result.code == EXIT_OK, result
+    return result.out
+
+
+def test_a_model_bim_finding_names_the_line_of_its_object(cli, tmp_path: Path) -> None:
+    database = {"name": "Tiny", "model": {"tables": [{"name": "Sales", "columns": [
+        {"name": "Amount", "dataType": "decimal", "sourceColumn": "Amount"}], "measures": [
+        {"name": "Total", "expression": "SUM ( Sales[Amount] )", "formatString": "#,0"}]}]}}
+    path = tmp_path / "model.bim"
+    path.write_text(json.dumps(database, indent=2), encoding="utf-8")
+    line = _line_of(path, '"name": "Total"') - 1  # the measure's object opens on the line above its name
+    assert f"{path}:{line}: info {RULE} measure [Total]: visible measure without a display folder" in _lint(
+        cli, "--model", str(path))
+    (finding,) = json.loads(_lint(cli, "--model", str(path), output="json"))["findings"]
+    assert (finding["file"], finding["line"], finding["object_name"]) == (str(path), line, "[Total]")
+
+
+def test_a_tmdl_finding_names_the_file_and_line_of_its_object(cli, tmp_path: Path) -> None:
+    definition = tmp_path / "Tiny.SemanticModel" / "definition"
+    (definition / "tables").mkdir(parents=True)
+    (definition / "model.tmdl").write_text("model Model\n\tculture: en-US\n\nref table Sales\n", encoding="utf-8")
+    sales = definition / "tables" / "Sales.tmdl"
+    sales.write_text("table Sales\n\n\tcolumn Amount\n\t\tdataType: decimal\n\t\tsourceColumn: Amount\n\n"
+                     "\tmeasure Total = SUM ( Sales[Amount] )\n\t\tformatString: #,0\n\n"
+                     "\tmeasure Filed = [Total]\n\t\tformatString: #,0\n\t\tdisplayFolder: Sums\n", encoding="utf-8")
+    out = _lint(cli, "--model", str(definition.parent))
+    assert f"{sales}:7: info {RULE} measure [Total]:" in out
+    assert "[Filed]" not in out
+
+
+def test_a_spec_finding_names_the_yaml_file_and_line_of_its_object(cli) -> None:
+    # [CSAT - Risk Tier] returns text, so its spec declares no format and silences the rule (--show-ignored).
+    rule = "PROVIDE_FORMAT_STRING_FOR_MEASURES"
+    line = _line_of(ROOT / "measures" / "01-csat.yaml", "- name: CSAT - Risk Tier")
+    assert f"measures/01-csat.yaml:{line}: error {rule} measure [CSAT - Risk Tier]:" in _lint(
+        cli, "--show-ignored", rule=rule)
