@@ -57,3 +57,18 @@ def test_a_spec_finding_names_the_yaml_file_and_line_of_its_object(cli) -> None:
     line = _line_of(ROOT / "measures" / "01-csat.yaml", "- name: CSAT - Risk Tier")
     assert f"measures/01-csat.yaml:{line}: error {rule} measure [CSAT - Risk Tier]:" in _lint(
         cli, "--show-ignored", rule=rule)
+
+
+def test_dax_that_cannot_be_read_is_named_at_its_line_in_the_model_bim(cli, tmp_path: Path) -> None:
+    database = {"name": "Tiny", "model": {"tables": [{"name": "Sales", "measures": [
+        {"name": "Lines", "expression": ["", "VAR x = 1", "RETURN \"open"], "displayFolder": "F"},
+        {"name": "Escaped", "expression": "VAR x = 1\nRETURN x ~ 2", "displayFolder": "F"}]}]}}
+    path = tmp_path / "model.bim"
+    path.write_text(json.dumps(database, indent=2), encoding="utf-8")
+    out = _lint(cli, "--model", str(path), rule="MSP_UNREADABLE_DAX")
+    # A list of lines has one DAX line per file line; a string with \n escapes is one line of the file.
+    lines = _line_of(path, '"RETURN \\"open"')
+    assert (f"measure [Lines]: the DAX cannot be read: {path}:{lines} (line 3, column 8 of the expression): "
+            "unterminated string") in out
+    escaped = _line_of(path, "RETURN x ~ 2")
+    assert f"measure [Escaped]: the DAX cannot be read: {path}:{escaped} (line 2, column 10 of the expression):" in out

@@ -388,8 +388,7 @@ class Compiler:
             try:
                 self.parses[key] = parse_expression(measure.expression)
             except DaxSyntaxError as error:
-                where = f" ({measure.origin})" if measure.origin else ""
-                raise DaxEngineError(f"measure [{measure.name}]{where} does not parse: {error}") from error
+                raise DaxEngineError(measure.parse_failure(error)) from error
         return self.parses[key]
 
     def measure(self, measure: EngineMeasure, node: ast.Node, env: Env) -> Scalar:

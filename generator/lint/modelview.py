@@ -380,7 +380,8 @@ class DaxObject:
 
     ``kind`` is the owner's rule scope (``Measure``, ``CalculatedColumn``, ``CalculatedTable``,
     ``CalculationItem``, ``TablePermission``, ``KPI``) or ``FormatString`` for a dynamic format string.
-    ``table`` is the owner's table (for a table permission: the table it filters).
+    ``table`` is the owner's table (for a table permission: the table it filters); ``start`` is where the text
+    starts in its file, when the reader knows it (a measure's expression read from a model file).
     """
 
     kind: str
@@ -389,6 +390,7 @@ class DaxObject:
     expression: str
     table: TableView | None = field(repr=False, compare=False)
     owner: Named = field(repr=False, compare=False)
+    start: Location = field(default=NOWHERE, repr=False, compare=False)
 
 
 def as_model(model: SemanticModel | dict[str, Any]) -> SemanticModel:
@@ -582,7 +584,8 @@ class ModelView:
 
     def _table_dax(self, table: TableView) -> Iterator[DaxObject]:
         for measure in table.measures:
-            yield DaxObject("Measure", measure.object_type, measure.object_name, measure.expression, table, measure)
+            yield DaxObject("Measure", measure.object_type, measure.object_name, measure.expression, table, measure,
+                            measure.obj.expression_location)
             kpi = measure.kpi
             for text in (kpi.target_expression, kpi.status_expression, kpi.trend_expression) if kpi else ():
                 if text.strip():
