@@ -219,25 +219,6 @@ def test_query_model_errors_name_the_file(cli, demo_db: str, tmp_path: Path) -> 
     assert result.code == 2 and "broken.bim:2" in result.err
 
 
-def test_a_measure_that_does_not_parse_is_named_at_its_model_file_line(cli, tmp_path: Path) -> None:
-    definition = tmp_path / "Tiny.SemanticModel" / "definition"
-    (definition / "tables").mkdir(parents=True)
-    (definition / "model.tmdl").write_text("model Model\n\tculture: en-US\n\nref table Sales\n", encoding="utf-8")
-    sales = definition / "tables" / "Sales.tmdl"
-    sales.write_text("table Sales\n\n\tcolumn Amount\n\t\tdataType: decimal\n\t\tsourceColumn: Amount\n\n"
-                     "\tmeasure Total = SUM ( Sales[Amount] )\n\n"
-                     "\tmeasure Broken =\n\t\t\tVAR x = [Total]\n\t\t\tRETURN x +* 2\n", encoding="utf-8")
-    database = tmp_path / "tiny.duckdb"
-    with duckdb.connect(str(database)) as connection:
-        connection.execute("CREATE TABLE Sales (Amount DECIMAL(10, 2))")
-    result = cli("query", "--db", str(database), "--model", str(definition.parent), 'EVALUATE ROW("x", [Broken])')
-    assert result.code == 2, result
-    # '*' is column 11 of the expression's line 2: file line 11, past the three tabs the expression does not include
-    assert (f"measure [Broken] does not parse at {sales}:11:14 (line 2, column 11 of its expression): expected an "
-            "expression, found '*'") in result.err
-    assert "Traceback" not in result.err
-
-
 def test_parallelperiod_moves_whole_periods(engine: Engine) -> None:
     [row] = one(engine, 'EVALUATE ROW('
                         '"q", CALCULATE(CALCULATE([Tickets - Closed], PARALLELPERIOD(BI_Date[date], -1, QUARTER)), '

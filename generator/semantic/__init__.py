@@ -17,8 +17,9 @@ are TOM's in snake case; enumerations (:class:`~.model.DataType`, :class:`~.mode
 (file, line, column) it was read from; locations take no part in equality, so the same model read from two
 formats compares equal. A measure also records where its DAX text starts (``expression_location``), and
 :meth:`~.location.Location.within` turns a position in the DAX into one in the file (lint findings and the
-engine's parse errors name the model file and line with it). :class:`~.model.SemanticModel` is also the one case-insensitive lookup: ``table``,
-``column``, ``measure``, ``measure_table``, ``role``, ``relationship`` and ``relationships_of``.
+engine's parse errors name the model file and line with it). :class:`~.model.SemanticModel` is also the one
+case-insensitive lookup: ``table``, ``column``, ``measure``, ``measure_table``, ``role``, ``relationship`` and
+``relationships_of``.
 
 **The readers** only restructure their format; none of them interprets a value:
 
