@@ -179,10 +179,10 @@ class Compiler:
         column: that column (DAX resolves an unqualified column reference of a measure on its home table)."""
         if not self._homes or self._measure(node.name) is not None:
             return None
-        table = self.model.table(self._homes[-1])
-        if table is None or table.column(node.name) is None:
+        found = self.model.names.column(self._homes[-1], node.name)
+        if not isinstance(found, ColumnName):
             return None
-        return ast.ColumnRef(table.name, node.name, node.line, node.column)
+        return ast.ColumnRef(found.table, found.column, node.line, node.column)
 
     def _column_type(self, key: ColumnKey) -> DaxType:
         table = self.model.table(key[0])
@@ -192,7 +192,13 @@ class Compiler:
         return column.type
 
     def _measure(self, name: str) -> EngineMeasure | None:
-        return self.query_measures.get(name.lower()) or self.model.measure(name)
+        """The measure ``[name]`` denotes: the query's own (``DEFINE MEASURE``) first, else the model's as the
+        model's names resolve it (:mod:`generator.semantic.names`); None when there is none."""
+        defined = self.query_measures.get(name.lower())
+        if defined is not None:
+            return defined
+        found = self.model.names.measure(name)
+        return None if isinstance(found, Unknown) else self.model.measure(found.measure)
 
     def format_of(self, node: ast.Expr) -> str | None:
         """The format string of the measure ``node`` is a plain reference to (``[M]``, ``Table[M]``), else None:
@@ -202,8 +208,8 @@ class Compiler:
         if isinstance(node, ast.NameRef):
             measure = self._measure(node.name)
         elif isinstance(node, ast.ColumnRef):
-            table = self.model.table(node.table)
-            plain_column = table is None or table.column(node.column) is not None
+            found = self.model.names.column(node.table, node.column)
+            plain_column = not isinstance(found, Unknown) or found.what == "table"
             measure = None if plain_column else self._measure(node.column)
         else:
             return None
@@ -376,7 +382,7 @@ class Compiler:
         home = self._home_column(node)
         if home is not None:
             return self._column_or_measure(home, env)
-        names = [m.name for m in (*self.model.measures, *self.query_measures.values())]
+        names = [*self.model.names.measures, *(m.name for m in self.query_measures.values())]
         names += [c.short_name for frame in env.rows for c in frame.relation.columns]
         raise DaxEngineError(f"unknown measure or column [{name}]", *node.position,
                              hint=did_you_mean(name, names, lambda m: f"[{m}]"))
