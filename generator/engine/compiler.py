@@ -165,10 +165,10 @@ class Compiler:
         column: that column (DAX resolves an unqualified column reference of a measure on its home table)."""
         if not self._homes or self._measure(node.name) is not None:
             return None
-        table = self.model.table(self._homes[-1])
-        if table is None or table.column(node.name) is None:
+        found = self.model.names.column(self._homes[-1], node.name)
+        if not isinstance(found, ColumnName):
             return None
-        return ast.ColumnRef(table.name, node.name, node.line, node.column)
+        return ast.ColumnRef(found.table, found.column, node.line, node.column)
 
     def column_type(self, key: ColumnKey) -> DaxType:
         """The DAX type of the model column ``key``."""
@@ -179,7 +179,13 @@ class Compiler:
         return column.type
 
     def _measure(self, name: str) -> EngineMeasure | None:
-        return self.query_measures.get(name.lower()) or self.model.measure(name)
+        """The measure ``[name]`` denotes: the query's own (``DEFINE MEASURE``) first, else the model's as the
+        model's names resolve it (:mod:`generator.semantic.names`); None when there is none."""
+        defined = self.query_measures.get(name.lower())
+        if defined is not None:
+            return defined
+        found = self.model.names.measure(name)
+        return None if isinstance(found, Unknown) else self.model.measure(found.measure)
 
     def format_of(self, node: ast.Expr) -> str | None:
         """The format string of the measure ``node`` is a plain reference to (``[M]``, ``Table[M]``), else None:
@@ -189,8 +195,8 @@ class Compiler:
         if isinstance(node, ast.NameRef):
             measure = self._measure(node.name)
         elif isinstance(node, ast.ColumnRef):
-            table = self.model.table(node.table)
-            plain_column = table is None or table.column(node.column) is not None
+            found = self.model.names.column(node.table, node.column)
+            plain_column = not isinstance(found, Unknown) or found.what == "table"
             measure = None if plain_column else self._measure(node.column)
         else:
             return None
@@ -364,7 +370,7 @@ class Compiler:
         home = self.home_column(node)
         if home is not None:
             return self._column_or_measure(home, env)
-        names = [m.name for m in (*self.model.measures, *self.query_measures.values())]
+        names = [*self.model.names.measures, *(m.name for m in self.query_measures.values())]
         names += [c.short_name for frame in env.rows for c in frame.relation.columns]
         raise DaxEngineError(f"unknown measure or column [{name}]", *node.position,
                              hint=did_you_mean(name, names, lambda m: f"[{m}]"))
@@ -376,8 +382,7 @@ class Compiler:
             try:
                 self.parses[key] = parse_expression(measure.expression)
             except DaxSyntaxError as error:
-                where = f" ({measure.origin})" if measure.origin else ""
-                raise DaxEngineError(f"measure [{measure.name}]{where} does not parse: {error}") from error
+                raise DaxEngineError(measure.parse_failure(error)) from error
         return self.parses[key]
 
     def measure(self, measure: EngineMeasure, node: ast.Node, env: Env) -> Scalar:
