@@ -89,6 +89,7 @@ TABLE_FUNCTIONS = frozenset({
     "GROUPBY", "SUBSTITUTEWITHINDEX", "TOPNSKIP", "NEXTMONTH", "NEXTQUARTER", "NEXTYEAR", "PREVIOUSYEAR",
     "PREVIOUSDAY", "NEXTDAY", "PARALLELPERIOD", "DATESINPERIOD", "FIRSTDATE", "LASTDATE", "STARTOFMONTH",
     "ENDOFMONTH", "STARTOFYEAR", "ENDOFYEAR", "STARTOFQUARTER", "ENDOFQUARTER", "OPENINGBALANCEMONTH",
+    "OFFSET", "INDEX", "WINDOW",
 })
 
 
@@ -1203,3 +1204,4 @@ __all__ = ["TABLE_FUNCTIONS", "Compiler", "Env", "RowFrame", "relationships_in_e
 
 # Scalar functions registered in _SCALAR_HANDLERS by their own module (imported last: it imports this one).
 import generator.engine.stats  # noqa: E402,F401
+from generator.engine import windows as _windows  # noqa: E402,F401 - RANK, ROWNUMBER, OFFSET, INDEX, WINDOW

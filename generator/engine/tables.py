@@ -731,3 +731,6 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
 # Table functions registered in TABLE_HANDLERS by their own modules (imported last: they import this one).
 import generator.engine.generators  # noqa: E402
 import generator.engine.timeintel  # noqa: E402,F401
+from generator.engine.windows import WINDOW_TABLES  # noqa: E402
+
+TABLE_HANDLERS.update(WINDOW_TABLES)
