@@ -29,23 +29,17 @@ from generator.engine.values import DaxType
 
 T = DaxType
 
+
+def _table(name: str, *columns: tuple[str, DaxType]) -> EngineTable:
+    """A model table read from the SQL table of its name in lower case, its columns named alike."""
+    return EngineTable(name, name.lower(), tuple(EngineColumn(c, t, c) for c, t in columns))
+
+
 MODEL = EngineModel(
     tables=(
-        EngineTable(
-            "Cal", "cal", (EngineColumn("Month", T.INTEGER, "Month"), EngineColumn("Quarter", T.INTEGER, "Quarter"))
-        ),
-        EngineTable(
-            "Fact", "fact", (EngineColumn("Month", T.INTEGER, "Month"), EngineColumn("Amount", T.INTEGER, "Amount"))
-        ),
-        EngineTable(
-            "Score",
-            "score",
-            (
-                EngineColumn("Name", T.STRING, "Name"),
-                EngineColumn("Grp", T.STRING, "Grp"),
-                EngineColumn("Pts", T.DOUBLE, "Pts"),
-            ),
-        ),
+        _table("Cal", ("Month", T.INTEGER), ("Quarter", T.INTEGER)),
+        _table("Fact", ("Month", T.INTEGER), ("Amount", T.INTEGER)),
+        _table("Score", ("Name", T.STRING), ("Grp", T.STRING), ("Pts", T.DOUBLE)),
     ),
     relationships=(EngineRelationship("Fact", "Month", "Cal", "Month"),),
     measures=(EngineMeasure("Amt", "Fact", "SUM ( Fact[Amount] )"),),
@@ -247,6 +241,19 @@ def test_rank_ties_and_blanks(engine: Engine) -> None:
     assert score_ranks(engine, "RANK ( SKIP, Score, ORDERBY ( Score[Pts], DESC, LAST ), FIRST )")["c"] == 7
 
 
+def test_text_order_blank_and_case(engine: Engine) -> None:
+    # ascending, DEFAULT: BLANK, then "", then "a" before "B" (text compares case-insensitively)
+    index = (
+        'CONCATENATEX ( INDEX ( {p}, {{ "B", BLANK (), "", "a" }}, ORDERBY ( [Value]{order} ){blanks} ), '
+        'IF ( ISBLANK ( [Value] ), "blank", "<" & [Value] & ">" ) )'
+    )
+    got = [engine.evaluate(index.format(p=p, order="", blanks="")) for p in (1, 2, 3, 4)]
+    assert got == ["blank", "<>", "<a>", "<B>"]
+    assert engine.evaluate(index.format(p=-1, order=", DESC", blanks="")) == "blank"
+    assert engine.evaluate(index.format(p=1, order="", blanks=", LAST")) == "<>"
+    assert engine.evaluate(index.format(p=-1, order="", blanks=", LAST")) == "blank"
+
+
 def test_rank_partitioned(engine: Engine) -> None:
     assert score_ranks(engine, "RANK ( SKIP, Score, ORDERBY ( Score[Pts], DESC ), , PARTITIONBY ( Score[Grp] ) )") == {
         "a": 1,
@@ -314,18 +321,7 @@ def test_rank_and_rownumber_against_counting(data: list[tuple[str, int | None]],
     """RANK = 1 + the rows of the partition strictly before the row; ROWNUMBER = 1 + the rows before it, ties
     broken by the other column (Id); BLANK sorts as DEFAULT puts it (between the negatives and zero)."""
     model = EngineModel(
-        tables=(
-            EngineTable(
-                "T",
-                "t",
-                (
-                    EngineColumn("Id", T.INTEGER, "Id"),
-                    EngineColumn("Grp", T.STRING, "Grp"),
-                    EngineColumn("Val", T.INTEGER, "Val"),
-                ),
-            ),
-        ),
-        relationships=(),
+        tables=(_table("T", ("Id", T.INTEGER), ("Grp", T.STRING), ("Val", T.INTEGER)),), relationships=()
     )
     connection = duckdb.connect()
     connection.execute('CREATE TABLE t ("Id" BIGINT, "Grp" VARCHAR, "Val" BIGINT)')

@@ -11,7 +11,8 @@ The rules followed, from Microsoft's DAX reference and DAX Guide:
   relation that is not in PARTITIONBY, ascending.
 * **Blanks** (the function's argument; an ORDERBY item's own one takes precedence): DEFAULT puts BLANK between
   the negative numbers and zero (numbers) or before every value, the empty string included (text, dates,
-  booleans), mirrored by DESC; FIRST and LAST put BLANK first or last whatever the direction.
+  booleans), mirrored by DESC; FIRST and LAST put BLANK first or last whatever the direction. Text sorts
+  case-insensitively, as DAX compares it.
 * **PARTITIONBY ( column … ).** Columns of the relation; each partition is numbered on its own. Omitted, the
   relation is one partition (BLANK values form one partition).
 * **Unique order.** OFFSET, INDEX, WINDOW and ROWNUMBER need every row of a partition in a distinct place: when
@@ -25,18 +26,19 @@ The rules followed, from Microsoft's DAX reference and DAX Guide:
   context, where every combination of its values that exists (in the column's table) is a current row. So in
   ``SUMMARIZECOLUMNS ( 'Date'[Month], … )`` the group's month is the current row, and with no filter on the
   month every month is. Columns added by table functions (no lineage) are not matched.
-* **Results.** OFFSET: for each current row, the row ``delta`` places after it in its partition (BLANK delta
-  is 0); none when that is outside the partition. INDEX: for each partition of a current row, the row at
-  ``position`` (1 first, -1 last); none when the position is 0, BLANK or outside. WINDOW: for each current row
-  the rows from ``from`` to ``to``, both included: REL counts from the current row, ABS from the partition's
-  start (1-based, 0 read as 1) or, negative, from its end (-1 last); the window is clipped to the partition and
-  empty when it ends before it starts; with both bounds ABS the window depends on the partition only. OFFSET
-  and WINDOW return the union of their current rows' results (overlapping windows repeat rows). RANK and
-  ROWNUMBER: the current row's rank or row number; BLANK when no row of the relation matches; an error when
-  the context holds several current rows.
+* **Results.** OFFSET: for each current row, the row ``delta`` places after it in its partition (a BLANK
+  delta is 0 [reading]); none when that is outside the partition. INDEX: for each partition of a current row,
+  the row at ``position`` (1 first, -1 last); none when the position is 0, BLANK or outside. WINDOW: for each
+  current row the rows from ``from`` to ``to``, both included: REL counts from the current row, ABS from the
+  partition's start (1-based, 0 read as 1) or, negative, from its end (-1 last); the window is clipped to the
+  partition and empty when it ends before it starts; with both bounds ABS the window depends on the partition
+  only. OFFSET and WINDOW return the union of their current rows' results (overlapping windows repeat rows
+  [reading]). RANK and ROWNUMBER: the current row's rank or row number; BLANK when no row of the relation
+  matches; an error when the context holds several current rows [reading: a table of several values where one
+  is expected].
 
-Refused with their position: MATCHBY, the reset argument (visual calculations) and PARTITIONBY on a column the
-relation does not hold.
+[reading] marks the engine's reading where the reference says nothing. Refused with their position: MATCHBY,
+the reset argument (visual calculations) and PARTITIONBY on a column the relation does not hold.
 """
 
 from __future__ import annotations
@@ -179,7 +181,10 @@ def _relation(compiler: Compiler, node: ast.Call, arguments: _Arguments, env: En
 
 
 def _sort_keys(key: _Key) -> list[exp.Ordered]:
-    """SQL ORDER BY items that put ``key``'s values, BLANK included, in DAX's order."""
+    """SQL ORDER BY items that put ``key``'s values, BLANK included, in DAX's order (text case-insensitively, as
+    DAX compares it)."""
+    if key.type is DaxType.STRING:
+        key = _Key(exp.Lower(this=key.sql.copy()), key.type, key.descending, key.blanks)
     is_blank = exp.Is(this=key.sql.copy(), expression=exp.Null())
     one, zero = exp.Literal.number(1), exp.Literal.number(0)
     if key.blanks in ("FIRST", "LAST"):
@@ -274,7 +279,7 @@ def _numbered(compiler: Compiler, node: ast.Call, arguments: _Arguments, env: En
     query = (
         exp.select(*[col(outer, c.sql) for c in relation.columns], copy=False)
         .select(aliased(number, _INDEX), aliased(size, _COUNT), copy=False)
-        .from_(exp.Subquery(this=keyed, alias=exp.TableAlias(this=exp.to_identifier(outer))), copy=False)
+        .from_(_named(keyed, outer), copy=False)
     )
     return _Numbered(query, relation, tuple(partition))
 
@@ -301,7 +306,7 @@ def _current(compiler: Compiler, numbered: _Numbered, alias: str, env: Env) -> e
         conditions.append(
             exp.Exists(
                 this=exp.select(exp.Literal.number(1), copy=False)
-                .from_(exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(values))), copy=False)
+                .from_(_named(query, values), copy=False)
                 .where(exp.and_(*match, copy=False), copy=False)
             )
         )
@@ -317,6 +322,11 @@ def _whole(compiler: Compiler, node: ast.Expr, env: Env) -> exp.Expression:
     return scalars.cast_to(compiler.scalar(node, env), DaxType.INTEGER).sql
 
 
+def _named(query: exp.Query, alias: str) -> exp.Subquery:
+    """``query`` as a FROM item called ``alias``."""
+    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
 def _result(numbered: _Numbered, query: exp.Select) -> Relation:
     return Relation(query, numbered.relation.columns, numbered.relation.base_table)
 
@@ -330,12 +340,20 @@ def offset(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     numbered = _numbered(compiler, node, _arguments(compiler, node, 1, env), env, "ROW_NUMBER")
     target, current = compiler.fresh("t"), compiler.fresh("c")
     moved = exp.EQ(this=col(target, _INDEX), expression=exp.Add(this=col(current, _INDEX), expression=delta))
+    return _around_current(compiler, numbered, target, current, moved, env)
+
+
+def _around_current(
+    compiler: Compiler, numbered: _Numbered, target: str, current: str, condition: exp.Expression, env: Env
+) -> Relation:
+    """The rows (``target``) that meet ``condition`` for a current row (``current``) of their partition, once
+    for each such current row (the union of the current rows' results)."""
     query = (
         exp.select(*[col(target, c.sql) for c in numbered.relation.columns], copy=False)
-        .from_(exp.Subquery(this=numbered.query, alias=exp.TableAlias(this=exp.to_identifier(target))), copy=False)
+        .from_(_named(numbered.query, target), copy=False)
         .join(
-            exp.Subquery(this=numbered.query.copy(), alias=exp.TableAlias(this=exp.to_identifier(current))),
-            on=exp.and_(*_same_partition(numbered, target, current), moved, copy=False),
+            _named(numbered.query.copy(), current),
+            on=exp.and_(*_same_partition(numbered, target, current), condition, copy=False),
             join_type="inner",
             copy=False,
         )
@@ -361,9 +379,7 @@ def _partitions(compiler: Compiler, numbered: _Numbered, target: str, env: Env) 
     current = compiler.fresh("c")
     inner = (
         exp.select(exp.Literal.number(1), copy=False)
-        .from_(
-            exp.Subquery(this=numbered.query.copy(), alias=exp.TableAlias(this=exp.to_identifier(current))), copy=False
-        )
+        .from_(_named(numbered.query.copy(), current), copy=False)
         .where(
             exp.and_(
                 _current(compiler, numbered, current, env), *_same_partition(numbered, target, current), copy=False
@@ -385,7 +401,7 @@ def index(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     at = exp.EQ(this=col(target, _INDEX), expression=_position(position, col(target, _COUNT)))
     query = (
         exp.select(*[col(target, c.sql) for c in numbered.relation.columns], copy=False)
-        .from_(exp.Subquery(this=numbered.query, alias=exp.TableAlias(this=exp.to_identifier(target))), copy=False)
+        .from_(_named(numbered.query, target), copy=False)
         .where(exp.and_(at, _partitions(compiler, numbered, target, env), copy=False), copy=False)
     )
     return _result(numbered, query)
@@ -432,27 +448,14 @@ def window(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
                 .else_(_position(amount.copy(), size.copy()))
             )
     inside = exp.Between(this=col(target, _INDEX), low=limits[0], high=limits[1])
-    source = exp.Subquery(this=numbered.query, alias=exp.TableAlias(this=exp.to_identifier(target)))
-    columns = [col(target, c.sql) for c in numbered.relation.columns]
     if all(kind == "ABS" for _, kind in bounds):  # the window depends on the partition only
         query = (
-            exp.select(*columns, copy=False)
-            .from_(source, copy=False)
+            exp.select(*[col(target, c.sql) for c in numbered.relation.columns], copy=False)
+            .from_(_named(numbered.query, target), copy=False)
             .where(exp.and_(inside, _partitions(compiler, numbered, target, env), copy=False), copy=False)
         )
         return _result(numbered, query)
-    query = (
-        exp.select(*columns, copy=False)
-        .from_(source, copy=False)
-        .join(
-            exp.Subquery(this=numbered.query.copy(), alias=exp.TableAlias(this=exp.to_identifier(current))),
-            on=exp.and_(*_same_partition(numbered, target, current), inside, copy=False),
-            join_type="inner",
-            copy=False,
-        )
-        .where(_current(compiler, numbered, current, env), copy=False)
-    )
-    return _result(numbered, query)
+    return _around_current(compiler, numbered, target, current, inside, env)
 
 
 def _scalar_rank(compiler: Compiler, node: ast.Call, env: Env, ranking: str, start: int) -> Scalar:
@@ -464,7 +467,7 @@ def _scalar_rank(compiler: Compiler, node: ast.Call, env: Env, ranking: str, sta
         current = compiler.fresh("c")
         query = (
             exp.select(value, copy=False)
-            .from_(exp.Subquery(this=numbered.query.copy(), alias=exp.TableAlias(this=exp.to_identifier(current))))
+            .from_(_named(numbered.query.copy(), current))
             .where(_current(compiler, numbered, current, env), copy=False)
         )
         return exp.Subquery(this=query)
