@@ -463,18 +463,18 @@ def _scalar_rank(compiler: Compiler, node: ast.Call, env: Env, ranking: str, sta
     subqueries, so that it is raised only where the value is used (not in an IF branch never taken)."""
     numbered = _numbered(compiler, node, _arguments(compiler, node, start, env), env, ranking)
 
-    def over_current(value: exp.Expression) -> exp.Subquery:
+    def over_current(value: exp.Expression, rows: exp.Query) -> exp.Subquery:
         current = compiler.fresh("c")
         query = (
             exp.select(value, copy=False)
-            .from_(_named(numbered.query.copy(), current))
+            .from_(_named(rows.copy(), current))
             .where(_current(compiler, numbered, current, env), copy=False)
         )
         return exp.Subquery(this=query)
 
     several = f"{node.name}: the context holds more than one current row of the relation"
-    count = over_current(exp.Count(this=exp.Star()))
-    number = over_current(exp.cast(exp.Max(this=exp.column(_INDEX)), _BIGINT))  # the only FROM item's
+    count = over_current(exp.Count(this=exp.Star()), numbered.relation.query)  # no ordering needed to count
+    number = over_current(exp.cast(exp.Max(this=exp.column(_INDEX)), _BIGINT), numbered.query)
     value = (
         exp.Case()
         .when(exp.GT(this=count, expression=exp.Literal.number(1)), scalars._error(several, DaxType.INTEGER))
