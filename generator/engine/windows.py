@@ -210,6 +210,16 @@ def _sort_keys(key: _Key) -> list[exp.Ordered]:
     ]
 
 
+def _model_column(compiler: Compiler, node: ast.Expr) -> ColumnKey | None:
+    """The model column ``node`` names (``Table[Column]`` of a model table), else None."""
+    if not isinstance(node, ast.ColumnRef):
+        return None
+    table = compiler.model.table(node.table)
+    if table is None or table.column(node.column) is None:
+        return None
+    return compiler._column_key(node)
+
+
 def _numbered(compiler: Compiler, node: ast.Call, arguments: _Arguments, env: Env, ranking: str) -> _Numbered:
     """The relation numbered within its partitions: ``ranking`` is ROW_NUMBER (a unique order), RANK or
     DENSE_RANK."""
@@ -217,28 +227,22 @@ def _numbered(compiler: Compiler, node: ast.Call, arguments: _Arguments, env: En
     inner = compiler.fresh("r")
     row_env = env.with_row(RowFrame(inner, relation))
     partition: list[str] = []
-    for key in _columns(compiler, arguments.partition) if arguments.partition is not None else []:
+    clause = arguments.partition
+    for key in _columns(compiler, clause) if clause is not None else []:
         found = relation.find(key)
         if found is None:
-            raise Unsupported(
-                f"PARTITIONBY on {column_name(key)}, which the relation does not hold", *arguments.partition.position
-            )  # type: ignore[union-attr]
+            assert clause is not None
+            raise Unsupported(f"PARTITIONBY on {column_name(key)}, which the relation does not hold", *clause.position)
         partition.append(found.sql)
     keys: list[_Key] = []
     ordered_columns: set[str] = set()
     if arguments.order is not None:
         for expression, descending, blanks in _order_items(arguments.order):
-            if (
-                isinstance(expression, ast.ColumnRef)
-                and compiler.model.table(expression.table) is not None
-                and compiler.model.table(expression.table).column(expression.column) is not None
-            ):  # type: ignore[union-attr]
-                found = relation.find(compiler._column_key(expression))
+            if (key := _model_column(compiler, expression)) is not None:
+                found = relation.find(key)
                 if found is None:
                     raise DaxEngineError(
-                        f"ORDERBY: {column_name(compiler._column_key(expression))} is not a "
-                        f"column of {node.name}'s relation",
-                        *expression.position,
+                        f"ORDERBY: {column_name(key)} is not a column of {node.name}'s relation", *expression.position
                     )
                 ordered_columns.add(found.sql)
             value = compiler.scalar(expression, row_env)
