@@ -355,7 +355,7 @@ def test_postgresql_agrees_with_duckdb(engine: Engine, postgres_db: str) -> None
 _VALUES = st.one_of(st.none(), st.integers(-3, 3))
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.lists(st.tuples(st.sampled_from("xy"), _VALUES), min_size=1, max_size=8), descending=st.booleans())
 def test_rank_and_rownumber_against_counting(data: list[tuple[str, int | None]], descending: bool) -> None:
     """RANK = 1 + the rows of the partition strictly before the row; ROWNUMBER = 1 + the rows before it, ties
