@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 import duckdb
 import pyodbc
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from generator.engine.errors import DaxEngineError, Unsupported
@@ -357,6 +357,8 @@ _VALUES = st.one_of(st.none(), st.integers(-3, 3))
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.lists(st.tuples(st.sampled_from("xy"), _VALUES), min_size=1, max_size=8), descending=st.booleans())
+@example(data=[("x", None), ("x", 0), ("x", -1), ("x", 1), ("x", None), ("y", 1), ("y", 1)], descending=False)
+@example(data=[("x", None), ("x", 0), ("x", -1), ("x", 1), ("y", None), ("y", 2)], descending=True)
 def test_rank_and_rownumber_against_counting(data: list[tuple[str, int | None]], descending: bool) -> None:
     """RANK = 1 + the rows of the partition strictly before the row; ROWNUMBER = 1 + the rows before it, ties
     broken by the other column (Id); BLANK sorts as DEFAULT puts it (between the negatives and zero)."""
