@@ -333,7 +333,7 @@ class Compiler:
                 return self.is_table_expression(body, env)
         return False
 
-    def _row_column(self, env: Env, key: ColumnKey | None, name: str | None) -> Scalar | None:
+    def row_column(self, env: Env, key: ColumnKey | None, name: str | None) -> Scalar | None:
         for frame in reversed(env.rows):
             found = frame.relation.find(key) if key is not None else frame.relation.find_name(name or "")
             if found is not None:
@@ -344,7 +344,7 @@ class Compiler:
         table = self.model.table(node.table)
         bound = env.variables.get(node.table.lower())
         if isinstance(bound, Relation):
-            found = self._row_column(env, None, node.column)
+            found = self.row_column(env, None, node.column)
             if found is not None:
                 return found
             raise DaxEngineError(f"columns of the table variable '{node.table}' cannot be read as {node.table}"
@@ -354,7 +354,7 @@ class Compiler:
             if measure is not None:
                 return self.measure(measure, node, env)
         key = self.column_key(node)
-        found = self._row_column(env, key, None)
+        found = self.row_column(env, key, None)
         if found is not None:
             return found
         raise DaxEngineError(f"a single value for column '{key[1]}' in table '{key[0]}' cannot be determined "
@@ -364,7 +364,7 @@ class Compiler:
         measure = self._measure(name)
         if measure is not None:
             return self.measure(measure, node, env)
-        found = self._row_column(env, None, name)
+        found = self.row_column(env, None, name)
         if found is not None:
             return found
         home = self.home_column(node)

@@ -139,6 +139,7 @@ _MODULES = (
     "generator.engine.timeintel",
     "generator.engine.stats",
     "generator.engine.balances",
+    "generator.engine.windows",
 )
 _loaded = False
 
