@@ -334,6 +334,7 @@ class Compiler:
         return False
 
     def row_column(self, env: Env, key: ColumnKey | None, name: str | None) -> Scalar | None:
+        """The value of column ``key`` (or of the column called ``name``) in the innermost row context holding it."""
         for frame in reversed(env.rows):
             found = frame.relation.find(key) if key is not None else frame.relation.find_name(name or "")
             if found is not None:
