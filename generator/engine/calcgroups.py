@@ -36,9 +36,10 @@ from generator.dax import ast
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
 from generator.engine import scalars
-from generator.engine.compiler import _SCALAR_HANDLERS, Compiler, Env
+from generator.engine.compiler import Compiler, Env
 from generator.engine.context import FilterContext
 from generator.engine.errors import DaxEngineError
+from generator.engine.functions import Kind, function
 from generator.engine.model import EngineColumn, EngineMeasure, EngineTable
 from generator.engine.values import DaxType, Scalar
 
@@ -118,9 +119,9 @@ def _current(compiler: Compiler, node: ast.Call) -> SelectedMeasure:
     return compiler.selected_measures[-1]
 
 
+@function("SELECTEDMEASURE", kind=Kind.HANDLER, arity=0)
 def selectedmeasure(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     """SELECTEDMEASURE(): the measure the item is applied to, with the lower-precedence groups applied."""
-    compiler._arity(node, 0, 0)
     current = _current(compiler, node)
     inner = Env(compiler.transition(env), (), compiler.query_variables, env.measures)
     compiler.selected_measures.pop()  # the measure's own code is outside the item
@@ -130,22 +131,22 @@ def selectedmeasure(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
         compiler.selected_measures.append(current)
 
 
+@function("SELECTEDMEASURENAME", kind=Kind.HANDLER, arity=0)
 def selectedmeasurename(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     """SELECTEDMEASURENAME(): the name of the measure the item is applied to."""
-    compiler._arity(node, 0, 0)
     return scalars.literal_string(_current(compiler, node).measure.name)
 
 
+@function("SELECTEDMEASUREFORMATSTRING", kind=Kind.HANDLER, arity=0)
 def selectedmeasureformatstring(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     """SELECTEDMEASUREFORMATSTRING(): the format string of the measure the item is applied to (BLANK if none)."""
-    compiler._arity(node, 0, 0)
     format_string = _current(compiler, node).measure.format_string
     return scalars.literal_string(format_string) if format_string else scalars.blank()
 
 
+@function("ISSELECTEDMEASURE", kind=Kind.HANDLER, arity=(1, None))
 def isselectedmeasure(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     """ISSELECTEDMEASURE([M1], …): TRUE when the measure the item is applied to is one of the arguments."""
-    compiler._arity(node, 1)
     current = _current(compiler, node)
     names = []
     for argument in node.args:
@@ -159,9 +160,3 @@ def isselectedmeasure(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
             raise DaxEngineError("ISSELECTEDMEASURE takes measure references", *argument.position)
         names.append(measure.name.lower())
     return scalars.literal_boolean(current.measure.name.lower() in names)
-
-
-_SCALAR_HANDLERS["SELECTEDMEASURE"] = selectedmeasure
-_SCALAR_HANDLERS["SELECTEDMEASURENAME"] = selectedmeasurename
-_SCALAR_HANDLERS["SELECTEDMEASUREFORMATSTRING"] = selectedmeasureformatstring
-_SCALAR_HANDLERS["ISSELECTEDMEASURE"] = isselectedmeasure
