@@ -20,10 +20,12 @@ from generator.dax import ast
 from generator.dax.depth import MAX_MEASURE_DEPTH
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
-from generator.engine import scalars, sqlfuncs
+from generator.engine import scalars, selected, sqlfuncs
 from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_filter, placeholder
+from generator.engine.crossfilter import crossfilter
 from generator.engine.errors import DaxEngineError, Unsupported, did_you_mean
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
+from generator.engine.propagation import reached_tables
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
 from generator.engine.scan import Sources, TableScan, relationships_in_effect, source_table
 from generator.engine.sqltree import aliased
@@ -67,7 +69,7 @@ class Env:
 class _Modifier:
     """One CALCULATE argument, evaluated: a filter to add, filters to remove, or a relationship to activate."""
 
-    kind: str  # "filter", "remove", "remove_all", "remove_tables", "all_except", "activate"
+    kind: str  # "filter", "remove", "remove_all", "remove_tables", "all_except", "activate", "allselected"
     filter: Filter | None = None
     keep: bool = False
     keys: frozenset[ColumnKey] = frozenset()
@@ -420,7 +422,7 @@ class Compiler:
             lineage = [c for c in frame.relation.columns if c.lineage is not None]
             if not lineage:
                 continue
-            context = context.remove({c.lineage for c in lineage if c.lineage}, self.materialize)
+            context = context.remove({c.lineage for c in lineage if c.lineage}, self.materialize).iterated()
             for rel_column in lineage:
                 assert rel_column.lineage is not None
                 context = context.add(equals_filter(rel_column.lineage, col(frame.alias, rel_column.sql),
@@ -504,7 +506,9 @@ class Compiler:
                 context = context.activate(modifier.relationship)  # type: ignore[arg-type]
         for modifier in modifiers:
             if modifier.kind == "remove_all":
-                context = FilterContext((), context.activated)
+                context = context.cleared()
+            elif modifier.kind == "allselected":
+                context = selected.restore(context, modifier.keys, modifier.tables, self.materialize)
             elif modifier.kind == "remove":
                 context = context.remove(set(modifier.keys), self.materialize)
             elif modifier.kind == "remove_tables":
@@ -552,7 +556,12 @@ class Compiler:
                 return replace(inner, keep=True)
             if name == "USERELATIONSHIP":
                 return _Modifier("activate", relationship=self._relationship(argument))
-            if name in ("CROSSFILTER", "ALLSELECTED", "ALLCROSSFILTERED"):
+            if name == "CROSSFILTER":
+                return _Modifier("activate", relationship=crossfilter(self, argument, env.context))
+            if name == "ALLSELECTED":
+                keys, tables = selected.arguments(self, argument, env)
+                return _Modifier("allselected", keys=keys, tables=tables)
+            if name == "ALLCROSSFILTERED":
                 raise Unsupported(name, *argument.position)
             if name == "ALLEXCEPT":
                 self._arity(argument, 2)
@@ -816,8 +825,8 @@ class Compiler:
         """SQL true when a relationship to ``table`` has many-side rows with no match (or a BLANK key)."""
         checks = []
         for relationship in self.model.relationships:
-            if relationship.to_table.lower() != table.name.lower():
-                continue
+            if relationship.to_table.lower() != table.name.lower() or relationship.cardinality == "many_to_many":
+                continue  # a many-to-many relationship is limited: no blank row (generator.engine.propagation)
             many = self._table_named(relationship.from_table, ast.TableRef(""))
             many_column = many.column(relationship.from_column)
             one_column = table.column(relationship.to_column)
@@ -962,7 +971,7 @@ class Compiler:
             table = self._table_named(argument.name, argument)
         else:
             table = self._table_named(self._column_key(argument)[0], argument)
-        reached = self._expanded_tables(table, env.context)
+        reached = reached_tables(self._scan(table, env.context))
         filtered = any(key[0].lower() in reached for f in env.context.filters for key in f.columns)
         return scalars.literal_boolean(filtered)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from generator.dax import ast
-from generator.engine import scalars, sqlfuncs
+from generator.engine import scalars, selected, sqlfuncs
 from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.context import FilterContext, equals_filter
 from generator.engine.errors import DaxEngineError, Unsupported
@@ -156,6 +156,7 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         if isinstance(expression, ast.Call) and expression.name in ("IGNORE", "NONVISUAL"):
             raise Unsupported(expression.name, *expression.position)
     context = compiler._calculate_context(tuple(filter_arguments), env) if filter_arguments else env.context
+    context = context.with_shadow()  # what ALLSELECTED restores (generator.engine.selected)
 
     by_table: dict[str, list[ColumnKey]] = {}
     for key in group_keys:
@@ -726,6 +727,7 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
     "DATESMTD": dates_to_date,
     "DATESQTD": dates_to_date,
     "DATESYTD": dates_to_date,
+    "ALLSELECTED": selected.allselected_table,
 }
 
 # Table functions registered in TABLE_HANDLERS by their own modules (imported last: they import this one).
