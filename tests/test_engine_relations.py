@@ -105,12 +105,17 @@ def write_model(path: Path, relationships: list[dict]) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def connection() -> duckdb.DuckDBPyConnection:
+def _connection(extra_sales: str = "") -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for name, (columns, rows) in DATA.items():
         con.execute(f'CREATE TABLE "{name}" ({columns})')
-        con.execute(f'INSERT INTO "{name}" VALUES {rows}')
+        con.execute(f'INSERT INTO "{name}" VALUES {rows}{extra_sales if name == "Sales" else ""}')
+    return con
+
+
+@pytest.fixture(scope="module")
+def connection() -> duckdb.DuckDBPyConnection:
+    con = _connection()
     yield con
     con.close()
 
@@ -186,6 +191,21 @@ def test_the_filter_travels_on_along_a_chain(engine: Engine) -> None:
         {("Paris", 1): 1, ("Lyon", 4): 1}
     )
     assert value(engine, "[Returned]") == 4
+
+
+def test_the_blank_row_passes_when_filtered_sales_have_no_product(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # One more sale, by Bob, of product 9, which Product lacks: it belongs to Product's blank row.
+    con = _connection(", (6, 9, 2, 5)")
+    try:
+        orphans = _engine(tmp_path_factory, con, "orphans", RELATIONSHIPS)
+        names = "COUNTROWS ( VALUES ( Product[Name] ) )"
+        assert rows(orphans, f'EVALUATE SUMMARIZECOLUMNS ( Customer[Name], "N", {names} )') == Counter(
+            {("Ann", 2): 1, ("Bob", 3): 1}
+        )  # Bob: Road, Chain and the blank row
+        assert orphans.evaluate(f"CALCULATE ( {names}, Sales[Amount] > 60 )") == 1  # Road only
+        assert orphans.evaluate(f"{names}") == 5
+    finally:
+        con.close()
 
 
 def test_iscrossfiltered_sees_the_filter_that_crosses(engine: Engine) -> None:

@@ -121,8 +121,27 @@ def cross_conditions(scan: TableScan) -> list[exp.Expression]:
                 )
             routes[reached] = crossing.relationship.name
         target = _key(scan, scan._join(crossing.target[0]), *crossing.target)
-        conditions.append(target.isin(query=query))
+        condition: exp.Expression = target.isin(query=query)
+        if crossing.relationship.cardinality != "many_to_many":
+            condition = exp.or_(condition, _blank_row(scan, crossing, target, query), copy=False)
+        conditions.append(condition)
     return conditions
+
+
+def _blank_row(scan: TableScan, crossing: Crossing, target: exp.Expression, keys: exp.Select) -> exp.Expression:
+    """The one side's blank row (and, through a join, the rows that see it) passes a bidirectional filter when
+    some many-side row that passes it has no match on the one side (a BLANK or unmatched key), as those rows
+    belong to the blank row."""
+    one = scan.model.table(crossing.target[0])
+    assert one is not None
+    alias, keyed = scan.fresh("b"), scan.fresh("b")
+    match = exp.select(exp.Literal.number(1), copy=False).from_(scan._table_source(one, alias), copy=False)
+    match = match.where(
+        exp.EQ(this=_key(scan, alias, *crossing.target), expression=exp.column("k", table=keyed)), copy=False
+    )
+    orphan = exp.select(exp.Literal.number(1), copy=False).from_(keys.copy().subquery(keyed), copy=False)
+    orphan = orphan.where(exp.Not(this=exp.Exists(this=match)), copy=False)
+    return exp.and_(exp.Is(this=target.copy(), expression=exp.Null()), exp.Exists(this=orphan), copy=False)
 
 
 def reached_tables(scan: TableScan) -> frozenset[str]:
