@@ -65,7 +65,7 @@ def supported_functions() -> frozenset[str]:
 
     names = set(compiler._SCALAR_HANDLERS) | set(compiler._AGGREGATES) | set(compiler._ITERATORS)
     names |= set(scalars.SCALAR_FUNCTIONS) | set(tables.TABLE_HANDLERS)
-    names |= {"REMOVEFILTERS", "ALL", "ALLNOBLANKROW", "ALLEXCEPT", "USERELATIONSHIP", "KEEPFILTERS"}
+    names |= {"REMOVEFILTERS", "ALL", "ALLNOBLANKROW", "ALLEXCEPT", "USERELATIONSHIP", "KEEPFILTERS", "CROSSFILTER"}
     return frozenset(names)
 
 
