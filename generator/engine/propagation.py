@@ -25,6 +25,7 @@ a bidirectional or many-to-many relationship reads exactly the tables it read be
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,36 +79,45 @@ def _key(scan: TableScan, alias: str, table: str, column: str) -> exp.Expression
     return scan._raw(alias, table, column)
 
 
+def _other_sides(scan: TableScan) -> Iterator[tuple[Crossing, TableScan]]:
+    """Each crossing into ``scan``'s expanded table, with the scan of its other side: filtered by what reaches it
+    without coming back through this relationship or through a table ``scan`` already reads."""
+    from generator.engine.scan import TableScan
+
+    for crossing in crossings(scan.relationships):
+        if crossing.relationship in scan.blocked or crossing.target[0].lower() not in scan.paths:
+            continue
+        source_table = crossing.source[0].lower()
+        if source_table in scan.paths or source_table in scan.visited:
+            continue  # a table the scan reads: its filters are applied to it already
+        source = scan.model.table(crossing.source[0])
+        assert source is not None
+        yield (
+            crossing,
+            TableScan(
+                scan.model,
+                source,
+                scan.context,
+                scan.fresh,
+                scan.materialize,
+                sources=scan.sources,
+                blocked=scan.blocked | {crossing.relationship},
+                visited=scan.visited | frozenset(scan.paths),
+            ),
+        )
+
+
 def cross_conditions(scan: TableScan) -> list[exp.Expression]:
     """One condition per crossing a filter of ``scan``'s context needs to reach ``scan``'s table.
 
     A crossing into a table of the expanded table restricts that table's key to the keys of the other side's
-    rows under the filters that reach the other side without coming back through this relationship or through
-    a table this scan already reads (those are already applied). Raises :class:`Unsupported` for an ambiguous
-    path: a filtered table reaching the scan along two routes.
+    rows under the filters that reach the other side (:func:`_other_sides`; those on ``scan``'s own tables are
+    applied to them directly). Raises :class:`Unsupported` for an ambiguous path: a filtered table reaching the
+    scan along two routes.
     """
-    from generator.engine.scan import TableScan
-
     conditions: list[exp.Expression] = []
     routes: dict[str, str] = {name: "its relationships" for name in scan.paths}
-    for crossing in crossings(scan.relationships):
-        if crossing.relationship in scan.blocked:
-            continue
-        target_table, source_table = crossing.target[0].lower(), crossing.source[0].lower()
-        if target_table not in scan.paths or source_table in scan.paths or source_table in scan.visited:
-            continue
-        source = scan.model.table(crossing.source[0])
-        assert source is not None
-        inner = TableScan(
-            scan.model,
-            source,
-            scan.context,
-            scan.fresh,
-            scan.materialize,
-            sources=scan.sources,
-            blocked=scan.blocked | {crossing.relationship},
-            visited=scan.visited | frozenset(scan.paths),
-        )
+    for crossing, inner in _other_sides(scan):
         query = inner.select(exp.alias_(_key(inner, inner.alias, *crossing.source), "k", copy=False))
         if query.args.get("where") is None:
             continue  # no filter reaches the other side: nothing crosses
@@ -147,26 +157,7 @@ def _blank_row(scan: TableScan, crossing: Crossing, target: exp.Expression, keys
 def reached_tables(scan: TableScan) -> frozenset[str]:
     """The tables (lower-cased names) whose filters can reach ``scan``'s table: its expanded table and, through
     crossings, the tables that filter the other sides (ISCROSSFILTERED)."""
-    from generator.engine.scan import TableScan
-
     reached = set(scan.paths)
-    for crossing in crossings(scan.relationships):
-        if crossing.relationship in scan.blocked or crossing.target[0].lower() not in scan.paths:
-            continue
-        source_table = crossing.source[0].lower()
-        if source_table in scan.paths or source_table in scan.visited:
-            continue
-        source = scan.model.table(crossing.source[0])
-        assert source is not None
-        inner = TableScan(
-            scan.model,
-            source,
-            scan.context,
-            scan.fresh,
-            scan.materialize,
-            sources=scan.sources,
-            blocked=scan.blocked | {crossing.relationship},
-            visited=scan.visited | frozenset(scan.paths),
-        )
+    for _, inner in _other_sides(scan):
         reached |= reached_tables(inner)
     return frozenset(reached)
