@@ -339,6 +339,8 @@ def test_allselected_keeps_the_filters_of_an_enclosing_calculatetable(engine: En
     [
         'EVALUATE ROW ( "x", CALCULATE ( [Sales], ALLSELECTED ( Product ) ) )',
         'EVALUATE SUMMARIZECOLUMNS ( Product[Name], "x", SUMX ( VALUES ( Customer[Name] ), [Share] ) )',
+        'EVALUATE SUMMARIZECOLUMNS ( Product[Name], "x", SUMX ( { 1, 2 }, [Share] ) )',
+        'EVALUATE SUMMARIZECOLUMNS ( Product[Name], "x", COUNTROWS ( FILTER ( ALLSELECTED ( Product ), [Share] ) ) )',
     ],
 )
 def test_allselected_without_a_known_shadow_filter_context_is_refused(engine: Engine, query: str) -> None:

@@ -416,13 +416,14 @@ class Compiler:
             self._homes.pop()
 
     def transition(self, env: Env) -> FilterContext:
-        """Context transition: every row context becomes filters on its columns (replacing theirs)."""
-        context = env.context
+        """Context transition: every row context becomes filters on its columns (replacing theirs); inside an
+        iterator, the context no longer has SUMMARIZECOLUMNS' shadow filter context (ALLSELECTED)."""
+        context = env.context.iterated() if env.rows else env.context
         for frame in env.rows:
             lineage = [c for c in frame.relation.columns if c.lineage is not None]
             if not lineage:
                 continue
-            context = context.remove({c.lineage for c in lineage if c.lineage}, self.materialize).iterated()
+            context = context.remove({c.lineage for c in lineage if c.lineage}, self.materialize)
             for rel_column in lineage:
                 assert rel_column.lineage is not None
                 context = context.add(equals_filter(rel_column.lineage, col(frame.alias, rel_column.sql),
