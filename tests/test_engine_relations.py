@@ -346,3 +346,50 @@ def test_allselected_keeps_the_filters_of_an_enclosing_calculatetable(engine: En
 def test_allselected_without_a_known_shadow_filter_context_is_refused(engine: Engine, query: str) -> None:
     with pytest.raises(Unsupported, match="unsupported: ALLSELECTED"):
         engine.query(query)
+
+
+# ---------------------------------------------------------------------------------------------------- servers
+
+SERVER_QUERIES = {
+    'EVALUATE SUMMARIZECOLUMNS ( Customer[City], "R", [Returned], "B", [Budget] )': {
+        ("Paris", 1, 2200): 1,
+        ("Lyon", 4, 2500): 1,
+    },
+    'EVALUATE SUMMARIZECOLUMNS ( Budget[Year], "N", CALCULATE ( COUNTROWS ( Product ), '
+    "CROSSFILTER ( Budget[Category], Product[Category], BOTH ) ) )": {(2023, 2): 1, (2024, 4): 1},
+    f'EVALUATE SUMMARIZECOLUMNS ( Product[Name], {SELECTED}, "Share", [Share] )': {
+        ("Road", round(300 / 350, 9)): 1,
+        ("Chain", round(50 / 350, 9)): 1,
+    },
+}
+
+
+_SERVER_TYPES = {"VARCHAR": "VARCHAR(40)", "DOUBLE": "DOUBLE PRECISION"}
+
+
+@pytest.mark.parametrize("server", ["postgres", "mariadb"])
+def test_relations_on_the_servers(
+    server: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import pyodbc
+
+    from generator.engine.session import open_odbc_read_only
+
+    connection_string = request.getfixturevalue(f"{server}_db").removeprefix("odbc:")
+    quote = '"' if server == "postgres" else "`"
+    loader = pyodbc.connect(connection_string, autocommit=True)
+    for name, (columns, values) in DATA.items():
+        typed = ", ".join(
+            f"{quote}{c}{quote} {_SERVER_TYPES.get(t, t)}" for c, t in (pair.split() for pair in columns.split(", "))
+        )
+        loader.execute(f"CREATE TABLE {quote}{name}{quote} ({typed})")
+        loader.execute(f"INSERT INTO {quote}{name}{quote} VALUES {values}")
+    loader.close()
+    session = open_odbc_read_only(connection_string)
+    try:
+        path = write_model(tmp_path_factory.mktemp(server) / "model.bim", RELATIONSHIPS)
+        engine = Engine(model_from_bim(path), session)
+        for query, expected in SERVER_QUERIES.items():
+            assert rows(engine, query) == Counter(expected), query
+    finally:
+        session.close()

@@ -118,7 +118,8 @@ def cross_conditions(scan: TableScan) -> list[exp.Expression]:
     conditions: list[exp.Expression] = []
     routes: dict[str, str] = {name: "its relationships" for name in scan.paths}
     for crossing, inner in _other_sides(scan):
-        query = inner.select(exp.alias_(_key(inner, inner.alias, *crossing.source), "k", copy=False))
+        key = _key(inner, inner.alias, *crossing.source)
+        query = inner.select(exp.alias_(key, "k", copy=True))
         if query.args.get("where") is None:
             continue  # no filter reaches the other side: nothing crosses
         for reached in reached_tables(inner):
@@ -133,23 +134,24 @@ def cross_conditions(scan: TableScan) -> list[exp.Expression]:
         target = _key(scan, scan._join(crossing.target[0]), *crossing.target)
         condition: exp.Expression = target.isin(query=query)
         if crossing.relationship.cardinality != "many_to_many":
-            condition = exp.or_(condition, _blank_row(scan, crossing, target, query), copy=False)
+            condition = exp.or_(condition, _blank_row(scan, crossing, target, query, key), copy=False)
         conditions.append(condition)
     return conditions
 
 
-def _blank_row(scan: TableScan, crossing: Crossing, target: exp.Expression, keys: exp.Select) -> exp.Expression:
+def _blank_row(
+    scan: TableScan, crossing: Crossing, target: exp.Expression, keys: exp.Select, key: exp.Expression
+) -> exp.Expression:
     """The one side's blank row (and, through a join, the rows that see it) passes a bidirectional filter when
-    some many-side row that passes it has no match on the one side (a BLANK or unmatched key), as those rows
-    belong to the blank row."""
+    some many-side row that passes it (``keys``, selecting ``key``) has no match on the one side (a BLANK or
+    unmatched key), as those rows belong to the blank row. Written without a derived table, which MariaDB needs
+    when the filters refer to an enclosing row."""
     one = scan.model.table(crossing.target[0])
     assert one is not None
-    alias, keyed = scan.fresh("b"), scan.fresh("b")
+    alias = scan.fresh("b")
     match = exp.select(exp.Literal.number(1), copy=False).from_(scan._table_source(one, alias), copy=False)
-    match = match.where(
-        exp.EQ(this=_key(scan, alias, *crossing.target), expression=exp.column("k", table=keyed)), copy=False
-    )
-    orphan = exp.select(exp.Literal.number(1), copy=False).from_(keys.copy().subquery(keyed), copy=False)
+    match = match.where(exp.EQ(this=_key(scan, alias, *crossing.target), expression=key.copy()), copy=False)
+    orphan = keys.copy().select(exp.Literal.number(1), append=False, copy=False)
     orphan = orphan.where(exp.Not(this=exp.Exists(this=match)), copy=False)
     return exp.and_(exp.Is(this=target.copy(), expression=exp.Null()), exp.Exists(this=orphan), copy=False)
 
