@@ -64,7 +64,7 @@ def supported_functions() -> frozenset[str]:
     from generator.engine import functions
 
     names = {name for name, entry in functions.registry().items() if entry.compile is not None}
-    names |= {"REMOVEFILTERS", "ALL", "ALLNOBLANKROW", "ALLEXCEPT", "USERELATIONSHIP", "KEEPFILTERS"}
+    names |= {"REMOVEFILTERS", "ALL", "ALLNOBLANKROW", "ALLEXCEPT", "USERELATIONSHIP", "KEEPFILTERS", "CROSSFILTER"}
     return frozenset(names)
 
 

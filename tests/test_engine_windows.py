@@ -312,8 +312,15 @@ def test_errors_and_refusals(engine: Engine) -> None:
         engine.query(matchby)
     default = 'EVALUATE ROW ( "v", CALCULATE ( [Amt], OFFSET ( -1, ORDERBY ( Cal[Month] ) ) ) )'
     where = f"1:{default.index('OFFSET') + 1}"
-    with pytest.raises(Unsupported, match=rf"unsupported: ALLSELECTED at {where} \(OFFSET without a relation"):
+    with pytest.raises(Unsupported, match=rf"unsupported: ALLSELECTED at {where} \(outside SUMMARIZECOLUMNS"):
         engine.query(default)
+    # Without a relation OFFSET works on ALLSELECTED of its ORDERBY columns: in a SUMMARIZECOLUMNS with no filter
+    # that is every month, so the answer is the one with ALL ( Cal[Month] ) written out.
+    grouped = ('EVALUATE SUMMARIZECOLUMNS ( Cal[Month], "prev", '
+               "CALCULATE ( [Amt], OFFSET ( -1, {} ORDERBY ( Cal[Month] ) ) ) )")
+    implicit = engine.query(grouped.format(""))[0].rows
+    assert implicit == engine.query(grouped.format("ALL ( Cal[Month] ),"))[0].rows
+    assert any(row[1] is not None for row in implicit)
     with pytest.raises(DaxEngineError, match="ORDERBY is an argument of OFFSET"):
         engine.evaluate("ORDERBY ( Cal[Month] )")
 

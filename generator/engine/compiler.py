@@ -20,11 +20,13 @@ from generator.dax import ast
 from generator.dax.depth import MAX_MEASURE_DEPTH
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
-from generator.engine import functions, scalars, sqlfuncs
+from generator.engine import functions, scalars, selected, sqlfuncs
 from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_filter, placeholder
+from generator.engine.crossfilter import crossfilter
 from generator.engine.errors import DaxEngineError, Unsupported, did_you_mean
 from generator.engine.functions import SCALAR_COMPILERS, Kind
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
+from generator.engine.propagation import reached_tables
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
 from generator.engine.scan import Sources, TableScan, relationships_in_effect, source_table
 from generator.engine.sqltree import aliased
@@ -68,7 +70,7 @@ class Env:
 class _Modifier:
     """One CALCULATE argument, evaluated: a filter to add, filters to remove, or a relationship to activate."""
 
-    kind: str  # "filter", "remove", "remove_all", "remove_tables", "all_except", "activate"
+    kind: str  # "filter", "remove", "remove_all", "remove_tables", "all_except", "activate", "allselected"
     filter: Filter | None = None
     keep: bool = False
     keys: frozenset[ColumnKey] = frozenset()
@@ -417,8 +419,9 @@ class Compiler:
             self._homes.pop()
 
     def transition(self, env: Env) -> FilterContext:
-        """Context transition: every row context becomes filters on its columns (replacing theirs)."""
-        context = env.context
+        """Context transition: every row context becomes filters on its columns (replacing theirs); inside an
+        iterator, the context no longer has SUMMARIZECOLUMNS' shadow filter context (ALLSELECTED)."""
+        context = env.context.iterated() if env.rows else env.context
         for frame in env.rows:
             lineage = [c for c in frame.relation.columns if c.lineage is not None]
             if not lineage:
@@ -499,7 +502,9 @@ class Compiler:
                 context = context.activate(modifier.relationship)  # type: ignore[arg-type]
         for modifier in modifiers:
             if modifier.kind == "remove_all":
-                context = FilterContext((), context.activated)
+                context = context.cleared()
+            elif modifier.kind == "allselected":
+                context = selected.restore(context, modifier.keys, modifier.tables, self.materialize)
             elif modifier.kind == "remove":
                 context = context.remove(set(modifier.keys), self.materialize)
             elif modifier.kind == "remove_tables":
@@ -547,7 +552,12 @@ class Compiler:
                 return replace(inner, keep=True)
             if name == "USERELATIONSHIP":
                 return _Modifier("activate", relationship=self._relationship(argument))
-            if name in ("CROSSFILTER", "ALLSELECTED", "ALLCROSSFILTERED"):
+            if name == "CROSSFILTER":
+                return _Modifier("activate", relationship=crossfilter(self, argument, env.context))
+            if name == "ALLSELECTED":
+                keys, tables = selected.arguments(self, argument, env)
+                return _Modifier("allselected", keys=keys, tables=tables)
+            if name == "ALLCROSSFILTERED":
                 raise Unsupported(name, *argument.position)
             if name == "ALLEXCEPT":
                 self.check_arity(argument, 2)
@@ -805,8 +815,8 @@ class Compiler:
         """SQL true when a relationship to ``table`` has many-side rows with no match (or a BLANK key)."""
         checks = []
         for relationship in self.model.relationships:
-            if relationship.to_table.lower() != table.name.lower():
-                continue
+            if relationship.to_table.lower() != table.name.lower() or relationship.cardinality == "many_to_many":
+                continue  # a many-to-many relationship is limited: no blank row (generator.engine.propagation)
             many = self.table_named(relationship.from_table, ast.TableRef(""))
             many_column = many.column(relationship.from_column)
             one_column = table.column(relationship.to_column)
@@ -945,7 +955,7 @@ class Compiler:
             table = self.table_named(argument.name, argument)
         else:
             table = self.table_named(self.column_key(argument)[0], argument)
-        reached = self._expanded_tables(table, env.context)
+        reached = reached_tables(self.scan(table, env.context))
         filtered = any(key[0].lower() in reached for f in env.context.filters for key in f.columns)
         return scalars.literal_boolean(filtered)
 
@@ -1177,7 +1187,8 @@ functions.declare("SUMX", "AVERAGEX", "MINX", "MAXX", "COUNTX", "COUNTAX", "MEDI
 # CALCULATE modifiers, evaluated by Compiler._modifier (ALL, ALLNOBLANKROW and KEEPFILTERS are also table
 # functions: declared in tables.py)
 functions.declare("REMOVEFILTERS", "USERELATIONSHIP", "CROSSFILTER", "ALLCROSSFILTERED", kind=Kind.MODIFIER)
-functions.declare("ALLEXCEPT", "ALLSELECTED", kind=Kind.TABLE | Kind.MODIFIER)
+functions.declare("ALLEXCEPT", kind=Kind.TABLE | Kind.MODIFIER)
+functions.declare("ALLSELECTED", kind=Kind.TABLE | Kind.MODIFIER, compile=selected.allselected_table)
 
 __all__ = ["Compiler", "Env", "RowFrame", "relationships_in_effect"]
 

@@ -10,7 +10,7 @@ filtered) is known when the SQL is built; only the values are decided when it ru
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
@@ -67,10 +67,18 @@ def _lower(key: ColumnKey) -> ColumnKey:
 
 @dataclass(frozen=True)
 class FilterContext:
-    """The filters in effect (intersected) and the inactive relationships USERELATIONSHIP activated."""
+    """The filters in effect (intersected) and the relationships USERELATIONSHIP activated or CROSSFILTER changed.
+
+    ``shadow`` holds the filters of the last shadow filter context (what ALLSELECTED restores): the context
+    SUMMARIZECOLUMNS was in when it started iterating its groups; None outside SUMMARIZECOLUMNS.
+    ``shadow_lost`` is set once an iterator's row became filters (context transition): DAX's iterators leave
+    shadow filter contexts of their own, which the engine does not track (:mod:`generator.engine.selected`).
+    """
 
     filters: tuple[Filter, ...] = ()
     activated: tuple[EngineRelationship, ...] = ()
+    shadow: tuple[Filter, ...] | None = None
+    shadow_lost: bool = False
 
     def is_filtered(self, key: ColumnKey) -> bool:
         """True when a filter restricts column ``key`` directly."""
@@ -84,11 +92,12 @@ class FilterContext:
 
     def add(self, new: Filter) -> FilterContext:
         """This context with ``new`` intersected in."""
-        return FilterContext((*self.filters, new), self.activated)
+        return replace(self, filters=(*self.filters, new))
 
     def activate(self, relationship: EngineRelationship) -> FilterContext:
-        """This context with ``relationship`` active (USERELATIONSHIP)."""
-        return FilterContext(self.filters, (*self.activated, relationship))
+        """This context with ``relationship`` in effect in place of the relationships between its two tables
+        (USERELATIONSHIP; CROSSFILTER's copy with another direction)."""
+        return replace(self, activated=(*self.activated, relationship))
 
     def remove(self, keys: set[ColumnKey], materialize: Materialize) -> FilterContext:
         """This context without the filters on ``keys``.
@@ -109,10 +118,22 @@ class FilterContext:
                         positions)], copy=False
                 ).from_(source, copy=False).distinct(copy=False)
                 kept.append(Filter(tuple(current.columns[i] for i in positions), relation=projected))
-        return FilterContext(tuple(kept), self.activated)
+        return replace(self, filters=tuple(kept))
 
     def remove_tables(self, tables: set[str], materialize: Materialize) -> FilterContext:
         """This context without any filter on a column of ``tables`` (names compared case-insensitively)."""
         lowered = {t.lower() for t in tables}
         keys = {c for f in self.filters for c in f.columns if c[0].lower() in lowered}
         return self.remove(keys, materialize)
+
+    def cleared(self) -> FilterContext:
+        """This context without any filter (ALL() / REMOVEFILTERS()); relationships and shadow stay."""
+        return replace(self, filters=())
+
+    def with_shadow(self) -> FilterContext:
+        """This context as the shadow filter context of what is evaluated inside it (SUMMARIZECOLUMNS)."""
+        return replace(self, shadow=self.filters, shadow_lost=False)
+
+    def iterated(self) -> FilterContext:
+        """This context after context transition from an iterator's row (its shadow is not tracked)."""
+        return replace(self, shadow_lost=True)

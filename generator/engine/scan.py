@@ -4,6 +4,8 @@ DAX filters a table through its *expanded* table: the table itself plus, followi
 many side to the one side, every table it reaches. A filter on any column of the expanded table restricts
 the table's rows; filters on other columns do not. Here the expanded table is built lazily as LEFT JOINs from
 the base table (a fact row without a match sees BLANK dimension columns, as Power BI's blank row does).
+Filters that cross bidirectional and many-to-many relationships are conditions on key membership
+(:mod:`generator.engine.propagation`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlglot import exp
 from generator.engine.context import Filter, FilterContext
 from generator.engine.errors import Unsupported
 from generator.engine.model import EngineModel, EngineRelationship, EngineTable
+from generator.engine.propagation import cross_conditions, expands
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col
 from generator.engine.sqltree import aliased, owned
 from generator.engine.values import DaxType
@@ -52,13 +55,14 @@ def read_column(alias: str, source: str, dax_type: DaxType) -> exp.Expression:
 
 
 def relationships_in_effect(model: EngineModel, context: FilterContext) -> list[EngineRelationship]:
-    """The active relationships, after USERELATIONSHIP swapped in the activated ones."""
+    """The active relationships, after USERELATIONSHIP swapped in the activated ones and CROSSFILTER set their
+    directions (a relationship CROSSFILTER set to NONE carries no filter: it is left out)."""
     in_effect = [r for r in model.relationships if r.active]
     for activated in context.activated:
         pair = {activated.from_table.lower(), activated.to_table.lower()}
         in_effect = [r for r in in_effect if {r.from_table.lower(), r.to_table.lower()} != pair]
         in_effect.append(activated)
-    return in_effect
+    return [r for r in in_effect if r.cross_filter != "none"]
 
 
 def _same(left: exp.Expression, right: exp.Expression, dax_type: DaxType) -> exp.Expression:
@@ -73,9 +77,14 @@ class TableScan:
 
     def __init__(self, model: EngineModel, table: EngineTable, context: FilterContext, fresh: Fresh,
                  materialize: Callable[[Filter], exp.Query], source: Relation | None = None,
-                 sources: Sources | None = None):
+                 sources: Sources | None = None, *, blocked: frozenset[EngineRelationship] = frozenset(),
+                 visited: frozenset[str] = frozenset()):
         """``source``: read the base rows from this compiled table (rows of ``table``) instead of its SQL table.
-        ``sources``: where the tables' rows come from (row-level security); default the SQL tables."""
+        ``sources``: where the tables' rows come from (row-level security); default the SQL tables.
+        ``blocked`` and ``visited``: for the scan of the other side of a crossing, the relationships already
+        crossed and the tables (lower-cased) already read (:mod:`generator.engine.propagation`)."""
+        self.blocked = blocked
+        self.visited = visited
         self.model = model
         self.source = source
         self.sources = sources
@@ -96,24 +105,14 @@ class TableScan:
         while queue:
             current = queue.popleft()
             for relationship in self.relationships:
-                if relationship.from_table.lower() != current:
+                if relationship.from_table.lower() != current or not expands(relationship) or \
+                        relationship in self.blocked:
                     continue
-                self._check_supported(relationship)
                 target = relationship.to_table.lower()
                 if target not in paths:
                     paths[target] = [*paths[current], relationship]
                     queue.append(target)
-        for relationship in self.relationships:
-            if relationship.to_table.lower() in paths:
-                self._check_supported(relationship)
         return paths
-
-    def _check_supported(self, relationship: EngineRelationship) -> None:
-        if relationship.cross_filter != "single":
-            raise Unsupported(f"bidirectional relationship {relationship.name}",
-                              reason="filters flowing from the many side to the one side are not evaluated")
-        if relationship.cardinality != "many_to_one":
-            raise Unsupported(f"{relationship.cardinality.replace('_', '-')} relationship {relationship.name}")
 
     def reaches(self, table: str) -> bool:
         """True when ``table`` belongs to the expanded table."""
@@ -191,7 +190,7 @@ class TableScan:
                 exp.Subquery(this=owned(relation), alias=exp.TableAlias(this=exp.to_identifier(alias))), copy=False
             ).where(exp.and_(*matches, copy=False), copy=False)
             conditions.append(exp.Exists(this=inner))
-        return conditions
+        return conditions + cross_conditions(self)
 
     def _type(self, key: ColumnKey) -> DaxType:
         table = self.model.table(key[0])

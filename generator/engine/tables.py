@@ -154,6 +154,7 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         if isinstance(expression, ast.Call) and expression.name in ("IGNORE", "NONVISUAL"):
             raise Unsupported(expression.name, *expression.position)
     context = compiler.calculate_context(tuple(filter_arguments), env) if filter_arguments else env.context
+    context = context.with_shadow()  # what ALLSELECTED restores (generator.engine.selected)
 
     by_table: dict[str, list[ColumnKey]] = {}
     for key in group_keys:
