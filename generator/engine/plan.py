@@ -371,5 +371,34 @@ def hoist_whole(value: exp.Expression, plan: AggregatePlan) -> exp.Expression | 
     return hoisted
 
 
+def hoist_row_lookups(query: exp.Expression) -> exp.Expression:
+    """``query`` (changed in place) with the aggregate subqueries that each SELECT evaluates per row of its FROM
+    (an iterator's ``SUMX(r, MAXX(FILTER(ALL(…), key = r[key]), …))``: ``(SELECT MAX(x) FROM t WHERE k = r.k)``
+    for each ``r``) joined as grouped aggregates (:func:`hoist`), innermost SELECT first."""
+    counter = iter(range(1 << 30))
+
+    def fresh(prefix: str) -> str:
+        return f"__{prefix}{next(counter)}"
+
+    for select in reversed(list(query.find_all(exp.Select, bfs=False))):
+        source = select.args.get("from_")
+        if source is None or not isinstance(source.this, exp.Subquery | exp.Table) or not source.this.alias_or_name:
+            continue
+        if any(isinstance(e, exp.Star) or isinstance(e.unalias(), exp.Star) for e in select.expressions):
+            continue  # a join would add columns
+        if not any(
+            isinstance(n, exp.Subquery) and not isinstance(n.parent, exp.From | exp.Join)
+            for e in select.expressions
+            for n in e.find_all(exp.Subquery)
+        ):
+            continue  # (cheap check first)
+        plan = AggregatePlan(source.this.alias_or_name, fresh)
+        values = [hoist(e, plan) for e in select.expressions]
+        if plan.aggregates:
+            select.set("expressions", values)
+            plan.apply(select)
+    return query
+
+
 __all__ = ["AggregatePlan", "Correlation", "GroupedAggregate", "analyse", "correlated_with", "empty_value",
-           "hoist", "hoist_whole"]
+           "hoist", "hoist_row_lookups", "hoist_whole"]
