@@ -167,6 +167,78 @@ def unwrap_bare_selects(expression: exp.Expression) -> exp.Expression:
     return expression
 
 
+def _median_window(value: exp.Expression, partition: list[exp.Expression]) -> exp.Window:
+    """``PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY value) OVER (PARTITION BY partition…)``."""
+    ordered = exp.Order(expressions=[exp.Ordered(this=value, nulls_first=True)])
+    within = exp.WithinGroup(this=exp.PercentileCont(this=exp.Literal.number("0.5")), expression=ordered)
+    return exp.Window(this=within, partition_by=[p.copy() for p in partition] or None, over="OVER")
+
+
+def _keys(select: exp.Select) -> tuple[list[exp.Expression], list[tuple[exp.Expression, exp.Expression, bool]]]:
+    """``select``'s WHERE conjuncts that do not read an enclosing row, and the equalities that do as
+    (inner side, outer side, null-safe) — the partition of a windowed median; a conjunct reading the enclosing
+    row in another way is kept (the server then cannot run the query, and the engine says so)."""
+    where = select.args.get("where")
+    defined = _defined(select)
+    kept: list[exp.Expression] = []
+    keys: list[tuple[exp.Expression, exp.Expression, bool]] = []
+    for conjunct in _conjuncts(where.this if where is not None else None):
+        if _outer(conjunct, defined) and isinstance(conjunct, exp.EQ | exp.NullSafeEQ):
+            left, right = conjunct.this, conjunct.expression
+            sides = [(left, right), (right, left)]
+            found = [(i, o) for i, o in sides if not _outer(i, defined) and _outer(o, defined)
+                     and not any(c.table in defined for c in o.find_all(exp.Column))
+                     and not o.find(exp.Select) and not i.find(exp.Select)]
+            if found:
+                keys.append((found[0][0], found[0][1], isinstance(conjunct, exp.NullSafeEQ)))
+                continue
+        kept.append(conjunct)
+    return kept, keys
+
+
+def _windowed_median(select: exp.Select) -> bool:
+    """Rewrite ``SELECT f(MEDIAN(e)…) FROM … WHERE …`` (no GROUP BY; every aggregate it owns a median) as
+    ``SELECT f(MAX(m.__m0)…) FROM (SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY e) OVER () AS __m0 FROM …
+    WHERE …) AS m``, in place; True when rewritten. Same value: the window gives every row the median of all of
+    them (NULLs ignored), MAX reads it once; over no rows both are NULL. An equality with the enclosing row in
+    the WHERE (``k = g.c0``) becomes a partition (``OVER (PARTITION BY k)``, ``WHERE m.__k0 = g.c0`` outside):
+    the median of the rows with ``k`` equal to the outer value is that of their partition."""
+    if len(select.expressions) != 1 or not select.args.get("from_") or \
+            any(select.args.get(k) for k in ("group", "having", "distinct", "qualify", "windows", "limit", "kind")):
+        return False
+    owned = [n for n in select.expressions[0].find_all(exp.AggFunc, exp.Window) if _owned_by(n, select)]
+    if not owned or not all(isinstance(n, exp.Median) for n in owned):
+        return False
+    kept, keys = _keys(select)
+    partition = [inner_side for inner_side, _, _ in keys]
+    inner = select.copy()
+    inner.set("expressions", [exp.alias_(_median_window(m.this.copy(), partition), f"__m{i}", copy=False)
+                              for i, m in enumerate(owned)]
+              + [exp.alias_(k.copy(), f"__k{i}", copy=False) for i, k in enumerate(partition)])
+    inner.set("where", exp.Where(this=exp.and_(*[c.copy() for c in kept], copy=False)) if kept else None)
+    inner.set("order", None)
+    for i, median in enumerate(owned):
+        median.replace(exp.Max(this=exp.column(f"__m{i}", table="__med")))
+    for key in ("from_", "joins", "where", "order", "offset"):
+        select.set(key, None)
+    select.set("from_", exp.From(this=exp.Subquery(this=inner, alias=exp.TableAlias(
+        this=exp.to_identifier("__med")))))
+    for i, (_, outer_side, safe) in enumerate(keys):
+        kind = exp.NullSafeEQ if safe else exp.EQ
+        select.where(kind(this=exp.column(f"__k{i}", table="__med"), expression=outer_side.copy()), copy=False)
+    return True
+
+
+def windowed_medians(expression: exp.Expression) -> exp.Expression:
+    """``expression`` (changed in place) with each MEDIAN written with MariaDB's window PERCENTILE_CONT (MariaDB
+    has the median only as a window function), innermost first; a median it cannot rewrite stays (and the
+    server refuses the SQL)."""
+    for select in reversed(list(expression.find_all(exp.Select, bfs=False))):
+        if select.find(exp.Median) is not None:
+            _windowed_median(select)
+    return expression
+
+
 def lift_outer_references(expression: exp.Expression) -> exp.Expression:
     """``expression`` (changed in place) with every WHERE conjunct of a derived table that reads an enclosing row
     moved to the query reading that derived table, innermost first."""
@@ -188,4 +260,4 @@ def outer_reference(expression: exp.Expression) -> str | None:
     return None
 
 
-__all__ = ["lift_outer_references", "outer_reference", "unwrap_bare_selects"]
+__all__ = ["lift_outer_references", "outer_reference", "unwrap_bare_selects", "windowed_medians"]

@@ -33,7 +33,7 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.dialects.tsql import TSQL
 from sqlglot.generator import Generator
 
-from generator.engine.derived import lift_outer_references, outer_reference, unwrap_bare_selects
+from generator.engine.derived import lift_outer_references, outer_reference, unwrap_bare_selects, windowed_medians
 
 _US_PER_DAY = 86_400_000_000
 _UNIT_US = {"second": 1_000_000, "minute": 60_000_000, "hour": 3_600_000_000, "day": _US_PER_DAY}
@@ -573,8 +573,8 @@ def grouped_plan_allowed(dialect: str) -> bool:
 def for_dialect(expression: exp.Expression, dialect: str) -> exp.Expression:
     """``expression`` as ``dialect``'s databases can run it: where they resolve no outer column inside a derived
     table, the values the engine binds once are written out where read, scalar subqueries without FROM are
-    unwrapped and the filters that read an enclosing row are moved out of derived tables
-    (:mod:`generator.engine.derived`); a copy then, else ``expression`` itself."""
+    unwrapped, the filters that read an enclosing row are moved out of derived tables and medians become window
+    functions (:mod:`generator.engine.derived`); a copy then, else ``expression`` itself."""
     if dialect not in _NO_OUTER_ROW_IN_DERIVED_TABLES:
         return expression
     expression = expression.copy()
@@ -582,7 +582,7 @@ def for_dialect(expression: exp.Expression, dialect: str) -> exp.Expression:
         inlined = _inline_values(node)  # may hold values bound so too
         if inlined is not node:
             node.replace(inlined)
-    return lift_outer_references(unwrap_bare_selects(expression))
+    return windowed_medians(lift_outer_references(unwrap_bare_selects(expression)))
 
 
 def unresolved(expression: exp.Expression, dialect: str) -> str | None:
