@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from generator.engine.sqltree import conjuncts, defined_aliases, outer_aliases
+
 #: parts of a derived table's SELECT across which a WHERE conjunct cannot move
 _FIXED = (
     "with_",
@@ -33,28 +35,6 @@ _FIXED = (
     "sample",
     "laterals",
 )
-
-
-def _defined(select: exp.Expression) -> set[str]:
-    """Table aliases and names defined anywhere inside ``select``."""
-    names = {a.name for a in select.find_all(exp.TableAlias)}
-    names |= {t.alias_or_name for t in select.find_all(exp.Table)}
-    return names
-
-
-def _outer(node: exp.Expression, defined: set[str]) -> set[str]:
-    """The aliases ``node`` reads that are not in ``defined``."""
-    return {c.table for c in node.find_all(exp.Column) if c.table and c.table not in defined}
-
-
-def _conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
-    if condition is None:
-        return []
-    if isinstance(condition, exp.And):
-        return _conjuncts(condition.this) + _conjuncts(condition.expression)
-    if isinstance(condition, exp.Paren) and isinstance(condition.this, exp.And):
-        return _conjuncts(condition.this)
-    return [condition]
 
 
 def _owned_by(node: exp.Expression, select: exp.Select) -> bool:
@@ -110,21 +90,21 @@ def _lift(derived: exp.Subquery) -> bool:
     if any(isinstance(p, exp.Star) or isinstance(p.unalias(), exp.Star) for p in reader.expressions):
         return False  # a new output column would change the reader's columns
     where = inner.args.get("where")
-    defined = _defined(inner)
-    conjuncts = _conjuncts(where.this if where is not None else None)
-    moving = [c for c in conjuncts if _outer(c, defined)]
+    defined = defined_aliases(inner)
+    parts = conjuncts(where.this if where is not None else None)
+    moving = [c for c in parts if outer_aliases(c, defined)]
     if not moving:
         return False
     own = {t.alias_or_name for t in [inner.args["from_"].this, *[j.this for j in inner.args.get("joins") or []]]}
     lifted: list[exp.Expression] = []
     for conjunct in moving:
         moved = conjunct.copy()
-        shadowing = _defined(moved)
+        shadowing = defined_aliases(moved)
         for column in list(moved.find_all(exp.Column)):
             if column.table in own and column.table not in shadowing:
                 column.replace(exp.column(_output(inner, column), table=derived.alias))
         lifted.append(moved)
-    kept = [c for c in conjuncts if not any(c is m for m in moving)]
+    kept = [c for c in parts if not any(c is m for m in moving)]
     inner.set("where", exp.Where(this=exp.and_(*kept, copy=False)) if kept else None)
     condition = exp.and_(*lifted, copy=False)
     if isinstance(holder, exp.Join) and holder.side == "LEFT":
@@ -179,16 +159,22 @@ def _keys(select: exp.Select) -> tuple[list[exp.Expression], list[tuple[exp.Expr
     (inner side, outer side, null-safe) — the partition of a windowed median; a conjunct reading the enclosing
     row in another way is kept (the server then cannot run the query, and the engine says so)."""
     where = select.args.get("where")
-    defined = _defined(select)
+    defined = defined_aliases(select)
     kept: list[exp.Expression] = []
     keys: list[tuple[exp.Expression, exp.Expression, bool]] = []
-    for conjunct in _conjuncts(where.this if where is not None else None):
-        if _outer(conjunct, defined) and isinstance(conjunct, exp.EQ | exp.NullSafeEQ):
+    for conjunct in conjuncts(where.this if where is not None else None):
+        if outer_aliases(conjunct, defined) and isinstance(conjunct, exp.EQ | exp.NullSafeEQ):
             left, right = conjunct.this, conjunct.expression
             sides = [(left, right), (right, left)]
-            found = [(i, o) for i, o in sides if not _outer(i, defined) and _outer(o, defined)
-                     and not any(c.table in defined for c in o.find_all(exp.Column))
-                     and not o.find(exp.Select) and not i.find(exp.Select)]
+            found = [
+                (i, o)
+                for i, o in sides
+                if not outer_aliases(i, defined)
+                and outer_aliases(o, defined)
+                and not any(c.table in defined for c in o.find_all(exp.Column))
+                and not o.find(exp.Select)
+                and not i.find(exp.Select)
+            ]
             if found:
                 keys.append((found[0][0], found[0][1], isinstance(conjunct, exp.NullSafeEQ)))
                 continue
@@ -203,8 +189,11 @@ def _windowed_median(select: exp.Select) -> bool:
     them (NULLs ignored), MAX reads it once; over no rows both are NULL. An equality with the enclosing row in
     the WHERE (``k = g.c0``) becomes a partition (``OVER (PARTITION BY k)``, ``WHERE m.__k0 = g.c0`` outside):
     the median of the rows with ``k`` equal to the outer value is that of their partition."""
-    if len(select.expressions) != 1 or not select.args.get("from_") or \
-            any(select.args.get(k) for k in ("group", "having", "distinct", "qualify", "windows", "limit", "kind")):
+    if (
+        len(select.expressions) != 1
+        or not select.args.get("from_")
+        or any(select.args.get(k) for k in ("group", "having", "distinct", "qualify", "windows", "limit", "kind"))
+    ):
         return False
     owned = [n for n in select.expressions[0].find_all(exp.AggFunc, exp.Window) if _owned_by(n, select)]
     if not owned or not all(isinstance(n, exp.Median) for n in owned):
@@ -212,17 +201,18 @@ def _windowed_median(select: exp.Select) -> bool:
     kept, keys = _keys(select)
     partition = [inner_side for inner_side, _, _ in keys]
     inner = select.copy()
-    inner.set("expressions", [exp.alias_(_median_window(m.this.copy(), partition), f"__m{i}", copy=False)
-                              for i, m in enumerate(owned)]
-              + [exp.alias_(k.copy(), f"__k{i}", copy=False) for i, k in enumerate(partition)])
+    inner.set(
+        "expressions",
+        [exp.alias_(_median_window(m.this.copy(), partition), f"__m{i}", copy=False) for i, m in enumerate(owned)]
+        + [exp.alias_(k.copy(), f"__k{i}", copy=False) for i, k in enumerate(partition)],
+    )
     inner.set("where", exp.Where(this=exp.and_(*[c.copy() for c in kept], copy=False)) if kept else None)
     inner.set("order", None)
     for i, median in enumerate(owned):
         median.replace(exp.Max(this=exp.column(f"__m{i}", table="__med")))
     for key in ("from_", "joins", "where", "order", "offset"):
         select.set(key, None)
-    select.set("from_", exp.From(this=exp.Subquery(this=inner, alias=exp.TableAlias(
-        this=exp.to_identifier("__med")))))
+    select.set("from_", exp.From(this=exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__med")))))
     for i, (_, outer_side, safe) in enumerate(keys):
         kind = exp.NullSafeEQ if safe else exp.EQ
         select.where(kind(this=exp.column(f"__k{i}", table="__med"), expression=outer_side.copy()), copy=False)
@@ -253,7 +243,7 @@ def outer_reference(expression: exp.Expression) -> str | None:
     for node in expression.find_all(exp.Subquery):
         if not isinstance(node.parent, exp.From | exp.Join):
             continue
-        defined = _defined(node.this)
+        defined = defined_aliases(node.this)
         for column in node.this.find_all(exp.Column):
             if column.table and column.table not in defined:
                 return f"{column.table}.{column.name}"
