@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from generator.engine import sqlfuncs
+from generator.engine.sqltree import conjuncts, defined_aliases, outer_aliases
 
 #: the value of an expression over no rows could not be worked out statically
 _UNKNOWN = object()
@@ -142,17 +143,6 @@ class AggregatePlan:
 # ----------------------------------------------------------------------------------------------- analysis
 
 
-def _defined(select: exp.Select) -> set[str]:
-    """Table aliases and names a subquery defines (anywhere inside it)."""
-    names = {a.name for a in select.find_all(exp.TableAlias)}
-    names |= {t.alias_or_name for t in select.find_all(exp.Table)}
-    return names
-
-
-def _outer_tables(node: exp.Expression, defined: set[str]) -> set[str]:
-    return {c.table for c in node.find_all(exp.Column) if c.table and c.table not in defined}
-
-
 def _raises(node: exp.Expression) -> bool:
     """True when ``node`` may raise a DAX error at run time (:class:`sqlfuncs.DaxError`)."""
     return node.find(sqlfuncs.DaxError) is not None
@@ -161,16 +151,6 @@ def _raises(node: exp.Expression) -> bool:
 def _own_aggregate(select: exp.Select) -> bool:
     """True when ``select``'s single output aggregates its rows (an aggregate not inside a nested query)."""
     return any(node.find_ancestor(exp.Select) is select for node in select.expressions[0].find_all(exp.AggFunc))
-
-
-def _conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
-    if condition is None:
-        return []
-    if isinstance(condition, exp.And):
-        return _conjuncts(condition.this) + _conjuncts(condition.expression)
-    if isinstance(condition, exp.Paren) and isinstance(condition.this, exp.And):
-        return _conjuncts(condition.this)
-    return [condition]
 
 
 def empty_value(node: exp.Expression) -> object:
@@ -222,20 +202,20 @@ def _normalise(select: exp.Select) -> None:
 Pair = tuple[exp.Expression, exp.Expression, bool]  # (inner side, outer side, null-safe)
 
 
-def _split(conjuncts: list[exp.Expression], defined: set[str],
+def _split(parts: list[exp.Expression], defined: set[str],
            outer: str) -> tuple[list[exp.Expression], list[Pair]] | None:
     """The conjuncts that do not read the outer row, and the equalities that do; None when a conjunct reads the
     outer row in any other way."""
     kept: list[exp.Expression] = []
     pairs: list[Pair] = []
-    for conjunct in conjuncts:
-        if not _outer_tables(conjunct, defined):
+    for conjunct in parts:
+        if not outer_aliases(conjunct, defined):
             kept.append(conjunct)
             continue
         if not isinstance(conjunct, exp.NullSafeEQ | exp.EQ):
             return None
         sides = [conjunct.this, conjunct.expression]
-        outer_sides = [s for s in sides if _outer_tables(s, defined)]
+        outer_sides = [s for s in sides if outer_aliases(s, defined)]
         if len(outer_sides) != 1:
             return None
         outer_side = outer_sides[0]
@@ -263,12 +243,12 @@ def _lifted(select: exp.Select, outer: str) -> tuple[exp.From, list[Pair]] | Non
     if any(isinstance(n, exp.AggFunc | exp.Window | exp.Subquery | exp.Exists) for e in inner.expressions
            for n in e.walk()):
         return None
-    defined = _defined(inner)
-    if outer in defined or any(_outer_tables(part, defined) for part in
+    defined = defined_aliases(inner)
+    if outer in defined or any(outer_aliases(part, defined) for part in
                                [inner.args["from_"], *inner.args.get("joins", []), *inner.expressions]):
         return None
     where = inner.args.get("where")
-    split = _split(_conjuncts(where.this if where is not None else None), defined, outer)
+    split = _split(conjuncts(where.this if where is not None else None), defined, outer)
     if split is None or not split[1]:
         return None
     kept, pairs = split
@@ -289,21 +269,21 @@ def analyse(subquery: exp.Subquery, outer: str) -> tuple[GroupedAggregate, exp.E
         return None
     if any(select.args.get(k) for k in _REFUSED) or not select.args.get("from_") or not _own_aggregate(select):
         return None  # (cheap checks first: every scalar subquery of a measure's SQL is asked)
-    defined = _defined(select)
-    if outer in defined or _outer_tables(select, defined) != {outer}:
+    defined = defined_aliases(select)
+    if outer in defined or outer_aliases(select, defined) != {outer}:
         return None  # not correlated, or correlated with another row too
     value = select.expressions[0]
-    if _raises(select) or _outer_tables(value, defined) or any(isinstance(n, exp.Window) for n in value.walk()):
+    if _raises(select) or outer_aliases(value, defined) or any(isinstance(n, exp.Window) for n in value.walk()):
         return None
     sources: list[exp.Expression] = [select.args["from_"], *select.args.get("joins", [])]
     lifted: list[Pair] = []
-    if any(_outer_tables(part, defined) for part in sources):
+    if any(outer_aliases(part, defined) for part in sources):
         found = _lifted(select, outer)
         if found is None:
             return None
         sources, lifted = [found[0]], found[1]
     where = select.args.get("where")
-    split = _split(_conjuncts(where.this if where is not None else None), defined, outer)
+    split = _split(conjuncts(where.this if where is not None else None), defined, outer)
     if split is None:
         return None
     kept, pairs = split[0], [*lifted, *split[1]]
@@ -371,5 +351,35 @@ def hoist_whole(value: exp.Expression, plan: AggregatePlan) -> exp.Expression | 
     return hoisted
 
 
+def hoist_row_lookups(query: exp.Expression) -> exp.Expression:
+    """A copy of ``query`` with the aggregate subqueries that each SELECT evaluates per row of its FROM
+    (an iterator's ``SUMX(r, MAXX(FILTER(ALL(…), key = r[key]), …))``: ``(SELECT MAX(x) FROM t WHERE k = r.k)``
+    for each ``r``) joined as grouped aggregates (:func:`hoist`), innermost SELECT first."""
+    query = query.copy()  # a compiled tree is never changed in place (generator/engine/sqltree.py)
+    counter = iter(range(1 << 30))
+
+    def fresh(prefix: str) -> str:
+        return f"__{prefix}{next(counter)}"
+
+    for select in reversed(list(query.find_all(exp.Select, bfs=False))):
+        source = select.args.get("from_")
+        if source is None or not isinstance(source.this, exp.Subquery | exp.Table) or not source.this.alias_or_name:
+            continue
+        if any(isinstance(e, exp.Star) or isinstance(e.unalias(), exp.Star) for e in select.expressions):
+            continue  # a join would add columns
+        if not any(
+            isinstance(n, exp.Subquery) and not isinstance(n.parent, exp.From | exp.Join)
+            for e in select.expressions
+            for n in e.find_all(exp.Subquery)
+        ):
+            continue  # (cheap check first)
+        plan = AggregatePlan(source.this.alias_or_name, fresh)
+        values = [hoist(e, plan) for e in select.expressions]
+        if plan.aggregates:
+            select.set("expressions", values)
+            plan.apply(select)
+    return query
+
+
 __all__ = ["AggregatePlan", "Correlation", "GroupedAggregate", "analyse", "correlated_with", "empty_value",
-           "hoist", "hoist_whole"]
+           "hoist", "hoist_row_lookups", "hoist_whole"]

@@ -31,6 +31,7 @@ from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.derived import Derived
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
+from generator.engine.plan import hoist_row_lookups
 from generator.engine.plancache import PlanCache, compile_key
 from generator.engine.relations import Relation, col
 from generator.engine.security import Security
@@ -139,6 +140,8 @@ def compile_query(model: EngineModel, query: ast.Query,
             env = env.with_variable(define.name, compiler.table(define.expression, env))
         compiler.query_variables = dict(env.variables)  # query measures see the query's VARs and TABLEs
     statements = [_statement(compiler, evaluate, env) for evaluate in query.evaluates]
+    if grouped_plan:
+        statements = [Statement(hoist_row_lookups(s.sql), s.columns, s.types, s.formats) for s in statements]
     return [Statement(with_ctes(s.sql, security, derived, standalone), s.columns, s.types, s.formats)
             for s in statements]
 
@@ -372,7 +375,11 @@ class Engine:
         results = []
         for statement in statements:
             with _deep_trees():
-                sql = sqlfuncs.render(statement.sql, self.dialect)
+                prepared = sqlfuncs.for_dialect(statement.sql, self.dialect)
+                refused = sqlfuncs.unresolved(prepared, self.dialect)
+                if refused is not None:
+                    raise DaxEngineError(refused)
+                sql = prepared.sql(dialect=sqlfuncs.DIALECTS[self.dialect])
             try:
                 rows = self._fetch(sql)
             except _STOPPED:

@@ -33,6 +33,13 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.dialects.tsql import TSQL
 from sqlglot.generator import Generator
 
+from generator.engine.mariadb_rewrite import (
+    lift_outer_references,
+    outer_reference,
+    unwrap_bare_selects,
+    windowed_medians,
+)
+
 _US_PER_DAY = 86_400_000_000
 _UNIT_US = {"second": 1_000_000, "minute": 60_000_000, "hour": 3_600_000_000, "day": _US_PER_DAY}
 
@@ -568,15 +575,35 @@ def grouped_plan_allowed(dialect: str) -> bool:
     return dialect not in _NO_OUTER_ROW_IN_DERIVED_TABLES
 
 
+def for_dialect(expression: exp.Expression, dialect: str) -> exp.Expression:
+    """``expression`` as ``dialect``'s databases can run it: where they resolve no outer column inside a derived
+    table, the values the engine binds once are written out where read, scalar subqueries without FROM are
+    unwrapped, the filters that read an enclosing row are moved out of derived tables and medians become window
+    functions (:mod:`generator.engine.mariadb_rewrite`); a copy then, else ``expression`` itself."""
+    if dialect not in _NO_OUTER_ROW_IN_DERIVED_TABLES:
+        return expression
+    expression = expression.copy()
+    for node in reversed(list(expression.find_all(exp.Subquery, bfs=False))):  # innermost first: a value's SQL
+        inlined = _inline_values(node)  # may hold values bound so too
+        if inlined is not node:
+            node.replace(inlined)
+    return windowed_medians(lift_outer_references(unwrap_bare_selects(expression)))
+
+
+def unresolved(expression: exp.Expression, dialect: str) -> str | None:
+    """Why ``dialect``'s databases cannot run ``expression`` (prepared by :func:`for_dialect`), or None."""
+    if dialect not in _NO_OUTER_ROW_IN_DERIVED_TABLES:
+        return None
+    found = outer_reference(expression)
+    if found is None:
+        return None
+    return (f"MariaDB/MySQL cannot run this query: it reads {found} of an enclosing row inside a derived table, "
+            "which MariaDB/MySQL does not resolve")
+
+
 def render(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
     """The SQL text of an engine expression in ``dialect`` (one of :data:`DIALECTS`)."""
-    if dialect in _NO_OUTER_ROW_IN_DERIVED_TABLES:  # innermost first: a value's SQL may hold values bound so too
-        expression = expression.copy()
-        for node in reversed(list(expression.find_all(exp.Subquery, bfs=False))):
-            inlined = _inline_values(node)
-            if inlined is not node:
-                node.replace(inlined)
-    return expression.sql(dialect=DIALECTS[dialect], pretty=pretty)
+    return for_dialect(expression, dialect).sql(dialect=DIALECTS[dialect], pretty=pretty)
 
 
 # --------------------------------------------------------------------------------------------- runtime errors

@@ -55,4 +55,27 @@ def with_ctes(query: exp.Query, definitions: Mapping[str, exp.Query], skip: Cont
     return result
 
 
-__all__ = ["aliased", "owned", "with_ctes"]
+def defined_aliases(select: exp.Expression) -> set[str]:
+    """Table aliases and names defined anywhere inside ``select``."""
+    names = {a.name for a in select.find_all(exp.TableAlias)}
+    names |= {t.alias_or_name for t in select.find_all(exp.Table)}
+    return names
+
+
+def outer_aliases(node: exp.Expression, defined: set[str]) -> set[str]:
+    """The table aliases ``node``'s columns read that are not in ``defined`` (rows of enclosing queries)."""
+    return {c.table for c in node.find_all(exp.Column) if c.table and c.table not in defined}
+
+
+def conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
+    """The parts of an AND chain (parenthesised ANDs too); none for no condition."""
+    if condition is None:
+        return []
+    if isinstance(condition, exp.And):
+        return conjuncts(condition.this) + conjuncts(condition.expression)
+    if isinstance(condition, exp.Paren) and isinstance(condition.this, exp.And):
+        return conjuncts(condition.this)
+    return [condition]
+
+
+__all__ = ["aliased", "conjuncts", "defined_aliases", "outer_aliases", "owned", "with_ctes"]
