@@ -425,6 +425,19 @@ def _mysql_extract_part(g: Generator, e: exp.Extract) -> str:
     }.get(part, f"EXTRACT({part} FROM {value})")
 
 
+def _spark_extract_part(g: Generator, e: exp.Extract) -> str:
+    """Date parts as DuckDB numbers them: Spark's ``EXTRACT(DOW …)`` counts Sunday as 1 (DuckDB: 0), and it has no
+    ``ISODOW`` (its ``WEEKDAY`` counts Monday as 0)."""
+    part = e.this.name.upper()
+    value = g.sql(e.expression)
+    return {
+        "DOW": f"(DAYOFWEEK({value}) - 1)",
+        "ISODOW": f"(WEEKDAY({value}) + 1)",
+        "DOY": f"DAYOFYEAR({value})",
+        "WEEK": f"WEEKOFYEAR({value})",
+    }.get(part, f"EXTRACT({part} FROM {value})")
+
+
 class EngineDuckDB(DuckDB):
     """DuckDB as the engine writes it."""
 
@@ -490,7 +503,8 @@ class EngineSpark(Spark):
     """Spark SQL: the engine's functions in Spark's spelling; CTEs lose MATERIALIZED."""
 
     class Generator(Spark.Generator):
-        TRANSFORMS = {**Spark.Generator.TRANSFORMS, **_SPARK, exp.CTE: _no_materialized_cte}
+        TRANSFORMS = {**Spark.Generator.TRANSFORMS, **_SPARK, exp.CTE: _no_materialized_cte,
+                      exp.Extract: _spark_extract_part}
 
 
 #: The engine's dialects by the names ``--dialect`` takes (``mysql`` also serves MariaDB).
@@ -561,6 +575,28 @@ def _substitute(e: exp.Expression, values: dict[str, exp.Expression]) -> exp.Exp
 #: the values the engine binds once are written out where read (:func:`render`), and aggregates stay correlated
 #: with their group rows (:func:`grouped_plan_allowed`).
 _NO_OUTER_ROW_IN_DERIVED_TABLES = frozenset({"mysql"})
+#: Dialects that resolve an outer query's column only one query level up, not inside a derived table of a
+#: subquery's FROM nor through a scalar subquery nested in another (Spark: ``UNRESOLVED_COLUMN``): the values the
+#: engine binds once are written out where read, and a scalar ``(SELECT e)`` without FROM is written ``(e)``
+#: (:func:`render`). The grouped plan's SQL needs neither and runs there.
+_VALUES_WRITTEN_OUT = _NO_OUTER_ROW_IN_DERIVED_TABLES | {"spark"}
+_SCALAR_SELECTS_UNWRAPPED = frozenset({"spark"})
+
+
+def _unwrapped(node: exp.Subquery) -> exp.Expression:
+    """A scalar subquery ``(SELECT e [AS v])`` without FROM (or any other clause) as ``(e)`` (keeping the alias the
+    subquery carries in a projection); any other node as is."""
+    select = node.this
+    if isinstance(node.parent, (exp.From, exp.Join, exp.Lateral)) or not isinstance(select, exp.Select):
+        return node
+    if any(select.args.get(k) for k in select.args if k != "expressions") or len(select.expressions) != 1:
+        return node
+    value = select.expressions[0]
+    paren = exp.Paren(this=(value.this if isinstance(value, exp.Alias) else value).copy())
+    alias = node.args.get("alias")
+    if isinstance(alias, exp.TableAlias):
+        alias = alias.this
+    return exp.Alias(this=paren, alias=alias.copy()) if isinstance(alias, exp.Identifier) else paren
 
 
 def grouped_plan_allowed(dialect: str) -> bool:
@@ -570,12 +606,17 @@ def grouped_plan_allowed(dialect: str) -> bool:
 
 def render(expression: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
     """The SQL text of an engine expression in ``dialect`` (one of :data:`DIALECTS`)."""
-    if dialect in _NO_OUTER_ROW_IN_DERIVED_TABLES:  # innermost first: a value's SQL may hold values bound so too
+    if dialect in _VALUES_WRITTEN_OUT:  # innermost first: a value's SQL may hold values bound so too
         expression = expression.copy()
         for node in reversed(list(expression.find_all(exp.Subquery, bfs=False))):
             inlined = _inline_values(node)
             if inlined is not node:
                 node.replace(inlined)
+    if dialect in _SCALAR_SELECTS_UNWRAPPED:
+        for node in reversed(list(expression.find_all(exp.Subquery, bfs=False))):
+            unwrapped = _unwrapped(node)
+            if unwrapped is not node:
+                node.replace(unwrapped)
     return expression.sql(dialect=DIALECTS[dialect], pretty=pretty)
 
 
