@@ -403,39 +403,28 @@ def _tsql_add(g: Generator, e: exp.Add) -> str:
     return g.binary(e, "+")
 
 
-def _tsql_extract(g: Generator, e: exp.Extract) -> str:
-    part = e.this.name.upper()
-    value = g.sql(e.expression)
-    return {
-        "DOW": f"((DATEPART(WEEKDAY, {value}) + @@DATEFIRST + 6) % 7)",
-        "ISODOW": f"((DATEPART(WEEKDAY, {value}) + @@DATEFIRST + 5) % 7 + 1)",
-        "DOY": f"DATEPART(DAYOFYEAR, {value})",
-        "WEEK": f"DATEPART(ISO_WEEK, {value})",
-    }.get(part, f"DATEPART({part}, {value})")
+def _date_parts(spellings: dict[str, str], other: str) -> Callable[[Generator, exp.Extract], str]:
+    """An ``EXTRACT`` rendering: the parts DuckDB numbers its own way (DOW: Sunday 0; ISODOW: Monday 1; DOY; the
+    ISO WEEK) as ``spellings`` writes them, any other as ``other`` (templates of ``{part}`` and ``{value}``)."""
+
+    def extract_sql(g: Generator, e: exp.Extract) -> str:
+        part = e.this.name.upper()
+        return spellings.get(part, other).format(part=part, value=g.sql(e.expression))
+
+    return extract_sql
 
 
-def _mysql_extract_part(g: Generator, e: exp.Extract) -> str:
-    part = e.this.name.upper()
-    value = g.sql(e.expression)
-    return {
-        "DOW": f"(DAYOFWEEK({value}) - 1)",
-        "ISODOW": f"(WEEKDAY({value}) + 1)",
-        "DOY": f"DAYOFYEAR({value})",
-        "WEEK": f"WEEK({value}, 3)",
-    }.get(part, f"EXTRACT({part} FROM {value})")
-
-
-def _spark_extract_part(g: Generator, e: exp.Extract) -> str:
-    """Date parts as DuckDB numbers them: Spark's ``EXTRACT(DOW …)`` counts Sunday as 1 (DuckDB: 0), and it has no
-    ``ISODOW`` (its ``WEEKDAY`` counts Monday as 0)."""
-    part = e.this.name.upper()
-    value = g.sql(e.expression)
-    return {
-        "DOW": f"(DAYOFWEEK({value}) - 1)",
-        "ISODOW": f"(WEEKDAY({value}) + 1)",
-        "DOY": f"DAYOFYEAR({value})",
-        "WEEK": f"WEEKOFYEAR({value})",
-    }.get(part, f"EXTRACT({part} FROM {value})")
+_tsql_extract = _date_parts({"DOW": "((DATEPART(WEEKDAY, {value}) + @@DATEFIRST + 6) % 7)",
+                             "ISODOW": "((DATEPART(WEEKDAY, {value}) + @@DATEFIRST + 5) % 7 + 1)",
+                             "DOY": "DATEPART(DAYOFYEAR, {value})", "WEEK": "DATEPART(ISO_WEEK, {value})"},
+                            "DATEPART({part}, {value})")
+_mysql_extract_part = _date_parts({"DOW": "(DAYOFWEEK({value}) - 1)", "ISODOW": "(WEEKDAY({value}) + 1)",
+                                   "DOY": "DAYOFYEAR({value})", "WEEK": "WEEK({value}, 3)"},
+                                  "EXTRACT({part} FROM {value})")
+#: Spark's ``EXTRACT(DOW …)`` counts Sunday as 1 and it has no ISODOW (its ``WEEKDAY`` counts Monday as 0)
+_spark_extract_part = _date_parts({"DOW": "(DAYOFWEEK({value}) - 1)", "ISODOW": "(WEEKDAY({value}) + 1)",
+                                   "DOY": "DAYOFYEAR({value})", "WEEK": "WEEKOFYEAR({value})"},
+                                  "EXTRACT({part} FROM {value})")
 
 
 class EngineDuckDB(DuckDB):
