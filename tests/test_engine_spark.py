@@ -5,7 +5,7 @@ One Spark session for the module holds, as temporary views, the retail seed rows
 the same types). Each query is compiled once by an engine bound to DuckDB, run there (the answer) and, rendered with
 :mod:`generator.engine.sqlfuncs`' Spark dialect, on Spark; the rows must be equal (numbers within 1e-9 relative).
 
-Spark takes 9–16 s to start and up to seconds to plan a query on the 2-core machine, so by default a sample runs
+Spark takes 9–30 s to start and up to seconds to plan a query on the 2-core machine, so by default a sample runs
 (see :func:`_sampled`): every :data:`PROBE_STRIDE`-th Desktop probe, every golden query, and the measures of
 :data:`MEASURES` on the slices of :data:`SLICES`. ``MSP_CSAT_SPARK_ALL=1`` runs every probe and every shipped
 measure on the total and client slices (docs/engine.md has the counts of that run).
@@ -21,13 +21,13 @@ import os
 import shutil
 import warnings
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import duckdb
 import pytest
 from conftest import _unavailable
-from test_engine_conformance import REFERENCE, _load, _require_reference
+from test_engine_conformance import _SQL_TYPES, REFERENCE, _load, _require_reference
+from test_engine_corpus import _plain
 
 from generator.engine.errors import DaxEngineError
 from generator.engine.run import Engine
@@ -63,14 +63,6 @@ _SPARK_TYPES = {
     DaxType.STRING: "StringType",
     DaxType.BOOLEAN: "BooleanType",
     DaxType.DATETIME: "TimestampNTZType",
-}
-_DUCKDB_TYPES = {
-    DaxType.INTEGER: "BIGINT",
-    DaxType.DOUBLE: "DOUBLE",
-    DaxType.DECIMAL: "DOUBLE",
-    DaxType.STRING: "VARCHAR",
-    DaxType.BOOLEAN: "BOOLEAN",
-    DaxType.DATETIME: "TIMESTAMP",
 }
 
 
@@ -125,7 +117,7 @@ def retail(spark: Any) -> Iterator[Engine]:
         rows = [tuple(row[c.source] for c in table.columns) for row in seed[table.name]]
         connection.execute(
             f'CREATE TABLE "{table.source}" ('
-            + ", ".join(f'"{c.source}" {_DUCKDB_TYPES[c.type]}' for c in table.columns)
+            + ", ".join(f'"{c.source}" {_SQL_TYPES[c.type]}' for c in table.columns)
             + ")"
         )
         connection.executemany(f'INSERT INTO "{table.source}" VALUES ({", ".join("?" for _ in table.columns)})', rows)
@@ -155,15 +147,6 @@ def demo(spark: Any, demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> 
     assert len(tables) >= 14
     yield Engine(load_engine_model(None, None), connection)
     connection.close()
-
-
-def _plain(value: Any) -> Any:
-    """A value from Spark or DuckDB in one form: Decimal as float, a date as a datetime."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return dt.datetime(value.year, value.month, value.day)
-    return value
 
 
 def _equal(got: Any, want: Any) -> bool:
