@@ -410,26 +410,28 @@ def _tsql_add(g: Generator, e: exp.Add) -> str:
     return g.binary(e, "+")
 
 
-def _tsql_extract(g: Generator, e: exp.Extract) -> str:
-    part = e.this.name.upper()
-    value = g.sql(e.expression)
-    return {
-        "DOW": f"((DATEPART(WEEKDAY, {value}) + @@DATEFIRST + 6) % 7)",
-        "ISODOW": f"((DATEPART(WEEKDAY, {value}) + @@DATEFIRST + 5) % 7 + 1)",
-        "DOY": f"DATEPART(DAYOFYEAR, {value})",
-        "WEEK": f"DATEPART(ISO_WEEK, {value})",
-    }.get(part, f"DATEPART({part}, {value})")
+def _date_parts(spellings: dict[str, str], other: str) -> Callable[[Generator, exp.Extract], str]:
+    """An ``EXTRACT`` rendering: the parts DuckDB numbers its own way (DOW: Sunday 0; ISODOW: Monday 1; DOY; the
+    ISO WEEK) as ``spellings`` writes them, any other as ``other`` (templates of ``{part}`` and ``{value}``)."""
+
+    def extract_sql(g: Generator, e: exp.Extract) -> str:
+        part = e.this.name.upper()
+        return spellings.get(part, other).format(part=part, value=g.sql(e.expression))
+
+    return extract_sql
 
 
-def _mysql_extract_part(g: Generator, e: exp.Extract) -> str:
-    part = e.this.name.upper()
-    value = g.sql(e.expression)
-    return {
-        "DOW": f"(DAYOFWEEK({value}) - 1)",
-        "ISODOW": f"(WEEKDAY({value}) + 1)",
-        "DOY": f"DAYOFYEAR({value})",
-        "WEEK": f"WEEK({value}, 3)",
-    }.get(part, f"EXTRACT({part} FROM {value})")
+_tsql_extract = _date_parts({"DOW": "((DATEPART(WEEKDAY, {value}) + @@DATEFIRST + 6) % 7)",
+                             "ISODOW": "((DATEPART(WEEKDAY, {value}) + @@DATEFIRST + 5) % 7 + 1)",
+                             "DOY": "DATEPART(DAYOFYEAR, {value})", "WEEK": "DATEPART(ISO_WEEK, {value})"},
+                            "DATEPART({part}, {value})")
+_mysql_extract_part = _date_parts({"DOW": "(DAYOFWEEK({value}) - 1)", "ISODOW": "(WEEKDAY({value}) + 1)",
+                                   "DOY": "DAYOFYEAR({value})", "WEEK": "WEEK({value}, 3)"},
+                                  "EXTRACT({part} FROM {value})")
+#: Spark's ``EXTRACT(DOW …)`` counts Sunday as 1 and it has no ISODOW (its ``WEEKDAY`` counts Monday as 0)
+_spark_extract_part = _date_parts({"DOW": "(DAYOFWEEK({value}) - 1)", "ISODOW": "(WEEKDAY({value}) + 1)",
+                                   "DOY": "DAYOFYEAR({value})", "WEEK": "WEEKOFYEAR({value})"},
+                                  "EXTRACT({part} FROM {value})")
 
 
 class EngineDuckDB(DuckDB):
@@ -497,7 +499,8 @@ class EngineSpark(Spark):
     """Spark SQL: the engine's functions in Spark's spelling; CTEs lose MATERIALIZED."""
 
     class Generator(Spark.Generator):
-        TRANSFORMS = {**Spark.Generator.TRANSFORMS, **_SPARK, exp.CTE: _no_materialized_cte}
+        TRANSFORMS = {**Spark.Generator.TRANSFORMS, **_SPARK, exp.CTE: _no_materialized_cte,
+                      exp.Extract: _spark_extract_part}
 
 
 #: The engine's dialects by the names ``--dialect`` takes (``mysql`` also serves MariaDB).
@@ -568,6 +571,11 @@ def _substitute(e: exp.Expression, values: dict[str, exp.Expression]) -> exp.Exp
 #: the values the engine binds once are written out where read (:func:`render`), and aggregates stay correlated
 #: with their group rows (:func:`grouped_plan_allowed`).
 _NO_OUTER_ROW_IN_DERIVED_TABLES = frozenset({"mysql"})
+#: Dialects that resolve an outer query's column only one query level up, not inside a derived table of a
+#: subquery's FROM nor through a scalar subquery nested in another (Spark: ``UNRESOLVED_COLUMN``): the values the
+#: engine binds once are written out where read, and a scalar ``(SELECT e)`` without FROM is written ``(e)``
+#: (:func:`render`). The grouped plan's SQL needs neither and runs there.
+_VALUES_WRITTEN_OUT = _NO_OUTER_ROW_IN_DERIVED_TABLES | {"spark"}
 
 
 def grouped_plan_allowed(dialect: str) -> bool:
@@ -576,18 +584,22 @@ def grouped_plan_allowed(dialect: str) -> bool:
 
 
 def for_dialect(expression: exp.Expression, dialect: str) -> exp.Expression:
-    """``expression`` as ``dialect``'s databases can run it: where they resolve no outer column inside a derived
-    table, the values the engine binds once are written out where read, scalar subqueries without FROM are
-    unwrapped, the filters that read an enclosing row are moved out of derived tables and medians become window
-    functions (:mod:`generator.engine.mariadb_rewrite`); a copy then, else ``expression`` itself."""
-    if dialect not in _NO_OUTER_ROW_IN_DERIVED_TABLES:
+    """``expression`` as ``dialect``'s databases can run it: where they resolve an outer column only one query level
+    up (Spark) or not inside a derived table (MariaDB), the values the engine binds once are written out where read
+    and scalar subqueries without FROM are unwrapped; on MariaDB also the filters that read an enclosing row are
+    moved out of derived tables and medians become window functions (:mod:`generator.engine.mariadb_rewrite`); a
+    copy then, else ``expression`` itself."""
+    if dialect not in _VALUES_WRITTEN_OUT:
         return expression
     expression = expression.copy()
     for node in reversed(list(expression.find_all(exp.Subquery, bfs=False))):  # innermost first: a value's SQL
         inlined = _inline_values(node)  # may hold values bound so too
         if inlined is not node:
             node.replace(inlined)
-    return windowed_medians(lift_outer_references(unwrap_bare_selects(expression)))
+    expression = unwrap_bare_selects(expression)
+    if dialect not in _NO_OUTER_ROW_IN_DERIVED_TABLES:  # Spark resolves an outer column one level up: enough
+        return expression
+    return windowed_medians(lift_outer_references(expression))
 
 
 def unresolved(expression: exp.Expression, dialect: str) -> str | None:
