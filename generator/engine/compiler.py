@@ -1202,4 +1202,5 @@ _SCALAR_HANDLERS: dict[str, Callable[[Compiler, ast.Call, Env], Scalar]] = {
 __all__ = ["TABLE_FUNCTIONS", "Compiler", "Env", "RowFrame", "relationships_in_effect"]
 
 # Scalar functions registered in _SCALAR_HANDLERS by their own module (imported last: it imports this one).
+import generator.engine.formatting  # noqa: E402 - registers FORMAT
 import generator.engine.stats  # noqa: E402,F401

@@ -270,13 +270,12 @@ def summarize(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """SUMMARIZE(table, group columns…): the distinct combinations of the columns in the table's rows.
 
     Group columns may belong to tables related to it (its expanded table). Added name/expression pairs are
-    refused: DAX documents them as deprecated; use ADDCOLUMNS(SUMMARIZE(…), …).
+    evaluated by :mod:`generator.engine.summarize`.
     """
     compiler._arity(node, 1)
     groups, named = _split_summarize_arguments(node, 1)
-    if named:
-        raise Unsupported("SUMMARIZE with added columns", *node.args[0].position,
-                          reason="use ADDCOLUMNS ( SUMMARIZE ( ... ), ... )")
+    if named:  # generator.engine.summarize handles them (registered over this function)
+        raise Unsupported("SUMMARIZE with added columns", *node.args[0].position)
     relation = compiler.table(node.args[0], env)
     keys = [compiler._column_key(group) for group in groups]
     if relation.base_table is not None:
@@ -730,4 +729,5 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
 
 # Table functions registered in TABLE_HANDLERS by their own modules (imported last: they import this one).
 import generator.engine.generators  # noqa: E402
+import generator.engine.summarize  # noqa: E402
 import generator.engine.timeintel  # noqa: E402,F401

@@ -1,0 +1,374 @@
+# ruff: noqa: RUF012 - sqlglot declares arg_types and _sql_names as plain class dicts and lists
+"""FORMAT(value, format_string[, locale]) for en-US (issue 22), compiled to SQL for every engine dialect.
+
+Rules followed (Microsoft Learn, FORMAT and its pages of pre-defined and custom formats; Visual Basic format
+strings, not .NET):
+
+* BLANK → ``""``; the result is text. The format string (and the locale) must be constant text; the locale must
+  be en-US (``"en-US"``); any other locale or a format outside the subset below is refused with
+  ``unsupported: FORMAT with format "…"``.
+* Numbers — predefined: ``General Number`` (the number as DAX writes it), ``Currency`` (``$#,##0.00``, negatives in
+  parentheses: ``($1,234.50)``), ``Fixed`` (``0.00``), ``Standard`` (``#,##0.00``), ``Percent`` (``0.00%``: times
+  100, ``%`` appended), ``Yes/No``, ``True/False``, ``On/Off`` (0 → the second word, anything else the first).
+  Custom: digit placeholders ``0`` and ``#`` with a thousands ``,`` and ``.`` followed by ``0``s
+  (``0``, ``0.00``, ``#,##0``, ``#,##0.00``, ``#.0``), ``%`` (times 100), literal ``$ - + ( ) : / space``,
+  ``"quoted"`` and ``\\x`` text, and up to three ``;`` sections (positive and zero; negative, written without its
+  sign; zero). With one section a negative number gets a leading ``-``. Digits round half away from zero as DAX's
+  ROUND does.
+* Dates and times — predefined: ``General Date`` (``3/12/2008 11:07:31 AM``, the date alone at midnight),
+  ``Long Date``/``Medium Date`` (``Wednesday, March 12, 2008``), ``Short Date`` (``3/12/2008``), ``Long Time``
+  (``11:07:31 AM``), ``Medium Time`` (``11:07 AM``, ``hh:nn AM/PM``), ``Short Time`` (``23:07``, ``hh:nn``).
+  Custom: ``yyyy yy mmmm mmm mm m dddd ddd dd d hh h nn n ss s q AM/PM am/pm`` (``m``/``mm`` are minutes right
+  after ``h`` or right before ``s``; with AM/PM the hour is on a 12-hour clock), literal ``/ - : , . space``,
+  ``"quoted"`` and ``\\x`` text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.generator import Generator
+
+from generator.dax import ast
+from generator.engine import scalars, sqlfuncs
+from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.rounding import round_sql
+from generator.engine.values import DaxType, Scalar
+
+_T = DaxType
+
+
+# ------------------------------------------------------------------------------------------------- SQL pieces
+class DatePartText(exp.Expression, exp.Func):
+    """One part of the TIMESTAMP ``this`` as text; ``part`` is a string literal naming it (keys of
+    :data:`_DATE_PARTS`, e.g. ``yyyy``, ``m``, ``H`` for the 24-hour hour, ``I`` for the 12-hour hour)."""
+
+    arg_types = {"this": True, "part": True}
+    _sql_names = ["STRFTIME"]
+
+
+#: Part → (DuckDB strftime, PostgreSQL to_char, MySQL/MariaDB DATE_FORMAT, T-SQL FORMAT, Spark date_format);
+#: ``None`` where the part is written with a function of its own (see :func:`_part_sql`).
+_DATE_PARTS: dict[str, tuple[str | None, ...]] = {
+    "yyyy": ("%Y", "YYYY", "%Y", "yyyy", "yyyy"),
+    "yy": ("%y", "YY", "%y", "yy", "yy"),
+    "mmmm": ("%B", "FMMonth", "%M", "MMMM", "MMMM"),
+    "mmm": ("%b", "Mon", "%b", "MMM", "MMM"),
+    "mm": ("%m", "MM", "%m", "MM", "MM"),
+    "m": ("%-m", "FMMM", "%c", "%M", "M"),
+    "dddd": ("%A", "FMDay", "%W", "dddd", "EEEE"),
+    "ddd": ("%a", "Dy", "%a", "ddd", "EEE"),
+    "dd": ("%d", "DD", "%d", "dd", "dd"),
+    "d": ("%-d", "FMDD", "%e", "%d", "d"),
+    "HH": ("%H", "HH24", "%H", "HH", "HH"),
+    "H": ("%-H", "FMHH24", "%k", "%H", "H"),
+    "II": ("%I", "HH12", "%h", "hh", "hh"),
+    "I": ("%-I", "FMHH12", "%l", "%h", "h"),
+    "nn": ("%M", "MI", "%i", "mm", "mm"),
+    "n": ("%-M", "FMMI", None, "%m", "m"),
+    "ss": ("%S", "SS", "%S", "ss", "ss"),
+    "s": ("%-S", "FMSS", None, "%s", "s"),
+    "AMPM": ("%p", "AM", "%p", "tt", "a"),
+    "q": (None, "Q", None, None, None),
+}
+_MYSQL_FUNCTIONS = {"n": "MINUTE", "s": "SECOND", "q": "QUARTER"}
+
+
+def _part(e: exp.Expression) -> str:
+    return e.args["part"].this
+
+
+def _duckdb_part(g: Generator, e: exp.Expression) -> str:
+    pattern = _DATE_PARTS[_part(e)][0]
+    if pattern is None:
+        return f"CAST(QUARTER({g.sql(e.this)}) AS VARCHAR)"
+    return f"STRFTIME({g.sql(e.this)}, '{pattern}')"
+
+
+def _pg_part(g: Generator, e: exp.Expression) -> str:
+    return f"TO_CHAR({g.sql(e.this)}, '{_DATE_PARTS[_part(e)][1]}')"
+
+
+def _mysql_part(g: Generator, e: exp.Expression) -> str:
+    pattern = _DATE_PARTS[_part(e)][2]
+    if pattern is None:
+        return f"CAST({_MYSQL_FUNCTIONS[_part(e)]}({g.sql(e.this)}) AS CHAR)"
+    return f"DATE_FORMAT({g.sql(e.this)}, '{pattern}')"
+
+
+def _tsql_part(g: Generator, e: exp.Expression) -> str:
+    pattern = _DATE_PARTS[_part(e)][3]
+    if pattern is None:
+        return f"CAST(DATEPART(QUARTER, {g.sql(e.this)}) AS VARCHAR(1))"
+    return f"FORMAT({g.sql(e.this)}, '{pattern}', 'en-US')"
+
+
+def _spark_part(g: Generator, e: exp.Expression) -> str:
+    pattern = _DATE_PARTS[_part(e)][4]
+    if pattern is None:
+        return f"CAST(QUARTER({g.sql(e.this)}) AS STRING)"
+    return f"DATE_FORMAT({g.sql(e.this)}, '{pattern}')"
+
+
+# ------------------------------------------------------------------------------------------------- format strings
+_NUMBER_FORMATS = {
+    "currency": "$#,##0.00;($#,##0.00)",
+    "fixed": "0.00",
+    "standard": "#,##0.00",
+    "percent": "0.00%",
+}
+_WORDS = {"yes/no": ("Yes", "No"), "true/false": ("True", "False"), "on/off": ("On", "Off")}
+_DATE_FORMATS = {
+    "long date": "dddd, mmmm d, yyyy",
+    "medium date": "dddd, mmmm d, yyyy",
+    "short date": "m/d/yyyy",
+    "long time": "h:nn:ss AM/PM",
+    "medium time": "hh:nn AM/PM",
+    "short time": "hh:nn",
+}
+_LITERAL_CHARACTERS = set("$-+():/ ")
+_DATE_TOKEN = re.compile(
+    r'"[^"]*"|\\.|yyyy|yy|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|nn|n|ss|s|q|am/pm|[/\-:,. ]', re.IGNORECASE
+)
+
+
+class _Refused(Exception):
+    """The format string is outside the supported subset."""
+
+
+@dataclass(frozen=True)
+class _NumberSection:
+    """One ``;`` section of a custom numeric format."""
+
+    prefix: str
+    suffix: str
+    integer_digits: int  # 0 (``#``) or 1 (``0``); -1: the section has no digits (literal text only)
+    grouping: bool
+    decimals: int
+    percent: bool
+
+
+def _split_sections(text: str) -> list[str]:
+    sections, current, quoted = [], "", False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == ";" and not quoted:
+            sections.append(current)
+            current = ""
+        else:
+            current += char
+    return [*sections, current]
+
+
+def _number_section(text: str) -> _NumberSection:
+    """Parse one section: literal text, then the digit placeholders, then literal text."""
+    before, after, digits, percent = "", "", "", False
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            end = text.find('"', index + 1)
+            if end < 0:
+                raise _Refused
+            literal, index = text[index + 1 : end], end + 1
+        elif char == "\\" and index + 1 < len(text):
+            literal, index = text[index + 1], index + 2
+        elif char in "0#,.":
+            if after:
+                raise _Refused  # digits after trailing text
+            digits += char
+            index += 1
+            continue
+        elif char == "%":
+            percent, literal, index = True, "%", index + 1
+        elif char in _LITERAL_CHARACTERS:
+            literal, index = char, index + 1
+        else:
+            raise _Refused
+        if digits:
+            after += literal
+        else:
+            before += literal
+    if not digits:
+        return _NumberSection(before, "", -1, False, 0, percent)
+    match = re.fullmatch(r"([#,]*)(0?)(?:\.(0*))?", digits)
+    if match is None or match.group(1).endswith(","):
+        raise _Refused
+    grouping = "," in match.group(1)
+    if match.group(1).replace(",", "") not in ("", "#", "##", "###") and not grouping:
+        raise _Refused
+    return _NumberSection(before, after, 1 if match.group(2) else 0, grouping, len(match.group(3) or ""), percent)
+
+
+def _date_tokens(text: str) -> list[tuple[bool, str]]:
+    """``(is_part, value)`` items of a custom date format: parts (keys of :data:`_DATE_PARTS`) and literal text."""
+    raw: list[str] = []
+    index = 0
+    while index < len(text):
+        match = _DATE_TOKEN.match(text, index)
+        if match is None:
+            raise _Refused
+        raw.append(match.group(0))
+        index = match.end()
+    twelve = any(token.lower() == "am/pm" for token in raw)
+    parts = [i for i, token in enumerate(raw) if token[0].isalpha()]
+    items: list[tuple[bool, str]] = []
+    for i, token in enumerate(raw):
+        lower = token.lower()
+        if token.startswith('"'):
+            items.append((False, token[1:-1]))
+        elif token.startswith("\\"):
+            items.append((False, token[1]))
+        elif lower == "am/pm":
+            items.append((True, "AMPM" if token[0] == "A" else "ampm"))
+        elif lower in ("m", "mm"):
+            position = parts.index(i)
+            previous = raw[parts[position - 1]].lower() if position > 0 else ""
+            following = raw[parts[position + 1]].lower() if position + 1 < len(parts) else ""
+            minute = previous in ("h", "hh") or following in ("s", "ss")
+            items.append((True, ("n" if lower == "m" else "nn") if minute else lower))
+        elif lower in ("h", "hh"):
+            items.append((True, ("I" if twelve else "H") * len(lower)))
+        elif token[0].isalpha():
+            items.append((True, lower))
+        else:
+            items.append((False, token))
+    return items
+
+
+# ------------------------------------------------------------------------------------------------- SQL
+def _concat(parts: list[exp.Expression]) -> exp.Expression:
+    result = parts[0]
+    for part in parts[1:]:
+        result = exp.DPipe(this=result, expression=part)
+    return result
+
+
+def _with_literals(prefix: str, body: exp.Expression, suffix: str) -> exp.Expression:
+    return _concat(
+        [*([exp.Literal.string(prefix)] if prefix else []), body, *([exp.Literal.string(suffix)] if suffix else [])]
+    )
+
+
+def _section_text(section: _NumberSection, magnitude: exp.Expression) -> exp.Expression:
+    """The text of the non-negative DOUBLE ``magnitude`` in ``section``."""
+    if section.integer_digits < 0:
+        return exp.Literal.string(section.prefix)
+    if section.percent:
+        magnitude = exp.Mul(this=magnitude, expression=exp.Literal.number(100))
+    rounded = round_sql(magnitude, section.decimals)
+    spec = "{:" + ("," if section.grouping else "") + f".{section.decimals}f" + "}"
+    text: exp.Expression = sqlfuncs.FixedText(format=exp.Literal.string(spec), this=rounded)
+    if section.integer_digits == 0:  # "#": no digit before the point when the number is below 1
+        below_one = exp.LT(this=rounded.copy(), expression=exp.Literal.number(1))
+        stripped = exp.Substring(this=text.copy(), start=exp.Literal.number(2))
+        text = exp.Case(ifs=[exp.If(this=below_one, true=stripped)], default=text)
+    return _with_literals(section.prefix, text, section.suffix)
+
+
+def _number_sql(value: exp.Expression, format_string: str) -> exp.Expression:
+    sections = [_number_section(s) for s in _split_sections(format_string)]
+    if len(sections) > 3:
+        raise _Refused
+    absolute = exp.Abs(this=value.copy())
+    positive = _section_text(sections[0], absolute)
+    if len(sections) == 1:
+        negative = _concat([exp.Literal.string("-"), _section_text(sections[0], absolute.copy())])
+    else:
+        negative = _section_text(sections[1], absolute.copy())
+    ifs = [exp.If(this=exp.LT(this=value.copy(), expression=exp.Literal.number(0)), true=negative)]
+    if len(sections) == 3:
+        ifs.insert(
+            0,
+            exp.If(
+                this=exp.EQ(this=value.copy(), expression=exp.Literal.number(0)),
+                true=_section_text(sections[2], absolute.copy()),
+            ),
+        )
+    return exp.Case(ifs=ifs, default=positive)
+
+
+def _date_sql(value: exp.Expression, format_string: str) -> exp.Expression:
+    parts: list[exp.Expression] = []
+    for is_part, item in _date_tokens(format_string):
+        if not is_part:
+            parts.append(exp.Literal.string(item))
+        elif item == "ampm":
+            parts.append(exp.Lower(this=DatePartText(this=value.copy(), part=exp.Literal.string("AMPM"))))
+        else:
+            parts.append(DatePartText(this=value.copy(), part=exp.Literal.string(item)))
+    if not parts:
+        raise _Refused
+    return _concat(parts)
+
+
+def _constant_text(value: Scalar) -> str | None:
+    e = value.sql
+    return e.this if isinstance(e, exp.Literal) and e.is_string else None
+
+
+def format_function(args: list[Scalar], call: ast.Call) -> Scalar:
+    """FORMAT(value, format_string[, locale]): ``value`` as text in the format (see the module docstring)."""
+    if len(args) not in (2, 3):
+        raise DaxEngineError(f"FORMAT takes 2 or 3 arguments, got {len(args)}", call.line, call.column)
+    if len(args) == 3:
+        locale = _constant_text(args[2])
+        if locale is None or locale.lower() != "en-us":
+            shown = locale if locale is not None else "(computed)"
+            raise Unsupported(f'FORMAT with locale "{shown}"', call.line, call.column, reason="only en-US is formatted")
+    format_string = _constant_text(args[1]) if args[1].type is not _T.BLANK else ""
+    if format_string is None:
+        raise Unsupported("FORMAT with a format that is not constant text", call.line, call.column)
+    value = args[0]
+    if value.type is _T.BLANK:
+        return Scalar(exp.Literal.string(""), _T.STRING)
+    try:
+        text = _format_sql(value, format_string)
+    except _Refused:
+        raise Unsupported(f'FORMAT with format "{format_string}"', call.line, call.column) from None
+    if scalars._nullable(value.sql):
+        text = exp.Case(
+            ifs=[exp.If(this=exp.Is(this=value.sql.copy(), expression=exp.Null()), true=exp.Literal.string(""))],
+            default=text,
+        )
+    return Scalar(text, _T.STRING)
+
+
+def _format_sql(value: Scalar, format_string: str) -> exp.Expression:
+    key = format_string.strip().lower()
+    if value.type is _T.DATETIME:
+        if key in ("", "general date"):
+            return scalars.cast_to(value, _T.STRING).sql
+        return _date_sql(value.sql, _DATE_FORMATS.get(key, format_string))
+    if value.type is _T.BOOLEAN:
+        if key in _WORDS:
+            yes, no = _WORDS[key]
+            return exp.Case(
+                ifs=[exp.If(this=value.sql.copy(), true=exp.Literal.string(yes))], default=exp.Literal.string(no)
+            )
+        value = scalars.cast_to(value, _T.INTEGER)
+    if not value.type.is_numeric:
+        raise _Refused  # text (or a value of mixed types) formatted as a number
+    if key in ("", "general number"):
+        return scalars.cast_to(value, _T.STRING).sql
+    if key in _WORDS:
+        yes, no = _WORDS[key]
+        zero = exp.EQ(this=value.sql.copy(), expression=exp.Literal.number(0))
+        return exp.Case(ifs=[exp.If(this=zero, true=exp.Literal.string(no))], default=exp.Literal.string(yes))
+    number = scalars.cast_to(value, _T.DOUBLE).sql
+    return _number_sql(number, _NUMBER_FORMATS.get(key, format_string))
+
+
+# ------------------------------------------------------------------------------------------------- registration
+scalars.SCALAR_FUNCTIONS["FORMAT"] = format_function
+for _dialect, _render in (
+    (sqlfuncs.EngineDuckDB, _duckdb_part),
+    (sqlfuncs.EnginePostgres, _pg_part),
+    (sqlfuncs.EngineMySQL, _mysql_part),
+    (sqlfuncs.EngineTSQL, _tsql_part),
+    (sqlfuncs.EngineSpark, _spark_part),
+):
+    _dialect.Generator.TRANSFORMS[DatePartText] = _render
