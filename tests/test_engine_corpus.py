@@ -32,7 +32,6 @@ CORPUS = Path(__file__).parent / "fixtures" / "dax_corpus"
 # The corpus measures the engine refuses (Unsupported) in both query shapes; every other one evaluates. Keep it
 # in step with the engine: a function that becomes supported moves its measures out of this set.
 REFUSED = frozenset({
-    "happy_pct_format",  # FORMAT
     "happy_pct_or_na_mixed_types",  # IF with a number and a text result
     "last_day_with_reviews_lastnonblank",  # LASTNONBLANK
     "comments_mentioning_slow_search",  # SEARCH

@@ -728,6 +728,7 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
 }
 
 # Table functions registered in TABLE_HANDLERS by their own modules (imported last: they import this one).
+import generator.engine.calendarauto  # noqa: E402
 import generator.engine.generators  # noqa: E402
 import generator.engine.summarize  # noqa: E402
 import generator.engine.timeintel  # noqa: E402,F401
