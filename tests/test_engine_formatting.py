@@ -12,7 +12,8 @@ Id  Region  Amount  Qty  OrderDate
 4   South   BLANK   4    BLANK
 ==  ======  ======  ===  ==========
 
-``Staff`` (a parent-child table with its path as text): 1 (root), 3 (under 1), 7 (under 3), 13 (under 1).
+``Staff`` (a parent-child table with its path as text): 1 (root), 3 (under 1), 7 (under 3), 13 (under 1);
+``Broken`` (Id, Parent): (1, 2), (2, 1) a loop, (5, 9) a parent that is not an ID.
 ``Targets[Due]`` is a calculated date column (2030-01-01), which CALENDARAUTO ignores.
 """
 
@@ -25,6 +26,7 @@ from typing import Any
 import duckdb
 import pytest
 from conftest import MARIADB_SERVER, PG_SERVER, _unavailable
+from test_engine_issue22 import rows, value
 
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineColumn, EngineMeasure, EngineModel, EngineTable
@@ -59,6 +61,9 @@ MODEL = EngineModel(
             ),
         ),
         EngineTable(
+            "Broken", "broken", (EngineColumn("Id", T.INTEGER, "Id"), EngineColumn("Parent", T.INTEGER, "Parent"))
+        ),
+        EngineTable(
             "Targets",
             "targets",
             (
@@ -87,6 +92,8 @@ def engine() -> Iterator[Engine]:
             (4, "South", None, 4, None),
         ],
     )
+    connection.execute("CREATE TABLE broken (Id BIGINT, Parent BIGINT)")
+    connection.execute("INSERT INTO broken VALUES (1, 2), (2, 1), (5, 9)")
     connection.execute("CREATE TABLE targets (Region VARCHAR, Due DATE)")
     connection.execute("INSERT INTO targets VALUES ('North', '2030-01-01')")
     connection.execute("CREATE TABLE staff (Id BIGINT, Parent BIGINT, Path VARCHAR)")
@@ -95,15 +102,6 @@ def engine() -> Iterator[Engine]:
     )
     yield Engine(MODEL, connection)
     connection.close()
-
-
-def value(engine: Engine, expression: str) -> Any:
-    return engine.evaluate(expression)
-
-
-def rows(engine: Engine, query: str) -> list[tuple[Any, ...]]:
-    (result,) = engine.query(query)
-    return list(result.rows)
 
 
 # ------------------------------------------------------------------------------------------------- FORMAT
@@ -252,9 +250,34 @@ def test_path_function_edges(engine: Engine, expression: str, expected: Any) -> 
     assert value(engine, expression) == expected
 
 
-def test_path_walk_is_refused_and_a_bad_type_named(engine: Engine) -> None:
-    with pytest.raises(Unsupported, match=r"^unsupported: PATH at 1:"):
-        rows(engine, 'EVALUATE ADDCOLUMNS(Staff, "p", PATH(Staff[Id], Staff[Parent]))')
+def test_path_walks_up_the_whole_table(engine: Engine) -> None:
+    """PATH(Id, Parent) in the row context of Staff: the IDs from the root to the row; a filter on the rows does
+    not cut the walk (the ancestors of 7 are filtered away, its path is still 1|3|7)."""
+    got = rows(
+        engine,
+        'EVALUATE ADDCOLUMNS(Staff, "p", PATH(Staff[Id], Staff[Parent]), '
+        '"level", PATHLENGTH(PATH(Staff[Id], Staff[Parent])))',
+    )
+    assert sorted((r[0], r[3], r[4]) for r in got) == [(1, "1", 1), (3, "1|3", 2), (7, "1|3|7", 3), (13, "1|13", 2)]
+    filtered = rows(
+        engine, 'EVALUATE CALCULATETABLE(SELECTCOLUMNS(Staff, "p", PATH(Staff[Id], Staff[Parent])), Staff[Id] = 7)'
+    )
+    assert filtered == [("1|3|7",)]
+
+
+@pytest.mark.parametrize("rows_of", ["Broken[Id] = 5", "Broken[Id] = 1"], ids=["missing parent", "loop"])
+def test_path_errors(engine: Engine, rows_of: str) -> None:
+    """Broken: 5's parent 9 is not an ID; 1 and 2 are each other's parent."""
+    query = f'EVALUATE CALCULATETABLE(SELECTCOLUMNS(Broken, "p", PATH(Broken[Id], Broken[Parent])), {rows_of})'
+    with pytest.raises(DaxEngineError, match=r"PATH: a value in Broken\[Parent\] is not in Broken\[Id\], or the"):
+        rows(engine, query)
+
+
+def test_path_needs_a_row_and_one_table_and_pathitem_a_type(engine: Engine) -> None:
+    with pytest.raises(DaxEngineError, match="cannot be determined"):
+        value(engine, "PATH(Staff[Id], Staff[Parent])")
+    with pytest.raises(DaxEngineError, match="PATH: the ID and parent columns must be columns of one table"):
+        rows(engine, 'EVALUATE ADDCOLUMNS(Staff, "p", PATH(Staff[Id], Broken[Parent]))')
     with pytest.raises(DaxEngineError, match=r"PATHITEM: the type is TEXT \(0\) or INTEGER \(1\) at 1:42"):
         value(engine, 'PATHITEM("1|2", 1, 5)')
 

@@ -834,7 +834,7 @@ def test_unsupported_constructs() -> None:
     with pytest.raises(Unsupported):
         binary("+", Scalar(exp.column("v"), T.VARIANT), literal_number("1"))
     assert "SUM" not in SCALAR_FUNCTIONS
-    assert "PATH" not in SCALAR_FUNCTIONS  # FORMAT is in (generator/engine/formatting.py)
+    assert "SEARCH" not in SCALAR_FUNCTIONS  # FORMAT is in (generator/engine/formatting.py)
 
 
 def test_literals() -> None:

@@ -69,6 +69,11 @@ def to_four_decimals(sql: exp.Expression, divisor: exp.Expression | None = None)
 
 def exact_sum(value: exp.Expression) -> exp.Expression:
     """SUM of Currency values as whole ten-thousandths (BIGINT, exact), back to a DOUBLE; NULL over no values."""
-    scaled = exp.Round(this=exp.Mul(this=value, expression=exp.Literal.number(_SCALE)))
+    # the scaled values are whole numbers up to a double's error: the nearest one, in SQL every database takes
+    scaled = exp.Floor(
+        this=exp.Add(
+            this=exp.Mul(this=value, expression=exp.Literal.number(_SCALE)), expression=exp.Literal.number(0.5)
+        )
+    )
     total = exp.Sum(this=exp.cast(scaled, exp.DataType.build("BIGINT")))
     return exp.Div(this=exp.cast(total, exp.DataType.build("DOUBLE")), expression=exp.Literal.number(_SCALE))

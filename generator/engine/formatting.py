@@ -26,6 +26,7 @@ strings, not .NET):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -73,43 +74,29 @@ _DATE_PARTS: dict[str, tuple[str | None, ...]] = {
     "AMPM": ("%p", "AM", "%p", "tt", "a"),
     "q": (None, "Q", None, None, None),
 }
-_MYSQL_FUNCTIONS = {"n": "MINUTE", "s": "SECOND", "q": "QUARTER"}
+#: Dialect → (its column in :data:`_DATE_PARTS`, the call writing a pattern, the call writing a part by a function).
+_DIALECT_PARTS = {
+    "duckdb": (0, "STRFTIME({x}, '{p}')", "CAST({f}({x}) AS VARCHAR)"),
+    "postgres": (1, "TO_CHAR({x}, '{p}')", ""),
+    "mysql": (2, "DATE_FORMAT({x}, '{p}')", "CAST({f}({x}) AS CHAR)"),
+    "tsql": (3, "FORMAT({x}, '{p}', 'en-US')", "CAST(DATEPART({f}, {x}) AS VARCHAR(2))"),
+    "spark": (4, "DATE_FORMAT({x}, '{p}')", "CAST({f}({x}) AS STRING)"),
+}
+_PART_FUNCTIONS = {"n": "MINUTE", "s": "SECOND", "q": "QUARTER"}
 
 
-def _part(e: exp.Expression) -> str:
-    return e.args["part"].this
+def _part_renderer(dialect: str) -> Callable[[Generator, exp.Expression], str]:
+    """How ``dialect`` writes a :class:`DatePartText`."""
+    index, call, by_function = _DIALECT_PARTS[dialect]
 
+    def render(g: Generator, e: exp.Expression) -> str:
+        part, value = e.args["part"].this, g.sql(e.this)
+        pattern = _DATE_PARTS[part][index]
+        if pattern is None:
+            return by_function.format(f=_PART_FUNCTIONS[part], x=value)
+        return call.format(x=value, p=pattern)
 
-def _duckdb_part(g: Generator, e: exp.Expression) -> str:
-    pattern = _DATE_PARTS[_part(e)][0]
-    if pattern is None:
-        return f"CAST(QUARTER({g.sql(e.this)}) AS VARCHAR)"
-    return f"STRFTIME({g.sql(e.this)}, '{pattern}')"
-
-
-def _pg_part(g: Generator, e: exp.Expression) -> str:
-    return f"TO_CHAR({g.sql(e.this)}, '{_DATE_PARTS[_part(e)][1]}')"
-
-
-def _mysql_part(g: Generator, e: exp.Expression) -> str:
-    pattern = _DATE_PARTS[_part(e)][2]
-    if pattern is None:
-        return f"CAST({_MYSQL_FUNCTIONS[_part(e)]}({g.sql(e.this)}) AS CHAR)"
-    return f"DATE_FORMAT({g.sql(e.this)}, '{pattern}')"
-
-
-def _tsql_part(g: Generator, e: exp.Expression) -> str:
-    pattern = _DATE_PARTS[_part(e)][3]
-    if pattern is None:
-        return f"CAST(DATEPART(QUARTER, {g.sql(e.this)}) AS VARCHAR(1))"
-    return f"FORMAT({g.sql(e.this)}, '{pattern}', 'en-US')"
-
-
-def _spark_part(g: Generator, e: exp.Expression) -> str:
-    pattern = _DATE_PARTS[_part(e)][4]
-    if pattern is None:
-        return f"CAST(QUARTER({g.sql(e.this)}) AS STRING)"
-    return f"DATE_FORMAT({g.sql(e.this)}, '{pattern}')"
+    return render
 
 
 # ------------------------------------------------------------------------------------------------- format strings
@@ -364,11 +351,4 @@ def _format_sql(value: Scalar, format_string: str) -> exp.Expression:
 
 # ------------------------------------------------------------------------------------------------- registration
 scalars.SCALAR_FUNCTIONS["FORMAT"] = format_function
-for _dialect, _render in (
-    (sqlfuncs.EngineDuckDB, _duckdb_part),
-    (sqlfuncs.EnginePostgres, _pg_part),
-    (sqlfuncs.EngineMySQL, _mysql_part),
-    (sqlfuncs.EngineTSQL, _tsql_part),
-    (sqlfuncs.EngineSpark, _spark_part),
-):
-    _dialect.Generator.TRANSFORMS[DatePartText] = _render
+sqlfuncs.add_renderings(DatePartText, {name: _part_renderer(name) for name in _DIALECT_PARTS})

@@ -7,9 +7,11 @@ left, PATHITEMREVERSE from the right, and both return BLANK for a position below
 optional type is TEXT (0, the default) or INTEGER (1), anything else an error; PATHCONTAINS is TRUE when the item
 is one of the path's IDs.
 
-PATH itself (the walk up a parent-child table) is not registered, so it is refused with its position
-(``unsupported: PATH at line:col``): it needs a recursive query the engine does not write yet. A path held in a
-column, or written as text, works with the four functions.
+PATH(id_column, parent_column), in a row context of their table: the IDs from the row's most distant ancestor to
+the row, joined by ``|`` (``"1|3|7"``), walked up the whole table (filters do not apply: PATH is meant for
+calculated columns) with one recursive query (``WITH RECURSIVE``). A parent that is not an ID of the table fails the
+query ("the value … in Parent must also exist in Id", as Power BI refuses it); so does a loop (a walk longer than
+:data:`MAX_DEPTH` levels).
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ from sqlglot.generator import Generator
 
 from generator.dax import ast
 from generator.engine import scalars, sqlfuncs
+from generator.engine.compiler import _SCALAR_HANDLERS, Compiler, Env
+from generator.engine.context import FilterContext
 from generator.engine.errors import DaxEngineError
+from generator.engine.relations import col
 from generator.engine.values import DaxType, Scalar
 
 _T = DaxType
 _BAR = "|"
+MAX_DEPTH = 1000
+_TEXT = exp.DataType.build("VARCHAR(4000)")
 
 
 class PathItemText(exp.Expression, exp.Func):
@@ -127,6 +134,78 @@ def pathcontains(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(exp.GT(this=found, expression=exp.Literal.number(0)), _T.BOOLEAN)
 
 
+def path(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
+    """PATH(id_column, parent_column): see the module docstring."""
+    compiler._arity(node, 2, 2)
+    keys = [compiler._column_key(argument) for argument in node.args]
+    if keys[0][0].lower() != keys[1][0].lower():
+        raise DaxEngineError("PATH: the ID and parent columns must be columns of one table", *node.position)
+    row_id = compiler.scalar(node.args[0], env)  # the current row's ID (a row context is required)
+    table = compiler._table_named(keys[0][0], node)
+    scan = compiler._scan(table, FilterContext((), env.context.activated))
+    id_sql, parent_sql = (scan.column(key) for key in keys)
+    assert id_sql is not None and parent_sql is not None
+    id_type = compiler._column_type(keys[0])
+    nodes_name, walk_name = compiler.fresh("pn"), compiler.fresh("pw")
+    nodes = scan.select(exp.alias_(id_sql, "id"), exp.alias_(parent_sql, "parent"))
+
+    def text(value: exp.Expression) -> exp.Expression:
+        return exp.cast(scalars.cast_to(Scalar(value, id_type), _T.STRING).sql, _TEXT)
+
+    def depth_plus_one(alias: str) -> exp.Expression:
+        return exp.Add(this=col(alias, "depth"), expression=exp.Literal.number(1))
+
+    anchor = exp.select(
+        exp.alias_(col("a", "id"), "start"),
+        exp.alias_(col("a", "parent"), "parent"),
+        exp.alias_(text(col("a", "id")), "path"),
+        exp.alias_(exp.Literal.number(1), "depth"),
+    ).from_(exp.to_table(nodes_name).as_("a"))
+    step = (
+        exp.select(
+            col("w", "start"),
+            exp.alias_(col("p", "parent"), "parent"),
+            exp.alias_(
+                exp.cast(
+                    exp.DPipe(
+                        this=exp.DPipe(this=text(col("p", "id")), expression=exp.Literal.string(_BAR)),
+                        expression=col("w", "path"),
+                    ),
+                    _TEXT,
+                ),
+                "path",
+            ),
+            exp.alias_(depth_plus_one("w"), "depth"),
+        )
+        .from_(exp.to_table(walk_name).as_("w"))
+        .join(exp.to_table(nodes_name).as_("p"), on=exp.EQ(this=col("p", "id"), expression=col("w", "parent")))
+        .where(exp.LT(this=col("w", "depth"), expression=exp.Literal.number(MAX_DEPTH)))
+    )
+    walk = exp.union(anchor, step, distinct=False)
+    missing = scalars._error(
+        f"PATH: a value in {table.name}[{keys[1][1]}] is not in {table.name}[{keys[0][1]}], or the parents loop",
+        _T.STRING,
+    )
+    # the row's walk ends at a root (a BLANK parent); no root reached means a missing parent or a loop. Aggregates
+    # over the row's walk rather than a derived table: MariaDB resolves no outer column inside a derived table.
+    at_root = exp.Is(this=col("w", "parent"), expression=exp.Null())
+    reached = exp.Max(
+        this=exp.Case(ifs=[exp.If(this=at_root, true=exp.Literal.number(1))], default=exp.Literal.number(0))
+    )
+    root_path = exp.Max(this=exp.Case(ifs=[exp.If(this=at_root.copy(), true=col("w", "path"))]))
+    result = exp.Case(
+        ifs=[exp.If(this=exp.EQ(this=reached, expression=exp.Literal.number(0)), true=missing)], default=root_path
+    )
+    query = (
+        exp.select(result)
+        .from_(exp.to_table(walk_name).as_("w"))
+        .where(exp.EQ(this=col("w", "start"), expression=row_id.sql))
+        .with_(nodes_name, as_=nodes, recursive=True)
+        .with_(walk_name, as_=walk, recursive=True)
+    )
+    return Scalar(exp.Subquery(this=query), _T.STRING)
+
+
 def _arity(args: list[Scalar], call: ast.Call, low: int, high: int) -> None:
     if not low <= len(args) <= high:
         expected = str(low) if low == high else f"{low} or {high}"
@@ -137,13 +216,10 @@ def _arity(args: list[Scalar], call: ast.Call, low: int, high: int) -> None:
 scalars.SCALAR_FUNCTIONS.update(
     {"PATHLENGTH": pathlength, "PATHITEM": pathitem, "PATHITEMREVERSE": pathitem, "PATHCONTAINS": pathcontains}
 )
+_SCALAR_HANDLERS["PATH"] = path
 scalars.KEYWORD_ARGUMENTS["PATHITEM"] = frozenset({2})
 scalars.KEYWORD_ARGUMENTS["PATHITEMREVERSE"] = frozenset({2})
-for _dialect, _render in (
-    (sqlfuncs.EngineDuckDB, _split_part),
-    (sqlfuncs.EnginePostgres, _pg_item),
-    (sqlfuncs.EngineMySQL, _mysql_item),
-    (sqlfuncs.EngineTSQL, _tsql_item),
-    (sqlfuncs.EngineSpark, _spark_item),
-):
-    _dialect.Generator.TRANSFORMS[PathItemText] = _render
+sqlfuncs.add_renderings(
+    PathItemText,
+    {"duckdb": _split_part, "postgres": _pg_item, "mysql": _mysql_item, "tsql": _tsql_item, "spark": _spark_item},
+)
