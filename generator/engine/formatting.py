@@ -9,9 +9,11 @@ strings, not .NET):
   ``unsupported: FORMAT with format "…"``.
 * Numbers — predefined: ``General Number`` (the number as DAX writes it), ``Currency`` (``$#,##0.00``, negatives in
   parentheses: ``($1,234.50)``), ``Fixed`` (``0.00``), ``Standard`` (``#,##0.00``), ``Percent`` (``0.00%``: times
-  100, ``%`` appended), ``Yes/No``, ``True/False``, ``On/Off`` (0 → the second word, anything else the first).
+  100, ``%`` appended), ``Scientific`` (``0.00E+00``: ``1.23E+04``), ``Yes/No``, ``True/False``, ``On/Off`` (0 → the
+  second word, anything else the first).
   Custom: digit placeholders ``0`` and ``#`` with a thousands ``,`` and ``.`` followed by ``0``s
-  (``0``, ``0.00``, ``#,##0``, ``#,##0.00``, ``#.0``), ``%`` (times 100), literal ``$ - + ( ) : / space``,
+  (``0``, ``0.00``, ``#,##0``, ``#,##0.00``, ``#.0``), scientific sections (``0.0E+00``, ``0.00E-0``: ``E-``
+  writes only a negative exponent's sign), ``%`` (times 100), literal ``$ - + ( ) : / space``,
   ``"quoted"`` and ``\\x`` text, and up to three ``;`` sections (positive and zero; negative, written without its
   sign; zero). With one section a negative number gets a leading ``-``. Digits round half away from zero as DAX's
   ROUND does.
@@ -105,6 +107,7 @@ _NUMBER_FORMATS = {
     "fixed": "0.00",
     "standard": "#,##0.00",
     "percent": "0.00%",
+    "scientific": "0.00E+00",
 }
 _WORDS = {"yes/no": ("Yes", "No"), "true/false": ("True", "False"), "on/off": ("On", "Off")}
 _DATE_FORMATS = {
@@ -135,6 +138,10 @@ class _NumberSection:
     grouping: bool
     decimals: int
     percent: bool
+    exponent: tuple[str, int] | None = None  # scientific: the exponent's sign mode ("+" or "-") and minimum digits
+
+
+_SCIENTIFIC = re.compile(r"0(?:\.(0+))?[Ee]([+-])(0+)")
 
 
 def _split_sections(text: str) -> list[str]:
@@ -151,7 +158,12 @@ def _split_sections(text: str) -> list[str]:
 
 
 def _number_section(text: str) -> _NumberSection:
-    """Parse one section: literal text, then the digit placeholders, then literal text."""
+    """Parse one section: literal text, then the digit placeholders, then literal text (or a whole scientific
+    section, ``0.00E+00``)."""
+    scientific = _SCIENTIFIC.fullmatch(text)
+    if scientific:
+        decimals, sign, digits = scientific.groups()
+        return _NumberSection("", "", 1, False, len(decimals or ""), False, (sign, len(digits)))
     before, after, digits, percent = "", "", "", False
     index = 0
     while index < len(text):
@@ -244,6 +256,8 @@ def _section_text(section: _NumberSection, magnitude: exp.Expression) -> exp.Exp
     """The text of the non-negative DOUBLE ``magnitude`` in ``section``."""
     if section.integer_digits < 0:
         return exp.Literal.string(section.prefix)
+    if section.exponent is not None:
+        return _scientific_text(section, magnitude)
     if section.percent:
         magnitude = exp.Mul(this=magnitude, expression=exp.Literal.number(100))
     rounded = round_sql(magnitude, section.decimals)
@@ -254,6 +268,46 @@ def _section_text(section: _NumberSection, magnitude: exp.Expression) -> exp.Exp
         stripped = exp.Substring(this=text.copy(), start=exp.Literal.number(2))
         text = exp.Case(ifs=[exp.If(this=below_one, true=stripped)], default=text)
     return _with_literals(section.prefix, text, section.suffix)
+
+
+def _scientific_text(section: _NumberSection, magnitude: exp.Expression) -> exp.Expression:
+    """``magnitude`` as ``m.mmE+ee``: the mantissa (1 ≤ m < 10, rounded half away from zero) and the power of ten;
+    0 is ``0.00E+00``."""
+    assert section.exponent is not None
+    sign_mode, digits = section.exponent
+    zero = exp.EQ(this=magnitude.copy(), expression=exp.Literal.number(0))
+    log = exp.Anonymous(this="LOG10", expressions=[exp.Nullif(this=magnitude.copy(), expression=exp.Literal.number(0))])
+    power = exp.Coalesce(this=exp.Floor(this=log), expressions=[exp.Literal.number(0)])
+    scaled = exp.Div(this=magnitude.copy(), expression=exp.Pow(this=exp.Literal.number(10.0), expression=power.copy()))
+    mantissa = round_sql(scaled, section.decimals)
+    carry = exp.GTE(this=mantissa.copy(), expression=exp.Literal.number(10))  # 9.999 rounded up to 10.00
+    mantissa = exp.Case(
+        ifs=[exp.If(this=carry, true=exp.Div(this=mantissa.copy(), expression=exp.Literal.number(10)))],
+        default=mantissa,
+    )
+    exponent = exp.Case(
+        ifs=[exp.If(this=carry.copy(), true=exp.Add(this=power.copy(), expression=exp.Literal.number(1)))],
+        default=power,
+    )
+    exponent = exp.Case(ifs=[exp.If(this=zero, true=exp.Literal.number(0))], default=exponent)
+    size = exp.cast(exp.Abs(this=exponent.copy()), exp.DataType.build("BIGINT"))
+    text = scalars.cast_to(Scalar(size, _T.INTEGER), _T.STRING).sql
+    padded = [
+        exp.If(
+            this=exp.LT(this=size.copy(), expression=exp.Literal.number(10**width)),
+            true=_concat([exp.Literal.string("0" * (digits - width)), text.copy()]),
+        )
+        for width in range(1, digits)
+    ]
+    exponent_text = exp.Case(ifs=padded, default=text) if padded else text
+    negative = exp.LT(this=exponent.copy(), expression=exp.Literal.number(0))
+    sign = exp.Case(
+        ifs=[exp.If(this=negative, true=exp.Literal.string("-"))],
+        default=exp.Literal.string("+" if sign_mode == "+" else ""),
+    )
+    spec = "{:" + f".{section.decimals}f" + "}"
+    body = sqlfuncs.FixedText(format=exp.Literal.string(spec), this=mantissa)
+    return _concat([body, exp.Literal.string("E"), sign, exponent_text])
 
 
 def _number_sql(value: exp.Expression, format_string: str) -> exp.Expression:
