@@ -133,6 +133,12 @@ FORMATS = [
     ('FORMAT(1234567, "#,##0")', "1,234,567"),
     ('FORMAT(-1234.565, "#,##0.00")', "-1,234.57"),
     ('FORMAT(0.5, "#.00")', ".50"),
+    # optional decimals: written only when not zero
+    (
+        'FORMAT(2.5, "0.##") & "|" & FORMAT(2, "0.##") & "|" & FORMAT(100, "#,##0.##") & "|" '
+        '& FORMAT(1234.567, "#,##0.##")',
+        "2.5|2|100|1,234.57",
+    ),
     ('FORMAT(0.075, "0.0%")', "7.5%"),
     ('FORMAT(0.2, "0%")', "20%"),
     ('FORMAT(1234, "$#,##0")', "$1,234"),
@@ -189,7 +195,7 @@ def test_format_over_column_values(engine: Engine) -> None:
     [
         ('FORMAT(1, "0.0", "fr-FR")', 'unsupported: FORMAT with locale "fr-FR" at 1:23'),
         ('FORMAT(1, "0.00E+00 x")', 'unsupported: FORMAT with format "0.00E+00 x" at 1:23'),
-        ('FORMAT(1, "#,##0.##")', 'unsupported: FORMAT with format "#,##0.##" at 1:23'),
+        ('FORMAT(1, "0.0#")', 'unsupported: FORMAT with format "0.0#" at 1:23'),
         ('FORMAT(DATE(2024, 1, 1), "ww")', 'unsupported: FORMAT with format "ww" at 1:23'),
         ('FORMAT("abc", "0")', 'unsupported: FORMAT with format "0" at 1:23'),
         ('FORMAT(1, "0" & "")', "unsupported: FORMAT with a format that is not constant text at 1:23"),

@@ -12,7 +12,8 @@ strings, not .NET):
   100, ``%`` appended), ``Scientific`` (``0.00E+00``: ``1.23E+04``), ``Yes/No``, ``True/False``, ``On/Off`` (0 → the
   second word, anything else the first).
   Custom: digit placeholders ``0`` and ``#`` with a thousands ``,`` and ``.`` followed by ``0``s
-  (``0``, ``0.00``, ``#,##0``, ``#,##0.00``, ``#.0``), scientific sections (``0.0E+00``, ``0.00E-0``: ``E-``
+  (``0``, ``0.00``, ``#,##0``, ``#,##0.00``, ``#.0``, and ``0.##``/``#,##0.##`` whose decimals are written only
+  when not zero), scientific sections (``0.0E+00``, ``0.00E-0``: ``E-``
   writes only a negative exponent's sign), ``%`` (times 100), literal ``$ - + ( ) : / space``,
   ``"quoted"`` and ``\\x`` text, and up to three ``;`` sections (positive and zero; negative, written without its
   sign; zero). With one section a negative number gets a leading ``-``. Digits round half away from zero as DAX's
@@ -139,6 +140,7 @@ class _NumberSection:
     decimals: int
     percent: bool
     exponent: tuple[str, int] | None = None  # scientific: the exponent's sign mode ("+" or "-") and minimum digits
+    optional: bool = False  # the decimals are ``#``: trailing zeros (and then the point) are dropped
 
 
 _SCIENTIFIC = re.compile(r"0(?:\.(0+))?[Ee]([+-])(0+)")
@@ -193,13 +195,17 @@ def _number_section(text: str) -> _NumberSection:
             before += literal
     if not digits:
         return _NumberSection(before, "", -1, False, 0, percent)
-    match = re.fullmatch(r"([#,]*)(0?)(?:\.(0*))?", digits)
+    match = re.fullmatch(r"([#,]*)(0?)(?:\.(0*)(#*))?", digits)
     if match is None or match.group(1).endswith(","):
         raise _Refused
     grouping = "," in match.group(1)
     if match.group(1).replace(",", "") not in ("", "#", "##", "###") and not grouping:
         raise _Refused
-    return _NumberSection(before, after, 1 if match.group(2) else 0, grouping, len(match.group(3) or ""), percent)
+    zeros, hashes = len(match.group(3) or ""), len(match.group(4) or "")
+    if hashes and (zeros or not match.group(2)):  # optional decimals only as 0.## (after a 0, none required)
+        raise _Refused
+    integer_digits = 1 if match.group(2) else 0
+    return _NumberSection(before, after, integer_digits, grouping, zeros + hashes, percent, optional=bool(hashes))
 
 
 def _date_tokens(text: str) -> list[tuple[bool, str]]:
@@ -263,6 +269,9 @@ def _section_text(section: _NumberSection, magnitude: exp.Expression) -> exp.Exp
     rounded = round_sql(magnitude, section.decimals)
     spec = "{:" + ("," if section.grouping else "") + f".{section.decimals}f" + "}"
     text: exp.Expression = sqlfuncs.FixedText(format=exp.Literal.string(spec), this=rounded)
+    if section.optional:  # 0.##: 2.50 → 2.5, 2.00 → 2
+        for trailing in ("0", "."):
+            text = exp.Trim(this=text, expression=exp.Literal.string(trailing), position="TRAILING")
     if section.integer_digits == 0:  # "#": no digit before the point when the number is below 1
         below_one = exp.LT(this=rounded.copy(), expression=exp.Literal.number(1))
         stripped = exp.Substring(this=text.copy(), start=exp.Literal.number(2))
