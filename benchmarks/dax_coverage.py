@@ -59,12 +59,10 @@ class Item:
 
 
 def supported_functions() -> frozenset[str]:
-    """The function names the engine evaluates (read from its dispatch tables)."""
-    import generator.engine.tables  # noqa: F401 - registers the table functions
-    from generator.engine import compiler, scalars, tables
+    """The function names the engine evaluates (read from its function registry)."""
+    from generator.engine import functions
 
-    names = set(compiler._SCALAR_HANDLERS) | set(compiler._AGGREGATES) | set(compiler._ITERATORS)
-    names |= set(scalars.SCALAR_FUNCTIONS) | set(tables.TABLE_HANDLERS)
+    names = {name for name, entry in functions.registry().items() if entry.compile is not None}
     names |= {"REMOVEFILTERS", "ALL", "ALLNOBLANKROW", "ALLEXCEPT", "USERELATIONSHIP", "KEEPFILTERS"}
     return frozenset(names)
 

@@ -380,6 +380,29 @@ def test_a_syntax_error_in_the_target_names_file_line_and_column(cli, user_model
     assert _snapshot(user_model) == before
 
 
+@pytest.mark.parametrize(("path", "old", "new", "problem"), [
+    ("tables/Targets.tmdl", "dataType: int64", "dataType: integer64", "has unknown dataType 'integer64'"),
+    ("tables/Targets.tmdl", "summarizeBy: none", "summarizeBy: sometimes", "has unknown summarizeBy 'sometimes'"),
+    ("relationships.tmdl", "crossFilteringBehavior: bothDirections", "crossFilteringBehavior: sideways",
+     "has unknown crossFilteringBehavior 'sideways'"),
+])
+def test_a_value_tom_refuses_anywhere_in_the_target_stops_with_its_file_line(cli, user_model: Path, path: str,
+                                                                             old: str, new: str,
+                                                                             problem: str) -> None:
+    target = user_model / "definition" / path
+    text = target.read_text()
+    assert old in text
+    target.write_text(text.replace(old, new, 1))
+    line = target.read_text().splitlines().index("\t" * (1 if path.startswith("rel") else 2) + new) + 1
+    before = _snapshot(user_model)
+    result = cli("build", "--into", str(user_model))
+    assert result.code == 2, result
+    assert result.err.strip().splitlines() == [result.err.strip()]
+    assert f"{target}:{line}: " in result.err and problem in result.err, result.err
+    assert "Traceback" not in result.err
+    assert _snapshot(user_model) == before
+
+
 def test_with_tables_and_dry_run_need_into(cli, tmp_path: Path) -> None:
     result = cli("build", "--out", str(tmp_path / "out"), "--with-tables")
     assert result.code == 2

@@ -38,9 +38,9 @@ REFUSED = frozenset({
     "clients_reached_crossfilter",  # CROSSFILTER
     "share_of_selection_allselected",  # ALLSELECTED
     "days_since_client_start_today",  # TODAY
-    "reviews_window_refused",  # WINDOW, a table function used as a CALCULATE filter: named, not misreported
+    "reviews_previous_month_allselected_refused",  # OFFSET without a relation: its default is ALLSELECTED
 })
-CORPUS_SIZE = 137
+CORPUS_SIZE = 144
 
 _NAME_LINE = re.compile(r"^-- name: *(\S+) *$", re.MULTILINE)
 # A header naming the measure: "Name :=" anywhere on the first line, or "Name =" alone on it.
@@ -152,7 +152,7 @@ def test_refused_and_evaluated_counts(outcomes: dict[str, tuple[Outcome, Outcome
     assert refused_row == refused_grouped == REFUSED, (
         f"newly refused: {sorted((refused_row | refused_grouped) - REFUSED)}; "
         f"no longer refused: {sorted(REFUSED - refused_row - refused_grouped)}")
-    assert (len(evaluated), len(REFUSED)) == (130, 7)
+    assert (len(evaluated), len(REFUSED)) == (137, 7)
     assert len(evaluated) + len(REFUSED) == len(MEASURES)
 
 
@@ -173,6 +173,10 @@ _FISCAL_YTD = """
          counted AS (SELECT year_month, (SELECT COUNT(*) FROM BI_SmileBack_Reviews r
                                          WHERE r.rated_date BETWEEN first AND last) AS n FROM bounds)
     SELECT year_month, n FROM counted WHERE n > 0"""
+_MONTHS = """
+    WITH m AS (SELECT year_month, row_number() OVER (ORDER BY year_month) AS i
+               FROM (SELECT DISTINCT year_month FROM BI_Date)),
+         c AS (SELECT strftime(rated_date, '%Y-%m') AS ym, COUNT(*) AS k FROM BI_SmileBack_Reviews GROUP BY 1)"""
 HAND_CHECKED: dict[str, tuple[str, str]] = {
     "reviews_happy_boolean_filter": ("company", """
         SELECT c.company_name, COUNT(*) FROM BI_SmileBack_Reviews r JOIN BI_Autotask_Companies c USING (company_id)
@@ -314,6 +318,31 @@ HAND_CHECKED: dict[str, tuple[str, str]] = {
     "reviews_since_2026_dt_literal": ("row", """
         SELECT COUNT(*) FROM BI_SmileBack_Reviews WHERE rated_date >= DATE '2026-01-01'"""),
     "hours_third_currency": ("row", "SELECT round(SUM(hours_worked)::DOUBLE / 3, 4) FROM BI_Autotask_TimeEntries"),
+    # window functions over BI_Date's months in order (a: the group's month, b: the months its window holds)
+    "reviews_rolling_3_months_window": ("month", _MONTHS + """
+        SELECT a.year_month, SUM(c.k) FROM m a JOIN m b ON b.i BETWEEN a.i - 2 AND a.i
+        JOIN c ON c.ym = b.year_month GROUP BY 1"""),
+    "reviews_previous_month_offset": ("month", _MONTHS + """
+        SELECT a.year_month, c.k FROM m a JOIN m b ON b.i = a.i - 1 JOIN c ON c.ym = b.year_month"""),
+    "reviews_month_over_month_offset": ("month", _MONTHS + """
+        SELECT a.year_month, COALESCE(now.k, 0) - c.k FROM m a JOIN m b ON b.i = a.i - 1
+        JOIN c ON c.ym = b.year_month LEFT JOIN c now ON now.ym = a.year_month"""),
+    "reviews_running_total_window": ("month", _MONTHS + """
+        SELECT a.year_month, SUM(c.k) FROM m a JOIN m b ON b.i <= a.i JOIN c ON c.ym = b.year_month GROUP BY 1"""),
+    "reviews_latest_month_index": ("company", """
+        SELECT c.company_name, COUNT(*) FROM BI_SmileBack_Reviews r JOIN BI_Autotask_Companies c USING (company_id)
+        WHERE strftime(r.rated_date, '%Y-%m') = (SELECT max(strftime(x.rated_date, '%Y-%m'))
+                                                 FROM BI_SmileBack_Reviews x WHERE x.company_id = r.company_id)
+        GROUP BY 1"""),
+    # BI_Date has Power BI's blank row (open tickets have no completion date): a month group of its own, first in
+    # ascending order; with no reviews its count is BLANK, which DESC puts after every count
+    "month_rank_by_reviews_rank_dense": ("month", """
+        WITH c AS (SELECT strftime(rated_date, '%Y-%m') AS ym, COUNT(*) AS k FROM BI_SmileBack_Reviews GROUP BY 1)
+        SELECT m.year_month, dense_rank() OVER (ORDER BY c.k DESC NULLS LAST)
+        FROM (SELECT DISTINCT year_month FROM BI_Date UNION SELECT NULL) m LEFT JOIN c ON c.ym = m.year_month"""),
+    "month_number_rownumber": ("month", """
+        SELECT year_month, row_number() OVER (ORDER BY year_month NULLS FIRST)
+        FROM (SELECT DISTINCT year_month FROM BI_Date UNION SELECT NULL)"""),
     # formatting_patterns.dax (issue 22: FORMAT, SUMMARIZE with added columns, CALENDARAUTO, PATH…, Currency)
     "latest_review_month_format": ("row", "SELECT strftime(MAX(rated_date), '%b %Y') FROM BI_SmileBack_Reviews"),
     "reviews_label_format_thousands": ("row", """

@@ -20,13 +20,15 @@ from sqlglot import exp
 
 from generator.dax import ast
 from generator.dax.parser import parse_expression, parse_query
+from generator.engine import functions
 from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.functions import Kind
 from generator.engine.scalars import (
     KEYWORD_ARGUMENTS,
-    SCALAR_FUNCTIONS,
     binary,
     blank,
     cast_to,
+    if_function,
     in_list,
     literal_boolean,
     literal_number,
@@ -94,7 +96,11 @@ def compile_node(node: ast.Expr) -> Scalar:
     if isinstance(node, ast.Call):
         keywords = KEYWORD_ARGUMENTS.get(node.name, frozenset())
         args = [blank() if i in keywords else compile_node(arg) for i, arg in enumerate(node.args)]
-        return SCALAR_FUNCTIONS[node.name](args, node)
+        if node.name == "IF":  # a compiler handler (it compiles the branch taken only); this is its scalar form
+            return if_function(args, node)
+        entry = functions.lookup(node.name)
+        assert entry is not None and entry.kind is Kind.SCALAR, node.name
+        return entry.scalar(args, node)
     raise AssertionError(f"test compiler: unexpected {node!r}")
 
 
@@ -833,8 +839,8 @@ def test_unsupported_constructs() -> None:
         compile_dax("WEEKDAY([t1], [i5])")
     with pytest.raises(Unsupported):
         binary("+", Scalar(exp.column("v"), T.VARIANT), literal_number("1"))
-    assert "SUM" not in SCALAR_FUNCTIONS
-    assert "SEARCH" not in SCALAR_FUNCTIONS  # FORMAT is in (generator/engine/formatting.py)
+    assert not functions.is_kind("SUM", Kind.SCALAR)
+    assert functions.lookup("SEARCH") is None  # FORMAT is generator/engine/formatting.py
 
 
 def test_literals() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +199,11 @@ def test_each_format_locates_objects_in_its_own_files(formats: dict[str, Semanti
 
 def test_lint_and_query_take_the_same_three_formats(built: Path) -> None:
     paths = [built / "model.bim", built / "MSP-CSAT.pbit", built / "MSP-CSAT.SemanticModel"]
-    findings = [lint_database(load_model(path)) for path in paths]
+    located = [lint_database(load_model(path)) for path in paths]
+    # The same findings, each located in the file it was read from.
+    assert all(f.file and f.file.startswith(str(path)) for path, found in zip(paths, located, strict=True)
+               for f in found)
+    findings = [[replace(f, file=None, line=None) for f in found] for found in located]
     assert findings[0] and findings[1] == findings[0] and findings[2] == findings[0]
     engines = [load_engine_model(path) for path in paths]
     assert engines[1].tables == engines[0].tables and engines[2].tables == engines[0].tables

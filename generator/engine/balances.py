@@ -1,4 +1,4 @@
-"""OPENINGBALANCE… and CLOSINGBALANCE… (issue 22), registered in the compiler's scalar handlers.
+"""OPENINGBALANCE… and CLOSINGBALANCE… (issue 22), declared in :mod:`generator.engine.functions`.
 
 DAX reference: CLOSINGBALANCEMONTH/QUARTER/YEAR(expression, dates [, filter] [, year_end]) "evaluates the
 expression at the last date of the month (quarter, year) in the current context"; OPENINGBALANCE… "at the date
@@ -11,14 +11,14 @@ as their last argument.
 from __future__ import annotations
 
 from generator.dax import ast
-from generator.engine.compiler import _SCALAR_HANDLERS, Compiler, Env
+from generator.engine.compiler import Compiler, Env
+from generator.engine.functions import Kind, declare
 from generator.engine.values import Scalar
 
 
 def balance(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     """OPENINGBALANCEMONTH/QUARTER/YEAR and CLOSINGBALANCEMONTH/QUARTER/YEAR (see the module)."""
     unit = node.name.removeprefix("OPENINGBALANCE").removeprefix("CLOSINGBALANCE")
-    compiler._arity(node, 2, 4 if unit == "YEAR" else 3)
     expression, dates, *rest = node.args
     year_end: tuple[ast.Expr, ...] = ()
     if unit == "YEAR" and rest and (isinstance(rest[-1], ast.String) or len(rest) == 2):
@@ -32,5 +32,10 @@ def balance(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
 
 
 for _unit in ("MONTH", "QUARTER", "YEAR"):
-    _SCALAR_HANDLERS[f"OPENINGBALANCE{_unit}"] = balance
-    _SCALAR_HANDLERS[f"CLOSINGBALANCE{_unit}"] = balance
+    declare(
+        f"OPENINGBALANCE{_unit}",
+        f"CLOSINGBALANCE{_unit}",
+        kind=Kind.HANDLER,
+        arity=(2, 4 if _unit == "YEAR" else 3),
+        compile=balance,
+    )

@@ -1,4 +1,4 @@
-"""CALENDARAUTO([fiscal_year_end_month]) (issue 22), registered in :data:`tables.TABLE_HANDLERS`.
+"""CALENDARAUTO([fiscal_year_end_month]) (issue 22), declared in the function registry.
 
 Rule followed (Microsoft Learn and DAX Guide, CALENDARAUTO): one column ``[Date]`` with every day from the first
 day of the fiscal year holding MinDate to the last day of the fiscal year holding MaxDate, where MinDate and
@@ -23,9 +23,9 @@ from generator.engine import scalars, sqlfuncs
 from generator.engine.compiler import Compiler, Env
 from generator.engine.context import FilterContext
 from generator.engine.errors import DaxEngineError
+from generator.engine.functions import Kind, declare
 from generator.engine.generators import constant
 from generator.engine.relations import Relation, RelColumn, col
-from generator.engine.tables import TABLE_HANDLERS
 from generator.engine.values import DaxType
 
 MAX_DAYS = 100_000
@@ -52,7 +52,7 @@ def _bounds(compiler: Compiler, node: ast.Call, env: Env) -> exp.Select:
         dates = [c for c in table.columns if c.type is DaxType.DATETIME and c.expression is None]
         if not dates:
             continue
-        scan = compiler._scan(table, FilterContext((), env.context.activated))
+        scan = compiler.scan(table, FilterContext((), env.context.activated))
         for column in dates:
             value = scan.column((table.name, column.name))
             assert value is not None
@@ -85,7 +85,7 @@ def _fiscal_year_start(value: exp.Expression, end_month: int) -> exp.Expression:
 
 def calendarauto(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """CALENDARAUTO([fiscal_year_end_month]): see the module docstring."""
-    compiler._arity(node, 0, 1)
+    compiler.check_arity(node, 0, 1)
     end_month = _year_end_month(node)
     bounds_alias, digits_alias = compiler.fresh("b"), compiler.fresh("n")
     lo, hi = col(bounds_alias, "lo"), col(bounds_alias, "hi")
@@ -121,10 +121,12 @@ def calendarauto(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     too_many = exp.GT(this=col(range_alias, "days"), expression=exp.Literal.number(MAX_DAYS))
     value = exp.Case(
         ifs=[
-            exp.If(this=no_dates.copy(), true=scalars._error("CALENDARAUTO: the model has no dates", DaxType.DATETIME)),
+            exp.If(
+                this=no_dates.copy(), true=scalars.error_value("CALENDARAUTO: the model has no dates", DaxType.DATETIME)
+            ),
             exp.If(
                 this=too_many.copy(),
-                true=scalars._error(
+                true=scalars.error_value(
                     f"CALENDARAUTO: the model's dates span more than {MAX_DAYS:,} days", DaxType.DATETIME
                 ),
             ),
@@ -150,4 +152,4 @@ def calendarauto(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     return Relation(query, (RelColumn("c0", "[Date]", None, DaxType.DATETIME),))
 
 
-TABLE_HANDLERS["CALENDARAUTO"] = calendarauto
+declare("CALENDARAUTO", kind=Kind.TABLE, arity=(0, 1), compile=calendarauto)

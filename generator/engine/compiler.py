@@ -20,9 +20,10 @@ from generator.dax import ast
 from generator.dax.depth import MAX_MEASURE_DEPTH
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
-from generator.engine import currency, scalars, sqlfuncs
+from generator.engine import currency, functions, scalars, sqlfuncs
 from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_filter, placeholder
 from generator.engine.errors import DaxEngineError, Unsupported, did_you_mean
+from generator.engine.functions import SCALAR_COMPILERS, Kind
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
 from generator.engine.scan import Sources, TableScan, relationships_in_effect, source_table
@@ -75,23 +76,6 @@ class _Modifier:
     relationship: object = None
 
 
-_AGGREGATES = {"SUM", "AVERAGE", "MIN", "MAX", "COUNT", "COUNTA", "COUNTBLANK", "DISTINCTCOUNT",
-               "DISTINCTCOUNTNOBLANK", "MEDIAN"}
-_ITERATORS = {"SUMX", "AVERAGEX", "MINX", "MAXX", "COUNTX", "COUNTAX", "MEDIANX"}
-_MODIFIERS = {"REMOVEFILTERS", "ALL", "ALLNOBLANKROW", "ALLEXCEPT", "USERELATIONSHIP", "KEEPFILTERS", "CROSSFILTER",
-              "ALLSELECTED", "ALLCROSSFILTERED"}
-TABLE_FUNCTIONS = frozenset({
-    "FILTER", "VALUES", "DISTINCT", "ALL", "ALLNOBLANKROW", "CALCULATETABLE", "SUMMARIZECOLUMNS", "SUMMARIZE",
-    "ADDCOLUMNS", "SELECTCOLUMNS", "ROW", "TOPN", "TREATAS", "CROSSJOIN", "DATEADD", "PREVIOUSMONTH",
-    "PREVIOUSQUARTER", "SAMEPERIODLASTYEAR", "DATESBETWEEN", "DATESMTD", "DATESQTD", "DATESYTD", "RELATEDTABLE",
-    "KEEPFILTERS", "ALLSELECTED", "ALLEXCEPT", "UNION", "INTERSECT", "EXCEPT", "GENERATE", "GENERATEALL",
-    "NATURALINNERJOIN", "NATURALLEFTOUTERJOIN", "DATATABLE", "CALENDAR", "CALENDARAUTO", "GENERATESERIES",
-    "GROUPBY", "SUBSTITUTEWITHINDEX", "TOPNSKIP", "NEXTMONTH", "NEXTQUARTER", "NEXTYEAR", "PREVIOUSYEAR",
-    "PREVIOUSDAY", "NEXTDAY", "PARALLELPERIOD", "DATESINPERIOD", "FIRSTDATE", "LASTDATE", "STARTOFMONTH",
-    "ENDOFMONTH", "STARTOFYEAR", "ENDOFYEAR", "STARTOFQUARTER", "ENDOFQUARTER", "OPENINGBALANCEMONTH",
-})
-
-
 #: Operators whose long chains (:data:`_BALANCE_FROM` operands or more) compile as balanced trees.
 _ASSOCIATIVE = frozenset({"+", "*", "&", "&&", "||"})
 _BALANCE_FROM = 16
@@ -140,18 +124,20 @@ class Compiler:
 
     def materialize(self, current: Filter) -> exp.Query:
         """A predicate filter as the relation of the value tuples it keeps (its table, unfiltered)."""
-        table = self._table_named(current.table or current.columns[0][0], ast.TableRef(""))
-        scan = self._scan(table, FilterContext())
+        table = self.table_named(current.table or current.columns[0][0], ast.TableRef(""))
+        scan = self.scan(table, FilterContext())
         values = [scan.column(key) for key in current.columns]
         assert all(value is not None for value in values)
         selected = [aliased(value, f"c{i}") for i, value in enumerate(values) if value is not None]
         query = scan.select(*selected)
         return query.where(current.substitute([v for v in values if v is not None]), copy=False).distinct(copy=False)
 
-    def _scan(self, table: EngineTable, context: FilterContext, source: Relation | None = None) -> TableScan:
+    def scan(self, table: EngineTable, context: FilterContext, source: Relation | None = None) -> TableScan:
+        """A scan of ``table`` (its rows, or ``source``'s) under ``context``: every filter that reaches it."""
         return TableScan(self.model, table, context, self.fresh, self.materialize, source, self.sources)
 
-    def _table_named(self, name: str, node: ast.Node) -> EngineTable:
+    def table_named(self, name: str, node: ast.Node) -> EngineTable:
+        """The model table called ``name``; an unknown name is an error at ``node`` (with a suggestion)."""
         found = self.model.names.table(name)
         if isinstance(found, Unknown):
             raise DaxEngineError(f"unknown table '{name}'", *node.position, hint=found.hint(lambda t: f"'{t}'"))
@@ -159,10 +145,10 @@ class Compiler:
         assert table is not None
         return table
 
-    def _column_key(self, node: ast.Expr) -> ColumnKey:
+    def column_key(self, node: ast.Expr) -> ColumnKey:
         """The model column a ``Table[Column]`` argument names (canonical spelling); in a measure, a bare
-        ``[Column]`` of the measure's home table too (:meth:`_home_column`)."""
-        if isinstance(node, ast.NameRef) and (home := self._home_column(node)) is not None:
+        ``[Column]`` of the measure's home table too (:meth:`home_column`)."""
+        if isinstance(node, ast.NameRef) and (home := self.home_column(node)) is not None:
             node = home
         if not isinstance(node, ast.ColumnRef):
             raise DaxEngineError("expected a column reference Table[Column]", *node.position)
@@ -174,17 +160,18 @@ class Compiler:
         raise DaxEngineError(f"unknown column '{node.column}' in table '{found.table}'", *node.position,
                              hint=found.hint(lambda c: f"[{c}]"))
 
-    def _home_column(self, node: ast.NameRef) -> ast.ColumnRef | None:
+    def home_column(self, node: ast.NameRef) -> ast.ColumnRef | None:
         """``[Name]`` inside a measure, when no measure has that name and the measure's home table has such a
         column: that column (DAX resolves an unqualified column reference of a measure on its home table)."""
         if not self._homes or self._measure(node.name) is not None:
             return None
-        table = self.model.table(self._homes[-1])
-        if table is None or table.column(node.name) is None:
+        found = self.model.names.column(self._homes[-1], node.name)
+        if not isinstance(found, ColumnName):
             return None
-        return ast.ColumnRef(table.name, node.name, node.line, node.column)
+        return ast.ColumnRef(found.table, found.column, node.line, node.column)
 
-    def _column_type(self, key: ColumnKey) -> DaxType:
+    def column_type(self, key: ColumnKey) -> DaxType:
+        """The DAX type of the model column ``key``."""
         table = self.model.table(key[0])
         assert table is not None
         column = table.column(key[1])
@@ -192,7 +179,13 @@ class Compiler:
         return column.type
 
     def _measure(self, name: str) -> EngineMeasure | None:
-        return self.query_measures.get(name.lower()) or self.model.measure(name)
+        """The measure ``[name]`` denotes: the query's own (``DEFINE MEASURE``) first, else the model's as the
+        model's names resolve it (:mod:`generator.semantic.names`); None when there is none."""
+        defined = self.query_measures.get(name.lower())
+        if defined is not None:
+            return defined
+        found = self.model.names.measure(name)
+        return None if isinstance(found, Unknown) else self.model.measure(found.measure)
 
     def format_of(self, node: ast.Expr) -> str | None:
         """The format string of the measure ``node`` is a plain reference to (``[M]``, ``Table[M]``), else None:
@@ -202,18 +195,19 @@ class Compiler:
         if isinstance(node, ast.NameRef):
             measure = self._measure(node.name)
         elif isinstance(node, ast.ColumnRef):
-            table = self.model.table(node.table)
-            plain_column = table is None or table.column(node.column) is not None
+            found = self.model.names.column(node.table, node.column)
+            plain_column = not isinstance(found, Unknown) or found.what == "table"
             measure = None if plain_column else self._measure(node.column)
         else:
             return None
         return measure.format_string if measure is not None else None
 
-    def _arity(self, node: ast.Call, low: int, high: int | None = None) -> None:
-        count = len(node.args)
-        if count < low or (high is not None and count > high):
-            expected = f"{low}" if high == low else f"{low} to {high}" if high is not None else f"at least {low}"
-            raise DaxEngineError(f"{node.name} takes {expected} arguments, got {count}", *node.position)
+    def check_arity(self, node: ast.Call, low: int, high: int | None = None) -> None:
+        """Refuse ``node`` unless it has ``low`` to ``high`` arguments (``high`` None: no upper bound); for a count
+        that depends on the arguments (a fixed one is declared in :mod:`generator.engine.functions`)."""
+        arity = functions.Arity(low, high)
+        if not arity.accepts(len(node.args)):
+            raise DaxEngineError(arity.compiler_message(node.name, len(node.args)), *node.position)
 
     # ----------------------------------------------------------------------------------------- scalars
 
@@ -334,12 +328,13 @@ class Compiler:
                 bound = env.variables.get(name.lower())
                 return isinstance(bound, Relation) or (bound is None and self.model.table(name) is not None)
             case ast.Call(name=name):
-                return name in TABLE_FUNCTIONS
+                return functions.is_kind(name, Kind.TABLE)
             case ast.VarBlock(body=body):
                 return self.is_table_expression(body, env)
         return False
 
-    def _row_column(self, env: Env, key: ColumnKey | None, name: str | None) -> Scalar | None:
+    def row_column(self, env: Env, key: ColumnKey | None, name: str | None) -> Scalar | None:
+        """The value of column ``key`` (or of the column called ``name``) in the innermost row context holding it."""
         for frame in reversed(env.rows):
             found = frame.relation.find(key) if key is not None else frame.relation.find_name(name or "")
             if found is not None:
@@ -350,7 +345,7 @@ class Compiler:
         table = self.model.table(node.table)
         bound = env.variables.get(node.table.lower())
         if isinstance(bound, Relation):
-            found = self._row_column(env, None, node.column)
+            found = self.row_column(env, None, node.column)
             if found is not None:
                 return found
             raise DaxEngineError(f"columns of the table variable '{node.table}' cannot be read as {node.table}"
@@ -359,8 +354,8 @@ class Compiler:
             measure = self._measure(node.column)
             if measure is not None:
                 return self.measure(measure, node, env)
-        key = self._column_key(node)
-        found = self._row_column(env, key, None)
+        key = self.column_key(node)
+        found = self.row_column(env, key, None)
         if found is not None:
             return found
         raise DaxEngineError(f"a single value for column '{key[1]}' in table '{key[0]}' cannot be determined "
@@ -370,13 +365,13 @@ class Compiler:
         measure = self._measure(name)
         if measure is not None:
             return self.measure(measure, node, env)
-        found = self._row_column(env, None, name)
+        found = self.row_column(env, None, name)
         if found is not None:
             return found
-        home = self._home_column(node)
+        home = self.home_column(node)
         if home is not None:
             return self._column_or_measure(home, env)
-        names = [m.name for m in (*self.model.measures, *self.query_measures.values())]
+        names = [*self.model.names.measures, *(m.name for m in self.query_measures.values())]
         names += [c.short_name for frame in env.rows for c in frame.relation.columns]
         raise DaxEngineError(f"unknown measure or column [{name}]", *node.position,
                              hint=did_you_mean(name, names, lambda m: f"[{m}]"))
@@ -388,8 +383,7 @@ class Compiler:
             try:
                 self.parses[key] = parse_expression(measure.expression)
             except DaxSyntaxError as error:
-                where = f" ({measure.origin})" if measure.origin else ""
-                raise DaxEngineError(f"measure [{measure.name}]{where} does not parse: {error}") from error
+                raise DaxEngineError(measure.parse_failure(error)) from error
         return self.parses[key]
 
     def measure(self, measure: EngineMeasure, node: ast.Node, env: Env) -> Scalar:
@@ -447,26 +441,20 @@ class Compiler:
 
     def _call(self, node: ast.Call, env: Env) -> Scalar:
         name = node.name
-        handler = _SCALAR_HANDLERS.get(name)
-        if handler is not None:
-            return handler(self, node, env)
-        if name in _AGGREGATES:
-            return self._aggregate(node, env)
-        if name in _ITERATORS:
-            return self._iterate(node, env)
-        function = scalars.SCALAR_FUNCTIONS.get(name)
-        if function is not None:
+        entry = functions.lookup(name)
+        if entry is not None and entry.kind & SCALAR_COMPILERS:
+            return entry(self, node, env)
+        if entry is not None and entry.kind is Kind.SCALAR:
             keywords = scalars.KEYWORD_ARGUMENTS.get(name, frozenset())
             operands = [scalars.blank() if i in keywords else self.scalar(arg, env) for i, arg in enumerate(node.args)]
-            return self._once(operands, lambda values: function(values, node))
-        if name in TABLE_FUNCTIONS:
+            return self._once(operands, lambda values: entry.scalar(values, node))
+        if entry is not None and Kind.TABLE in entry.kind:
             raise DaxEngineError(f"{name} returns a table; a single value is expected here", *node.position)
         raise Unsupported(name, *node.position)
 
     def _user(self, node: ast.Call, env: Env) -> Scalar:
         """USERPRINCIPALNAME() / USERNAME(): the user the query runs as (in the Power BI service both return the
         user principal name)."""
-        self._arity(node, 0, 0)
         return scalars.literal_string(self.user)
 
     def row_filter(self, tree: ast.Expr, alias: str, row: Relation) -> exp.Expression:
@@ -477,20 +465,18 @@ class Compiler:
     def _if(self, node: ast.Call, env: Env) -> Scalar:
         """IF: when the condition is known while compiling (ISFILTERED, HASONEVALUE of a constant …) only the
         branch taken is compiled, so the SQL never computes the other one; otherwise the scalar IF."""
-        self._arity(node, 2, 3)
         condition = self.scalar(node.args[0], env)
         if isinstance(condition.sql, exp.Boolean):
             if condition.sql.this:
                 return self.scalar(node.args[1], env)
             return self.scalar(node.args[2], env) if len(node.args) == 3 else scalars.blank()
         branches = [self.scalar(arg, env) for arg in node.args[1:]]
-        return self._once([condition, *branches], lambda values: scalars.SCALAR_FUNCTIONS[node.name](values, node))
+        return self._once([condition, *branches], lambda values: scalars.if_function(values, node))
 
     def _calculate(self, node: ast.Call, env: Env) -> Scalar:
-        self._arity(node, 1)
-        return self.scalar(node.args[0], env.in_context(self._calculate_context(node.args[1:], env)))
+        return self.scalar(node.args[0], env.in_context(self.calculate_context(node.args[1:], env)))
 
-    def _calculate_context(self, arguments: tuple[ast.Expr, ...], env: Env) -> FilterContext:
+    def calculate_context(self, arguments: tuple[ast.Expr, ...], env: Env) -> FilterContext:
         """The filter context CALCULATE's filter arguments make, in DAX's order.
 
         Arguments are evaluated in the outer context; then context transition; then USERELATIONSHIP and the
@@ -536,16 +522,16 @@ class Compiler:
         return context
 
     def _expanded_tables(self, table: EngineTable, context: FilterContext) -> frozenset[str]:
-        return frozenset(self._scan(table, context).paths)
+        return frozenset(self.scan(table, context).paths)
 
     def _modifier(self, argument: ast.Expr, env: Env) -> _Modifier:
         """Evaluate one CALCULATE/CALCULATETABLE filter argument in the outer environment."""
         if isinstance(argument, ast.Paren):
             return self._modifier(argument.expr, env)
-        if isinstance(argument, ast.Call) and argument.name in _MODIFIERS:
+        if isinstance(argument, ast.Call) and functions.is_kind(argument.name, Kind.MODIFIER):
             name = argument.name
             if name == "KEEPFILTERS":
-                self._arity(argument, 1, 1)
+                self.check_arity(argument, 1, 1)
                 inner = self._modifier(argument.args[0], env)
                 if inner.kind != "filter":
                     raise DaxEngineError("KEEPFILTERS takes a filter expression", *argument.position)
@@ -555,19 +541,19 @@ class Compiler:
             if name in ("CROSSFILTER", "ALLSELECTED", "ALLCROSSFILTERED"):
                 raise Unsupported(name, *argument.position)
             if name == "ALLEXCEPT":
-                self._arity(argument, 2)
+                self.check_arity(argument, 2)
                 if not isinstance(argument.args[0], ast.TableRef):
                     raise DaxEngineError("ALLEXCEPT takes a table name first", *argument.position)
-                table = self._table_named(argument.args[0].name, argument.args[0])
-                keys = frozenset(self._column_key(arg) for arg in argument.args[1:])
+                table = self.table_named(argument.args[0].name, argument.args[0])
+                keys = frozenset(self.column_key(arg) for arg in argument.args[1:])
                 return _Modifier("all_except", keys=keys, tables=self._expanded_tables(table, env.context))
             # REMOVEFILTERS / ALL / ALLNOBLANKROW
             if not argument.args:
                 return _Modifier("remove_all")
             if len(argument.args) == 1 and isinstance(argument.args[0], ast.TableRef):
-                table = self._table_named(argument.args[0].name, argument.args[0])
+                table = self.table_named(argument.args[0].name, argument.args[0])
                 return _Modifier("remove_tables", tables=self._expanded_tables(table, env.context))
-            keys = frozenset(self._column_key(arg) for arg in argument.args)
+            keys = frozenset(self.column_key(arg) for arg in argument.args)
             if len({k[0].lower() for k in keys}) > 1:
                 raise DaxEngineError(f"the columns of {name} must belong to one table", *argument.position)
             return _Modifier("remove", keys=keys)
@@ -576,8 +562,8 @@ class Compiler:
         return _Modifier("filter", filter=self._predicate_filter(argument, env))
 
     def _relationship(self, node: ast.Call):
-        self._arity(node, 2, 2)
-        first, second = (self._column_key(arg) for arg in node.args)
+        self.check_arity(node, 2, 2)
+        first, second = (self.column_key(arg) for arg in node.args)
         for relationship in self.model.relationships:
             ends = {(relationship.from_table.lower(), relationship.from_column.lower()),
                     (relationship.to_table.lower(), relationship.to_column.lower())}
@@ -598,8 +584,8 @@ class Compiler:
                               exp.LTE(this=placeholder(0), expression=high.copy()), copy=False)
             return Filter((key,), predicate=inside, table=key[0])
         if relation.base_table is not None:
-            table = self._table_named(relation.base_table, ast.TableRef(""))
-            scan = self._scan(table, FilterContext((), env.context.activated), source=relation)
+            table = self.table_named(relation.base_table, ast.TableRef(""))
+            scan = self.scan(table, FilterContext((), env.context.activated), source=relation)
             keys = scan.expanded_keys()
             values = [scan.column(key) for key in keys]
             query = scan.select(*[aliased(v, f"c{i}") for i, v in enumerate(values) if v is not None])
@@ -617,12 +603,12 @@ class Compiler:
         if self._homes:  # in a measure, [Column] of its home table: CALCULATE ( …, [Region] = "North" )
             from generator.dax.functions import transform
 
-            argument = transform(argument, lambda n: self._home_column(n) if isinstance(n, ast.NameRef) else None)
+            argument = transform(argument, lambda n: self.home_column(n) if isinstance(n, ast.NameRef) else None)
         keys: list[ColumnKey] = []
         for reference in _row_level_columns(argument):
-            key = self._column_key(reference)
+            key = self.column_key(reference)
             if self._measure(reference.column) is not None and self.model.table(reference.table) is not None \
-                    and self._table_named(reference.table, reference).column(reference.column) is None:
+                    and self.table_named(reference.table, reference).column(reference.column) is None:
                 continue
             if key not in keys:
                 keys.append(key)
@@ -638,7 +624,7 @@ class Compiler:
         if len(tables) > 1:
             raise DaxEngineError("a boolean filter can read the columns of one table only (use FILTER for more)",
                                  *argument.position)
-        columns = tuple(RelColumn(f"c{i}", column_name(k), k, self._column_type(k)) for i, k in enumerate(keys))
+        columns = tuple(RelColumn(f"c{i}", column_name(k), k, self.column_type(k)) for i, k in enumerate(keys))
         frame = RowFrame(PLACEHOLDER, Relation(exp.select("*", copy=False), columns))
         condition = self.scalar(argument, env.with_row(frame))
         return Filter(tuple(keys), predicate=scalars.truthy(condition), table=keys[0][0])
@@ -646,7 +632,6 @@ class Compiler:
     def _total_to_date(self, node: ast.Call, env: Env) -> Scalar:
         """TOTALYTD / TOTALQTD / TOTALMTD (expression, dates [, filter]) = CALCULATE(expression, DATESYTD(dates) …);
         TOTALYTD also takes a year-end (expression, dates [, filter] [, "6-30"]), passed on to DATESYTD."""
-        self._arity(node, 2, 4 if node.name == "TOTALYTD" else 3)
         filters, year_end = list(node.args[2:]), ()
         if node.name == "TOTALYTD" and filters and (isinstance(filters[-1], ast.String) or len(filters) == 2):
             year_end = (filters.pop(),)  # TOTALYTD(expression, dates [, filter] [, year_end_date])
@@ -661,7 +646,6 @@ class Compiler:
         expression in the current context. DESC (the default) ranks the largest first; SKIP (the default)
         leaves gaps after ties. A BLANK value ranks as 0, as DAX compares it.
         """
-        self._arity(node, 2, 5)
         relation = self.table(node.args[0], env)
         alias = self.fresh("k")
         row_value = self.scalar(node.args[1], env.with_row(RowFrame(alias, relation)))
@@ -697,27 +681,26 @@ class Compiler:
         """LOOKUPVALUE(result column, search column, value, … [, alternate]): the one result value of the rows
         matching every search pair, ignoring the filter context; BLANK (or the alternate) when none match; an
         error when they hold different values."""
-        self._arity(node, 3)
-        result_key = self._column_key(node.args[0])
+        result_key = self.column_key(node.args[0])
         pairs = node.args[1:]
         alternate = None
         if len(pairs) % 2:
             alternate = self.scalar(pairs[-1], env)
             pairs = pairs[:-1]
-        table = self._table_named(result_key[0], node)
-        scan = self._scan(table, FilterContext((), env.context.activated))
+        table = self.table_named(result_key[0], node)
+        scan = self.scan(table, FilterContext((), env.context.activated))
         conditions = []
         for index in range(0, len(pairs), 2):
-            key = self._column_key(pairs[index])
+            key = self.column_key(pairs[index])
             column = scan.column(key)
             if column is None:
                 raise DaxEngineError(f"LOOKUPVALUE: {column_name(key)} is not in table '{table.name}' or a table "
                                      "it relates to", *pairs[index].position)
             wanted = self.scalar(pairs[index + 1], env)
-            conditions.append(scalars.truthy(scalars.binary("=", Scalar(column, self._column_type(key)), wanted)))
+            conditions.append(scalars.truthy(scalars.binary("=", Scalar(column, self.column_type(key)), wanted)))
         result = scan.column(result_key)
         assert result is not None
-        result_type = self._column_type(result_key)
+        result_type = self.column_type(result_key)
         query = scan.select(exp.Case().when(
             exp.GT(this=exp.Count(this=exp.Distinct(expressions=[result.copy()])), expression=exp.Literal.number(1)),
             exp.cast(sqlfuncs.dax_error("LOOKUPVALUE: several different values match"), scalars.cast_to(
@@ -732,7 +715,6 @@ class Compiler:
 
     def _concatenatex(self, node: ast.Call, env: Env) -> Scalar:
         """CONCATENATEX(table, expression [, delimiter [, order expression [, ASC|DESC] …]])."""
-        self._arity(node, 2)
         relation = self.table(node.args[0], env)
         alias = self.fresh("k")
         row_env = env.with_row(RowFrame(alias, relation))
@@ -762,18 +744,17 @@ class Compiler:
         if name in ("MIN", "MAX") and len(node.args) == 2:
             first, second = (self.scalar(arg, env) for arg in node.args)
             return _min_max(name, first, second)
-        self._arity(node, 1, 1)
-        key = self._column_key(node.args[0])
-        table = self._table_named(key[0], node)
-        scan = self._scan(table, env.context)
+        self.check_arity(node, 1, 1)
+        key = self.column_key(node.args[0])
+        table = self.table_named(key[0], node)
+        scan = self.scan(table, env.context)
         value = scan.column(key)
         assert value is not None
-        dax_type = self._column_type(key)
+        dax_type = self.column_type(key)
         aggregate, result_type = _column_aggregate(name, value, dax_type, node)
         return Scalar(_subquery(scan.select(aggregate)), result_type)
 
     def _iterate(self, node: ast.Call, env: Env) -> Scalar:
-        self._arity(node, 2, 2)
         relation = self.table(node.args[0], env)
         alias = self.fresh("r")
         value = self.scalar(node.args[1], env.with_row(RowFrame(alias, relation)))
@@ -802,11 +783,10 @@ class Compiler:
         return Scalar(_subquery(query), result)
 
     def _countrows(self, node: ast.Call, env: Env) -> Scalar:
-        self._arity(node, 1, 1)
         count = _nullif_zero(exp.Count(this=exp.Star()))
         argument = node.args[0]
         if isinstance(argument, ast.TableRef) and argument.name.lower() not in env.variables:
-            scan = self._scan(self._table_named(argument.name, argument), env.context)
+            scan = self.scan(self.table_named(argument.name, argument), env.context)
             return Scalar(_subquery(scan.select(count)), DaxType.INTEGER)
         relation = self.table(argument, env)
         return Scalar(_subquery(exp.select(count, copy=False).from_(
@@ -820,7 +800,7 @@ class Compiler:
         for relationship in self.model.relationships:
             if relationship.to_table.lower() != table.name.lower():
                 continue
-            many = self._table_named(relationship.from_table, ast.TableRef(""))
+            many = self.table_named(relationship.from_table, ast.TableRef(""))
             many_column = many.column(relationship.from_column)
             one_column = table.column(relationship.to_column)
             assert many_column is not None and one_column is not None
@@ -850,13 +830,13 @@ class Compiler:
     def table_rows(self, table: EngineTable, context: FilterContext, blank_row: bool) -> Relation:
         """Every row of ``table`` under ``context``; with ``blank_row`` (ALL(table), VALUES(table)) also the
         blank row when a relationship to the table has orphaned rows."""
-        relation = self._scan(table, context).relation()
+        relation = self.scan(table, context).relation()
         exists = self.has_blank_row(table) if blank_row else False
         if exists is False:
             return relation
         nulls = exp.select(*[aliased(scalars.cast_to(scalars.blank(), c.type).sql, c.sql)
                              for c in relation.columns], copy=False)
-        blank_scan = self._scan(table, context, source=Relation(nulls, relation.columns, base_table=table.name))
+        blank_scan = self.scan(table, context, source=Relation(nulls, relation.columns, base_table=table.name))
         values = [blank_scan.column(c.lineage) for c in relation.columns if c.lineage is not None]
         blank = blank_scan.select(*[aliased(v, c.sql) for v, c in zip(values, relation.columns, strict=True)
                                     if v is not None])
@@ -871,8 +851,8 @@ class Compiler:
         to it is invalid, and it passes the context's filters, as in Power BI; DISTINCT and ALLNOBLANKROW leave
         it out.
         """
-        table = self._table_named(keys[0][0], ast.TableRef(""))
-        scan = self._scan(table, context)
+        table = self.table_named(keys[0][0], ast.TableRef(""))
+        scan = self.scan(table, context)
         values = [scan.column(key) for key in keys]
         query: exp.Query = scan.select(*[aliased(v, f"c{i}") for i, v in enumerate(values)
                                          if v is not None]).distinct(copy=False)
@@ -884,7 +864,7 @@ class Compiler:
         columns = tuple(RelColumn(f"c{i}", column_name((table.name, c.name)), (table.name, c.name), c.type)
                         for i, c in enumerate(table.columns))
         nulls = exp.select(*[aliased(scalars.cast_to(scalars.blank(), c.type).sql, c.sql) for c in columns], copy=False)
-        blank_scan = self._scan(table, context, source=Relation(nulls, columns, base_table=table.name))
+        blank_scan = self.scan(table, context, source=Relation(nulls, columns, base_table=table.name))
         blank_values = [blank_scan.column(key) for key in keys]
         blank = blank_scan.select(*[aliased(v, f"c{i}") for i, v in enumerate(blank_values) if v is not None])
         if exists is not True:
@@ -892,19 +872,17 @@ class Compiler:
         return exp.union(query, blank, distinct=True)
 
     def _hasonevalue(self, node: ast.Call, env: Env) -> Scalar:
-        self._arity(node, 1, 1)
-        values = self.values_query([self._column_key(node.args[0])], env.context)
+        values = self.values_query([self.column_key(node.args[0])], env.context)
         alias = self.fresh("h")
         query = exp.select(exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)), copy=False).from_(
             exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(alias))), copy=False)
         return Scalar(_subquery(query), DaxType.BOOLEAN)
 
     def _selectedvalue(self, node: ast.Call, env: Env) -> Scalar:
-        self._arity(node, 1, 2)
-        key = self._column_key(node.args[0])
+        key = self.column_key(node.args[0])
         values = self.values_query([key], env.context)
         alias = self.fresh("h")
-        dax_type = self._column_type(key)
+        dax_type = self.column_type(key)
         alternate = self.scalar(node.args[1], env) if len(node.args) == 2 else scalars.blank()
         result_type = scalars.unify_types([dax_type, alternate.type])
         single = exp.select(exp.Min(this=col(alias, "c0")), copy=False).from_(
@@ -915,20 +893,18 @@ class Compiler:
         return Scalar(scalars.cast_to(Scalar(chosen, dax_type), result_type).sql, result_type)
 
     def _isfiltered(self, node: ast.Call, env: Env) -> Scalar:
-        self._arity(node, 1, 1)
         argument = node.args[0]
         if isinstance(argument, ast.TableRef):
-            table = self._table_named(argument.name, argument)
+            table = self.table_named(argument.name, argument)
             filtered = any(env.context.is_filtered((table.name, c.name)) for c in table.columns)
         else:
-            filtered = env.context.is_filtered(self._column_key(argument))
+            filtered = env.context.is_filtered(self.column_key(argument))
         return scalars.literal_boolean(filtered)
 
     def _earlier(self, node: ast.Call, env: Env) -> Scalar:
         """EARLIER(column [, n]): the column's value in the n-th enclosing row context that holds it (n = 1:
         the one outside the innermost)."""
-        self._arity(node, 1, 2)
-        key = self._column_key(node.args[0])
+        key = self.column_key(node.args[0])
         depth = 1
         if len(node.args) == 2:
             if not isinstance(node.args[1], ast.Number) or not node.args[1].text.isdigit():
@@ -946,8 +922,7 @@ class Compiler:
     def _isinscope(self, node: ast.Call, env: Env) -> Scalar:
         """ISINSCOPE(column): TRUE on the rows where SUMMARIZECOLUMNS groups by the column (no subtotals), FALSE
         where nothing filters it; a column filtered some other way (CALCULATE, context transition) is refused."""
-        self._arity(node, 1, 1)
-        key = self._column_key(node.args[0])
+        key = self.column_key(node.args[0])
         if env.context.is_grouped(key):
             return scalars.literal_boolean(True)
         if env.context.is_filtered(key) or env.rows:
@@ -958,31 +933,28 @@ class Compiler:
     def _iscrossfiltered(self, node: ast.Call, env: Env) -> Scalar:
         """ISCROSSFILTERED(column or table): TRUE when a filter reaches the table: on one of its columns or on a
         table whose filters propagate to it (its expanded table)."""
-        self._arity(node, 1, 1)
         argument = node.args[0]
         if isinstance(argument, ast.TableRef):
-            table = self._table_named(argument.name, argument)
+            table = self.table_named(argument.name, argument)
         else:
-            table = self._table_named(self._column_key(argument)[0], argument)
+            table = self.table_named(self.column_key(argument)[0], argument)
         reached = self._expanded_tables(table, env.context)
         filtered = any(key[0].lower() in reached for f in env.context.filters for key in f.columns)
         return scalars.literal_boolean(filtered)
 
     def _isempty(self, node: ast.Call, env: Env) -> Scalar:
-        self._arity(node, 1, 1)
         relation = self.table(node.args[0], env)
         inner = exp.select(exp.Literal.number(1), copy=False).from_(relation.subquery(self.fresh("e")), copy=False)
         return Scalar(exp.Not(this=exp.Exists(this=inner)), DaxType.BOOLEAN)
 
     def _related(self, node: ast.Call, env: Env) -> Scalar:
-        self._arity(node, 1, 1)
-        key = self._column_key(node.args[0])
+        key = self.column_key(node.args[0])
         for frame in reversed(env.rows):
             base = frame.relation.base_table
             if base is None:
                 continue
-            table = self._table_named(base, node)
-            scan = self._scan(table, FilterContext((), env.context.activated), source=frame.relation)
+            table = self.table_named(base, node)
+            scan = self.scan(table, FilterContext((), env.context.activated), source=frame.relation)
             if not scan.reaches(key[0]):
                 continue
             # Read the related column of the current row: the scan's base is the row's own relation,
@@ -992,7 +964,7 @@ class Compiler:
             row_match = [exp.NullSafeEQ(this=col(scan.alias, c.sql), expression=col(frame.alias, c.sql))
                          for c in frame.relation.columns]
             query = scan.select(value).where(exp.and_(*row_match, copy=False), copy=False).limit(1, copy=False)
-            return Scalar(_subquery(query), self._column_type(key))
+            return Scalar(_subquery(query), self.column_type(key))
         raise DaxEngineError(f"RELATED({column_name(key)}): no row context of a table related to "
                              f"'{key[0]}'", *node.position)
 
@@ -1009,7 +981,7 @@ class Compiler:
                     return bound
                 if bound is not None:
                     raise DaxEngineError(f"'{name}' is a single value; a table is expected here", *node.position)
-                return self._scan(self._table_named(name, node), env.context).relation()
+                return self.scan(self.table_named(name, node), env.context).relation()
             case ast.TableConstructor(rows=rows):
                 return self._constructor(rows, env, node)
             case ast.VarBlock(variables=variables, body=body):
@@ -1017,17 +989,12 @@ class Compiler:
                     env = env.with_variable(name, self.value(expression, env))
                 return self.table(body, env)
             case ast.Call(name=name):
-                from generator.engine.tables import TABLE_HANDLERS
-
-                handler = TABLE_HANDLERS.get(name)
-                if handler is None:
-                    if name in TABLE_FUNCTIONS:
-                        raise Unsupported(name, *node.position)
-                    if name in _SCALAR_HANDLERS or name in scalars.SCALAR_FUNCTIONS or name in _AGGREGATES:
-                        raise DaxEngineError(f"{name} returns a single value; a table is expected here",
-                                             *node.position)
-                    raise Unsupported(name, *node.position)
-                return handler(self, node, env)
+                entry = functions.lookup(name)
+                if entry is not None and Kind.TABLE in entry.kind and entry.compile is not None:
+                    return entry(self, node, env)
+                if entry is not None and entry.kind & (Kind.HANDLER | Kind.SCALAR | Kind.AGGREGATE):
+                    raise DaxEngineError(f"{name} returns a single value; a table is expected here", *node.position)
+                raise Unsupported(name, *node.position)
         raise DaxEngineError("a table expression is expected here", *node.position)
 
     def _constructor(self, rows: tuple[tuple[ast.Expr, ...], ...], env: Env, node: ast.Node) -> Relation:
@@ -1152,7 +1119,7 @@ def _row_level_columns(node: ast.Expr) -> list[ast.ColumnRef]:
             case ast.ColumnRef():
                 found.append(current)
             case ast.Call(name=name, args=args):
-                if name in scalars.SCALAR_FUNCTIONS and name not in _SCALAR_HANDLERS:
+                if functions.is_kind(name, Kind.SCALAR):
                     for arg in args:
                         visit(arg)
             case ast.Unary(operand=operand):
@@ -1181,31 +1148,30 @@ def _refuse_measures_in_filter(node: ast.Expr, compiler: Compiler) -> None:
                                  *current.position)
 
 
-_SCALAR_HANDLERS: dict[str, Callable[[Compiler, ast.Call, Env], Scalar]] = {
-    "CALCULATE": Compiler._calculate,
-    "IF": Compiler._if,
-    "TOTALYTD": Compiler._total_to_date,
-    "TOTALQTD": Compiler._total_to_date,
-    "TOTALMTD": Compiler._total_to_date,
-    "RANKX": Compiler._rankx,
-    "LOOKUPVALUE": Compiler._lookupvalue,
-    "CONCATENATEX": Compiler._concatenatex,
-    "COUNTROWS": Compiler._countrows,
-    "HASONEVALUE": Compiler._hasonevalue,
-    "SELECTEDVALUE": Compiler._selectedvalue,
-    "ISFILTERED": Compiler._isfiltered,
-    "EARLIER": Compiler._earlier,
-    "ISINSCOPE": Compiler._isinscope,
-    "ISCROSSFILTERED": Compiler._iscrossfiltered,
-    "ISEMPTY": Compiler._isempty,
-    "RELATED": Compiler._related,
-    "USERPRINCIPALNAME": Compiler._user,
-    "USERNAME": Compiler._user,
-}
+functions.declare("CALCULATE", kind=Kind.HANDLER, arity=(1, None), compile=Compiler._calculate)
+functions.declare("IF", kind=Kind.HANDLER, arity=(2, 3), compile=Compiler._if)
+functions.declare("TOTALYTD", kind=Kind.HANDLER, arity=(2, 4), compile=Compiler._total_to_date)
+functions.declare("TOTALQTD", "TOTALMTD", kind=Kind.HANDLER, arity=(2, 3), compile=Compiler._total_to_date)
+functions.declare("RANKX", kind=Kind.HANDLER, arity=(2, 5), compile=Compiler._rankx)
+functions.declare("LOOKUPVALUE", kind=Kind.HANDLER, arity=(3, None), compile=Compiler._lookupvalue)
+functions.declare("CONCATENATEX", kind=Kind.HANDLER, arity=(2, None), compile=Compiler._concatenatex)
+functions.declare("COUNTROWS", kind=Kind.HANDLER, arity=1, compile=Compiler._countrows)
+functions.declare("HASONEVALUE", kind=Kind.HANDLER, arity=1, compile=Compiler._hasonevalue)
+functions.declare("SELECTEDVALUE", kind=Kind.HANDLER, arity=(1, 2), compile=Compiler._selectedvalue)
+functions.declare("ISFILTERED", kind=Kind.HANDLER, arity=1, compile=Compiler._isfiltered)
+functions.declare("EARLIER", kind=Kind.HANDLER, arity=(1, 2), compile=Compiler._earlier)
+functions.declare("ISINSCOPE", kind=Kind.HANDLER, arity=1, compile=Compiler._isinscope)
+functions.declare("ISCROSSFILTERED", kind=Kind.HANDLER, arity=1, compile=Compiler._iscrossfiltered)
+functions.declare("ISEMPTY", kind=Kind.HANDLER, arity=1, compile=Compiler._isempty)
+functions.declare("RELATED", kind=Kind.HANDLER, arity=1, compile=Compiler._related)
+functions.declare("USERPRINCIPALNAME", "USERNAME", kind=Kind.HANDLER, arity=0, compile=Compiler._user)
+functions.declare("SUM", "AVERAGE", "MIN", "MAX", "COUNT", "COUNTA", "COUNTBLANK", "DISTINCTCOUNT",
+                  "DISTINCTCOUNTNOBLANK", "MEDIAN", kind=Kind.AGGREGATE, compile=Compiler._aggregate)
+functions.declare("SUMX", "AVERAGEX", "MINX", "MAXX", "COUNTX", "COUNTAX", "MEDIANX", kind=Kind.ITERATOR,
+                  arity=2, compile=Compiler._iterate)
+# CALCULATE modifiers, evaluated by Compiler._modifier (ALL, ALLNOBLANKROW and KEEPFILTERS are also table
+# functions: declared in tables.py)
+functions.declare("REMOVEFILTERS", "USERELATIONSHIP", "CROSSFILTER", "ALLCROSSFILTERED", kind=Kind.MODIFIER)
+functions.declare("ALLEXCEPT", "ALLSELECTED", kind=Kind.TABLE | Kind.MODIFIER)
 
-__all__ = ["TABLE_FUNCTIONS", "Compiler", "Env", "RowFrame", "relationships_in_effect"]
-
-# Scalar functions registered in _SCALAR_HANDLERS by their own module (imported last: it imports this one).
-import generator.engine.formatting  # noqa: E402 - registers FORMAT
-import generator.engine.paths  # noqa: E402 - registers PATHITEM, PATHLENGTH, …
-import generator.engine.stats  # noqa: E402,F401
+__all__ = ["Compiler", "Env", "RowFrame", "relationships_in_effect"]

@@ -38,6 +38,7 @@ from sqlglot.generator import Generator
 from generator.dax import ast
 from generator.engine import scalars, sqlfuncs
 from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.functions import Kind, declare
 from generator.engine.rounding import round_sql
 from generator.engine.values import DaxType, Scalar
 
@@ -413,5 +414,5 @@ def _format_sql(value: Scalar, format_string: str) -> exp.Expression:
 
 
 # ------------------------------------------------------------------------------------------------- registration
-scalars.SCALAR_FUNCTIONS["FORMAT"] = format_function
+declare("FORMAT", kind=Kind.SCALAR, arity=(2, 3), compile=format_function)
 sqlfuncs.add_renderings(DatePartText, {name: _part_renderer(name) for name in _DIALECT_PARTS})

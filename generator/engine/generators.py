@@ -1,5 +1,5 @@
 """Table generators added for issue 22 (GENERATESERIES, CALENDAR, DATATABLE), registered in
-:data:`tables.TABLE_HANDLERS`.
+:mod:`generator.engine.functions`.
 
 Their arguments must be constants (numbers, text, ``DATE(y, m, d)``, ``dt"…"``, TRUE/FALSE, with a sign): the rows
 are written into the SQL as one ``VALUES`` list, which every database runs. Arguments computed from data are
@@ -17,8 +17,9 @@ from generator.dax import ast
 from generator.engine import scalars
 from generator.engine.compiler import Compiler, Env
 from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.functions import Kind, declare
 from generator.engine.relations import Relation, RelColumn, col
-from generator.engine.tables import TABLE_HANDLERS, _name_argument
+from generator.engine.tables import name_argument
 from generator.engine.values import DaxType
 
 MAX_ROWS = 100_000
@@ -93,7 +94,6 @@ def generateseries(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """GENERATESERIES(start, end [, increment]): one column [Value] holding start, start + increment, … up to end
     (DAX reference: increment defaults to 1 and must be positive; "when end is less than start, an empty table is
     returned"). Whole numbers give whole numbers; otherwise decimal numbers. Dates step by days."""
-    compiler._arity(node, 2, 3)
     start, end = (constant(a, "GENERATESERIES") for a in node.args[:2])
     step = constant(node.args[2], "GENERATESERIES") if len(node.args) == 3 else decimal.Decimal(1)
     if not isinstance(step, decimal.Decimal) or step <= 0:
@@ -119,7 +119,6 @@ def generateseries(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
 def calendar(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """CALENDAR(start_date, end_date): one column [Date] with every day from start to end, inclusive (DAX
     reference: "an error is returned if start_date is greater than end_date"). Times of day are dropped."""
-    compiler._arity(node, 2, 2)
     start, end = (constant(a, "CALENDAR") for a in node.args)
     if not isinstance(start, dt.datetime) or not isinstance(end, dt.datetime):
         raise DaxEngineError("CALENDAR takes two dates", *node.position)
@@ -146,7 +145,7 @@ def datatable(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         raise DaxEngineError('DATATABLE takes "name", TYPE pairs and then the rows { { … }, … }', *node.position)
     names, types = [], []
     for index in range(0, len(node.args) - 1, 2):
-        names.append(_name_argument(node.args[index], "DATATABLE"))
+        names.append(name_argument(node.args[index], "DATATABLE"))
         word = node.args[index + 1]
         type_name = word.name.upper() if isinstance(word, ast.TableRef | ast.Keyword) else ""
         if type_name not in _DATATABLE_TYPES:
@@ -174,6 +173,6 @@ def datatable(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     return _values_table(compiler, names, types, rows, node)
 
 
-TABLE_HANDLERS["GENERATESERIES"] = generateseries
-TABLE_HANDLERS["CALENDAR"] = calendar
-TABLE_HANDLERS["DATATABLE"] = datatable
+declare("GENERATESERIES", kind=Kind.TABLE, arity=(2, 3), compile=generateseries)
+declare("CALENDAR", kind=Kind.TABLE, arity=2, compile=calendar)
+declare("DATATABLE", kind=Kind.TABLE, compile=datatable)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from generator.dax.lexer import DaxSyntaxError
 from generator.engine.values import DaxType
+from generator.semantic.location import Location
 from generator.semantic.names import Names
 
 
@@ -79,13 +81,26 @@ class EngineRelationship:
 
 @dataclass(frozen=True)
 class EngineMeasure:
-    """A measure: its home table, DAX expression and where it was defined (``origin``, for messages)."""
+    """A measure: its home table, DAX expression and where it was defined (``origin``, for messages);
+    ``expression_location`` is where the DAX text starts in the model file, when known."""
 
     name: str
     table: str
     expression: str
     format_string: str | None = None
     origin: str = ""
+    expression_location: Location | None = field(default=None, compare=False)
+
+    def parse_failure(self, error: DaxSyntaxError) -> str:
+        """The sentence for an expression that does not parse: where it fails, in the model file when the
+        expression's start is known there (else the measure's origin), and why."""
+        where = f" ({self.origin})" if self.origin else ""
+        start = self.expression_location
+        if start is None or not start.line:
+            return f"measure [{self.name}]{where} does not parse: {error}"
+        at = start.within(error.line, error.column)
+        return (f"measure [{self.name}] does not parse at {at} (line {error.line}, column {error.column} of its "
+                f"expression): {error.message}")
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,10 @@ from sqlglot.generator import Generator
 
 from generator.dax import ast
 from generator.engine import scalars, sqlfuncs
-from generator.engine.compiler import _SCALAR_HANDLERS, Compiler, Env
+from generator.engine.compiler import Compiler, Env
 from generator.engine.context import FilterContext
 from generator.engine.errors import DaxEngineError
+from generator.engine.functions import Kind, declare
 from generator.engine.relations import col
 from generator.engine.values import DaxType, Scalar
 
@@ -136,16 +137,16 @@ def pathcontains(args: list[Scalar], call: ast.Call) -> Scalar:
 
 def path(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     """PATH(id_column, parent_column): see the module docstring."""
-    compiler._arity(node, 2, 2)
-    keys = [compiler._column_key(argument) for argument in node.args]
+    compiler.check_arity(node, 2, 2)
+    keys = [compiler.column_key(argument) for argument in node.args]
     if keys[0][0].lower() != keys[1][0].lower():
         raise DaxEngineError("PATH: the ID and parent columns must be columns of one table", *node.position)
     row_id = compiler.scalar(node.args[0], env)  # the current row's ID (a row context is required)
-    table = compiler._table_named(keys[0][0], node)
-    scan = compiler._scan(table, FilterContext((), env.context.activated))
+    table = compiler.table_named(keys[0][0], node)
+    scan = compiler.scan(table, FilterContext((), env.context.activated))
     id_sql, parent_sql = (scan.column(key) for key in keys)
     assert id_sql is not None and parent_sql is not None
-    id_type = compiler._column_type(keys[0])
+    id_type = compiler.column_type(keys[0])
     nodes_name, walk_name = compiler.fresh("pn"), compiler.fresh("pw")
     nodes = scan.select(exp.alias_(id_sql, "id"), exp.alias_(parent_sql, "parent"))
 
@@ -182,7 +183,7 @@ def path(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
         .where(exp.LT(this=col("w", "depth"), expression=exp.Literal.number(MAX_DEPTH)))
     )
     walk = exp.union(anchor, step, distinct=False)
-    missing = scalars._error(
+    missing = scalars.error_value(
         f"PATH: a value in {table.name}[{keys[1][1]}] is not in {table.name}[{keys[0][1]}], or the parents loop",
         _T.STRING,
     )
@@ -213,10 +214,10 @@ def _arity(args: list[Scalar], call: ast.Call, low: int, high: int) -> None:
 
 
 # ------------------------------------------------------------------------------------------------- registration
-scalars.SCALAR_FUNCTIONS.update(
-    {"PATHLENGTH": pathlength, "PATHITEM": pathitem, "PATHITEMREVERSE": pathitem, "PATHCONTAINS": pathcontains}
-)
-_SCALAR_HANDLERS["PATH"] = path
+declare("PATH", kind=Kind.HANDLER, arity=2, compile=path)
+declare("PATHLENGTH", kind=Kind.SCALAR, arity=1, compile=pathlength)
+declare("PATHITEM", "PATHITEMREVERSE", kind=Kind.SCALAR, arity=(2, 3), compile=pathitem)
+declare("PATHCONTAINS", kind=Kind.SCALAR, arity=2, compile=pathcontains)
 scalars.KEYWORD_ARGUMENTS["PATHITEM"] = frozenset({2})
 scalars.KEYWORD_ARGUMENTS["PATHITEMREVERSE"] = frozenset({2})
 sqlfuncs.add_renderings(

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from generator.dax import ast
+from generator.engine import functions
 
 
 def known_functions() -> frozenset[str]:
     """Every function name the engine compiles (scalar handlers, aggregations, iterators, scalar functions,
     table functions and CALCULATE modifiers)."""
-    from generator.engine import compiler, scalars, tables
-
-    return frozenset({*compiler._SCALAR_HANDLERS, *compiler._AGGREGATES, *compiler._ITERATORS,
-                      *scalars.SCALAR_FUNCTIONS, *tables.TABLE_HANDLERS, *compiler._MODIFIERS})
+    return functions.known_names()
 
 
 def first_unknown_call(node: ast.Node) -> ast.Call | None:

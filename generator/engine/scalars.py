@@ -54,6 +54,7 @@ from sqlglot import exp
 from generator.dax import ast
 from generator.engine import currency, sqlfuncs
 from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.functions import Arity, Kind, declare, function
 from generator.engine.rounding import Rounding, round_number, round_sql
 from generator.engine.sqlbuild import (
     _NOT_STATIC,
@@ -82,14 +83,14 @@ from generator.engine.sqlbuild import (
     _x,
 )
 from generator.engine.values import DaxType, Scalar
-from generator.text import plural
 
 __all__ = [
     "KEYWORD_ARGUMENTS",
-    "SCALAR_FUNCTIONS",
     "binary",
     "blank",
     "cast_to",
+    "error_value",
+    "if_function",
     "in_list",
     "literal_boolean",
     "literal_number",
@@ -101,8 +102,6 @@ __all__ = [
 
 ScalarFunction = Callable[[list[Scalar], ast.Call], Scalar]
 
-#: Every DAX scalar function this module compiles, keyed by upper-case name.
-SCALAR_FUNCTIONS: dict[str, ScalarFunction] = {}
 
 #: Argument positions that are bare keywords (``DAY``, ``INTEGER``) read from the :class:`ast.Call` node rather
 #: than compiled; the caller passes :func:`blank` (or anything) at those positions in ``args``.
@@ -130,7 +129,7 @@ _ERROR_SITES: ContextVar[list[int] | None] = ContextVar("dax_error_sites", defau
 @contextmanager
 def counting_error_sites() -> Iterator[list[int]]:
     """Count the places where the SQL compiled inside the block can fail while the query runs: the engine's error
-    sites (:func:`_error`) and conversions of text to numbers or dates (a text that is not one fails)."""
+    sites (:func:`error_value`) and conversions of text to numbers or dates (a text that is not one fails)."""
     counter = [0]
     token = _ERROR_SITES.set(counter)
     try:
@@ -145,7 +144,7 @@ def _error_site() -> None:
         counter[0] += 1
 
 
-def _error(message: str, t: DaxType) -> exp.Expression:
+def error_value(message: str, t: DaxType) -> exp.Expression:
     """SQL of type ``t`` that fails at run time with ``DAX: message`` (DuckDB's ``error``).
 
     The CAST matters: DuckDB folds a function of an untyped ``error()`` (type NULL) to NULL without calling it.
@@ -313,7 +312,7 @@ def _boolean_sql(value: Scalar) -> exp.Expression | None:
             (_x(exp.EQ, this=lowered, expression=_str("true")), _bool(True)),
             (_x(exp.EQ, this=lowered.copy(), expression=_str("false")), _bool(False)),
         ],
-        _error("cannot convert a text value to TRUE/FALSE", _T.BOOLEAN),
+        error_value("cannot convert a text value to TRUE/FALSE", _T.BOOLEAN),
     )
 
 
@@ -475,12 +474,12 @@ def _power(base: Scalar, exponent: Scalar, line: int, column: int) -> Scalar:
         zero_base = _x(exp.EQ, this=_p(bsql), expression=_int(0))
         if static_e is None:
             zero_base = _and(zero_base, _x(exp.LTE, this=_p(esql), expression=_int(0)))
-        whens.append((zero_base, _error("POWER of 0 to a zero or negative power", _T.DOUBLE)))
+        whens.append((zero_base, error_value("POWER of 0 to a zero or negative power", _T.DOUBLE)))
     if static_e is None or static_e != int(static_e):
         negative = _x(exp.LT, this=_p(bsql), expression=_int(0))
         if static_e is None:
             negative = _and(negative, _x(exp.NEQ, this=_p(esql), expression=_x(exp.Floor, this=esql)))
-        whens.append((negative, _error("POWER of a negative number to a fractional power", _T.DOUBLE)))
+        whens.append((negative, error_value("POWER of a negative number to a fractional power", _T.DOUBLE)))
     result = _x(exp.Pow, this=bsql, expression=esql)
     return Scalar(_case(whens, result) if whens else result, _T.DOUBLE)
 
@@ -641,30 +640,11 @@ def in_list(left: list[Scalar], rows: list[list[Scalar]], line: int = 0, column:
 
 
 # ------------------------------------------------------------------------------------------------- functions
-def _function(*names: str) -> Callable[[ScalarFunction], ScalarFunction]:
-    def register(fn: ScalarFunction) -> ScalarFunction:
-        for name in names:
-            SCALAR_FUNCTIONS[name] = fn
-        return fn
-
-    return register
-
-
 def _arity(args: list[Scalar], call: ast.Call, low: int, high: int | None = None) -> None:
     """Raise unless ``low <= len(args) <= high`` (``high=None``: exactly ``low``; ``-1``: no upper bound)."""
-    high = low if high is None else high
-    n = len(args)
-    if n >= low and (high < 0 or n <= high):
-        return
-    if high < 0:
-        expected = f"at least {plural(low, 'argument')}"
-    elif low == high:
-        expected = plural(low, "argument") if low else "no arguments"
-    elif high == low + 1:
-        expected = f"{low} or {high} arguments"
-    else:
-        expected = f"{low} to {high} arguments"
-    raise DaxEngineError(f"{call.name} takes {expected}, got {n}", call.line, call.column)
+    arity = Arity(low, low if high is None else None if high < 0 else high)
+    if not arity.accepts(len(args)):
+        raise DaxEngineError(arity.scalar_message(call.name, len(args)), call.line, call.column)
 
 
 def _where(call: ast.Call) -> tuple[int, int]:
@@ -691,9 +671,10 @@ def _unify_branches(values: list[Scalar], call: ast.Call) -> tuple[DaxType, list
 
 
 # ---- logical
-@_function("IF", "IF.EAGER")
-def _if(args: list[Scalar], call: ast.Call) -> Scalar:
-    """IF(cond, then[, else]); IF.EAGER is the same (both branches are SQL anyway)."""
+@function("IF.EAGER", kind=Kind.SCALAR)
+def if_function(args: list[Scalar], call: ast.Call) -> Scalar:
+    """IF(cond, then[, else]); IF.EAGER is the same (both branches are SQL anyway). Also IF's scalar form, called
+    by the compiler's IF handler."""
     _arity(args, call, 2, 3)
     condition = args[0]
     branches = [args[1], args[2] if len(args) == 3 else blank()]
@@ -704,11 +685,10 @@ def _if(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(_case([(truthy(condition), then_sql)], default), t)
 
 
-@_function("SWITCH")
+@function("SWITCH", kind=Kind.SCALAR, arity=(3, None))
 def _switch(args: list[Scalar], call: ast.Call) -> Scalar:
     """SWITCH(value, v1, r1, ...[, else]): BLANK matches only BLANK (``==``); ``SWITCH(TRUE(), cond, r, ...)``
     tests each condition's truth."""
-    _arity(args, call, 3, -1)
     value, rest = args[0], args[1:]
     pairs = [(rest[i], rest[i + 1]) for i in range(0, len(rest) - 1, 2)]
     otherwise = rest[-1] if len(rest) % 2 else blank()
@@ -727,10 +707,9 @@ def _switch(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(_case(whens, default), t)
 
 
-@_function("DIVIDE")
+@function("DIVIDE", kind=Kind.SCALAR, arity=(2, 3))
 def _divide_function(args: list[Scalar], call: ast.Call) -> Scalar:
     """DIVIDE(n, d[, alternate]): alternate (default BLANK) when d is 0 or BLANK; BLANK numerator → BLANK."""
-    _arity(args, call, 2, 3)
     n, d = _num(args[0], call), _num(args[1], call)
     alternate = args[2] if len(args) == 3 else blank()
     t, (_, alt_sql) = _unify_branches([Scalar(_typed_null(_T.DOUBLE), _T.DOUBLE), alternate], call)
@@ -743,56 +722,48 @@ def _divide_function(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(_case([(zero, alt_sql)], quotient), t)
 
 
-@_function("COALESCE")
+@function("COALESCE", kind=Kind.SCALAR, arity=(2, None))
 def _coalesce_function(args: list[Scalar], call: ast.Call) -> Scalar:
     """COALESCE(a, b, ...): the first non-BLANK value ("" is not BLANK)."""
-    _arity(args, call, 2, -1)
     t, sqls = _unify_branches(args, call)
     if t is _T.BLANK:
         return blank()
     return Scalar(_coalesce(*sqls), t)
 
 
-@_function("AND")
+@function("AND", kind=Kind.SCALAR, arity=2)
 def _and_function(args: list[Scalar], call: ast.Call) -> Scalar:
-    _arity(args, call, 2)
     return _logical("&&", args[0], args[1], *_where(call))
 
 
-@_function("OR")
+@function("OR", kind=Kind.SCALAR, arity=2)
 def _or_function(args: list[Scalar], call: ast.Call) -> Scalar:
-    _arity(args, call, 2)
     return _logical("||", args[0], args[1], *_where(call))
 
 
-@_function("NOT")
+@function("NOT", kind=Kind.SCALAR, arity=1)
 def _not_function(args: list[Scalar], call: ast.Call) -> Scalar:
-    _arity(args, call, 1)
     return unary("NOT", args[0], *_where(call))
 
 
-@_function("TRUE")
+@function("TRUE", kind=Kind.SCALAR, arity=0)
 def _true(args: list[Scalar], call: ast.Call) -> Scalar:
-    _arity(args, call, 0)
     return literal_boolean(True)
 
 
-@_function("FALSE")
+@function("FALSE", kind=Kind.SCALAR, arity=0)
 def _false(args: list[Scalar], call: ast.Call) -> Scalar:
-    _arity(args, call, 0)
     return literal_boolean(False)
 
 
-@_function("BLANK")
+@function("BLANK", kind=Kind.SCALAR, arity=0)
 def _blank(args: list[Scalar], call: ast.Call) -> Scalar:
-    _arity(args, call, 0)
     return blank()
 
 
-@_function("ISBLANK")
+@function("ISBLANK", kind=Kind.SCALAR, arity=1)
 def _isblank(args: list[Scalar], call: ast.Call) -> Scalar:
     """ISBLANK(x): x is BLANK (``ISBLANK("")`` and ``ISBLANK(0)`` are FALSE)."""
-    _arity(args, call, 1)
     if args[0].type is _T.BLANK:
         return literal_boolean(True)
     return Scalar(_is_null(args[0].sql), _T.BOOLEAN)
@@ -809,7 +780,6 @@ def _math1(
     """Register a one-argument DOUBLE function; BLANK → BLANK unless ``blank_as_zero`` (then f(0))."""
 
     def compile_(args: list[Scalar], call: ast.Call) -> Scalar:
-        _arity(args, call, 1)
         x = _num(args[0], call)
         if x.type is _T.BLANK:
             if not blank_as_zero:
@@ -821,10 +791,10 @@ def _math1(
                 sql = _coalesce(sql, _double(0.0))
         result = build(sql)
         if error_when is not None:
-            result = _case([(error_when(sql), _error(f"{name}: {message}", _T.DOUBLE))], result)
+            result = _case([(error_when(sql), error_value(f"{name}: {message}", _T.DOUBLE))], result)
         return Scalar(result, _T.DOUBLE)
 
-    SCALAR_FUNCTIONS[name] = compile_
+    declare(name, kind=Kind.SCALAR, arity=1, compile=compile_)
 
 
 def _outside_unit(x: exp.Expression) -> exp.Expression:
@@ -858,19 +828,18 @@ def _positive_or_error(value: Scalar, call: ast.Call, what: str) -> exp.Expressi
     """DOUBLE SQL of ``value`` for LN/LOG: BLANK or ≤ 0 raise a runtime error."""
     x = _num(value, call)
     if x.type is _T.BLANK:
-        return _error(f"{call.name}: {what} is BLANK", _T.DOUBLE)
+        return error_value(f"{call.name}: {what} is BLANK", _T.DOUBLE)
     sql = _as_double(x)
     bad = _x(exp.LTE, this=_p(_coalesce(sql, _int(0)) if _nullable(sql) else sql), expression=_int(0))
-    return _case([(bad, _error(f"{call.name}: {what} must be greater than 0", _T.DOUBLE))], sql)
+    return _case([(bad, error_value(f"{call.name}: {what} must be greater than 0", _T.DOUBLE))], sql)
 
 
-@_function("LN")
+@function("LN", kind=Kind.SCALAR, arity=1)
 def _ln(args: list[Scalar], call: ast.Call) -> Scalar:
-    _arity(args, call, 1)
     return Scalar(_x(exp.Ln, this=_positive_or_error(args[0], call, "the argument")), _T.DOUBLE)
 
 
-@_function("LOG", "LOG10")
+@function("LOG", "LOG10", kind=Kind.SCALAR)
 def _log(args: list[Scalar], call: ast.Call) -> Scalar:
     """LOG(x[, base=10]) and LOG10(x): BLANK or ≤ 0 arguments, and base 1, raise runtime errors."""
     if call.name == "LOG10":
@@ -882,34 +851,30 @@ def _log(args: list[Scalar], call: ast.Call) -> Scalar:
     if base is None or _static_number(base.sql) == 10:
         return Scalar(_func("log10", x), _T.DOUBLE)
     b = _positive_or_error(base, call, "the base")
-    b = _case([(_x(exp.EQ, this=_p(b), expression=_int(1)), _error(f"{call.name}: the base is 1", _T.DOUBLE))], b)
+    b = _case([(_x(exp.EQ, this=_p(b), expression=_int(1)), error_value(f"{call.name}: the base is 1", _T.DOUBLE))], b)
     return Scalar(_div(_x(exp.Ln, this=x), _x(exp.Ln, this=b)), _T.DOUBLE)
 
 
-@_function("PI")
+@function("PI", kind=Kind.SCALAR, arity=0)
 def _pi(args: list[Scalar], call: ast.Call) -> Scalar:
-    _arity(args, call, 0)
     return Scalar(_double(math.pi), _T.DOUBLE)
 
 
-@_function("ABS")
+@function("ABS", kind=Kind.SCALAR, arity=1)
 def _abs(args: list[Scalar], call: ast.Call) -> Scalar:
-    _arity(args, call, 1)
     x = _num(args[0], call)
     return blank() if x.type is _T.BLANK else Scalar(_x(exp.Abs, this=x.sql), x.type)
 
 
-@_function("SIGN")
+@function("SIGN", kind=Kind.SCALAR, arity=1)
 def _sign(args: list[Scalar], call: ast.Call) -> Scalar:
-    _arity(args, call, 1)
     x = _num(args[0], call)
     return blank() if x.type is _T.BLANK else Scalar(_cast(_func("sign", x.sql), "BIGINT"), _T.INTEGER)
 
 
-@_function("INT")
+@function("INT", kind=Kind.SCALAR, arity=1)
 def _int_function(args: list[Scalar], call: ast.Call) -> Scalar:
     """INT(x): rounds down (toward -∞) to an INTEGER: ``INT(-2.1) = -3``."""
-    _arity(args, call, 1)
     x = _num(args[0], call)
     if x.type in (_T.BLANK, _T.INTEGER):
         return x
@@ -934,21 +899,19 @@ def _rounding_digits(value: Scalar | None, call: ast.Call) -> int | exp.Expressi
     return sql if static is None else static
 
 
-@_function("ROUND")
+@function("ROUND", kind=Kind.SCALAR, arity=2)
 def _round(args: list[Scalar], call: ast.Call) -> Scalar:
     """ROUND(x, digits): half away from zero on the 15-digit decimal value (:mod:`.rounding`); negative digits round
     left of the point."""
-    _arity(args, call, 2)
     x = _num(args[0], call)
     if x.type is _T.BLANK:
         return blank()
     return Scalar(round_sql(_as_double(x), _rounding_digits(args[1], call)), _T.DOUBLE)
 
 
-@_function("ROUNDUP", "ROUNDDOWN")
+@function("ROUNDUP", "ROUNDDOWN", kind=Kind.SCALAR, arity=2)
 def _round_up_down(args: list[Scalar], call: ast.Call) -> Scalar:
     """ROUNDUP (away from zero) / ROUNDDOWN (toward zero) to ``digits``, on the 15-digit decimal value."""
-    _arity(args, call, 2)
     x = _num(args[0], call)
     if x.type is _T.BLANK:
         return blank()
@@ -956,10 +919,9 @@ def _round_up_down(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(round_sql(_as_double(x), _rounding_digits(args[1], call), how), _T.DOUBLE)
 
 
-@_function("TRUNC")
+@function("TRUNC", kind=Kind.SCALAR, arity=(1, 2))
 def _trunc(args: list[Scalar], call: ast.Call) -> Scalar:
     """TRUNC(x[, digits]): toward zero, as ROUNDDOWN."""
-    _arity(args, call, 1, 2)
     x = _num(args[0], call)
     if x.type is _T.BLANK:
         return blank()
@@ -975,16 +937,15 @@ def _divisor(value: Scalar, call: ast.Call) -> tuple[float | None, exp.Expressio
     return _static_number(d.sql), (_coalesce(d.sql, _int(0)) if _nullable(d.sql) else d.sql)
 
 
-@_function("MOD")
+@function("MOD", kind=Kind.SCALAR, arity=2)
 def _mod(args: list[Scalar], call: ast.Call) -> Scalar:
     """MOD(n, d): the remainder with the sign of the divisor (``MOD(-10, 3) = 2``, ``MOD(10, -3) = -2``); a zero or
     BLANK divisor raises a runtime error."""
-    _arity(args, call, 2)
     n = _num(args[0], call)
     static_d, d = _divisor(args[1], call)
     t = _T.INTEGER if n.type is _T.INTEGER and _num(args[1], call).type is _T.INTEGER else _T.DOUBLE
     if static_d == 0:
-        return Scalar(_error("MOD: division by zero", t), t)
+        return Scalar(error_value("MOD: division by zero", t), t)
     if n.type is _T.BLANK:
         return blank()
 
@@ -999,38 +960,37 @@ def _mod(args: list[Scalar], call: ast.Call) -> Scalar:
     result: exp.Expression = _case([(adjust, _add(remainder(), d.copy()))], remainder())
     if static_d is None:
         result = _case(
-            [(_x(exp.EQ, this=_p(d.copy()), expression=_int(0)), _error("MOD: division by zero", t))], result
+            [(_x(exp.EQ, this=_p(d.copy()), expression=_int(0)), error_value("MOD: division by zero", t))], result
         )
     return Scalar(result, t)
 
 
-@_function("QUOTIENT")
+@function("QUOTIENT", kind=Kind.SCALAR, arity=2)
 def _quotient(args: list[Scalar], call: ast.Call) -> Scalar:
     """QUOTIENT(n, d): the integer part of n / d (toward zero); a zero or BLANK divisor raises a runtime error."""
-    _arity(args, call, 2)
     n = _num(args[0], call)
     static_d, d = _divisor(args[1], call)
     if static_d == 0:
-        return Scalar(_error("QUOTIENT: division by zero", _T.INTEGER), _T.INTEGER)
+        return Scalar(error_value("QUOTIENT: division by zero", _T.INTEGER), _T.INTEGER)
     if n.type is _T.BLANK:
         return blank()
     result: exp.Expression = _cast(_x(sqlfuncs.TruncNumber, this=_div(_as_double(n), d)), "BIGINT")
     if static_d is None:
         result = _case(
-            [(_x(exp.EQ, this=_p(d.copy()), expression=_int(0)), _error("QUOTIENT: division by zero", _T.INTEGER))],
+            [(_x(exp.EQ, this=_p(d.copy()), expression=_int(0)),
+              error_value("QUOTIENT: division by zero", _T.INTEGER))],
             result,
         )
     return Scalar(result, _T.INTEGER)
 
 
-@_function("FLOOR", "CEILING")
+@function("FLOOR", "CEILING", kind=Kind.SCALAR, arity=2)
 def _floor_ceiling(args: list[Scalar], call: ast.Call) -> Scalar:
     """FLOOR/CEILING(x, significance): the multiple of significance below/above x (``floor(x / s) · s``), so a
     negative significance flips the direction (``FLOOR(-2.5, -1) = -2``, ``CEILING(-2.5, -1) = -3``).
 
     ``CEILING(x, 0) = 0`` (Desktop-pinned); ``FLOOR(x, 0)``, and a positive x with a negative significance, raise a
     runtime error (as Excel's FLOOR/CEILING do; not Desktop-pinned)."""
-    _arity(args, call, 2)
     x = _num(args[0], call)
     static_s, s = _divisor(args[1], call)
     ceiling = call.name == "CEILING"
@@ -1041,7 +1001,7 @@ def _floor_ceiling(args: list[Scalar], call: ast.Call) -> Scalar:
     nudge = _mul(_x(exp.Abs, this=q.copy()), _double(1e-15))
     rounded = _x(exp.Ceil, this=_sub(q, nudge)) if ceiling else _x(exp.Floor, this=_add(q, nudge))
     whens = []
-    zero_result = _double(0.0) if ceiling else _error("FLOOR: the significance is 0", _T.DOUBLE)
+    zero_result = _double(0.0) if ceiling else error_value("FLOOR: the significance is 0", _T.DOUBLE)
     if static_s == 0:
         return Scalar(zero_result, _T.DOUBLE)
     if static_s is None:
@@ -1050,15 +1010,14 @@ def _floor_ceiling(args: list[Scalar], call: ast.Call) -> Scalar:
         bad = _x(exp.GT, this=_p(xs.copy()), expression=_int(0))
         if static_s is None:
             bad = _and(bad, _x(exp.LT, this=_p(s.copy()), expression=_int(0)))
-        whens.append((bad, _error(f"{call.name}: a positive number with a negative significance", _T.DOUBLE)))
+        whens.append((bad, error_value(f"{call.name}: a positive number with a negative significance", _T.DOUBLE)))
     result = _mul(rounded, s.copy())
     return Scalar(_case(whens, result) if whens else result, _T.DOUBLE)
 
 
-@_function("POWER")
+@function("POWER", kind=Kind.SCALAR, arity=2)
 def _power_function(args: list[Scalar], call: ast.Call) -> Scalar:
     """POWER(base, exponent): see :func:`_power`."""
-    _arity(args, call, 2)
     return _power(args[0], args[1], *_where(call))
 
 
@@ -1101,17 +1060,16 @@ def _year_window(year: int | exp.Expression) -> int | exp.Expression:
     )
 
 
-@_function("DATE")
+@function("DATE", kind=Kind.SCALAR, arity=3)
 def _date(args: list[Scalar], call: ast.Call) -> Scalar:
     """DATE(year, month, day): arguments rounded (``DATE(2024.9, 8, 15)`` is in 2025); two-digit year window (see
     :func:`_year_window`); months and days beyond their range roll over (``DATE(2024, 13, 1)`` = 2025-01-01,
     ``DATE(2024, 0, 1)`` = 2023-12-01); a day below 1 or a year outside 1–9999 raises a runtime error."""
-    _arity(args, call, 3)
     year = _year_window(_whole(args[0], call))
     month, day = _whole(args[1], call), _whole(args[2], call)
     checks: list[tuple[exp.Expression, exp.Expression]] = []
-    bad_day = _error("DATE: the day must be at least 1", _T.DATETIME)
-    bad_year = _error("DATE: the year is outside 1-9999", _T.DATETIME)
+    bad_day = error_value("DATE: the day must be at least 1", _T.DATETIME)
+    bad_year = error_value("DATE: the year is outside 1-9999", _T.DATETIME)
     if isinstance(day, int):
         if day < 1:
             return Scalar(bad_day, _T.DATETIME)
@@ -1140,28 +1098,26 @@ def _date(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(_case(checks, result) if checks else result, _T.DATETIME)
 
 
-@_function("TIME")
+@function("TIME", kind=Kind.SCALAR, arity=3)
 def _time(args: list[Scalar], call: ast.Call) -> Scalar:
     """TIME(hour, minute, second): each part rounded, BLANK parts 0, the total wrapped modulo 24 hours, on day 0
     (1899-12-30); a negative total raises a runtime error."""
-    _arity(args, call, 3)
     parts = [_whole(a, call) for a in args]
     weights = (3600, 60, 1)
     if all(isinstance(p, int) for p in parts):
         total = sum(p * w for p, w in zip(parts, weights, strict=True))
         if total < 0:
-            return Scalar(_error("TIME: the time is negative", _T.DATETIME), _T.DATETIME)
+            return Scalar(error_value("TIME: the time is negative", _T.DATETIME), _T.DATETIME)
         return Scalar(_from_us(_int((total % 86400) * 1_000_000)), _T.DATETIME)
     terms = [_mul(_lit(p), _int(w)) if w != 1 else _lit(p) for p, w in zip(parts, weights, strict=True)]
     total_sql = _add(_add(terms[0], terms[1]), terms[2])
     wrapped = _from_us(_mul(_bin(exp.Mod, total_sql.copy(), _int(86400)), _int(1_000_000)))
     negative = _x(exp.LT, this=_p(total_sql), expression=_int(0))
-    return Scalar(_case([(negative, _error("TIME: the time is negative", _T.DATETIME))], wrapped), _T.DATETIME)
+    return Scalar(_case([(negative, error_value("TIME: the time is negative", _T.DATETIME))], wrapped), _T.DATETIME)
 
 
 def _date_part(part: str) -> ScalarFunction:
     def compile_(args: list[Scalar], call: ast.Call) -> Scalar:
-        _arity(args, call, 1)
         date = _date_or_day_zero(args[0], *_where(call))
         return Scalar(_cast(_x(exp.Extract, this=exp.var(part), expression=date), "BIGINT"), _T.INTEGER)
 
@@ -1169,7 +1125,7 @@ def _date_part(part: str) -> ScalarFunction:
 
 
 for _name in ("YEAR", "QUARTER", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND"):
-    SCALAR_FUNCTIONS[_name] = _date_part(_name)
+    declare(_name, kind=Kind.SCALAR, arity=1, compile=_date_part(_name))
 
 
 def _static_choice(value: Scalar | None, call: ast.Call, default: int, allowed: tuple[int, ...]) -> int:
@@ -1186,10 +1142,9 @@ def _static_choice(value: Scalar | None, call: ast.Call, default: int, allowed: 
     return int(static)
 
 
-@_function("WEEKDAY")
+@function("WEEKDAY", kind=Kind.SCALAR, arity=(1, 2))
 def _weekday(args: list[Scalar], call: ast.Call) -> Scalar:
     """WEEKDAY(date[, type]): 1 = Sunday 1..Saturday 7; 2 = Monday 1..Sunday 7; 3 = Monday 0..Sunday 6."""
-    _arity(args, call, 1, 2)
     date = _date_or_day_zero(args[0], *_where(call))
     kind = _static_choice(args[1] if len(args) == 2 else None, call, 1, (1, 2, 3))
     if kind == 1:
@@ -1205,11 +1160,10 @@ def _weekday(args: list[Scalar], call: ast.Call) -> Scalar:
 _WEEK_STARTS = {1: 0, 2: 1, 11: 1, 12: 2, 13: 3, 14: 4, 15: 5, 16: 6, 17: 0}
 
 
-@_function("WEEKNUM")
+@function("WEEKNUM", kind=Kind.SCALAR, arity=(1, 2))
 def _weeknum(args: list[Scalar], call: ast.Call) -> Scalar:
     """WEEKNUM(date[, type]): types 1 (weeks start Sunday), 2 (Monday), 11–17 (Monday..Sunday), the week holding
     January 1 being week 1; 21 is the ISO 8601 week."""
-    _arity(args, call, 1, 2)
     date = _date_or_day_zero(args[0], *_where(call))
     kind = _static_choice(args[1] if len(args) == 2 else None, call, 1, (*_WEEK_STARTS, 21))
     if kind == 21:
@@ -1225,10 +1179,9 @@ def _weeknum(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(_cast(week, "BIGINT"), _T.INTEGER)
 
 
-@_function("EOMONTH")
+@function("EOMONTH", kind=Kind.SCALAR, arity=2)
 def _eomonth(args: list[Scalar], call: ast.Call) -> Scalar:
     """EOMONTH(start, months): the last day of the month ``months`` (rounded) after start's; BLANK start → BLANK."""
-    _arity(args, call, 2)
     start = _to_datetime(args[0], *_where(call))
     if start.type is _T.BLANK:
         return blank()
@@ -1239,11 +1192,10 @@ def _eomonth(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(_cast(_x(sqlfuncs.MonthEnd, this=month_start), "TIMESTAMP"), _T.DATETIME)
 
 
-@_function("EDATE")
+@function("EDATE", kind=Kind.SCALAR, arity=2)
 def _edate(args: list[Scalar], call: ast.Call) -> Scalar:
     """EDATE(start, months): the same day ``months`` (truncated) later, clamped to the month's end (Jan 31 + 1 →
     Feb 29); the time of day is dropped; BLANK start → BLANK."""
-    _arity(args, call, 2)
     start = _to_datetime(args[0], *_where(call))
     if start.type is _T.BLANK:
         return blank()
@@ -1260,12 +1212,11 @@ def _edate(args: list[Scalar], call: ast.Call) -> Scalar:
 _DATEDIFF_UNITS = ("SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR")
 
 
-@_function("DATEDIFF")
+@function("DATEDIFF", kind=Kind.SCALAR, arity=(2, 3))
 def _datediff(args: list[Scalar], call: ast.Call) -> Scalar:
     """DATEDIFF(date1, date2, interval): interval boundaries crossed from date1 to date2 (negative when date1 is
     later); WEEK boundaries are Sundays. The interval keyword is read from ``call`` (see KEYWORD_ARGUMENTS).
     A BLANK date gives BLANK."""
-    _arity(args, call, 2, 3)
     if len(call.args) != 3:
         raise DaxEngineError(f"DATEDIFF takes 3 arguments, got {len(call.args)}", *_where(call))
     keyword = call.args[2]
@@ -1302,11 +1253,10 @@ def _text_or_empty(value: Scalar, call: ast.Call) -> exp.Expression:
 
 def _text1(name: str, build: Callable[[exp.Expression], exp.Expression]) -> None:
     def compile_(args: list[Scalar], call: ast.Call) -> Scalar:
-        _arity(args, call, 1)
         t = _text(args[0], call)
         return blank() if t.type is _T.BLANK else Scalar(build(t.sql), _T.STRING)
 
-    SCALAR_FUNCTIONS[name] = compile_
+    declare(name, kind=Kind.SCALAR, arity=1, compile=compile_)
 
 
 _text1("UPPER", lambda e: _x(exp.Upper, this=e))
@@ -1315,10 +1265,9 @@ _text1("LOWER", lambda e: _x(exp.Lower, this=e))
 _text1("TRIM", lambda e: _x(exp.Trim, this=sqlfuncs.squeeze_spaces(e.copy() if e.parent is not None else e)))
 
 
-@_function("LEN")
+@function("LEN", kind=Kind.SCALAR, arity=1)
 def _len(args: list[Scalar], call: ast.Call) -> Scalar:
     """LEN(text): characters; BLANK counts as "" (0)."""
-    _arity(args, call, 1)
     return Scalar(_cast(_x(exp.Length, this=_text_or_empty(args[0], call)), "BIGINT"), _T.INTEGER)
 
 
@@ -1329,14 +1278,13 @@ def _count_argument(value: Scalar | None, call: ast.Call, what: str, minimum: in
     n = _whole(value, call, "trunc")
     message = f"{call.name}: {what} must be at least {minimum}"
     if isinstance(n, int):
-        return _int(n) if n >= minimum else _error(message, _T.INTEGER)
-    return _case([(_x(exp.LT, this=_p(n), expression=_int(minimum)), _error(message, _T.INTEGER))], n.copy())
+        return _int(n) if n >= minimum else error_value(message, _T.INTEGER)
+    return _case([(_x(exp.LT, this=_p(n), expression=_int(minimum)), error_value(message, _T.INTEGER))], n.copy())
 
 
-@_function("LEFT", "RIGHT")
+@function("LEFT", "RIGHT", kind=Kind.SCALAR, arity=(1, 2))
 def _left_right(args: list[Scalar], call: ast.Call) -> Scalar:
     """LEFT/RIGHT(text[, count=1]); a negative count raises a runtime error."""
-    _arity(args, call, 1, 2)
     t = _text(args[0], call)
     if t.type is _T.BLANK:
         return blank()
@@ -1345,10 +1293,9 @@ def _left_right(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(cls(this=t.sql, expression=count), _T.STRING)
 
 
-@_function("MID")
+@function("MID", kind=Kind.SCALAR, arity=3)
 def _mid(args: list[Scalar], call: ast.Call) -> Scalar:
     """MID(text, start, count): 1-based start (≥ 1), count ≥ 0, else a runtime error."""
-    _arity(args, call, 3)
     t = _text(args[0], call)
     if t.type is _T.BLANK:
         return blank()
@@ -1357,21 +1304,19 @@ def _mid(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(_x(exp.Substring, this=t.sql, start=start, length=count), _T.STRING)
 
 
-@_function("CONCATENATE")
+@function("CONCATENATE", kind=Kind.SCALAR, arity=2)
 def _concatenate_function(args: list[Scalar], call: ast.Call) -> Scalar:
     """CONCATENATE(a, b): as ``a & b``."""
-    _arity(args, call, 2)
     return _concatenate(args[0], args[1], *_where(call))
 
 
-@_function("EXACT")
+@function("EXACT", kind=Kind.SCALAR, arity=2)
 def _exact(args: list[Scalar], call: ast.Call) -> Scalar:
     """EXACT(a, b): case-sensitive equality of the texts (BLANK as "")."""
-    _arity(args, call, 2)
     return Scalar(_bin(exp.EQ, _text_or_empty(args[0], call), _text_or_empty(args[1], call)), _T.BOOLEAN)
 
 
-@_function("SUBSTITUTE")
+@function("SUBSTITUTE", kind=Kind.SCALAR)
 def _substitute(args: list[Scalar], call: ast.Call) -> Scalar:
     """SUBSTITUTE(text, old, new): every occurrence, case-sensitive (the instance argument is not supported)."""
     if len(args) == 4:
@@ -1384,10 +1329,9 @@ def _substitute(args: list[Scalar], call: ast.Call) -> Scalar:
     return Scalar(_func("replace", t.sql, old, new), _T.STRING)
 
 
-@_function("VALUE")
+@function("VALUE", kind=Kind.SCALAR, arity=1)
 def _value(args: list[Scalar], call: ast.Call) -> Scalar:
     """VALUE(text): the number it spells (DOUBLE; a runtime error when it is not a number); numbers pass through."""
-    _arity(args, call, 1)
     x = _num(args[0], call)
     if x.type is _T.BLANK:
         return blank()
@@ -1416,12 +1360,11 @@ def _like_pattern(find: str) -> str:
     return "%" + "".join(out) + "%"
 
 
-@_function("CONTAINSSTRING", "CONTAINSSTRINGEXACT")
+@function("CONTAINSSTRING", "CONTAINSSTRINGEXACT", kind=Kind.SCALAR, arity=2)
 def _containsstring(args: list[Scalar], call: ast.Call) -> Scalar:
     """CONTAINSSTRING(within, find): case-insensitive, with ``?``/``*`` wildcards (``~`` escapes) for a constant
     ``find`` (a non-constant one containing wildcards raises a runtime error). CONTAINSSTRINGEXACT:
     case-sensitive, no wildcards. BLANK reads as ""."""
-    _arity(args, call, 2)
     within, find = _text_or_empty(args[0], call), _text_or_empty(args[1], call)
     if call.name == "CONTAINSSTRINGEXACT":
         return Scalar(_x(exp.GT, this=_x(sqlfuncs.StrPos, this=within, substr=find), expression=_int(0)), _T.BOOLEAN)
@@ -1434,15 +1377,14 @@ def _containsstring(args: list[Scalar], call: ast.Call) -> Scalar:
     position = _x(sqlfuncs.StrPos, this=_x(exp.Lower, this=within), substr=_x(exp.Lower, this=find))
     contains = _bin(exp.GT, position, _int(0))
     wildcard = _x(sqlfuncs.RegexpMatches, this=find.copy(), expression=_str(r"[*?~]"))
-    message = _error("CONTAINSSTRING: wildcards in a non-constant search text are not supported", _T.BOOLEAN)
+    message = error_value("CONTAINSSTRING: wildcards in a non-constant search text are not supported", _T.BOOLEAN)
     return Scalar(_case([(wildcard, message)], contains), _T.BOOLEAN)
 
 
-@_function("FIXED")
+@function("FIXED", kind=Kind.SCALAR, arity=(1, 3))
 def _fixed(args: list[Scalar], call: ast.Call) -> Scalar:
     """FIXED(number[, decimals=2[, no_commas=FALSE]]): rounded half away from zero and written with thousands
     separators unless no_commas; decimals and no_commas must be constants. BLANK → BLANK."""
-    _arity(args, call, 1, 3)
     x = _num(args[0], call)
     decimals = _digits(args[1] if len(args) >= 2 else literal_number("2"), call)[0]
     no_commas = _static(args[2].sql) if len(args) == 3 else False
@@ -1468,7 +1410,7 @@ _CONVERT_TYPES = {
 }
 
 
-@_function("CONVERT")
+@function("CONVERT", kind=Kind.SCALAR)
 def _convert(args: list[Scalar], call: ast.Call) -> Scalar:
     """CONVERT(value, TYPE): TYPE (a keyword read from ``call``) is INTEGER, DOUBLE, CURRENCY, STRING, BOOLEAN or
     DATETIME; see :func:`cast_to`."""

@@ -183,7 +183,8 @@ def model_from_ir(model: SemanticModel, description: str, label: str) -> EngineM
             if not measure.expression.strip():
                 raise measure.location.error(f"measure [{measure.name}] has no expression")
             measures.append(EngineMeasure(measure.name, seen[key(table.name)].name, measure.expression,
-                                          measure.format_string or None, measure.location.file_line))
+                                          measure.format_string or None, measure.location.file_line,
+                                          measure.expression_location))
     return EngineModel(tuple(tables), tuple(relationships), tuple(measures), description, _roles(model, seen))
 
 

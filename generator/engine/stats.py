@@ -1,4 +1,4 @@
-"""Statistics and error-handling functions added for issue 22, registered in the compiler's dispatch tables.
+"""Statistics and error-handling functions added for issue 22, declared in :mod:`generator.engine.functions`.
 
 Each follows the rule of Microsoft's DAX reference, written next to it. The column forms aggregate a model column
 under the filter context (as SUM does); the X forms evaluate an expression for each row of a table (as SUMX does).
@@ -11,8 +11,9 @@ from sqlglot import exp
 
 from generator.dax import ast
 from generator.engine import scalars
-from generator.engine.compiler import _SCALAR_HANDLERS, Compiler, Env, RowFrame
+from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.functions import Kind, declare
 from generator.engine.values import DaxType, Scalar
 
 _DOUBLE = exp.DataType.build("DOUBLE")
@@ -29,11 +30,11 @@ def _values(compiler: Compiler, node: ast.Call, env: Env, iterated: bool) -> tup
             raise DaxEngineError(f"{node.name} needs numbers; the expression gives {value.type.value.upper()}",
                                  *node.args[1].position)
         return exp.select(exp.alias_(exp.cast(value.sql, _DOUBLE), "v")).from_(relation.subquery(alias)), node.name
-    key = compiler._column_key(node.args[0])
-    if not compiler._column_type(key).is_numeric:
+    key = compiler.column_key(node.args[0])
+    if not compiler.column_type(key).is_numeric:
         raise DaxEngineError(f"{node.name} needs a column of numbers; {key[0]}[{key[1]}] is not one",
                              *node.args[0].position)
-    scan = compiler._scan(compiler._table_named(key[0], node), env.context)
+    scan = compiler.scan(compiler.table_named(key[0], node), env.context)
     value = scan.column(key)
     assert value is not None
     return scan.select(exp.alias_(exp.cast(value, _DOUBLE), "v")), node.name
@@ -48,7 +49,6 @@ def stdev_var(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     table.
     """
     iterated = "X." in node.name
-    compiler._arity(node, 2 if iterated else 1, 2 if iterated else 1)
     values, _ = _values(compiler, node, env, iterated)
     sample = node.name.endswith(".S")
     alias = compiler.fresh("s")
@@ -60,7 +60,7 @@ def stdev_var(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
         aggregate = exp.Variance(this=v.copy()) if sample else exp.VariancePop(this=v.copy())
     too_few = exp.EQ(this=n.copy(), expression=exp.Literal.number(1)) if sample else exp.false()
     result = exp.Case().when(exp.EQ(this=n, expression=exp.Literal.number(0)), exp.Null()).when(
-        too_few, scalars._error(f"{node.name} needs at least 2 values that are not BLANK", DaxType.DOUBLE)
+        too_few, scalars.error_value(f"{node.name} needs at least 2 values that are not BLANK", DaxType.DOUBLE)
     ).else_(aggregate)
     query = exp.select(result).from_(exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(alias))))
     return Scalar(exp.Subquery(this=query), DaxType.DOUBLE)
@@ -74,8 +74,6 @@ def percentile(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     x⌊r⌋ + (r − ⌊r⌋)(x⌊r⌋₊₁ − x⌊r⌋). A k outside its range is an error; no value at all gives BLANK.
     """
     iterated = node.name.startswith("PERCENTILEX")
-    count = 3 if iterated else 2
-    compiler._arity(node, count, count)
     values, _ = _values(compiler, node, env, iterated)
     k = scalars.cast_to(compiler.scalar(node.args[-1], env), DaxType.DOUBLE).sql
     inclusive = node.name.endswith(".INC")
@@ -113,7 +111,7 @@ def percentile(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
         high = exp.Div(this=exp.Max(this=n.copy()), expression=size.copy())
         bad = exp.or_(exp.LT(this=k.copy(), expression=low), exp.GT(this=k.copy(), expression=high))
     result = exp.Case().when(exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(0)), exp.Null()) \
-        .when(bad, scalars._error(f"{node.name}: k is outside the range its values allow", DaxType.DOUBLE)) \
+        .when(bad, scalars.error_value(f"{node.name}: k is outside the range its values allow", DaxType.DOUBLE)) \
         .else_(interpolated)
     query = exp.select(result).from_(exp.Subquery(this=numbered, alias=exp.TableAlias(this=exp.to_identifier(outer))))
     return Scalar(exp.Subquery(this=query), DaxType.DOUBLE)
@@ -128,7 +126,6 @@ def iferror(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     (a conversion of text that is not a number, a date out of range …): when it cannot, IFERROR is ``value`` and
     ISERROR is FALSE; when it can, the call is refused (SQL cannot catch an error of one row).
     """
-    compiler._arity(node, 1 if node.name == "ISERROR" else 2, 1 if node.name == "ISERROR" else 2)
     with scalars.counting_error_sites() as counter:
         value = compiler.scalar(node.args[0], env)
     if counter[0]:
@@ -138,23 +135,19 @@ def iferror(compiler: Compiler, node: ast.Call, env: Env) -> Scalar:
     if node.name == "ISERROR":
         return scalars.literal_boolean(False)
     fallback = compiler.scalar(node.args[1], env)
-    return scalars.SCALAR_FUNCTIONS["IF"]([scalars.literal_boolean(True), value, fallback], node)
+    return scalars.if_function([scalars.literal_boolean(True), value, fallback], node)
 
 
 def currency(args: list[Scalar], call: ast.Call) -> Scalar:
     """CURRENCY(value): the value as a fixed decimal number of four decimal places (DAX reference: "rounds up the
     5th significant decimal"; the same conversion as CONVERT(value, CURRENCY))."""
-    if len(args) != 1:
-        raise DaxEngineError(f"CURRENCY takes 1 argument, got {len(args)}", call.line, call.column)
     return scalars.cast_to(args[0], DaxType.DECIMAL)
 
 
-for _name in ("STDEV.S", "STDEV.P", "VAR.S", "VAR.P", "STDEVX.S", "STDEVX.P", "VARX.S", "VARX.P"):
-    _SCALAR_HANDLERS[_name] = stdev_var
-for _name in ("PERCENTILE.INC", "PERCENTILE.EXC", "PERCENTILEX.INC", "PERCENTILEX.EXC"):
-    _SCALAR_HANDLERS[_name] = percentile
-_SCALAR_HANDLERS["IFERROR"] = iferror
-_SCALAR_HANDLERS["ISERROR"] = iferror
-scalars.SCALAR_FUNCTIONS["CURRENCY"] = currency
-
-import generator.engine.balances  # noqa: E402,F401 - registers OPENINGBALANCE… / CLOSINGBALANCE…
+declare("STDEV.S", "STDEV.P", "VAR.S", "VAR.P", kind=Kind.HANDLER, arity=1, compile=stdev_var)
+declare("STDEVX.S", "STDEVX.P", "VARX.S", "VARX.P", kind=Kind.HANDLER, arity=2, compile=stdev_var)
+declare("PERCENTILE.INC", "PERCENTILE.EXC", kind=Kind.HANDLER, arity=2, compile=percentile)
+declare("PERCENTILEX.INC", "PERCENTILEX.EXC", kind=Kind.HANDLER, arity=3, compile=percentile)
+declare("IFERROR", kind=Kind.HANDLER, arity=2, compile=iferror)
+declare("ISERROR", kind=Kind.HANDLER, arity=1, compile=iferror)
+declare("CURRENCY", kind=Kind.SCALAR, arity=1, compile=currency)

@@ -1,4 +1,5 @@
-"""SUMMARIZE with added name/expression columns (issue 22), registered over :func:`tables.summarize`.
+"""SUMMARIZE with added name/expression columns (issue 22); declares SUMMARIZE, whose plain form is
+:func:`tables.summarize`.
 
 The rule followed (DAX Guide, SUMMARIZE: "The expression of the new column is executed in both a row context and
 a filter context"; the filter context is the rows of the group — the rows of SUMMARIZE's first argument whose
@@ -18,8 +19,9 @@ from __future__ import annotations
 from generator.dax import ast
 from generator.engine.compiler import Compiler, Env
 from generator.engine.errors import Unsupported
+from generator.engine.functions import Kind, declare
 from generator.engine.relations import Relation
-from generator.engine.tables import TABLE_HANDLERS, _split_summarize_arguments, summarize
+from generator.engine.tables import _split_summarize_arguments, summarize
 
 _SUBTOTALS = ("ROLLUP", "ROLLUPGROUP", "ROLLUPADDISSUBTOTAL", "ISSUBTOTAL")
 
@@ -27,7 +29,7 @@ _SUBTOTALS = ("ROLLUP", "ROLLUPGROUP", "ROLLUPADDISSUBTOTAL", "ISSUBTOTAL")
 def summarize_with_columns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """SUMMARIZE(table, group columns… [, "name", expression]…): the distinct group combinations, each added
     expression evaluated in the group's row and filter context (see the module docstring)."""
-    compiler._arity(node, 1)
+    compiler.check_arity(node, 1)
     groups, named = _split_summarize_arguments(node, 1)
     for group in groups:
         if isinstance(group, ast.Call) and group.name in _SUBTOTALS:
@@ -51,4 +53,4 @@ def summarize_with_columns(compiler: Compiler, node: ast.Call, env: Env) -> Rela
     return compiler.table(ast.Call("ADDCOLUMNS", (base, *added), node.line, node.column), env)
 
 
-TABLE_HANDLERS["SUMMARIZE"] = summarize_with_columns
+declare("SUMMARIZE", kind=Kind.TABLE, arity=(1, None), compile=summarize_with_columns)

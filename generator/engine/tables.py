@@ -7,10 +7,11 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from generator.dax import ast
-from generator.engine import scalars, sqlfuncs
+from generator.engine import functions, scalars, sqlfuncs
 from generator.engine.compiler import Compiler, Env, RowFrame
 from generator.engine.context import FilterContext, equals_filter
 from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.functions import Kind
 from generator.engine.plan import AggregatePlan, hoist, hoist_whole
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
 from generator.engine.sqltree import aliased
@@ -20,7 +21,8 @@ from generator.text import plural
 TableHandler = Callable[[Compiler, ast.Call, Env], Relation]
 
 
-def _alias(name: str) -> exp.TableAlias:
+def table_alias(name: str) -> exp.TableAlias:
+    """The SQL alias ``name`` of a derived table."""
     return exp.TableAlias(this=exp.to_identifier(name))
 
 
@@ -28,24 +30,24 @@ def _renumbered(columns: list[RelColumn]) -> tuple[RelColumn, ...]:
     return tuple(RelColumn(f"c{i}", c.name, c.lineage, c.type, c.format_string) for i, c in enumerate(columns))
 
 
-def _name_argument(node: ast.Expr, function: str) -> str:
+def name_argument(node: ast.Expr, function: str) -> str:
+    """The text of a column-name argument written in double quotes (``"Total"``); refuses anything else."""
     if not isinstance(node, ast.String):
         raise DaxEngineError(f"{function} expects a column name in double quotes here", *node.position)
     return node.value
 
 
-def _values_of(compiler: Compiler, keys: list[ColumnKey], context: FilterContext,
+def values_of(compiler: Compiler, keys: list[ColumnKey], context: FilterContext,
                blank_row: bool = True) -> Relation:
     """The distinct value tuples of columns of one table under ``context`` (with the blank row: see
     :meth:`Compiler.values_query`)."""
     query = compiler.values_query(keys, context, blank_row)
-    columns = tuple(RelColumn(f"c{i}", column_name(k), k, compiler._column_type(k)) for i, k in enumerate(keys))
+    columns = tuple(RelColumn(f"c{i}", column_name(k), k, compiler.column_type(k)) for i, k in enumerate(keys))
     return Relation(query, columns)
 
 
 def filter_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """FILTER(table, condition): the rows where the condition is true, in row context."""
-    compiler._arity(node, 2, 2)
     relation = compiler.table(node.args[0], env)
     alias = compiler.fresh("r")
     condition = compiler.scalar(node.args[1], env.with_row(RowFrame(alias, relation)))
@@ -57,14 +59,13 @@ def filter_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
 
 def values_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """VALUES / DISTINCT of a column (distinct values in the filter context) or of a table."""
-    compiler._arity(node, 1, 1)
     argument = node.args[0]
     if isinstance(argument, ast.NameRef):  # in a measure, [Column] of its home table
-        argument = compiler._home_column(argument) or argument
+        argument = compiler.home_column(argument) or argument
     if isinstance(argument, ast.ColumnRef):
-        return _values_of(compiler, [compiler._column_key(argument)], env.context, node.name == "VALUES")
+        return values_of(compiler, [compiler.column_key(argument)], env.context, node.name == "VALUES")
     if node.name == "VALUES" and isinstance(argument, ast.TableRef) and argument.name.lower() not in env.variables:
-        return compiler.table_rows(compiler._table_named(argument.name, argument), env.context, True)
+        return compiler.table_rows(compiler.table_named(argument.name, argument), env.context, True)
     relation = compiler.table(argument, env)
     if node.name == "VALUES" and not isinstance(argument, ast.TableRef):
         raise DaxEngineError("VALUES takes a column or a table name; use DISTINCT for a table expression",
@@ -83,30 +84,27 @@ def all_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     unfiltered = FilterContext((), env.context.activated)
     if len(node.args) == 1 and isinstance(node.args[0], ast.TableRef) and \
             node.args[0].name.lower() not in env.variables:
-        table = compiler._table_named(node.args[0].name, node.args[0])
+        table = compiler.table_named(node.args[0].name, node.args[0])
         return compiler.table_rows(table, unfiltered, node.name == "ALL")
-    keys = [compiler._column_key(arg) for arg in node.args]
+    keys = [compiler.column_key(arg) for arg in node.args]
     if len({k[0].lower() for k in keys}) > 1:
         raise DaxEngineError(f"the columns of {node.name} must belong to one table", *node.position)
-    return _values_of(compiler, keys, unfiltered, node.name == "ALL")
+    return values_of(compiler, keys, unfiltered, node.name == "ALL")
 
 
 def calculatetable(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """CALCULATETABLE(table, filters…)."""
-    compiler._arity(node, 1)
-    context = compiler._calculate_context(node.args[1:], env)
+    context = compiler.calculate_context(node.args[1:], env)
     return compiler.table(node.args[0], env.in_context(context))
 
 
 def relatedtable(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """RELATEDTABLE(table): the table's rows under context transition (CALCULATETABLE(table))."""
-    compiler._arity(node, 1, 1)
     return compiler.table(node.args[0], env.in_context(compiler.transition(env)))
 
 
 def keepfilters_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """KEEPFILTERS(table) outside a filter argument is the table itself."""
-    compiler._arity(node, 1, 1)
     return compiler.table(node.args[0], env)
 
 
@@ -118,7 +116,7 @@ def _split_summarize_arguments(node: ast.Call, start: int) -> tuple[list[ast.Exp
         index += 1
     named: list[tuple[str, ast.Expr]] = []
     while index < len(node.args):
-        name = _name_argument(node.args[index], node.name)
+        name = name_argument(node.args[index], node.name)
         if index + 1 >= len(node.args):
             raise DaxEngineError(f"{node.name}: the name \"{name}\" has no expression", *node.args[index].position)
         named.append((name, node.args[index + 1]))
@@ -140,7 +138,7 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     filter_arguments: list[ast.Expr] = []
     for argument in leading:
         if isinstance(argument, ast.ColumnRef):
-            key = compiler._column_key(argument)
+            key = compiler.column_key(argument)
             if key in group_keys:
                 raise DaxEngineError(f"SUMMARIZECOLUMNS groups by {column_name(key)} twice", *argument.position)
             group_keys.append(key)
@@ -155,7 +153,7 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     for _, expression in named:
         if isinstance(expression, ast.Call) and expression.name in ("IGNORE", "NONVISUAL"):
             raise Unsupported(expression.name, *expression.position)
-    context = compiler._calculate_context(tuple(filter_arguments), env) if filter_arguments else env.context
+    context = compiler.calculate_context(tuple(filter_arguments), env) if filter_arguments else env.context
 
     by_table: dict[str, list[ColumnKey]] = {}
     for key in group_keys:
@@ -164,7 +162,7 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     group_query: exp.Select | None = None
     sources: list[tuple[str, Relation]] = []
     for keys in by_table.values():
-        sources.append((compiler.fresh("s"), _values_of(compiler, keys, context)))
+        sources.append((compiler.fresh("s"), values_of(compiler, keys, context)))
     if sources:
         selected = []
         for alias, relation in sources:
@@ -199,7 +197,7 @@ def summarizecolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
         value = compiler.scalar(expression, group_env(compiler.fresh("g")))
         sql_name = f"c{len(columns)}"
         joined = compiler.fresh("e")
-        joins.append(exp.Subquery(this=exp.select(aliased(value.sql, "v")), alias=_alias(joined)))
+        joins.append(exp.Subquery(this=exp.select(aliased(value.sql, "v")), alias=table_alias(joined)))
         outputs.append(aliased(col(joined, "v"), sql_name))
         columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(expression)))
         values.append(sql_name)
@@ -240,15 +238,15 @@ def _grouped_measures(compiler: Compiler, named: list[tuple[str, ast.Expr]], gro
             hoisted = hoist(value.sql, own)
             keys = [aliased(col(group_alias, c.sql), c.sql) for c in group_columns]
             per_group = exp.select(*keys, aliased(hoisted, "v"), copy=False).from_(
-                exp.Subquery(this=group_query.copy(), alias=_alias(group_alias)), copy=False)
+                exp.Subquery(this=group_query.copy(), alias=table_alias(group_alias)), copy=False)
             joined = compiler.fresh("e")
             condition = exp.and_(*[exp.NullSafeEQ(this=col(joined, c.sql), expression=col(group_alias, c.sql))
                                    for c in group_columns], copy=False)
-            residual.append((exp.Subquery(this=own.apply(per_group), alias=_alias(joined)), condition))
+            residual.append((exp.Subquery(this=own.apply(per_group), alias=table_alias(joined)), condition))
             outputs.append(aliased(col(joined, "v"), sql_name))
         columns.append(RelColumn(sql_name, f"[{name}]", None, value.type, compiler.format_of(expression)))
         values.append(sql_name)
-    query = exp.select(*outputs, copy=False).from_(exp.Subquery(this=group_query, alias=_alias(group_alias)),
+    query = exp.select(*outputs, copy=False).from_(exp.Subquery(this=group_query, alias=table_alias(group_alias)),
                                                    copy=False)
     query = shared.apply(query)
     for table, condition in residual:
@@ -262,7 +260,7 @@ def _non_blank_rows(compiler: Compiler, query: exp.Select, columns: list[RelColu
         wrapped = compiler.fresh("w")
         keep = exp.or_(*[exp.Not(this=exp.Is(this=col(wrapped, v), expression=exp.Null())) for v in values], copy=False)
         query = exp.select(*[col(wrapped, c.sql) for c in columns], copy=False).from_(
-            exp.Subquery(this=query, alias=_alias(wrapped)), copy=False).where(keep, copy=False)
+            exp.Subquery(this=query, alias=table_alias(wrapped)), copy=False).where(keep, copy=False)
     return Relation(query, tuple(columns))
 
 
@@ -272,15 +270,14 @@ def summarize(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     Group columns may belong to tables related to it (its expanded table). Added name/expression pairs are
     evaluated by :mod:`generator.engine.summarize`.
     """
-    compiler._arity(node, 1)
     groups, named = _split_summarize_arguments(node, 1)
-    if named:  # generator.engine.summarize handles them (registered over this function)
+    if named:  # generator.engine.summarize handles them (it declares SUMMARIZE and calls this function)
         raise Unsupported("SUMMARIZE with added columns", *node.args[0].position)
     relation = compiler.table(node.args[0], env)
-    keys = [compiler._column_key(group) for group in groups]
+    keys = [compiler.column_key(group) for group in groups]
     if relation.base_table is not None:
-        table = compiler._table_named(relation.base_table, node)
-        scan = compiler._scan(table, FilterContext((), env.context.activated), source=relation)
+        table = compiler.table_named(relation.base_table, node)
+        scan = compiler.scan(table, FilterContext((), env.context.activated), source=relation)
         values = []
         for key, group in zip(keys, groups, strict=True):
             value = scan.column(key)
@@ -299,7 +296,7 @@ def summarize(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
             values.append(col(alias, found.sql))
         query = exp.select(*[aliased(v, f"c{i}") for i, v in enumerate(values)]).from_(
             relation.subquery(alias), copy=False).distinct(copy=False)
-    columns = tuple(RelColumn(f"c{i}", column_name(k), k, compiler._column_type(k)) for i, k in enumerate(keys))
+    columns = tuple(RelColumn(f"c{i}", column_name(k), k, compiler.column_type(k)) for i, k in enumerate(keys))
     return Relation(query, columns)
 
 
@@ -320,7 +317,6 @@ def addcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     subqueries in one SELECT list in time that grows much faster than their number (12 catalogue measures by
     client: 17.8 s in one list).
     """
-    compiler._arity(node, 3)
     relation = compiler.table(node.args[0], env)
     _, named = _split_summarize_arguments(node, 1)
     for name, _ in named:
@@ -363,13 +359,13 @@ def _addcolumns_joined(compiler: Compiler, relation: Relation, alias: str, value
             continue
         own = AggregatePlan(alias, compiler.fresh, compiler.grouped_plan)
         per_row = exp.select(col(alias, "__rn"), aliased(hoist(value.sql, own), "v"), copy=False).from_(
-            exp.Table(this=exp.to_identifier(base_name), alias=_alias(alias)), copy=False)
+            exp.Table(this=exp.to_identifier(base_name), alias=table_alias(alias)), copy=False)
         joined = compiler.fresh("e")
-        joins.append((exp.Subquery(this=own.apply(per_row), alias=_alias(joined)),
+        joins.append((exp.Subquery(this=own.apply(per_row), alias=table_alias(joined)),
                       exp.EQ(this=col(joined, "__rn"), expression=col(alias, "__rn"))))
         outputs.append(aliased(col(joined, "v"), rel_column.sql))
     query = exp.select(*outputs, copy=False).from_(
-        exp.Table(this=exp.to_identifier(base_name), alias=_alias(alias)), copy=False)
+        exp.Table(this=exp.to_identifier(base_name), alias=table_alias(alias)), copy=False)
     query = shared.apply(query)
     for table, condition in joins:
         query = query.join(table, on=condition, join_type="left", copy=False)
@@ -379,7 +375,6 @@ def _addcolumns_joined(compiler: Compiler, relation: Relation, alias: str, value
 
 def selectcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """SELECTCOLUMNS(table, "name", expression…); a plain column reference keeps its lineage."""
-    compiler._arity(node, 3)
     relation = compiler.table(node.args[0], env)
     _, named = _split_summarize_arguments(node, 1)
     alias = compiler.fresh("r")
@@ -388,7 +383,7 @@ def selectcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     columns = []
     for name, expression in named:
         value = compiler.scalar(expression, row_env)
-        lineage = compiler._column_key(expression) if isinstance(expression, ast.ColumnRef) and \
+        lineage = compiler.column_key(expression) if isinstance(expression, ast.ColumnRef) and \
             compiler.model.table(expression.table) is not None and \
             compiler.model.table(expression.table).column(
                 expression.column) is not None else None  # type: ignore[union-attr]
@@ -400,13 +395,12 @@ def selectcolumns(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
 
 def row_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """ROW("name", expression, …): one row."""
-    compiler._arity(node, 2)
     if len(node.args) % 2:
         raise DaxEngineError("ROW takes \"name\", expression pairs", *node.position)
     outputs = []
     columns = []
     for index in range(0, len(node.args), 2):
-        name = _name_argument(node.args[index], "ROW")
+        name = name_argument(node.args[index], "ROW")
         value = compiler.scalar(node.args[index + 1], env)
         sql_name = f"c{len(columns)}"
         outputs.append(aliased(value.sql, sql_name))
@@ -416,7 +410,6 @@ def row_table(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
 
 def topn(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """TOPN(n, table, order expression [, ASC|DESC] …): the first n rows, ties at the boundary included."""
-    compiler._arity(node, 2)
     count = compiler.scalar(node.args[0], env)
     relation = compiler.table(node.args[1], env)
     alias = compiler.fresh("r")
@@ -446,28 +439,26 @@ def topn(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     wrapped = compiler.fresh("w")
     limit = exp.func("COALESCE", count.sql, exp.Literal.number(0))
     query = exp.select(*[col(wrapped, c.sql) for c in relation.columns], copy=False).from_(
-        exp.Subquery(this=inner, alias=_alias(wrapped)), copy=False).where(
+        exp.Subquery(this=inner, alias=table_alias(wrapped)), copy=False).where(
             exp.LTE(this=col(wrapped, "__rank"), expression=limit), copy=False)
     return Relation(query, relation.columns, relation.base_table)
 
 
 def treatas(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """TREATAS(table, column…): the table's values, as values of the given model columns."""
-    compiler._arity(node, 2)
     relation = compiler.table(node.args[0], env)
-    keys = [compiler._column_key(arg) for arg in node.args[1:]]
+    keys = [compiler.column_key(arg) for arg in node.args[1:]]
     if len(keys) != len(relation.columns):
         raise DaxEngineError(f"TREATAS: the table has {plural(len(relation.columns), 'column')} but "
                              f"{plural(len(keys), 'target column')} {'is' if len(keys) == 1 else 'are'} given",
                              *node.position)
-    columns = tuple(RelColumn(c.sql, column_name(k), k, compiler._column_type(k))
+    columns = tuple(RelColumn(c.sql, column_name(k), k, compiler.column_type(k))
                     for c, k in zip(relation.columns, keys, strict=True))
     return Relation(relation.query, columns)
 
 
 def crossjoin(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """CROSSJOIN(table, table, …)."""
-    compiler._arity(node, 2)
     relations = [compiler.table(arg, env) for arg in node.args]
     outputs = []
     columns: list[RelColumn] = []
@@ -489,7 +480,6 @@ def crossjoin(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
 
 def union(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """UNION(table, table, …): every row of every table (duplicates kept); names and lineage of the first."""
-    compiler._arity(node, 2)
     relations = [compiler.table(arg, env) for arg in node.args]
     width = len(relations[0].columns)
     if any(len(r.columns) != width for r in relations):
@@ -521,26 +511,27 @@ def union(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
 # ------------------------------------------------------------------------------------- time intelligence
 
 
-def _dates_argument(compiler: Compiler, node: ast.Call, env: Env) -> tuple[ColumnKey, Relation, Relation]:
+def dates_argument(compiler: Compiler, node: ast.Call, env: Env) -> tuple[ColumnKey, Relation, Relation]:
     """The dates column of a time-intelligence function: its key, its values in context, and all its values."""
     argument = node.args[0]
     if not isinstance(argument, ast.ColumnRef):
         raise Unsupported(f"{node.name} over a table expression", *argument.position,
                           reason="give the date column, e.g. 'Date'[Date]")
-    key = compiler._column_key(argument)
-    if compiler._column_type(key) is not DaxType.DATETIME:
+    key = compiler.column_key(argument)
+    if compiler.column_type(key) is not DaxType.DATETIME:
         raise DaxEngineError(f"{node.name} needs a date column; {column_name(key)} is not one", *argument.position)
-    in_context = _values_of(compiler, [key], env.context, blank_row=False)
-    everything = _values_of(compiler, [key], FilterContext((), env.context.activated), blank_row=False)
+    in_context = values_of(compiler, [key], env.context, blank_row=False)
+    everything = values_of(compiler, [key], FilterContext((), env.context.activated), blank_row=False)
     return key, in_context, everything
 
 
-def _bound(relation: Relation, aggregate: type[exp.Expression], alias: str) -> exp.Expression:
+def first_column_aggregate(relation: Relation, aggregate: type[exp.Expression], alias: str) -> exp.Expression:
+    """A scalar subquery: ``aggregate`` (``exp.Min``, ``exp.Max`` …) of the first column of ``relation``."""
     return exp.Subquery(this=exp.select(aggregate(this=col(alias, "c0")), copy=False).from_(
         relation.subquery(alias), copy=False))
 
 
-def _date_range(compiler: Compiler, key: ColumnKey, everything: Relation, start: exp.Expression,
+def dates_between(compiler: Compiler, key: ColumnKey, everything: Relation, start: exp.Expression,
                 end: exp.Expression) -> Relation:
     """The dates of the column between ``start`` and ``end`` (inclusive)."""
     alias = compiler.fresh("d")
@@ -552,45 +543,45 @@ def _date_range(compiler: Compiler, key: ColumnKey, everything: Relation, start:
                     date_range=(start.copy(), end.copy()))
 
 
-def _interval(amount: exp.Expression, unit: str) -> exp.Expression:
+def sql_interval(amount: exp.Expression, unit: str) -> exp.Expression:
+    """The SQL interval of ``amount`` times ``unit`` (``DAY``, ``MONTH`` …)."""
     return exp.Interval(this=amount, unit=exp.var(unit))
 
 
-def _trunc(unit: str, value: exp.Expression) -> exp.Expression:
+def truncate_date(unit: str, value: exp.Expression) -> exp.Expression:
+    """``value`` truncated to the start of its ``unit`` (``DAY``, ``MONTH``, ``QUARTER``, ``YEAR``), as a timestamp."""
     return exp.cast(exp.DateTrunc(this=value, unit=exp.var(unit)), exp.DataType.build("TIMESTAMP"))
 
 
 def previous_period(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """PREVIOUSMONTH / PREVIOUSQUARTER (dates): every date of the period before the first date in context."""
-    compiler._arity(node, 1, 1)
-    key, in_context, everything = _dates_argument(compiler, node, env)
+    key, in_context, everything = dates_argument(compiler, node, env)
     unit = "MONTH" if node.name == "PREVIOUSMONTH" else "QUARTER"
     months = 1 if unit == "MONTH" else 3
-    first = _bound(in_context, exp.Min, compiler.fresh("m"))
-    period_start = _trunc(unit, first)
-    start = exp.Sub(this=period_start, expression=_interval(exp.Literal.number(months), "MONTH"))
-    end = exp.Sub(this=period_start.copy(), expression=_interval(exp.Literal.number(1), "MICROSECOND"))
-    return _date_range(compiler, key, everything, start, end)
+    first = first_column_aggregate(in_context, exp.Min, compiler.fresh("m"))
+    period_start = truncate_date(unit, first)
+    start = exp.Sub(this=period_start, expression=sql_interval(exp.Literal.number(months), "MONTH"))
+    end = exp.Sub(this=period_start.copy(), expression=sql_interval(exp.Literal.number(1), "MICROSECOND"))
+    return dates_between(compiler, key, everything, start, end)
 
 
 def parallelperiod(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """PARALLELPERIOD(dates, n, MONTH|QUARTER|YEAR): whole periods, from the period of the first date in
     context to the period of the last one, moved by n periods."""
-    compiler._arity(node, 3, 3)
     interval = node.args[2]
     if not isinstance(interval, ast.Keyword) or interval.name not in ("MONTH", "QUARTER", "YEAR"):
         raise DaxEngineError("PARALLELPERIOD's interval must be MONTH, QUARTER or YEAR", *interval.position)
-    key, in_context, everything = _dates_argument(compiler, node, env)
+    key, in_context, everything = dates_argument(compiler, node, env)
     size = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}[interval.name]
     steps = exp.cast(compiler.scalar(node.args[1], env).sql, exp.DataType.build("BIGINT"))
     shift = exp.Mul(this=steps, expression=exp.Literal.number(size))
-    first = _trunc(interval.name, _bound(in_context, exp.Min, compiler.fresh("m")))
-    last = _trunc(interval.name, _bound(in_context, exp.Max, compiler.fresh("m")))
-    start = exp.Add(this=first, expression=_interval(shift, "MONTH"))
-    after = exp.Add(this=last, expression=_interval(exp.Add(this=shift.copy(), expression=exp.Literal.number(size)),
+    first = truncate_date(interval.name, first_column_aggregate(in_context, exp.Min, compiler.fresh("m")))
+    last = truncate_date(interval.name, first_column_aggregate(in_context, exp.Max, compiler.fresh("m")))
+    start = exp.Add(this=first, expression=sql_interval(shift, "MONTH"))
+    after = exp.Add(this=last, expression=sql_interval(exp.Add(this=shift.copy(), expression=exp.Literal.number(size)),
                                                     "MONTH"))
-    end = exp.Sub(this=after, expression=_interval(exp.Literal.number(1), "MICROSECOND"))
-    return _date_range(compiler, key, everything, start, end)
+    end = exp.Sub(this=after, expression=sql_interval(exp.Literal.number(1), "MICROSECOND"))
+    return dates_between(compiler, key, everything, start, end)
 
 
 def dateadd(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
@@ -601,26 +592,26 @@ def dateadd(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     included too (Feb 27–28 + 1 month → Mar 27–31), as DAX documents.
     """
     if node.name == "SAMEPERIODLASTYEAR":
-        compiler._arity(node, 1, 1)
+        compiler.check_arity(node, 1, 1)
         amount, unit = scalars.literal_number("-1"), "YEAR"
     else:
-        compiler._arity(node, 3, 3)
+        compiler.check_arity(node, 3, 3)
         amount = compiler.scalar(node.args[1], env)
         interval = node.args[2]
         if not isinstance(interval, ast.Keyword) or interval.name not in ("DAY", "MONTH", "QUARTER", "YEAR"):
             raise DaxEngineError("DATEADD's interval must be DAY, MONTH, QUARTER or YEAR", *interval.position)
         unit = interval.name
-    key, in_context, everything = _dates_argument(compiler, node, env)
+    key, in_context, everything = dates_argument(compiler, node, env)
     source = compiler.fresh("s")
     moved = compiler.fresh("d")
     original = col(source, "c0")
     steps = exp.cast(amount.sql, exp.DataType.build("BIGINT"))
     if unit == "DAY":
-        shifted: exp.Expression = exp.Add(this=original, expression=_interval(steps, "DAY"))
+        shifted: exp.Expression = exp.Add(this=original, expression=sql_interval(steps, "DAY"))
         last = shifted.copy()
     else:
         months = exp.Mul(this=steps, expression=exp.Literal.number({"MONTH": 1, "QUARTER": 3, "YEAR": 12}[unit]))
-        shifted = exp.Add(this=original, expression=_interval(months, "MONTH"))
+        shifted = exp.Add(this=original, expression=sql_interval(months, "MONTH"))
         month_end = exp.cast(sqlfuncs.MonthEnd(this=original.copy()), exp.DataType.build("TIMESTAMP"))
         is_month_end = exp.EQ(this=exp.cast(original.copy(), exp.DataType.build("DATE")),
                               expression=exp.cast(month_end, exp.DataType.build("DATE")))
@@ -638,36 +629,25 @@ def dateadd(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
 
 def datesbetween(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """DATESBETWEEN(dates, start, end): BLANK start/end mean the first/last date of the column."""
-    compiler._arity(node, 3, 3)
-    key, _, everything = _dates_argument(compiler, node, env)
+    key, _, everything = dates_argument(compiler, node, env)
     start = compiler.scalar(node.args[1], env)
     end = compiler.scalar(node.args[2], env)
-    first = _bound(everything, exp.Min, compiler.fresh("m"))
-    last = _bound(everything, exp.Max, compiler.fresh("m"))
-    return _date_range(compiler, key, everything, exp.func("COALESCE", start.sql, first),
+    first = first_column_aggregate(everything, exp.Min, compiler.fresh("m"))
+    last = first_column_aggregate(everything, exp.Max, compiler.fresh("m"))
+    return dates_between(compiler, key, everything, exp.func("COALESCE", start.sql, first),
                        exp.func("COALESCE", end.sql, last))
-
-
-def dates_to_date(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
-    """DATESMTD / DATESQTD / DATESYTD(dates): from the period's start to the last date in context."""
-    compiler._arity(node, 1, 1)
-    key, in_context, everything = _dates_argument(compiler, node, env)
-    unit = {"DATESMTD": "MONTH", "DATESQTD": "QUARTER", "DATESYTD": "YEAR"}[node.name]
-    last = _bound(in_context, exp.Max, compiler.fresh("m"))
-    return _date_range(compiler, key, everything, _trunc(unit, last), last.copy())
 
 
 def first_last_date(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """FIRSTDATE / LASTDATE(dates): a one-row table with the first / last date in context (none when empty)."""
-    compiler._arity(node, 1, 1)
-    key, in_context, _ = _dates_argument(compiler, node, env)
+    key, in_context, _ = dates_argument(compiler, node, env)
     alias = compiler.fresh("d")
     aggregate = exp.Min if node.name == "FIRSTDATE" else exp.Max
     inner = exp.select(aliased(aggregate(this=col(alias, "c0")), "c0")).from_(
         in_context.subquery(alias), copy=False)
     wrapped = compiler.fresh("w")
     query = exp.select(col(wrapped, "c0"), copy=False).from_(
-        exp.Subquery(this=inner, alias=_alias(wrapped)), copy=False).where(
+        exp.Subquery(this=inner, alias=table_alias(wrapped)), copy=False).where(
         exp.Not(this=exp.Is(this=col(wrapped, "c0"), expression=exp.Null())), copy=False)
     return Relation(query, (RelColumn("c0", column_name(key), key, DaxType.DATETIME),))
 
@@ -675,60 +655,46 @@ def first_last_date(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
 def datesinperiod(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """DATESINPERIOD(dates, start, n, DAY|MONTH|QUARTER|YEAR): the dates of the n intervals from ``start``
     (backwards when n is negative: the period ends on ``start``)."""
-    compiler._arity(node, 4, 4)
-    key, _, everything = _dates_argument(compiler, node, env)
+    key, _, everything = dates_argument(compiler, node, env)
     start = compiler.scalar(node.args[1], env).sql
     count = exp.cast(compiler.scalar(node.args[2], env).sql, exp.DataType.build("BIGINT"))
     interval = node.args[3]
     if not isinstance(interval, ast.Keyword) or interval.name not in ("DAY", "MONTH", "QUARTER", "YEAR"):
         raise DaxEngineError("DATESINPERIOD's interval must be DAY, MONTH, QUARTER or YEAR", *interval.position)
     if interval.name == "DAY":
-        moved = exp.Add(this=start.copy(), expression=_interval(count, "DAY"))
+        moved = exp.Add(this=start.copy(), expression=sql_interval(count, "DAY"))
     else:
         months = exp.Mul(this=count, expression=exp.Literal.number({"MONTH": 1, "QUARTER": 3, "YEAR": 12}[
             interval.name]))
-        moved = exp.Add(this=start.copy(), expression=_interval(months, "MONTH"))
-    one_day = _interval(exp.Literal.number(1), "DAY")
+        moved = exp.Add(this=start.copy(), expression=sql_interval(months, "MONTH"))
+    one_day = sql_interval(exp.Literal.number(1), "DAY")
     backwards = exp.LT(this=count.copy(), expression=exp.Literal.number(0))
     low = exp.Case().when(backwards, exp.Add(this=moved.copy(), expression=one_day.copy())).else_(start.copy())
     high = exp.Case().when(backwards, start.copy()).else_(exp.Sub(this=moved.copy(), expression=one_day.copy()))
-    return _date_range(compiler, key, everything, low, high)
+    return dates_between(compiler, key, everything, low, high)
 
 
-TABLE_HANDLERS: dict[str, TableHandler] = {
-    "FIRSTDATE": first_last_date,
-    "LASTDATE": first_last_date,
-    "DATESINPERIOD": datesinperiod,
-    "FILTER": filter_table,
-    "VALUES": values_table,
-    "DISTINCT": values_table,
-    "ALL": all_table,
-    "ALLNOBLANKROW": all_table,
-    "CALCULATETABLE": calculatetable,
-    "RELATEDTABLE": relatedtable,
-    "KEEPFILTERS": keepfilters_table,
-    "SUMMARIZECOLUMNS": summarizecolumns,
-    "SUMMARIZE": summarize,
-    "ADDCOLUMNS": addcolumns,
-    "SELECTCOLUMNS": selectcolumns,
-    "ROW": row_table,
-    "TOPN": topn,
-    "TREATAS": treatas,
-    "CROSSJOIN": crossjoin,
-    "UNION": union,
-    "PREVIOUSMONTH": previous_period,
-    "PREVIOUSQUARTER": previous_period,
-    "DATEADD": dateadd,
-    "PARALLELPERIOD": parallelperiod,
-    "SAMEPERIODLASTYEAR": dateadd,
-    "DATESBETWEEN": datesbetween,
-    "DATESMTD": dates_to_date,
-    "DATESQTD": dates_to_date,
-    "DATESYTD": dates_to_date,
-}
-
-# Table functions registered in TABLE_HANDLERS by their own modules (imported last: they import this one).
-import generator.engine.calendarauto  # noqa: E402
-import generator.engine.generators  # noqa: E402
-import generator.engine.summarize  # noqa: E402
-import generator.engine.timeintel  # noqa: E402,F401
+functions.declare("FIRSTDATE", "LASTDATE", kind=Kind.TABLE, arity=1, compile=first_last_date)
+functions.declare("DATESINPERIOD", kind=Kind.TABLE, arity=4, compile=datesinperiod)
+functions.declare("FILTER", kind=Kind.TABLE, arity=2, compile=filter_table)
+functions.declare("VALUES", "DISTINCT", kind=Kind.TABLE, arity=1, compile=values_table)
+functions.declare("ALL", "ALLNOBLANKROW", kind=Kind.TABLE | Kind.MODIFIER, compile=all_table)
+functions.declare("CALCULATETABLE", kind=Kind.TABLE, arity=(1, None), compile=calculatetable)
+functions.declare("RELATEDTABLE", kind=Kind.TABLE, arity=1, compile=relatedtable)
+functions.declare("KEEPFILTERS", kind=Kind.TABLE | Kind.MODIFIER, arity=1, compile=keepfilters_table)
+functions.declare("SUMMARIZECOLUMNS", kind=Kind.TABLE, compile=summarizecolumns)
+# SUMMARIZE is declared by generator/engine/summarize.py (added columns), which calls summarize.
+functions.declare("ADDCOLUMNS", kind=Kind.TABLE, arity=(3, None), compile=addcolumns)
+functions.declare("SELECTCOLUMNS", kind=Kind.TABLE, arity=(3, None), compile=selectcolumns)
+functions.declare("ROW", kind=Kind.TABLE, arity=(2, None), compile=row_table)
+functions.declare("TOPN", kind=Kind.TABLE, arity=(2, None), compile=topn)
+functions.declare("TREATAS", kind=Kind.TABLE, arity=(2, None), compile=treatas)
+functions.declare("CROSSJOIN", kind=Kind.TABLE, arity=(2, None), compile=crossjoin)
+functions.declare("UNION", kind=Kind.TABLE, arity=(2, None), compile=union)
+functions.declare("PREVIOUSMONTH", "PREVIOUSQUARTER", kind=Kind.TABLE, arity=1, compile=previous_period)
+functions.declare("DATEADD", "SAMEPERIODLASTYEAR", kind=Kind.TABLE, compile=dateadd)
+functions.declare("PARALLELPERIOD", kind=Kind.TABLE, arity=3, compile=parallelperiod)
+functions.declare("DATESBETWEEN", kind=Kind.TABLE, arity=3, compile=datesbetween)
+# Table functions the engine recognises (a call of one is a table expression) but does not compile.
+functions.declare("EXCEPT", "GENERATE", "GENERATEALL", "GROUPBY", "INTERSECT", "NATURALINNERJOIN",
+                  "NATURALLEFTOUTERJOIN", "SUBSTITUTEWITHINDEX", "TOPNSKIP", kind=Kind.TABLE)

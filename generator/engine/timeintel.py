@@ -1,4 +1,4 @@
-"""Time-intelligence table functions added for issue 22, registered in :data:`tables.TABLE_HANDLERS`.
+"""Time-intelligence table functions added for issue 22, declared in :mod:`generator.engine.functions`.
 
 Each follows DAX's documented rule (Microsoft's DAX reference and DAX Guide), written next to it. "The dates in
 context" are the values of the date column under the current filter context; results keep only dates that exist
@@ -16,16 +16,16 @@ from generator.engine import sqlfuncs
 from generator.engine.compiler import Compiler, Env
 from generator.engine.context import FilterContext
 from generator.engine.errors import DaxEngineError, Unsupported
+from generator.engine.functions import Kind, declare
 from generator.engine.relations import ColumnKey, Relation, RelColumn, col, column_name
 from generator.engine.tables import (
-    TABLE_HANDLERS,
-    _alias,
-    _bound,
-    _date_range,
-    _dates_argument,
-    _interval,
-    _trunc,
-    _values_of,
+    dates_argument,
+    dates_between,
+    first_column_aggregate,
+    sql_interval,
+    table_alias,
+    truncate_date,
+    values_of,
 )
 from generator.engine.values import DaxType
 
@@ -39,32 +39,32 @@ def _dates(compiler: Compiler, node: ast.Call, env: Env) -> tuple[ColumnKey, Rel
     table argument); with the key and every date of the column."""
     argument = node.args[0] if node.args else None
     if argument is None or isinstance(argument, ast.ColumnRef) or not compiler.is_table_expression(argument, env):
-        return _dates_argument(compiler, node, env)
+        return dates_argument(compiler, node, env)
     relation = compiler.table(argument, env)
     key = relation.columns[0].lineage if len(relation.columns) == 1 else None
-    if key is None or compiler._column_type(key) is not DaxType.DATETIME:
+    if key is None or compiler.column_type(key) is not DaxType.DATETIME:
         raise DaxEngineError(f"{node.name} needs a date column or a table of one date column",
                              *argument.position)
     alias = compiler.fresh("t")
     single = Relation(exp.select(exp.alias_(col(alias, relation.columns[0].sql), "c0")).from_(relation.subquery(alias)),
                       (RelColumn("c0", column_name(key), key, DaxType.DATETIME),))
-    everything = _values_of(compiler, [key], FilterContext((), env.context.activated), blank_row=False)
+    everything = values_of(compiler, [key], FilterContext((), env.context.activated), blank_row=False)
     return key, single, everything
 
 
 def _minus_a_moment(value: exp.Expression) -> exp.Expression:
-    return exp.Sub(this=value, expression=_interval(exp.Literal.number(_ONE_MICROSECOND), "MICROSECOND"))
+    return exp.Sub(this=value, expression=sql_interval(exp.Literal.number(_ONE_MICROSECOND), "MICROSECOND"))
 
 
 def _months(value: exp.Expression, months: int) -> exp.Expression:
-    return exp.Add(this=value, expression=_interval(exp.Literal.number(months), "MONTH"))
+    return exp.Add(this=value, expression=sql_interval(exp.Literal.number(months), "MONTH"))
 
 
 def _one_date(compiler: Compiler, key, relation_value: exp.Expression) -> Relation:
     """A one-row table holding ``relation_value`` (a date), or no row when it is NULL (no date in context)."""
     inner = exp.select(exp.alias_(relation_value, "c0"))
     wrapped = compiler.fresh("w")
-    query = exp.select(col(wrapped, "c0")).from_(exp.Subquery(this=inner, alias=_alias(wrapped))).where(
+    query = exp.select(col(wrapped, "c0")).from_(exp.Subquery(this=inner, alias=table_alias(wrapped))).where(
         exp.Not(this=exp.Is(this=col(wrapped, "c0"), expression=exp.Null())))
     return Relation(query, (RelColumn("c0", column_name(key), key, DaxType.DATETIME),))
 
@@ -72,11 +72,11 @@ def _one_date(compiler: Compiler, key, relation_value: exp.Expression) -> Relati
 def _period_start(compiler: Compiler, node: ast.Call, unit: str, anchor: exp.Expression) -> exp.Expression:
     """The start of the month, quarter or year holding ``anchor``; a year with the call's year-end argument (its
     second, for the …YEAR functions) is the fiscal year."""
-    compiler._arity(node, 1, 2 if unit == "YEAR" else 1)
+    compiler.check_arity(node, 1, 2 if unit == "YEAR" else 1)
     if len(node.args) == 2:
         month, day = year_end(node, node.args[1])
         return _fiscal_year_start(anchor, month, day)
-    return _trunc(unit, anchor)
+    return truncate_date(unit, anchor)
 
 
 def start_end_of(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
@@ -87,10 +87,10 @@ def start_end_of(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     start = node.name.startswith("STARTOF")
     unit = node.name.removeprefix("STARTOF").removeprefix("ENDOF")
     key, in_context, everything = _dates(compiler, node, env)
-    anchor = _bound(in_context, exp.Min if start else exp.Max, compiler.fresh("m"))
+    anchor = first_column_aggregate(in_context, exp.Min if start else exp.Max, compiler.fresh("m"))
     period_start = _period_start(compiler, node, unit, anchor)
     period_end = _minus_a_moment(_months(period_start.copy(), _MONTHS[unit]))
-    dates = _date_range(compiler, key, everything, period_start, period_end)
+    dates = dates_between(compiler, key, everything, period_start, period_end)
     alias = compiler.fresh("d")
     pick = (exp.Min if start else exp.Max)(this=col(alias, "c0"))
     return _one_date(compiler, key, exp.Subquery(this=exp.select(pick).from_(dates.subquery(alias))))
@@ -105,18 +105,18 @@ def previous_next(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     previous = node.name.startswith("PREVIOUS")
     unit = node.name.removeprefix("PREVIOUS").removeprefix("NEXT")
     key, in_context, everything = _dates(compiler, node, env)
-    anchor = _bound(in_context, exp.Min if previous else exp.Max, compiler.fresh("m"))
+    anchor = first_column_aggregate(in_context, exp.Min if previous else exp.Max, compiler.fresh("m"))
     if unit == "DAY":
-        compiler._arity(node, 1, 1)
-        day = _trunc("DAY", anchor)
-        start = exp.Add(this=day, expression=_interval(exp.Literal.number(-1 if previous else 1), "DAY"))
-        end = _minus_a_moment(exp.Add(this=start.copy(), expression=_interval(exp.Literal.number(1), "DAY")))
-        return _date_range(compiler, key, everything, start, end)
+        compiler.check_arity(node, 1, 1)
+        day = truncate_date("DAY", anchor)
+        start = exp.Add(this=day, expression=sql_interval(exp.Literal.number(-1 if previous else 1), "DAY"))
+        end = _minus_a_moment(exp.Add(this=start.copy(), expression=sql_interval(exp.Literal.number(1), "DAY")))
+        return dates_between(compiler, key, everything, start, end)
     months = _MONTHS[unit]
     period = _period_start(compiler, node, unit, anchor)
     start = _months(period, -months if previous else months)
     end = _minus_a_moment(_months(start.copy(), months))
-    return _date_range(compiler, key, everything, start, end)
+    return dates_between(compiler, key, everything, start, end)
 
 
 _YEAR_END = re.compile(r"\s*(?:(?P<y1>\d{4})[-/])?(?P<m>\d{1,2})[-/](?P<d>\d{1,2})(?:[-/](?P<y2>\d{4}))?\s*")
@@ -143,16 +143,16 @@ def _fiscal_year_start(last: exp.Expression, month: int, day: int) -> exp.Expres
     year-end before ``last``. The year-end of a year is clamped to the month's last day (2-29 in other years)."""
     def year_end_of(year_start: exp.Expression) -> exp.Expression:
         month_start = _months(year_start, month - 1)
-        wanted = exp.Add(this=month_start.copy(), expression=_interval(exp.Literal.number(day - 1), "DAY"))
+        wanted = exp.Add(this=month_start.copy(), expression=sql_interval(exp.Literal.number(day - 1), "DAY"))
         month_last = exp.cast(sqlfuncs.MonthEnd(this=month_start.copy()), exp.DataType.build("TIMESTAMP"))
         return exp.func("LEAST", wanted, month_last)
 
-    this_year = _trunc("YEAR", last)
+    this_year = truncate_date("YEAR", last)
     end_this_year = year_end_of(this_year)
     end_last_year = year_end_of(_months(this_year.copy(), -12))
-    after = exp.GT(this=_trunc("DAY", last.copy()), expression=end_this_year.copy())
+    after = exp.GT(this=truncate_date("DAY", last.copy()), expression=end_this_year.copy())
     latest_end = exp.Case().when(after, end_this_year).else_(end_last_year)
-    return exp.Add(this=latest_end, expression=_interval(exp.Literal.number(1), "DAY"))
+    return exp.Add(this=latest_end, expression=sql_interval(exp.Literal.number(1), "DAY"))
 
 
 def dates_to_date(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
@@ -161,20 +161,19 @@ def dates_to_date(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     the year start the day after the latest year-end before the last date: with "6-30", 2024-07-01 starts a year
     and 2024-06-30 ends one."""
     if node.name != "DATESYTD" or len(node.args) != 2:
-        compiler._arity(node, 1, 1)
+        compiler.check_arity(node, 1, 1)
         unit = {"DATESMTD": "MONTH", "DATESQTD": "QUARTER", "DATESYTD": "YEAR"}[node.name]
         key, in_context, everything = _dates(compiler, node, env)
-        last = _bound(in_context, exp.Max, compiler.fresh("m"))
-        return _date_range(compiler, key, everything, _trunc(unit, last), last.copy())
+        last = first_column_aggregate(in_context, exp.Max, compiler.fresh("m"))
+        return dates_between(compiler, key, everything, truncate_date(unit, last), last.copy())
     month, day = year_end(node, node.args[1])
     key, in_context, everything = _dates(compiler, node, env)
-    last = _bound(in_context, exp.Max, compiler.fresh("m"))
-    return _date_range(compiler, key, everything, _fiscal_year_start(last, month, day), last.copy())
+    last = first_column_aggregate(in_context, exp.Max, compiler.fresh("m"))
+    return dates_between(compiler, key, everything, _fiscal_year_start(last, month, day), last.copy())
 
 
-for _name in ("STARTOFMONTH", "STARTOFQUARTER", "STARTOFYEAR", "ENDOFMONTH", "ENDOFQUARTER", "ENDOFYEAR"):
-    TABLE_HANDLERS[_name] = start_end_of
-for _name in ("PREVIOUSDAY", "PREVIOUSYEAR", "NEXTDAY", "NEXTMONTH", "NEXTQUARTER", "NEXTYEAR"):
-    TABLE_HANDLERS[_name] = previous_next
-for _name in ("DATESMTD", "DATESQTD", "DATESYTD"):
-    TABLE_HANDLERS[_name] = dates_to_date
+declare("STARTOFMONTH", "STARTOFQUARTER", "STARTOFYEAR", "ENDOFMONTH", "ENDOFQUARTER", "ENDOFYEAR", kind=Kind.TABLE,
+        compile=start_end_of)
+declare("PREVIOUSDAY", "PREVIOUSYEAR", "NEXTDAY", "NEXTMONTH", "NEXTQUARTER", "NEXTYEAR", kind=Kind.TABLE,
+        compile=previous_next)
+declare("DATESMTD", "DATESQTD", "DATESYTD", kind=Kind.TABLE, compile=dates_to_date)

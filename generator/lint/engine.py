@@ -60,18 +60,22 @@ def select_rules(ids: Iterable[str] | None) -> list[Rule]:
 def lint_database(model: SemanticModel | dict[str, Any], *, rules: Iterable[str] | None = None,
                   context: LintContext | None = None) -> list[Finding]:
     """Run the rules (all, or those with the given ids) over a model and return the findings, sorted by
-    severity (highest first), rule id, object and message.
+    severity (highest first), rule id, object and message. Each finding carries the file and line its object
+    was read from (none for a model that was not read from a file).
 
     ``model`` is the semantic-model IR (:mod:`generator.semantic`) or a TMSL database dict (read with the
     TMSL reader first)."""
     if not isinstance(model, SemanticModel) and (not isinstance(model, dict)
                                                  or not isinstance(model.get("model"), dict)):
         raise ToolError("not a TMSL database: the JSON has no \"model\" object.")
-    subject = Subject(ModelView(model), context or LintContext())
+    view = ModelView(model)
+    subject = Subject(view, context or LintContext())
     findings: dict[Finding, None] = {}
     for selected in select_rules(rules):
         for object_type, object_name, message in selected.check(subject):
-            findings[Finding(selected.id, selected.severity, object_type, object_name, message, selected.hint)] = None
+            where = view.location_of(object_type, object_name)
+            findings[Finding(selected.id, selected.severity, object_type, object_name, message, selected.hint,
+                             file=where.file if where else None, line=where.line or None if where else None)] = None
     return sort_findings(findings)
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from generator.dax.names import dax_measure as bracket
 from generator.dax.names import dax_table as quote_table
 from generator.semantic import model as ir
+from generator.semantic.location import NOWHERE, Location
 from generator.semantic.model import ColumnKind, SemanticModel
 
 if TYPE_CHECKING:
@@ -379,7 +380,8 @@ class DaxObject:
 
     ``kind`` is the owner's rule scope (``Measure``, ``CalculatedColumn``, ``CalculatedTable``,
     ``CalculationItem``, ``TablePermission``, ``KPI``) or ``FormatString`` for a dynamic format string.
-    ``table`` is the owner's table (for a table permission: the table it filters).
+    ``table`` is the owner's table (for a table permission: the table it filters); ``start`` is where the text
+    starts in its file, when the reader knows it (a measure's expression read from a model file).
     """
 
     kind: str
@@ -388,6 +390,7 @@ class DaxObject:
     expression: str
     table: TableView | None = field(repr=False, compare=False)
     owner: Named = field(repr=False, compare=False)
+    start: Location = field(default=NOWHERE, repr=False, compare=False)
 
 
 def as_model(model: SemanticModel | dict[str, Any]) -> SemanticModel:
@@ -503,6 +506,23 @@ class ModelView:
             found.extend(obj for obj in group if obj.kind in wanted)
         return found
 
+    @cached_property
+    def _locations(self) -> dict[tuple[str, str], Location]:
+        found: dict[tuple[str, str], Location] = {}
+        for obj in self.objects(tuple(OBJECT_TYPES)):
+            found.setdefault((obj.object_type, obj.object_name), obj.obj.location)
+        for measure in self.measures:
+            if measure.kpi is not None:
+                found.setdefault(("kpi", measure.object_name), measure.kpi.location)
+        return found
+
+    def location_of(self, object_type: str, object_name: str) -> Location | None:
+        """Where the object a finding names (its object type and name) was read: the model file and line, the
+        TMDL file and line or the YAML spec file and line; of two objects named alike the first. ``None`` when
+        no such object is known or the model was not read from a file."""
+        location = self._locations.get((object_type, object_name))
+        return None if location is None or location.file == NOWHERE.file else location
+
     # --- relationships, sorting, hierarchies, security -----------------------------------------------
 
     def relationships_of_table(self, table: TableView) -> list[RelationshipView]:
@@ -564,7 +584,8 @@ class ModelView:
 
     def _table_dax(self, table: TableView) -> Iterator[DaxObject]:
         for measure in table.measures:
-            yield DaxObject("Measure", measure.object_type, measure.object_name, measure.expression, table, measure)
+            yield DaxObject("Measure", measure.object_type, measure.object_name, measure.expression, table, measure,
+                            measure.obj.expression_location)
             kpi = measure.kpi
             for text in (kpi.target_expression, kpi.status_expression, kpi.trend_expression) if kpi else ():
                 if text.strip():

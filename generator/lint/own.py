@@ -71,6 +71,9 @@ def without_folder(subject: Subject) -> Iterator[Problem]:
 def unreadable(subject: Subject) -> Iterator[Problem]:
     for obj in subject.model.dax_objects:
         error = subject.dax.syntax_error(obj)
-        if error is not None:
-            yield (obj.object_type, obj.object_name,
-                   f"the DAX cannot be read: line {error.line}, column {error.column}: {error.message}")
+        if error is None:
+            continue
+        where = f"line {error.line}, column {error.column}"
+        if obj.start.line:
+            where = f"{obj.start.within(error.line, error.column)} ({where} of the expression)"
+        yield obj.object_type, obj.object_name, f"the DAX cannot be read: {where}: {error.message}"

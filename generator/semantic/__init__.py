@@ -15,13 +15,17 @@ table permissions, perspectives, data sources, shared expressions, cultures and 
 are TOM's in snake case; enumerations (:class:`~.model.DataType`, :class:`~.model.Cardinality`,
 :class:`~.model.CrossFilter` …) keep TOM's spellings. Every object carries the :class:`~.location.Location`
 (file, line, column) it was read from; locations take no part in equality, so the same model read from two
-formats compares equal. :class:`~.model.SemanticModel` is also the one case-insensitive lookup: ``table``,
-``column``, ``measure``, ``measure_table``, ``role``, ``relationship`` and ``relationships_of``.
+formats compares equal. A measure also records where its DAX text starts (``expression_location``), and
+:meth:`~.location.Location.within` turns a position in the DAX into one in the file (lint findings and the
+engine's parse errors name the model file and line with it). :class:`~.model.SemanticModel` is also the one
+case-insensitive lookup: ``table``, ``column``, ``measure``, ``measure_table``, ``role``, ``relationship`` and
+``relationships_of``.
 
 **The readers** only restructure their format; none of them interprets a value:
 
 * :mod:`.tmsl` — the one TMSL decoder: a ``model.bim``, a bare model object, a create/alter script, or a
-  ``.pbit``'s ``DataModelSchema`` (UTF-16), with the line and column of every JSON object;
+  ``.pbit``'s ``DataModelSchema`` (UTF-16), with the line and column of every JSON object and the line where
+  each expression's text starts;
 * :mod:`.tmdl` — a TMDL ``definition/`` folder, read with the lossless tree of :mod:`generator.tmdl` (the one
   TMDL parser; ``build --into`` and ``tmdl check`` use the same tree), partial table declarations merged,
   ``ref`` order kept, culture files recorded by name;

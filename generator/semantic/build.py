@@ -198,7 +198,8 @@ def _measure(raw: Raw, table: str) -> Measure:
         is_hidden=raw.flag("isHidden", False), description=raw.text("description"),
         kpi=Kpi(kpi.text("targetExpression"), kpi.text("statusExpression"), kpi.text("trendExpression"),
                 kpi.location) if kpi else None,
-        lineage_tag=raw.text("lineageTag"), annotations=_annotations(raw), location=raw.location)
+        lineage_tag=raw.text("lineageTag"), annotations=_annotations(raw), location=raw.location,
+        expression_location=raw.where("expression"))
 
 
 def _partition(raw: Raw, table: str) -> Partition:

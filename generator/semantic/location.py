@@ -34,9 +34,26 @@ class Location:
         """The same file at another position."""
         return Location(self.file, line, column)
 
+    def within(self, line: int, column: int) -> Location:
+        """Where position ``line``:``column`` (1-based) of an embedded text (a DAX expression) is in the file, when
+        the text starts here: its lines are this line and the ones below, each starting at this column (an
+        unknown column, 0, stays unknown; a location without a line stays as it is)."""
+        if not self.line:
+            return self
+        return Location(self.file, self.line + max(line, 1) - 1, self.column + column - 1 if self.column else 0)
+
     def error(self, message: str) -> ModelSourceError:
         """A :class:`ModelSourceError` at this location."""
         return ModelSourceError(self, message)
+
+
+@dataclass(frozen=True, order=True)
+class OneLine(Location):
+    """Where an embedded text written on one line of its file starts (a JSON string whose line breaks are ``\\n``
+    escapes): every position inside it is on this line."""
+
+    def within(self, line: int, column: int) -> Location:
+        return Location(self.file, self.line)
 
 
 NOWHERE = Location("<model>")

@@ -166,7 +166,11 @@ class Kpi:
 
 @dataclass(frozen=True)
 class Measure(Annotated):
-    """A measure: its DAX (``""`` when missing), static and dynamic format strings, folder and KPI."""
+    """A measure: its DAX (``""`` when missing), static and dynamic format strings, folder and KPI.
+
+    ``expression_location`` is where the DAX text starts in its file (see :meth:`.Location.within`), so that a
+    position in the DAX can be named in the file; ``NOWHERE`` when the reader does not know (the specs, whose
+    DAX is checked where it is written)."""
 
     name: str
     expression: str = ""
@@ -179,6 +183,7 @@ class Measure(Annotated):
     lineage_tag: str = ""
     annotations: tuple[Annotation, ...] = ()
     location: Location = field(default=NOWHERE, compare=False, repr=False)
+    expression_location: Location = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,19 @@ class _Reader:
     def location(self, node: Node, document: str) -> Location:
         return Location(document, node.header.number, node.level + 1)
 
+    def expression_start(self, node: Node, document: str) -> Location:
+        """Where the node's expression text starts: after ``=`` on the header line, or at the first line of its
+        multi-line (or fenced) body, past the indentation the expression does not include."""
+        if node.expression_style == "inline" and node.inline_expression:
+            text = node.header.text.rstrip()
+            return Location(document, node.header.number, len(text) - len(node.inline_expression) + 1)
+        if node.expression_style == "fenced" and len(node.body) > 1:
+            closing = node.body[-1].text
+            return Location(document, node.body[0].number, len(closing) - len(closing.lstrip()) + 1)
+        if node.expression_style == "multiline" and node.body:
+            return Location(document, node.body[0].number, node.body_indent + 1)
+        return self.location(node, document)
+
     def convert(self, node: Node, file: str, what: str) -> Raw:
         """A declaration (or a nameless block) and everything below it."""
         raw = Raw(what, self.location(node, file))
@@ -105,7 +118,7 @@ class _Reader:
                 source.set("type", node.expression)
                 raw.add("source", source)
             elif keyword in _DEFAULTS:
-                raw.set(_DEFAULTS[keyword], node.expression)
+                raw.set(_DEFAULTS[keyword], node.expression, self.expression_start(node, file))
                 if keyword == "column":
                     raw.set("type", "calculated")
         for child in node.children:
