@@ -8,7 +8,7 @@ Inputs (each PATH; with none, the repository's own corpus and the conformance mo
   start with ``-- name: id``, an optional ``Name :=`` header) — measures written against this repository's
   model (the ``BI_`` tables of ``model/*.yaml``); a ``.dax`` file without ``-- name:`` lines is one query;
 * a model (``.bim``, ``.pbit`` or a TMDL ``definition/`` folder): its measures, calculated columns,
-  calculated tables and role filters, each against that model.
+  calculated tables, calculation items and role filters, each against that model.
 
 Figures, per input and in total:
 
@@ -18,7 +18,8 @@ Figures, per input and in total:
 * **compile**: the engine compiles the expression against its model to SQL (``Engine.compile``, no data
   needed): a measure as ``EVALUATE ROW("v", [Measure])``, a calculated column as
   ``EVALUATE ADDCOLUMNS('Table', "v", expression)``, a calculated table as ``EVALUATE expression``, a role
-  filter as ``EVALUATE FILTER('Table', expression)``.
+  filter as ``EVALUATE FILTER('Table', expression)``, a calculation item as the model's first measure with the
+  item selected (``EVALUATE ROW("v", CALCULATE([Measure], 'Group'[Name] = "item"))``).
 
 The first failure reason of each expression that does not compile is tallied, so the biggest blockers show.
 Nothing here runs in the test suite; the output is deterministic for a given tree.
@@ -37,7 +38,7 @@ from pathlib import Path
 from generator.dax import ast
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression, parse_query
-from generator.engine.model import EngineModel
+from generator.engine.model import EngineModel, EngineTable
 from generator.engine.run import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ class Item:
     """One expression to measure: where it comes from, its kind, its text and the query that compiles it."""
 
     source: str
-    kind: str  # measure, column, table, role, query
+    kind: str  # measure, column, table, calculation item, role, query
     text: str
     query: str
 
@@ -108,7 +109,9 @@ def model_items(model: EngineModel, label: str) -> list[Item]:
         name = measure.name.replace("]", "]]")
         items.append(Item(f"{label}:[{measure.name}]", "measure", measure.expression, f'EVALUATE ROW("v", [{name}])'))
     for table in model.tables:
-        if table.expression is not None:
+        if table.calculation_group is not None:
+            items += _calculation_items(model, table, label)
+        elif table.expression is not None:
             items.append(Item(f"{label}:{table.name}", "table", table.expression, f"EVALUATE\n{table.expression}\n"))
         for column in table.columns:
             if column.expression is not None:
@@ -119,6 +122,21 @@ def model_items(model: EngineModel, label: str) -> list[Item]:
             items.append(Item(f"{label}:role {role.name}/{permission.table}", "role", permission.expression,
                               f"EVALUATE FILTER({_quoted(permission.table)},\n{permission.expression}\n)"))
     return items
+
+
+def _calculation_items(model: EngineModel, table: EngineTable, label: str) -> list[Item]:
+    """A calculation group's items, each applied to the model's first measure (selected by a CALCULATE filter on
+    the group's column); none when the model has no measure to apply them to."""
+    from generator.engine.calcgroups import name_column
+
+    assert table.calculation_group is not None
+    if not model.measures:
+        return []
+    measure = model.measures[0].name.replace("]", "]]")
+    column = f"{_quoted(table.name)}[{name_column(table).name.replace(']', ']]')}]"
+    return [Item(f"{label}:{table.name}[{item.name}]", "calculation item", item.expression,
+                 f'EVALUATE ROW("v", CALCULATE([{measure}], {column} = "{item.name.replace(chr(34), chr(34) * 2)}"))')
+            for item in table.calculation_group.items]
 
 
 def inputs(paths: list[Path]) -> list[tuple[str, EngineModel, list[Item]]]:

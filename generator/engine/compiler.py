@@ -115,6 +115,8 @@ class Compiler:
         self._ids = itertools.count(1)
         self.parses: dict[str, ast.Expr] = parses if parses is not None else {}
         self._homes: list[str] = []  # the home tables of the measures being compiled, innermost last
+        # the measures calculation items are being applied to, innermost last (generator.engine.calcgroups)
+        self.selected_measures: list = []
 
     # ----------------------------------------------------------------------------------------- helpers
 
@@ -393,8 +395,15 @@ class Compiler:
             raise DaxEngineError(f"circular measure reference: {chain}", *node.position)
         if len(env.measures) >= MAX_MEASURE_DEPTH:
             raise DaxEngineError(f"measure references nesting deeper than {MAX_MEASURE_DEPTH}", *node.position)
-        expression = self.parsed(measure)
         inner = Env(self.transition(env), (), self.query_variables, (*env.measures, measure.name.lower()))
+        groups = calcgroups.active(self, inner.context) if self.model.calculation_groups else ()
+        if groups:
+            return calcgroups.apply(self, measure, groups, inner)
+        return self.measure_body(measure, inner)
+
+    def measure_body(self, measure: EngineMeasure, inner: Env) -> Scalar:
+        """The measure's expression compiled in ``inner`` (its filter context, after context transition)."""
+        expression = self.parsed(measure)
         self._homes.append(measure.table)
         try:
             return self.scalar(expression, inner)
@@ -1175,3 +1184,6 @@ functions.declare("REMOVEFILTERS", "USERELATIONSHIP", "CROSSFILTER", "ALLCROSSFI
 functions.declare("ALLEXCEPT", "ALLSELECTED", kind=Kind.TABLE | Kind.MODIFIER)
 
 __all__ = ["Compiler", "Env", "RowFrame", "relationships_in_effect"]
+
+# Calculation groups: applied to measure references by Compiler.measure (the module imports this one).
+from generator.engine import calcgroups  # noqa: E402

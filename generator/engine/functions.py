@@ -140,6 +140,7 @@ _MODULES = (
     "generator.engine.stats",
     "generator.engine.balances",
     "generator.engine.windows",
+    "generator.engine.calcgroups",
     "generator.engine.formatting",
     "generator.engine.paths",
     "generator.engine.calendarauto",

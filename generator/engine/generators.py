@@ -68,7 +68,7 @@ def _literal(value: Constant, dax_type: DaxType) -> exp.Expression:
     elif isinstance(value, decimal.Decimal):
         scalar = scalars.literal_number(str(value) if dax_type is not DaxType.INTEGER else str(int(value)))
     elif isinstance(value, dt.datetime):
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType(this=exp.DataType.Type.TIMESTAMP))
     else:
         scalar = scalars.literal_string(value)
     return scalars.cast_to(scalar, dax_type).sql

@@ -14,12 +14,15 @@ from generator.engine.values import DaxType
 from generator.semantic.location import Location
 from generator.semantic.names import Names
 
+#: The expression of a calculation-group table (its rows are the group's items, not a DAX table expression).
+CALCULATION_GROUP = "-- calculation group"
+
 
 @dataclass(frozen=True)
 class EngineColumn:
     """A column: its DAX name and type, and the SQL column holding it (``source``).
 
-    ``expression`` is set for calculated columns (DAX text); the engine refuses to read those.
+    ``expression`` is set for calculated columns (DAX text), computed by :mod:`generator.engine.derived`.
     """
 
     name: str
@@ -29,11 +32,32 @@ class EngineColumn:
 
 
 @dataclass(frozen=True)
+class EngineCalculationItem:
+    """One item of a calculation group: its name (a value of the group's column), DAX expression (with
+    ``SELECTEDMEASURE()``), ordinal and format string expression (DAX, may be empty)."""
+
+    name: str
+    expression: str
+    ordinal: int | None = None
+    format_string_expression: str = ""
+
+
+@dataclass(frozen=True)
+class EngineCalculationGroup:
+    """A calculation group: its items and precedence (higher: applied first, outermost)."""
+
+    precedence: int = 0
+    items: tuple[EngineCalculationItem, ...] = ()
+
+
+@dataclass(frozen=True)
 class EngineTable:
     """A table of the model and the SQL table it is read from (``source``).
 
-    ``expression`` is set for calculated tables (DAX text); the engine refuses to read those.
-    ``date_column`` names the key column of a table marked as a date table.
+    ``expression`` is set for calculated tables (DAX text), computed by :mod:`generator.engine.derived`, and is
+    :data:`CALCULATION_GROUP` for a calculation group.
+    ``date_column`` names the key column of a table marked as a date table; ``calculation_group`` is set for a
+    calculation group's table.
     """
 
     name: str
@@ -41,6 +65,7 @@ class EngineTable:
     columns: tuple[EngineColumn, ...]
     date_column: str | None = None
     expression: str | None = None
+    calculation_group: EngineCalculationGroup | None = None
     _by_name: dict[str, EngineColumn] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -50,6 +75,11 @@ class EngineTable:
     def column(self, name: str) -> EngineColumn | None:
         """The column called ``name`` (any case), or None."""
         return self._by_name.get(name.lower())
+
+    @property
+    def is_calculation_group(self) -> bool:
+        """True for a calculation group's table."""
+        return self.expression == CALCULATION_GROUP
 
     @property
     def is_date_table(self) -> bool:
@@ -156,6 +186,12 @@ class EngineModel:
     def role(self, name: str) -> EngineRole | None:
         """The role called ``name`` (any case), or None."""
         return next((role for role in self.roles if role.name.lower() == name.lower()), None)
+
+    @cached_property
+    def calculation_groups(self) -> tuple[EngineTable, ...]:
+        """The calculation groups' tables, highest precedence first (ties in model order)."""
+        groups = [t for t in self.tables if t.calculation_group is not None]
+        return tuple(sorted(groups, key=lambda t: -t.calculation_group.precedence))  # type: ignore[union-attr]
 
     def with_measures(self, measures: tuple[EngineMeasure, ...]) -> EngineModel:
         """This model with ``measures`` added; a measure of the same name is replaced."""

@@ -28,6 +28,7 @@ from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_query
 from generator.engine import scalars, sqlfuncs
 from generator.engine.compiler import Compiler, Env, RowFrame
+from generator.engine.derived import Derived
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.model import EngineMeasure, EngineModel, EngineTable
 from generator.engine.plancache import PlanCache, compile_key
@@ -102,10 +103,14 @@ def _deep_trees() -> Iterator[None]:
 def compile_query(model: EngineModel, query: ast.Query,
                   blank_rows: Callable[[EngineTable, exp.Expression], bool] | None = None,
                   parses: dict[str, ast.Expr] | None = None, security: Security | None = None,
-                  user: str = "", grouped_plan: bool = True) -> list[Statement]:
+                  user: str = "", grouped_plan: bool = True, derived: Derived | None = None,
+                  standalone: bool = True) -> list[Statement]:
     """Compile every EVALUATE of ``query`` (DEFINE MEASURE / VAR / TABLE apply to all of them), under the
     row-level security of ``security`` when given, as ``user``; ``grouped_plan=False`` keeps aggregates
-    correlated with their group rows (see :class:`generator.engine.plan.AggregatePlan`)."""
+    correlated with their group rows (see :class:`generator.engine.plan.AggregatePlan`). ``derived`` computes
+    the model's calculated columns and tables (one per engine; default a new one; ``security`` must read its
+    tables through the same); ``standalone=False`` reads the ones it materialised on the database from there."""
+    derived = derived if derived is not None else Derived(model, parses)
     measures: dict[str, EngineMeasure] = {}
     for define in query.defines:
         if define.kind == "MEASURE":
@@ -120,7 +125,7 @@ def compile_query(model: EngineModel, query: ast.Query,
         elif define.kind == "TABLE" and model.table(define.name) is not None:
             raise DaxEngineError(f"DEFINE TABLE '{define.name}' has the name of a model table; choose another name",
                                  *define.position)
-    compiler = Compiler(model, measures, blank_rows, parses, sources=security, user=user,
+    compiler = Compiler(model, measures, blank_rows, parses, sources=security or derived, user=user,
                         secured=security.filters_directly if security is not None else None,
                         grouped_plan=grouped_plan)
     for define in query.defines:
@@ -134,9 +139,16 @@ def compile_query(model: EngineModel, query: ast.Query,
             env = env.with_variable(define.name, compiler.table(define.expression, env))
         compiler.query_variables = dict(env.variables)  # query measures see the query's VARs and TABLEs
     statements = [_statement(compiler, evaluate, env) for evaluate in query.evaluates]
-    if security is None:
-        return statements
-    return [Statement(security.with_ctes(s.sql), s.columns, s.types, s.formats) for s in statements]
+    return [Statement(with_ctes(s.sql, security, derived, standalone), s.columns, s.types, s.formats)
+            for s in statements]
+
+
+def with_ctes(query: exp.Query, security: Security | None, derived: Derived, standalone: bool = True) -> exp.Query:
+    """``query`` with the CTEs it reads: the visible rows of secured tables, then (defined before them) the
+    derived tables (calculated columns and tables; unless ``standalone``, not those materialised)."""
+    if security is not None:
+        query = security.with_ctes(query)
+    return derived.with_ctes(query, standalone)
 
 
 def _expression_text(expression: ast.Expr) -> str:
@@ -271,12 +283,14 @@ class Engine:
         self.roles = tuple(dict.fromkeys(roles))
         self._parses: dict[str, ast.Expr] = {}  # measure DAX text → tree, shared by every query
         self.security = None
-        if self.roles:
-            filters = Compiler(model, parses=self._parses, user=self.user)
-            self.security = Security(model, self.roles, self.user, filters.row_filter)
-        self._blank_rows: dict[str, bool] = {}
         #: the SQL dialect the queries run in: DuckDB's, or the server's behind an ODBC session
         self.dialect = connection.dialect if isinstance(connection, OdbcSession) else "duckdb"
+        store = self._store if connection is not None and self.dialect == "duckdb" else None
+        self.derived = Derived(model, self._parses, store)  # calculated columns and tables, computed once
+        if self.roles:
+            filters = Compiler(model, parses=self._parses, user=self.user, sources=self.derived)
+            self.security = Security(model, self.roles, self.user, filters.row_filter, self.derived)
+        self._blank_rows: dict[str, bool] = {}
         self._errors: tuple[type[Exception], ...] = (
             connection.errors if isinstance(connection, OdbcSession) else (duckdb.Error,))
         self.plans: PlanCache[list[Statement]] = PlanCache()  # each query text compiled once per engine
@@ -286,6 +300,21 @@ class Engine:
     def _fetch(self, sql: str) -> list[tuple[Any, ...]]:
         assert self.connection is not None
         return list(self.connection.execute(sql).fetchall())
+
+    def _store(self, name: str, query: exp.Query) -> bool:
+        """Materialise a derived table as DuckDB temporary table ``name`` (False when the database refuses)."""
+        assert self.connection is not None
+        sql = sqlfuncs.render(query, "duckdb")
+        try:
+            table = exp.to_identifier(name, quoted=True).sql("duckdb")
+            self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+        except _STOPPED:
+            raise
+        except duckdb.Error as error:
+            if "DAX:" in str(error):  # a DAX error raised while computing it: the model's, not the database's
+                raise DaxEngineError(f"computing the calculated tables and columns: {first_line(error)}") from error
+            return False
+        return True
 
     def _error_text(self, error: Exception) -> str:
         """The sentence of a database error: the DAX runtime error it raised (``DAX: MOD: division by zero``)
@@ -299,9 +328,7 @@ class Engine:
         key = table.name.lower()
         if key not in self._blank_rows:
             assert self.connection is not None
-            query = exp.select(condition)
-            if self.security is not None:
-                query = self.security.with_ctes(query)
+            query = with_ctes(exp.select(condition), self.security, self.derived, standalone=False)
             sql = sqlfuncs.render(query, self.dialect)
             try:
                 self._blank_rows[key] = _true(self._fetch(sql)[0][0])
@@ -312,27 +339,29 @@ class Engine:
                                      f"{self._error_text(error)}") from error
         return self._blank_rows[key]
 
-    def compile(self, text: str, dialect: str | None = None) -> list[Statement]:
+    def compile(self, text: str, dialect: str | None = None, standalone: bool = False) -> list[Statement]:
         """Parse and compile a query for ``dialect`` (default: the database's) — the database is only asked which
         tables have a blank row. MariaDB/MySQL cannot read an outer row's columns inside a derived table, so
-        there the grouped-aggregate plan is off and the aggregates stay correlated."""
+        there the grouped-aggregate plan is off and the aggregates stay correlated. ``standalone``: the SQL
+        computes the calculated columns and tables itself instead of reading what the engine materialised."""
         oracle = self._has_blank_row if self.connection is not None else None
         grouped_plan = sqlfuncs.grouped_plan_allowed(dialect or self.dialect)
 
         def compiled() -> list[Statement]:
             with _deep_trees():
                 return compile_query(self.model, parse(text, self.parameters), oracle, self._parses, self.security,
-                                     self.user, grouped_plan)
+                                     self.user, grouped_plan, self.derived, standalone)
 
         key = compile_key(text, self.model, tuple(r.name for r in self.roles), self.user,
-                          (*sorted(self.parameters.items()), ("grouped plan", str(grouped_plan))))
+                          (*sorted(self.parameters.items()), ("grouped plan", str(grouped_plan)),
+                           ("standalone", str(standalone))))
         return list(self.plans.get(key, compiled))
 
     def sql(self, text: str, dialect: str = "duckdb", pretty: bool = True) -> list[str]:
         """The SQL of each EVALUATE in ``dialect``."""
         if dialect not in DIALECTS:
             raise DaxEngineError(f"unknown dialect '{dialect}'; choose one of {', '.join(DIALECTS)}")
-        statements = self.compile(text, dialect)
+        statements = self.compile(text, dialect, standalone=True)
         with _deep_trees():
             return [sqlfuncs.render(statement.sql, dialect, pretty) for statement in statements]
 

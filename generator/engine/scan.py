@@ -27,14 +27,14 @@ Fresh = Callable[[str], str]
 class Sources(Protocol):
     """Where a scan reads a table's rows from (row-level security gives the visible rows instead)."""
 
-    def source(self, table: EngineTable, alias: str) -> exp.Table:
-        """The FROM item of ``table``'s rows, aliased."""
+    def source(self, table: EngineTable, alias: str) -> exp.Expression:
+        """The FROM item of ``table``'s rows (calculated columns included), aliased."""
 
 
 def source_table(table: EngineTable, alias: str) -> exp.Table:
     """The SQL table behind ``table``, aliased (``schema.table`` sources keep their schema)."""
-    if table.expression is not None:
-        raise Unsupported(f"calculated table {table.name}", reason="calculated tables are not evaluated")
+    if table.expression is not None:  # read through generator.engine.derived.Derived
+        raise Unsupported(f"calculated table {table.name}", reason="calculated tables are evaluated by an engine")
     parts = table.source.split(".")
     name = exp.to_identifier(parts[-1], quoted=True)
     db = exp.to_identifier(parts[-2], quoted=True) if len(parts) > 1 else None
@@ -165,9 +165,9 @@ class TableScan:
         assert model_table is not None
         model_column = model_table.column(key[1])
         assert model_column is not None
-        if model_column.expression is not None:
+        if model_column.expression is not None and self.sources is None:  # computed by engine.derived
             raise Unsupported(f"calculated column {model_table.name}[{model_column.name}]",
-                              reason="calculated columns are not evaluated")
+                              reason="calculated columns are evaluated by an engine")
         if self.source is not None and key[0].lower() == self.table.name.lower():
             found = self.source.find((self.table.name, model_column.name))
             return col(self.alias, found.sql) if found is not None else None
@@ -216,7 +216,8 @@ class TableScan:
         for lowered in self.paths:
             table = self.model.table(lowered)
             assert table is not None
-            keys.extend((table.name, c.name) for c in table.columns if c.expression is None)
+            keys.extend((table.name, c.name) for c in table.columns
+                        if c.expression is None or self.sources is not None)
         return keys
 
     def relation(self) -> Relation:

@@ -31,7 +31,8 @@ from generator.dax.parser import parse_expression
 from generator.engine.errors import DaxEngineError
 from generator.engine.model import EngineModel, EngineRelationship, EngineRole, EngineTable
 from generator.engine.relations import Relation, RelColumn
-from generator.engine.scan import read_column, source_table
+from generator.engine.scan import Sources, read_column
+from generator.engine.sqltree import with_ctes
 
 CTE_PREFIX = "__rls_"
 ROW_ALIAS = "__rls_row"  # a row of the table being secured: its stored columns and, cast, the __rls_c<i> values
@@ -50,8 +51,11 @@ FilterCompiler = Callable[[object, str, Relation], exp.Expression]
 class Security:
     """The rows ``roles`` let ``user`` see, per table (``roles`` empty: everything is visible)."""
 
-    def __init__(self, model: EngineModel, roles: Sequence[EngineRole], user: str, compile_filter: FilterCompiler):
+    def __init__(self, model: EngineModel, roles: Sequence[EngineRole], user: str, compile_filter: FilterCompiler,
+                 base: Sources):
+        """``base`` gives every table's rows before security (calculated columns and tables computed)."""
         self.model = model
+        self.base = base
         self.roles = tuple(roles)
         self.user = user
         self.compile_filter = compile_filter
@@ -63,11 +67,11 @@ class Security:
 
     # ----------------------------------------------------------------------------------------------- public
 
-    def source(self, table: EngineTable, alias: str) -> exp.Table:
+    def source(self, table: EngineTable, alias: str) -> exp.Expression:
         """What a scan reads for ``table``: its visible rows when a role restricts it, else the table itself."""
         name = self._table_cte(table)
         if name is None:
-            return source_table(table, alias)
+            return self.base.source(table, alias)
         return exp.Table(this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
     def filters_directly(self, table: str) -> bool:
@@ -76,28 +80,7 @@ class Security:
 
     def with_ctes(self, query: exp.Query) -> exp.Query:
         """``query`` with the CTEs of the visible rows it reads (and those they read), defined first."""
-        order: list[str] = []
-
-        def need(node: exp.Expression) -> None:
-            for table in node.find_all(exp.Table):
-                name = table.name
-                if name in self._ctes and name not in order:
-                    need(self._ctes[name])
-                    if name not in order:
-                        order.append(name)
-
-        need(query)
-        if not order:
-            return query
-        result = query.copy()
-        key = "with_" if "with_" in type(result).arg_types else "with"  # the arg's name differs across sqlglot
-        existing = result.args.get(key)
-        ctes = [exp.CTE(this=self._ctes[name].copy(), alias=exp.TableAlias(this=exp.to_identifier(name)))
-                for name in order]
-        if existing is not None:
-            ctes += list(existing.expressions)
-        result.set(key, exp.With(expressions=ctes))
-        return result
+        return with_ctes(query, self._ctes)
 
     # ----------------------------------------------------------------------------------------- visibility
 
@@ -194,16 +177,15 @@ class Security:
     @staticmethod
     def _row_columns(table: EngineTable) -> tuple[RelColumn, ...]:
         return tuple(RelColumn(f"__rls_c{i}", f"{table.name}[{c.name}]", (table.name, c.name), c.type)
-                     for i, c in enumerate(table.columns) if c.expression is None)
+                     for i, c in enumerate(table.columns))
 
     def _row_relation(self, table: EngineTable) -> Relation:
         """Every row of ``table`` with its stored columns and its values as the engine reads them (__rls_c<i>)."""
         columns = self._row_columns(table)
-        readable = [c for c in table.columns if c.expression is None]
         values = [exp.alias_(read_column(BASE_ALIAS, c.source, c.type), rc.sql)
-                  for c, rc in zip(readable, columns, strict=True)]
+                  for c, rc in zip(table.columns, columns, strict=True)]
         stored = exp.Column(this=exp.Star(), table=exp.to_identifier(BASE_ALIAS))
-        query = exp.select(stored, *values).from_(source_table(table, BASE_ALIAS))
+        query = exp.select(stored, *values).from_(self.base.source(table, BASE_ALIAS))
         return Relation(query, columns, base_table=table.name)
 
     @staticmethod
@@ -213,7 +195,7 @@ class Security:
 
     def _visible_query(self, table: EngineTable, condition: exp.Expression) -> exp.Query:
         """``SELECT <the table's source columns> FROM <its rows> AS __rls_row WHERE condition``."""
-        sources = list(dict.fromkeys(c.source for c in table.columns if c.expression is None))
+        sources = list(dict.fromkeys(c.source for c in table.columns))
         rows = self._row_relation(table).subquery(ROW_ALIAS)
         return exp.select(*[exp.column(s, table=ROW_ALIAS, quoted=True) for s in sources]).from_(rows).where(
             condition)

@@ -12,8 +12,9 @@ What is taken from the IR:
   ``source`` the SQL table its first partition navigates to (``Item = "X"`` in the M query, or
   ``Name = "X", Kind = "Table"``, or a Direct Lake partition's ``entityName``, or an incremental-refresh
   policy's ``sourceExpression``), else the table's name; the schema is not kept;
-* calculated columns and calculated tables keep their DAX in ``expression`` (the engine refuses to read
-  them); a calculation-group table gets :data:`CALCULATION_GROUP` as its expression, so it is refused too;
+* calculated columns and calculated tables keep their DAX in ``expression`` (evaluated by
+  :mod:`generator.engine.derived`); a calculation-group table gets :data:`CALCULATION_GROUP` as its expression
+  and its items (name, expression, ordinal, format string expression) and precedence;
 * data types: ``int64``, ``double``, ``decimal``, ``string``, ``boolean``, ``dateTime``; ``binary``,
   ``variant``, ``automatic`` and ``unknown`` become :attr:`DaxType.VARIANT`; a missing ``dataType`` is
   STRING on a data column (Power Query's untyped columns load as text) and VARIANT on a calculated column;
@@ -40,6 +41,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from generator.engine.model import (
+    CALCULATION_GROUP,
+    EngineCalculationGroup,
+    EngineCalculationItem,
     EngineColumn,
     EngineMeasure,
     EngineModel,
@@ -69,8 +73,6 @@ if TYPE_CHECKING:
 __all__ = ["ACCEPTED", "CALCULATION_GROUP", "ModelSourceError", "load_engine_model", "model_from_bim",
            "model_from_ir", "model_from_spec", "model_from_tmdl"]
 
-# The expression given to calculation-group tables: not a table the engine can read.
-CALCULATION_GROUP = "-- calculation group"
 _M_STRING = r'"((?:[^"]|"")*)"'
 _M_ITEM = re.compile(r"\bItem\s*=\s*" + _M_STRING)
 _M_NAMED_TABLE = re.compile(r"\[\s*Name\s*=\s*" + _M_STRING + r'\s*,\s*Kind\s*=\s*"(?:Table|View)"\s*\]')
@@ -138,7 +140,12 @@ def _table(table: Table) -> EngineTable:
     source, expression = _source(table)
     columns = tuple(EngineColumn(c.name, _dax_type(c), c.source_column or c.name,
                                  c.expression if c.kind is ColumnKind.CALCULATED else None) for c in table.columns)
-    return EngineTable(table.name, source, columns, date_column, expression)
+    group = None
+    if table.calculation_group is not None:
+        group = EngineCalculationGroup(table.calculation_group.precedence, tuple(
+            EngineCalculationItem(i.name, i.expression, i.ordinal, i.format_string_expression)
+            for i in table.calculation_group.items))
+    return EngineTable(table.name, source, columns, date_column, expression, group)
 
 
 def model_from_ir(model: SemanticModel, description: str, label: str) -> EngineModel:

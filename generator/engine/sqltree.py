@@ -9,6 +9,7 @@ Nothing mutates a compiled tree afterwards (rewrites work on copies: ``transform
 
 from __future__ import annotations
 
+from collections.abc import Container, Mapping
 from typing import Any
 
 from sqlglot import exp
@@ -27,4 +28,31 @@ def aliased(node: exp.Expression, name: str, **options: Any) -> exp.Expression:
     return exp.alias_(owned(node), name, copy=False, **options)
 
 
-__all__ = ["aliased", "owned"]
+def with_ctes(query: exp.Query, definitions: Mapping[str, exp.Query], skip: Container[str] = ()) -> exp.Query:
+    """``query`` with the CTEs among ``definitions`` (name → query) it reads, and those they read, defined first in
+    dependency order (before any it has already); names in ``skip`` are read as tables, not defined."""
+    order: list[str] = []
+
+    def need(node: exp.Expression) -> None:
+        for table in node.find_all(exp.Table):
+            name = table.name
+            if name in definitions and name not in order and name not in skip:
+                need(definitions[name])
+                if name not in order:
+                    order.append(name)
+
+    need(query)
+    if not order:
+        return query
+    result = query.copy()
+    key = "with_" if "with_" in type(result).arg_types else "with"  # the arg's name differs across sqlglot
+    existing = result.args.get(key)
+    ctes = [exp.CTE(this=definitions[name].copy(), alias=exp.TableAlias(this=exp.to_identifier(name)))
+            for name in order]
+    if existing is not None:
+        ctes += list(existing.expressions)
+    result.set(key, exp.With(expressions=ctes))
+    return result
+
+
+__all__ = ["aliased", "owned", "with_ctes"]
