@@ -32,7 +32,6 @@ CORPUS = Path(__file__).parent / "fixtures" / "dax_corpus"
 # The corpus measures the engine refuses (Unsupported) in both query shapes; every other one evaluates. Keep it
 # in step with the engine: a function that becomes supported moves its measures out of this set.
 REFUSED = frozenset({
-    "happy_pct_format",  # FORMAT
     "happy_pct_or_na_mixed_types",  # IF with a number and a text result
     "last_day_with_reviews_lastnonblank",  # LASTNONBLANK
     "comments_mentioning_slow_search",  # SEARCH
@@ -43,7 +42,7 @@ REFUSED_AS_ROW = frozenset({
     "share_of_selection_allselected",
     "reviews_previous_month_allselected_refused",  # OFFSET without a relation: its default is ALLSELECTED
 })
-CORPUS_SIZE = 137
+CORPUS_SIZE = 144
 
 _NAME_LINE = re.compile(r"^-- name: *(\S+) *$", re.MULTILINE)
 # A header naming the measure: "Name :=" anywhere on the first line, or "Name =" alone on it.
@@ -156,7 +155,7 @@ def test_refused_and_evaluated_counts(outcomes: dict[str, tuple[Outcome, Outcome
         f"newly refused: {sorted((refused_row | refused_grouped) - REFUSED - REFUSED_AS_ROW)}; "
         f"no longer refused: {sorted(REFUSED - refused_row - refused_grouped)}")
     assert refused_row & REFUSED_AS_ROW == REFUSED_AS_ROW
-    assert (len(evaluated), len(REFUSED)) == (130, 5)
+    assert (len(evaluated), len(REFUSED)) == (138, 4)
     assert len(evaluated) + len(REFUSED) + len(REFUSED_AS_ROW) == len(MEASURES)
 
 
@@ -354,6 +353,37 @@ HAND_CHECKED: dict[str, tuple[str, str]] = {
     "month_number_rownumber": ("month", """
         SELECT year_month, row_number() OVER (ORDER BY year_month NULLS FIRST)
         FROM (SELECT DISTINCT year_month FROM BI_Date UNION SELECT NULL)"""),
+    # formatting_patterns.dax (issue 22: FORMAT, SUMMARIZE with added columns, CALENDARAUTO, PATH…, Currency)
+    "latest_review_month_format": ("row", "SELECT strftime(MAX(rated_date), '%b %Y') FROM BI_SmileBack_Reviews"),
+    "reviews_label_format_thousands": ("row", """
+        SELECT format('{:,d}', COUNT(*)) || ' reviews' FROM BI_SmileBack_Reviews"""),
+    "hours_logged_standard_format": ("row", """
+        SELECT format('{:,.2f}', round(SUM(hours_worked)::DOUBLE, 2)) FROM BI_Autotask_TimeEntries"""),
+    "most_reviews_for_one_rating_summarize_added_column": ("company", """
+        SELECT company_name, MAX(n) FROM (SELECT c.company_name, r.rating, COUNT(*) AS n FROM BI_SmileBack_Reviews r
+        JOIN BI_Autotask_Companies c USING (company_id) GROUP BY 1, 2) GROUP BY 1"""),
+    # every imported date column of the model, whole calendar years
+    "days_in_model_calendarauto": ("row", """
+        WITH d(x) AS (SELECT client_since FROM BI_Autotask_Companies
+            UNION ALL SELECT churned_on FROM BI_Autotask_Companies
+            UNION ALL SELECT last_activity_at FROM BI_Autotask_Companies
+            UNION ALL SELECT created_at FROM BI_Autotask_Tickets UNION ALL SELECT created_date FROM BI_Autotask_Tickets
+            UNION ALL SELECT first_response_at FROM BI_Autotask_Tickets
+            UNION ALL SELECT resolved_at FROM BI_Autotask_Tickets UNION ALL SELECT completed_at FROM BI_Autotask_Tickets
+            UNION ALL SELECT completed_date FROM BI_Autotask_Tickets
+            UNION ALL SELECT completed_month FROM BI_Autotask_Tickets
+            UNION ALL SELECT last_activity_at FROM BI_Autotask_Tickets
+            UNION ALL SELECT date_worked FROM BI_Autotask_TimeEntries UNION ALL SELECT date FROM BI_Date
+            UNION ALL SELECT quarter_start FROM BI_Date UNION ALL SELECT month_start FROM BI_Date
+            UNION ALL SELECT week_start FROM BI_Date UNION ALL SELECT rated_at FROM BI_SmileBack_Reviews
+            UNION ALL SELECT rated_date FROM BI_SmileBack_Reviews UNION ALL SELECT survey_date FROM BI_SmileBack_Surveys
+            UNION ALL SELECT survey_month FROM BI_SmileBack_Surveys UNION ALL SELECT responded_at FROM BI_SmileBack_NPS
+            UNION ALL SELECT responded_date FROM BI_SmileBack_NPS)
+        SELECT make_date(year(MAX(x)), 12, 31) - make_date(year(MIN(x)), 1, 1) + 1 FROM d"""),
+    "companies_at_level_two_pathlength": ("row", "SELECT COUNT(*) FROM BI_Autotask_Companies"),
+    # CURRENCY / INTEGER is a Currency: four decimals
+    "hours_per_ticket_currency_division": ("row", """
+        SELECT round(round(SUM(hours_worked)::DOUBLE, 4) / COUNT(*), 4) FROM BI_Autotask_Tickets"""),
 }
 _GROUP_COLUMNS = {"company": "BI_Autotask_Companies[company_name]", "month": "BI_Date[year_month]",
                   "year": "BI_Date[year]"}

@@ -174,7 +174,7 @@ def test_query_cli_prints_sql_without_a_database(cli, tmp_path: Path) -> None:
     ("query", "expected"),
     [
         ('EVALUATE ROW("x", CROSSFILTER(1, 2))', "unsupported: CROSSFILTER at 1:19"),
-        ("EVALUATE\nROW(\"x\",\n  FORMAT(1, \"0\"))", "unsupported: FORMAT at 3:3"),
+        ("EVALUATE\nROW(\"x\",\n  SEARCH(\"a\", \"b\"))", "unsupported: SEARCH at 3:3"),
         ('EVALUATE ROW("x", [No Such Measure])', "unknown measure or column [No Such Measure] at 1:19"),
         ('EVALUATE ROW("x", SUM(BI_SmileBack_Reviews[nope]))', "unknown column 'nope'"),
         ('EVALUATE ROW("x", 1 +)', "syntax error"),

@@ -20,7 +20,7 @@ from generator.dax import ast
 from generator.dax.depth import MAX_MEASURE_DEPTH
 from generator.dax.lexer import DaxSyntaxError
 from generator.dax.parser import parse_expression
-from generator.engine import functions, scalars, selected, sqlfuncs
+from generator.engine import currency, functions, scalars, selected, sqlfuncs
 from generator.engine.context import PLACEHOLDER, Filter, FilterContext, equals_filter, placeholder
 from generator.engine.crossfilter import crossfilter
 from generator.engine.errors import DaxEngineError, Unsupported, did_you_mean
@@ -784,6 +784,8 @@ class Compiler:
             aggregate, result = exp.Sum(this=sql), value.type if value.type.is_numeric else DaxType.DOUBLE
             if result is DaxType.INTEGER:
                 aggregate = exp.cast(aggregate, exp.DataType.build("BIGINT"))
+            elif result is DaxType.DECIMAL:
+                aggregate = currency.exact_sum(sql)
         elif node.name == "AVERAGEX":
             aggregate, result = exp.Avg(this=exp.cast(sql, exp.DataType.build("DOUBLE"))), DaxType.DOUBLE
         elif node.name == "MEDIANX":
@@ -1074,6 +1076,8 @@ def _column_aggregate(name: str, value: exp.Expression, dax_type: DaxType,
     if name == "SUM":
         if dax_type is DaxType.INTEGER:
             return exp.cast(exp.Sum(this=value), exp.DataType.build("BIGINT")), DaxType.INTEGER
+        if dax_type is DaxType.DECIMAL:  # Currency adds exactly (generator/engine/currency.py)
+            return currency.exact_sum(value), DaxType.DECIMAL
         return exp.Sum(this=value), DaxType.DOUBLE
     if name == "AVERAGE":
         return exp.Avg(this=exp.cast(value, exp.DataType.build("DOUBLE"))), DaxType.DOUBLE

@@ -141,6 +141,10 @@ _MODULES = (
     "generator.engine.balances",
     "generator.engine.windows",
     "generator.engine.calcgroups",
+    "generator.engine.formatting",
+    "generator.engine.paths",
+    "generator.engine.calendarauto",
+    "generator.engine.summarize",
 )
 _loaded = False
 

@@ -52,7 +52,7 @@ from contextvars import ContextVar
 from sqlglot import exp
 
 from generator.dax import ast
-from generator.engine import sqlfuncs
+from generator.engine import currency, sqlfuncs
 from generator.engine.errors import DaxEngineError, Unsupported
 from generator.engine.functions import Arity, Kind, declare, function
 from generator.engine.rounding import Rounding, round_number, round_sql
@@ -374,17 +374,6 @@ def cast_to(value: Scalar, type: DaxType) -> Scalar:
 
 
 # -------------------------------------------------------------------------------------------------- operators
-def _numeric_result(a: DaxType, b: DaxType) -> DaxType:
-    types = {a, b} - {_T.BLANK}
-    if not types:
-        return _T.BLANK
-    if _T.DOUBLE in types:
-        return _T.DOUBLE
-    if _T.DECIMAL in types:
-        return _T.DECIMAL
-    return _T.INTEGER
-
-
 def _blank_additive(op: str, a: exp.Expression | None, b: exp.Expression | None, a_null: bool, b_null: bool):
     """``a op b`` (``+``/``-``) where BLANK (NULL) counts as 0 unless both are BLANK; None when both are BLANK."""
     make = _add if op == "+" else _sub
@@ -407,7 +396,7 @@ def _additive(op: str, left: Scalar, right: Scalar, line: int, column: int) -> S
     if _T.DATETIME in (left.type, right.type):
         return _datetime_additive(op, left, right, line, column)
     a, b = _to_number(left, line, column), _to_number(right, line, column)
-    t = _numeric_result(a.type, b.type)
+    t = currency.arithmetic_type(op, a.type, b.type)
     sql = _blank_additive(
         op,
         None if a.type is _T.BLANK else a.sql,
@@ -415,6 +404,8 @@ def _additive(op: str, left: Scalar, right: Scalar, line: int, column: int) -> S
         _nullable(a.sql),
         _nullable(b.sql),
     )
+    if sql is not None and t is _T.DECIMAL:  # a Currency result keeps four decimals
+        sql = currency.to_four_decimals(sql)
     return blank() if sql is None else Scalar(sql, t)
 
 
@@ -440,7 +431,11 @@ def _multiply(left: Scalar, right: Scalar, line: int, column: int) -> Scalar:
     a, b = _to_number(left, line, column), _to_number(right, line, column)
     if _T.BLANK in (a.type, b.type):
         return blank()
-    return Scalar(_mul(a.sql, b.sql), _numeric_result(a.type, b.type))
+    t = currency.arithmetic_type("*", a.type, b.type)
+    product = _mul(a.sql, b.sql)
+    if t is _T.DECIMAL:  # a Currency result keeps four decimals
+        product = currency.to_four_decimals(product)
+    return Scalar(product, t)
 
 
 def _divide(left: Scalar, right: Scalar, line: int, column: int) -> Scalar:
@@ -453,7 +448,11 @@ def _divide(left: Scalar, right: Scalar, line: int, column: int) -> Scalar:
         denominator = _coalesce(b.sql, _int(0))
     else:
         denominator = b.sql
-    return Scalar(_div(_as_double(a), denominator), _T.DOUBLE)
+    quotient = _div(_as_double(a), denominator)
+    t = currency.arithmetic_type("/", a.type, b.type)
+    if t is _T.DECIMAL:
+        return Scalar(currency.to_four_decimals(quotient, denominator), t)
+    return Scalar(quotient, _T.DOUBLE)
 
 
 def _power(base: Scalar, exponent: Scalar, line: int, column: int) -> Scalar:

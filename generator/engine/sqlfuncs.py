@@ -513,6 +513,13 @@ DIALECTS: dict[str, type] = {
 }
 
 
+def add_renderings(expression: type[exp.Expression], renders: dict[str, _Render]) -> None:
+    """Teach the engine's dialects (keys of :data:`DIALECTS`) to write ``expression``, a class defined elsewhere
+    (a module of the engine that adds functions registers its own SQL pieces this way)."""
+    for name, render in renders.items():
+        DIALECTS[name].Generator.TRANSFORMS[expression] = render
+
+
 def _single_value(table: exp.Expression) -> tuple[str, exp.Expression] | None:
     """``(alias, e)`` for a derived table ``(SELECT e AS v) AS alias`` (one row, no FROM), else None."""
     if isinstance(table, exp.Lateral):

@@ -269,12 +269,11 @@ def summarize(compiler: Compiler, node: ast.Call, env: Env) -> Relation:
     """SUMMARIZE(table, group columns…): the distinct combinations of the columns in the table's rows.
 
     Group columns may belong to tables related to it (its expanded table). Added name/expression pairs are
-    refused: DAX documents them as deprecated; use ADDCOLUMNS(SUMMARIZE(…), …).
+    evaluated by :mod:`generator.engine.summarize`.
     """
     groups, named = _split_summarize_arguments(node, 1)
-    if named:
-        raise Unsupported("SUMMARIZE with added columns", *node.args[0].position,
-                          reason="use ADDCOLUMNS ( SUMMARIZE ( ... ), ... )")
+    if named:  # generator.engine.summarize handles them (it declares SUMMARIZE and calls this function)
+        raise Unsupported("SUMMARIZE with added columns", *node.args[0].position)
     relation = compiler.table(node.args[0], env)
     keys = [compiler.column_key(group) for group in groups]
     if relation.base_table is not None:
@@ -685,7 +684,7 @@ functions.declare("CALCULATETABLE", kind=Kind.TABLE, arity=(1, None), compile=ca
 functions.declare("RELATEDTABLE", kind=Kind.TABLE, arity=1, compile=relatedtable)
 functions.declare("KEEPFILTERS", kind=Kind.TABLE | Kind.MODIFIER, arity=1, compile=keepfilters_table)
 functions.declare("SUMMARIZECOLUMNS", kind=Kind.TABLE, compile=summarizecolumns)
-functions.declare("SUMMARIZE", kind=Kind.TABLE, arity=(1, None), compile=summarize)
+# SUMMARIZE is declared by generator/engine/summarize.py (added columns), which calls summarize.
 functions.declare("ADDCOLUMNS", kind=Kind.TABLE, arity=(3, None), compile=addcolumns)
 functions.declare("SELECTCOLUMNS", kind=Kind.TABLE, arity=(3, None), compile=selectcolumns)
 functions.declare("ROW", kind=Kind.TABLE, arity=(2, None), compile=row_table)
@@ -698,5 +697,5 @@ functions.declare("DATEADD", "SAMEPERIODLASTYEAR", kind=Kind.TABLE, compile=date
 functions.declare("PARALLELPERIOD", kind=Kind.TABLE, arity=3, compile=parallelperiod)
 functions.declare("DATESBETWEEN", kind=Kind.TABLE, arity=3, compile=datesbetween)
 # Table functions the engine recognises (a call of one is a table expression) but does not compile.
-functions.declare("CALENDARAUTO", "EXCEPT", "GENERATE", "GENERATEALL", "GROUPBY", "INTERSECT", "NATURALINNERJOIN",
+functions.declare("EXCEPT", "GENERATE", "GENERATEALL", "GROUPBY", "INTERSECT", "NATURALINNERJOIN",
                   "NATURALLEFTOUTERJOIN", "SUBSTITUTEWITHINDEX", "TOPNSKIP", kind=Kind.TABLE)
