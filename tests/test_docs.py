@@ -159,7 +159,8 @@ def test_every_shell_block_is_bash_and_every_skip_has_a_reason() -> None:
 def test_the_readme_keeps_the_ci_test_command_and_the_walk_runs_every_step() -> None:
     readme = [block for block in ALL_BLOCKS if block.path.name == "README.md"]
     ci = [block for block in readme if block.marker == "test-command"]
-    assert [block.text for block in ci] == ["bash .ci/setup-tests && .venv/bin/python -m pytest -q\n"]
+    assert [block.text for block in ci] == [
+        "bash .ci/setup-tests && .venv/bin/python -m pytest -q && .venv/bin/python -m pytest -q -m spark -n 0\n"]
     assert any(block.text == "pip install -e . && gen-measures demo\n" for block in readme)
     run = [args[0] for block in readme if block.lang == "bash" and not block.marker
            for args in command_lines(block.text) if args]

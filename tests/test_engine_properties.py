@@ -54,7 +54,7 @@ MEASURE_NAMES: tuple[str, ...] = tuple(m.name for m in MODEL.measures)
 
 _EXPLORE = os.environ.get("ENGINE_PROPERTY_EXAMPLES")
 PROPERTY = settings(
-    max_examples=int(_EXPLORE) if _EXPLORE else 50,
+    max_examples=int(_EXPLORE) if _EXPLORE else 30,
     derandomize=not _EXPLORE,
     database=None,
     deadline=None,

@@ -32,8 +32,6 @@ from generator.engine.session import OdbcSession, open_odbc_read_only
 from generator.engine.sources import model_from_bim
 from generator.engine.values import DaxType
 
-pytestmark = pytest.mark.xdist_group("engine_servers")
-
 _SERVERS = {
     "postgres": (PG_SERVER + ";Database=postgres", PG_SERVER, 'CREATE DATABASE "{name}"',
                  'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', '"'),

@@ -35,7 +35,7 @@ from generator.engine.sources import load_engine_model, model_from_bim
 from generator.engine.values import DaxType
 from generator.validation.compare import same_value, slice_query
 
-pytestmark = pytest.mark.xdist_group("engine_spark")
+pytestmark = pytest.mark.spark
 
 EVERYTHING = os.environ.get("MSP_CSAT_SPARK_ALL") == "1"
 #: every PROBE_STRIDE-th Desktop probe runs by default (the first included)

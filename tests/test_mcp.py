@@ -38,7 +38,6 @@ from generator.validation.roles import LEAK_QUERIES
 from tests.conftest import ROOT, run_cli
 
 # The module starts its MCP servers once: its tests stay on one xdist worker.
-pytestmark = pytest.mark.xdist_group("mcp")
 
 TOKEN = "test-token-0123456789abcdef"
 CLIENT_USER = "ops@pinnacletech.example"  # sees Pinnacle Tech and Vanguard Tech (generator/demo/security.py)

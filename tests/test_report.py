@@ -36,7 +36,6 @@ from tests.conftest import run_cli
 ROOT = Path(__file__).resolve().parent.parent
 
 # The module renders its report pages once: its tests stay on one xdist worker.
-pytestmark = pytest.mark.xdist_group("report")
 
 BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "dt", "dd", "section", "header", "footer",
           "figcaption", "title", "table", "ul", "ol"}

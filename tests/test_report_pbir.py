@@ -28,7 +28,6 @@ SCHEMA_URL = "https://developer.microsoft.com/json-schemas/fabric/"
 MODEL_FILES = ("model", "measures", "sql")
 
 # One build (one engine session) per module: its tests stay on one xdist worker.
-pytestmark = pytest.mark.xdist_group("report_pbir")
 
 
 @pytest.fixture(scope="module")

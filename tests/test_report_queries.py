@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DRILL_CLIENT = "Pinnacle Tech"
 
 # One build (one engine session) per module: its tests stay on one xdist worker.
-pytestmark = pytest.mark.xdist_group("report_queries")
 
 
 @pytest.fixture(scope="module")
