@@ -107,6 +107,9 @@ def test_equal_aggregates_are_shared_and_values_deduplicated() -> None:
 @pytest.mark.parametrize(("sql", "expected"), [
     ("SUM(x)", None), ("NULLIF(COUNT(*), 0)", None), ("COUNT(x)", 0), ("CAST(AVG(x) AS DOUBLE)", None),
     ("NULLIF(COUNT(DISTINCT x) + COALESCE(MAX(y), 0), 0)", None), ("COALESCE(SUM(x), 0)", 0),
+    # the exact Currency sum: SUM of whole ten-thousandths, back to a DOUBLE
+    ("CAST(SUM(CAST(FLOOR(x * 10000 + 0.5) AS BIGINT)) AS DOUBLE) / 10000", None),
+    ("COUNT(x) * 2 - 1", -1.0), ("(COUNT(x) + 6) / 3", 2.0),
 ])
 def test_empty_value(sql: str, expected: object) -> None:
     assert empty_value(sqlglot.parse_one(sql)) == expected
@@ -114,6 +117,8 @@ def test_empty_value(sql: str, expected: object) -> None:
 
 def test_unknown_empty_value_is_not_assumed_null() -> None:
     assert empty_value(sqlglot.parse_one("CASE WHEN COUNT(*) = 0 THEN 1 ELSE 2 END")) not in (None, 0)
+    assert empty_value(sqlglot.parse_one("COUNT(x) / 0")) not in (None, 0)  # the database's division by zero
+    assert empty_value(sqlglot.parse_one("SUM(x) + ABS(COUNT(y))")) not in (None, 0)  # NULL + unknown: not assumed
 
 
 @pytest.mark.parametrize("value", [

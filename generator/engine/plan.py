@@ -153,6 +153,12 @@ def _own_aggregate(select: exp.Select) -> bool:
     return any(node.find_ancestor(exp.Select) is select for node in select.expressions[0].find_all(exp.AggFunc))
 
 
+#: the arithmetic of :func:`empty_value` on values known statically
+_ARITHMETIC: dict[type, Callable[[float, float], float]] = {
+    exp.Add: lambda a, b: a + b, exp.Sub: lambda a, b: a - b, exp.Mul: lambda a, b: a * b, exp.Div: lambda a, b: a / b,
+}
+
+
 def empty_value(node: exp.Expression) -> object:
     """The value of an aggregate expression over no rows when it follows from its shape (None for NULL), else
     an unknown marker."""
@@ -172,11 +178,15 @@ def empty_value(node: exp.Expression) -> object:
             if value is not None:
                 return value
         return None
-    if isinstance(node, exp.Add):
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div):
         left, right = empty_value(node.this), empty_value(node.expression)
         if left is _UNKNOWN or right is _UNKNOWN:
             return _UNKNOWN
-        return None if left is None or right is None else left + right  # type: ignore[operator]
+        if left is None or right is None:  # SQL arithmetic with NULL is NULL
+            return None
+        if isinstance(node, exp.Div) and right == 0:
+            return _UNKNOWN  # the database's own division by zero: not worked out here
+        return _ARITHMETIC[type(node)](left, right)
     if isinstance(node, exp.Nullif):
         value, zero = empty_value(node.this), empty_value(node.expression)
         if value is None or (value is not _UNKNOWN and value == zero):
