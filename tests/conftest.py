@@ -22,22 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=5432;Uid=postgres"
 MARIADB_SERVER = "Driver={MariaDB Unicode};Server=127.0.0.1;Port=3306;Uid=root;Pwd="
 
-#: The longest modules, longest first (measured: pytest --durations=0, 2026-12-02). Each module runs on one worker
-#: (``--dist loadscope``) and workers take modules in collection order, so starting the long ones first keeps a
-#: long module from running alone at the end while the other worker idles. Sums of test times per module: 92 s
-#: for test_report.py down to 34 s for test_mcp.py, 1,280 s in all for a 678 s run on two workers.
-LONGEST_MODULES = (
-    "test_report.py", "test_engine_properties.py", "test_docs.py", "test_build_into.py", "test_connections.py",
-    "test_validate_command.py", "test_load_api_end_to_end.py", "test_engine_servers.py", "test_load_csv.py",
-    "test_load_targets.py", "test_rls_validate.py", "test_load_pipeline.py", "test_mcp.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the :data:`LONGEST_MODULES` first (in that order), then the others in their usual order."""
-    rank = {name: i for i, name in enumerate(LONGEST_MODULES)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: module and test order kept
-
 
 @dataclass
 class Result:
